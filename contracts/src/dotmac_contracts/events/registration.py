@@ -1,0 +1,27 @@
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import EmailStr, Field
+
+from dotmac_contracts.registry import Event, event_type
+from dotmac_contracts.vocabulary import BillingPeriod, Provider, Region, Tier
+
+
+@event_type("dotmac.registration.isp.registered.v1")
+class IspRegistered(Event):
+    """An ISP signed up; provisioning is expected to onboard it."""
+
+    isp_id: UUID
+    deployment_id: UUID = Field(description="Id the onboarding's status is tracked under")
+    slug: str = Field(description="DNS-safe short name; the instance answers on <slug>.<base>")
+    company_name: str
+    country: str = Field(description="ISO 3166-1 alpha-2")
+    region: Region
+    tier: Tier
+    billing_period: BillingPeriod
+    domain: str
+    primary_contact_name: str
+    primary_contact_email: EmailStr
+    expected_customers: int
+    provider: Provider = Provider.LOCAL
+    registered_at: datetime

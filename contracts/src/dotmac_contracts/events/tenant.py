@@ -1,0 +1,16 @@
+from datetime import datetime
+from uuid import UUID
+
+from dotmac_contracts.registry import Event, event_type
+from dotmac_contracts.vocabulary import Tier
+
+
+@event_type("dotmac.tenant.tenant.activated.v1")
+class TenantActivated(Event):
+    """The ISP's tenant in the ISP framework accepts its users. The tenant id is the ISP id."""
+
+    isp_id: UUID
+    slug: str
+    tier: Tier
+    host: str
+    activated_at: datetime

@@ -1,0 +1,61 @@
+"""Words every service shares: tiers, regions, deployment steps and states."""
+
+from enum import StrEnum
+
+
+class Tier(StrEnum):
+    FREE = "free"
+    BASIC = "basic"
+    PREMIUM = "premium"
+    ENTERPRISE = "enterprise"
+
+
+class BillingPeriod(StrEnum):
+    MONTHLY = "monthly"
+    ANNUAL = "annual"
+
+
+class Region(StrEnum):
+    """Where an ISP instance may be placed (AWS names; other providers map from these)."""
+
+    US_EAST_1 = "us-east-1"
+    US_WEST_2 = "us-west-2"
+    SA_EAST_1 = "sa-east-1"
+    EU_WEST_1 = "eu-west-1"
+    EU_CENTRAL_1 = "eu-central-1"
+    EU_WEST_2 = "eu-west-2"
+    AP_SOUTHEAST_1 = "ap-southeast-1"
+    AP_SOUTHEAST_2 = "ap-southeast-2"
+    AP_NORTHEAST_1 = "ap-northeast-1"
+
+
+class Provider(StrEnum):
+    LOCAL = "local"
+    AWS = "aws"
+    DIGITALOCEAN = "digitalocean"
+    KUBERNETES = "kubernetes"
+
+
+class DeploymentStep(StrEnum):
+    """The onboarding steps, in the order they run; each is also the deployment's state."""
+
+    PROVISIONING = "provisioning"
+    DEPLOYING = "deploying"
+    CONFIGURING = "configuring"
+    INITIALIZING = "initializing"
+    VALIDATING = "validating"
+
+
+class DeploymentState(StrEnum):
+    """An ISP deployment's lifecycle (DESIGN.md §3)."""
+
+    REGISTERED = "registered"
+    PROVISIONING = "provisioning"
+    DEPLOYING = "deploying"
+    CONFIGURING = "configuring"
+    INITIALIZING = "initializing"
+    VALIDATING = "validating"
+    ACTIVE = "active"
+    FAILED = "failed"
+    COMPENSATING = "compensating"
+    ROLLED_BACK = "rolled_back"

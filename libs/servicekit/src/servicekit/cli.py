@@ -1,0 +1,38 @@
+"""The command line of every service: `python -m <service> serve|migrate`."""
+
+import argparse
+import logging
+from pathlib import Path
+
+import uvicorn
+
+from servicekit.config import ServiceSettings
+from servicekit.migrations import new_revision, upgrade
+
+
+def main(*, name: str, app_factory: str, migrations: Path, settings: ServiceSettings) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m {name.replace('-', '_')}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the service (API, relay, consumers, workers)")
+    sub.add_parser("migrate", help="bring the service's schema up to date")
+    revision = sub.add_parser("revision", help="autogenerate the next migration from the models")
+    revision.add_argument("-m", "--message", required=True)
+    args = parser.parse_args()
+    logging.basicConfig(
+        level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "migrate":
+        upgrade(migrations, settings.platform.database_url)
+        return 0
+    if args.command == "revision":
+        new_revision(migrations, settings.platform.database_url, args.message)
+        return 0
+    uvicorn.run(
+        app_factory,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_level="info",
+    )
+    return 0

@@ -1,0 +1,40 @@
+"""Settings every service shares. Only this module (and each service's config.py) reads the
+environment; defaults are the dev stack's, so a bare `make up` needs no configuration."""
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PlatformSettings(BaseSettings):
+    """Where the shared infrastructure is. Environment prefix `DOTMAC_`."""
+
+    model_config = SettingsConfigDict(env_prefix="DOTMAC_", extra="ignore")
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5433/dotmac"
+    nats_url: str = "nats://127.0.0.1:4222"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    gateway_url: str = "http://127.0.0.1:8080"
+    caddy_admin_url: str = "http://127.0.0.1:2019"
+    tenant_api_url: str = "http://127.0.0.1:8106"
+    tenant_base_domain: str = Field(
+        default="localhost", description="ISP instances answer on <slug>.<tenant_base_domain>"
+    )
+    internal_token: SecretStr = Field(
+        default=SecretStr("dev-only-internal-token"),
+        description="Bearer token services present to each other's /internal routes",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318"
+    )
+    trace_console: bool = Field(default=False, description="Print finished spans to stderr")
+
+
+class ServiceSettings(BaseSettings):
+    """Base of each service's own settings; subclasses set their env prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)

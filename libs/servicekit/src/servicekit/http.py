@@ -1,0 +1,87 @@
+"""The FastAPI application every service starts from: problem documents, body guard, health,
+tracing, docs under `/api/v1/<service>/docs` so the gateway can route them."""
+
+import hmac
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from servicekit.config import PlatformSettings
+from servicekit.consumer import Subscription
+from servicekit.problems import JsonBodyGuard, Problem, install_problem_handlers
+from servicekit.runtime import Runtime
+
+Background = Callable[[Runtime], AbstractAsyncContextManager[object]]
+
+
+class Unauthorized(Problem):
+    status, title, slug = 401, "Unauthorized", "unauthorized"
+
+
+def create_service_app(
+    *,
+    name: str,
+    title: str,
+    description: str,
+    runtime: Runtime,
+    routers: Sequence[APIRouter] = (),
+    subscriptions: Sequence[Subscription] = (),
+    background: Sequence[Background] = (),
+) -> FastAPI:
+    """The service's ASGI app. Its lifespan starts the runtime (bus, outbox relay, consumers of
+    `subscriptions`) after each `background` context (a Temporal worker, say), and stops them in
+    reverse order."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = runtime
+        async with AsyncExitStack() as stack:
+            # Background first: consumers may depend on what it connects (a Temporal client).
+            for context in background:
+                await stack.enter_async_context(context(runtime))
+            await runtime.start(subscriptions)
+            stack.push_async_callback(runtime.stop)
+            yield
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=f"/api/v1/{name}/docs",
+        redoc_url=None,
+        openapi_url=f"/api/v1/{name}/openapi.json",
+    )
+    install_problem_handlers(app)
+    app.add_middleware(JsonBodyGuard)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": name}
+
+    for router in routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
+    return app
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def internal_caller(settings: PlatformSettings) -> Callable[..., None]:
+    """A dependency for service-to-service routes: the caller must present the internal token."""
+    expected = f"Bearer {settings.internal_token.get_secret_value()}".encode()
+
+    def check(authorization: Annotated[str | None, Header()] = None) -> None:
+        if authorization is None or not hmac.compare_digest(authorization.encode(), expected):
+            raise Unauthorized("This route is for DotMac services; present the internal token.")
+
+    return check

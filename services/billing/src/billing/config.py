@@ -1,0 +1,9 @@
+from pydantic_settings import SettingsConfigDict
+
+from servicekit.config import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="BILLING_", extra="ignore")
+
+    port: int = 8104

@@ -1,0 +1,7 @@
+from sqlalchemy import MetaData
+
+from servicekit.messaging import messaging_tables
+
+SCHEMA = "billing"
+metadata = MetaData(schema=SCHEMA)
+messaging = messaging_tables(metadata)

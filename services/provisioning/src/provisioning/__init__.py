@@ -1,0 +1,1 @@
+"""Provisioning: turns a registered ISP into a running instance, through Temporal workflows."""

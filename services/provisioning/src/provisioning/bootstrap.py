@@ -1,0 +1,95 @@
+"""The composition root: runtime, Temporal client and worker, HTTP clients, providers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.worker import Worker
+
+from provisioning.clients.caddy import CaddyRoutes
+from provisioning.clients.tenant_api import TenantApi
+from provisioning.config import Settings
+from provisioning.models import messaging
+from provisioning.onboarding.activities import OnboardingActivities
+from provisioning.onboarding.subscribers import onboarding_subscriptions
+from provisioning.onboarding.workflows import OnboardIspWorkflow
+from provisioning.providers import Provider
+from provisioning.providers.local import LocalProvider
+from servicekit.consumer import Subscription
+from servicekit.runtime import Runtime
+from servicekit.telemetry import configure_tracing
+
+
+class Provisioning:
+    """Holds what the entrypoints share; `connected()` opens and closes the network clients."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        configure_tracing("provisioning", settings.platform)
+        self.runtime = Runtime(name="provisioning", settings=settings.platform, tables=messaging)
+        self._temporal: Client | None = None
+
+    @property
+    def temporal(self) -> Client:
+        if self._temporal is None:
+            raise RuntimeError("provisioning is not connected to Temporal yet")
+        return self._temporal
+
+    def subscriptions(self) -> list[Subscription]:
+        return onboarding_subscriptions(
+            temporal=lambda: self.temporal,
+            outbox=self.runtime.outbox,
+            task_queue=self.settings.task_queue,
+        )
+
+    def providers(self, http: httpx.AsyncClient, tenants: TenantApi) -> dict[str, Provider]:
+        platform = self.settings.platform
+        local = LocalProvider(
+            caddy=CaddyRoutes(platform.caddy_admin_url, http),
+            tenants=tenants,
+            http=http,
+            gateway_url=platform.gateway_url,
+            tenant_api_url=platform.tenant_api_url,
+            base_domain=platform.tenant_base_domain,
+        )
+        return {local.name: local}
+
+    @asynccontextmanager
+    async def connected(self, runtime: Runtime) -> AsyncIterator[None]:
+        platform = self.settings.platform
+        self._temporal = await Client.connect(
+            platform.temporal_address,
+            namespace=platform.temporal_namespace,
+            interceptors=[TracingInterceptor()],
+        )
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            HTTPXClientInstrumentor.instrument_client(http)
+            if not self.settings.run_worker:
+                yield
+                return
+            tenants = TenantApi(
+                platform.tenant_api_url, platform.internal_token.get_secret_value(), http
+            )
+            activities = OnboardingActivities(
+                db=runtime.db,
+                outbox=runtime.outbox,
+                providers=self.providers(http, tenants),
+                tenants=tenants,
+            )
+            worker = Worker(
+                self._temporal,
+                task_queue=self.settings.task_queue,
+                workflows=[OnboardIspWorkflow],
+                activities=[
+                    activities.run_step,
+                    activities.undo_step,
+                    activities.complete,
+                    activities.report_failure,
+                    activities.report_rolled_back,
+                ],
+            )
+            async with worker:
+                yield

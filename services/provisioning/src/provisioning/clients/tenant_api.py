@@ -1,0 +1,46 @@
+"""The ISP framework's internal API: where an ISP's tenant is created, activated and dropped."""
+
+from uuid import UUID
+
+import httpx
+
+from provisioning.errors import ConfigurationError
+
+
+class TenantApi:
+    def __init__(self, base_url: str, token: str, http: httpx.AsyncClient) -> None:
+        self._base = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._http = http
+
+    def _check(self, response: httpx.Response, what: str) -> None:
+        if response.status_code >= 500:
+            response.raise_for_status()  # transient: retried
+        if response.status_code >= 400:
+            raise ConfigurationError(f"tenant-api refused to {what}: {response.text}")
+
+    async def put_tenant(
+        self, tenant_id: UUID, *, slug: str, name: str, tier: str, host: str
+    ) -> None:
+        response = await self._http.put(
+            f"{self._base}/internal/v1/tenants/{tenant_id}",
+            json={"slug": slug, "name": name, "tier": tier, "host": host},
+            headers=self._headers,
+        )
+        self._check(response, f"create tenant {slug}")
+
+    async def activate(self, tenant_id: UUID) -> None:
+        response = await self._http.post(
+            f"{self._base}/internal/v1/tenants/{tenant_id}/activate", headers=self._headers
+        )
+        self._check(response, f"activate tenant {tenant_id}")
+
+    async def delete(self, tenant_id: UUID) -> None:
+        response = await self._http.delete(
+            f"{self._base}/internal/v1/tenants/{tenant_id}", headers=self._headers
+        )
+        if response.status_code != 404:
+            self._check(response, f"delete tenant {tenant_id}")
+
+    async def health(self) -> None:
+        (await self._http.get(f"{self._base}/healthz")).raise_for_status()

@@ -1,0 +1,1 @@
+"""Onboarding an ISP: the workflow, its activities, and the event that starts it."""

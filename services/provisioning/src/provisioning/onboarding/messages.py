@@ -1,0 +1,46 @@
+"""Inputs and outputs of the onboarding workflow and its activities (plain dataclasses, so the
+workflow sandbox needs nothing but the standard library to load them)."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Onboarding:
+    """Everything the workflow needs to onboard one ISP."""
+
+    isp_id: str
+    deployment_id: str
+    slug: str
+    company_name: str
+    tier: str
+    region: str
+    provider: str
+    domain: str
+    contact_email: str
+
+
+@dataclass(frozen=True)
+class StepRun:
+    onboarding: Onboarding
+    step: str
+
+
+@dataclass(frozen=True)
+class StepFailure:
+    onboarding: Onboarding
+    step: str
+    reason: str
+    retryable: bool
+    compensating: bool
+
+
+@dataclass(frozen=True)
+class RollbackDone:
+    onboarding: Onboarding
+    undone: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OnboardingResult:
+    isp_id: str
+    instance_url: str

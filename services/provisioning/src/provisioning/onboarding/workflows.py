@@ -1,0 +1,112 @@
+"""OnboardIspWorkflow: one per ISP, id `onboard-<isp_id>`. Runs the steps in order; if one fails
+for good, undoes what the earlier ones (and the failed one) created, in reverse order."""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from dotmac_contracts.vocabulary import DeploymentStep
+    from provisioning.onboarding.activities import OnboardingActivities
+    from provisioning.onboarding.messages import (
+        Onboarding,
+        OnboardingResult,
+        RollbackDone,
+        StepFailure,
+        StepRun,
+    )
+
+STEP_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=8,
+    non_retryable_error_types=["ConfigurationError"],
+)
+BOOKKEEPING_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=0)
+
+
+def workflow_id(isp_id: str) -> str:
+    return f"onboard-{isp_id}"
+
+
+def _reason(error: ActivityError) -> tuple[str, bool]:
+    cause = error.cause
+    if isinstance(cause, ApplicationError):
+        return cause.message, not cause.non_retryable
+    return str(cause or error), True
+
+
+@workflow.defn
+class OnboardIspWorkflow:
+    def __init__(self) -> None:
+        self._step: str = "registered"
+
+    @workflow.query
+    def current_step(self) -> str:
+        return self._step
+
+    @workflow.run
+    async def run(self, onboarding: Onboarding) -> OnboardingResult:
+        attempted: list[DeploymentStep] = []
+        for step in DeploymentStep:
+            self._step = step.value
+            attempted.append(step)
+            try:
+                await workflow.execute_activity_method(
+                    OnboardingActivities.run_step,
+                    StepRun(onboarding, step.value),
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=STEP_RETRY,
+                )
+            except ActivityError as error:
+                reason, retryable = _reason(error)
+                await self._roll_back(onboarding, step, reason, retryable, attempted)
+                raise ApplicationError(
+                    f"onboarding failed at {step.value}: {reason}",
+                    type="OnboardingFailed",
+                    non_retryable=True,
+                ) from error
+        self._step = "active"
+        return await workflow.execute_activity_method(
+            OnboardingActivities.complete,
+            onboarding,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=STEP_RETRY,
+        )
+
+    async def _roll_back(
+        self,
+        onboarding: Onboarding,
+        failed: DeploymentStep,
+        reason: str,
+        retryable: bool,
+        attempted: list[DeploymentStep],
+    ) -> None:
+        self._step = "compensating"
+        await workflow.execute_activity_method(
+            OnboardingActivities.report_failure,
+            StepFailure(onboarding, failed.value, reason, retryable, compensating=True),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=BOOKKEEPING_RETRY,
+        )
+        undone: list[str] = []
+        for step in reversed(attempted):
+            # Compensations must finish: retry them until they do (an operator sees it in the UI).
+            did_undo = await workflow.execute_activity_method(
+                OnboardingActivities.undo_step,
+                StepRun(onboarding, step.value),
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=BOOKKEEPING_RETRY,
+            )
+            if did_undo:
+                undone.append(step.value)
+        await workflow.execute_activity_method(
+            OnboardingActivities.report_rolled_back,
+            RollbackDone(onboarding, undone),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=BOOKKEEPING_RETRY,
+        )
+        self._step = "rolled_back"

@@ -1,0 +1,76 @@
+"""Provisioning's events, applied to the status read model. Each runs in the consumer's unit of
+work next to the inbox record, so a redelivered event changes nothing."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dotmac_contracts import CloudEvent
+from dotmac_contracts.events import (
+    DeploymentCompleted,
+    DeploymentFailed,
+    DeploymentRolledBack,
+    DeploymentStarted,
+    DeploymentStepCompleted,
+    DeploymentStepStarted,
+)
+from dotmac_contracts.vocabulary import DeploymentState
+from registration.deployments.service import advance, record_step
+from servicekit.consumer import Subscription
+
+
+async def on_started(session: AsyncSession, e: DeploymentStarted, _: CloudEvent) -> None:
+    await advance(
+        session,
+        e.deployment_id,
+        DeploymentState.REGISTERED,
+        e.started_at,
+        provider=e.provider.value,
+        workflow_id=e.workflow_id,
+    )
+
+
+async def on_step_started(session: AsyncSession, e: DeploymentStepStarted, _: CloudEvent) -> None:
+    await record_step(session, e.deployment_id, e.step, started_at=e.started_at)
+    await advance(session, e.deployment_id, DeploymentState(e.step.value), e.started_at)
+
+
+async def on_step_completed(
+    session: AsyncSession, e: DeploymentStepCompleted, _: CloudEvent
+) -> None:
+    await record_step(
+        session,
+        e.deployment_id,
+        e.step,
+        started_at=e.started_at,
+        completed_at=e.completed_at,
+        detail=e.detail,
+    )
+    await advance(session, e.deployment_id, DeploymentState(e.step.value), e.completed_at)
+
+
+async def on_completed(session: AsyncSession, e: DeploymentCompleted, _: CloudEvent) -> None:
+    await advance(
+        session,
+        e.deployment_id,
+        DeploymentState.ACTIVE,
+        e.completed_at,
+        instance_url=e.instance_url,
+    )
+
+
+async def on_failed(session: AsyncSession, e: DeploymentFailed, _: CloudEvent) -> None:
+    state = DeploymentState.COMPENSATING if e.compensating else DeploymentState.FAILED
+    await advance(session, e.deployment_id, state, e.failed_at, error=f"{e.step.value}: {e.reason}")
+
+
+async def on_rolled_back(session: AsyncSession, e: DeploymentRolledBack, _: CloudEvent) -> None:
+    await advance(session, e.deployment_id, DeploymentState.ROLLED_BACK, e.rolled_back_at)
+
+
+SUBSCRIPTIONS = [
+    Subscription(DeploymentStarted, on_started),
+    Subscription(DeploymentStepStarted, on_step_started),
+    Subscription(DeploymentStepCompleted, on_step_completed),
+    Subscription(DeploymentCompleted, on_completed),
+    Subscription(DeploymentFailed, on_failed),
+    Subscription(DeploymentRolledBack, on_rolled_back),
+]

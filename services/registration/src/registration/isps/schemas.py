@@ -1,0 +1,57 @@
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from dotmac_contracts.vocabulary import BillingPeriod, DeploymentState, Region, Tier
+from servicekit.validation import (
+    CountryCode,
+    Description,
+    DomainName,
+    Identifier,
+    Name,
+    PhoneNumber,
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Company(_Strict):
+    name: Name = Field(examples=["Acme Fiber"])
+    registration_number: Identifier = Field(examples=["12345"])
+    tax_id: Identifier = Field(examples=["US-99"])
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2", examples=["US"])
+
+
+class Contact(_Strict):
+    name: Name
+    email: EmailStr
+    phone: PhoneNumber | None = Field(default=None, description="E.164, e.g. +15550100")
+
+
+class Contacts(_Strict):
+    primary: Contact = Field(description="Receives the welcome email and the owner account")
+    technical: Contact | None = None
+    billing: Contact | None = None
+
+
+class IspRegistration(_Strict):
+    """An ISP's sign-up. Unknown fields are refused so that typos do not pass silently."""
+
+    company: Company
+    contacts: Contacts
+    service_area: Description = Field(examples=["Springfield county"])
+    expected_customers: int = Field(ge=0, le=10_000_000, examples=[800])
+    region: Region
+    tier: Tier
+    billing_period: BillingPeriod = BillingPeriod.MONTHLY
+    domain: DomainName = Field(examples=["acme.example"])
+
+
+class RegistrationAccepted(BaseModel):
+    isp_id: UUID
+    deployment_id: UUID
+    slug: str
+    state: DeploymentState
+    status_url: str = Field(description="Poll this for the onboarding's progress")

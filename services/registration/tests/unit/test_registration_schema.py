@@ -1,0 +1,104 @@
+import copy
+
+import pytest
+from pydantic import ValidationError
+
+from registration.isps.schemas import IspRegistration
+from registration.isps.service import company_key, request_fingerprint, slugify
+
+ACME_BODY = {
+    "company": {
+        "name": "Acme Fiber",
+        "registration_number": "12345",
+        "tax_id": "US-99",
+        "country": "US",
+    },
+    "contacts": {
+        "primary": {"name": "Ann", "email": "ann@acme.example", "phone": "+15550100"},
+        "technical": {"name": "Tom", "email": "tom@acme.example"},
+    },
+    "service_area": "Springfield county",
+    "expected_customers": 800,
+    "region": "us-east-1",
+    "tier": "basic",
+    "billing_period": "monthly",
+    "domain": "acme.example",
+}
+
+
+def invalid_fields(body) -> set[str]:
+    with pytest.raises(ValidationError) as caught:
+        IspRegistration.model_validate(body)
+    return {".".join(str(p) for p in e["loc"]) for e in caught.value.errors()}
+
+
+def with_(path: str, value):
+    body = copy.deepcopy(ACME_BODY)
+    *parents, leaf = path.split(".")
+    node = body
+    for p in parents:
+        node = node[p]
+    if value is KeyError:
+        del node[leaf]
+    else:
+        node[leaf] = value
+    return body
+
+
+def test_the_issue_example_is_valid(acme):
+    registration = IspRegistration.model_validate(acme)
+    assert registration.domain == "acme.example"
+    assert registration.contacts.technical is not None
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("contacts.primary.email", "not-an-email"),
+        ("contacts.technical.email", "tom@"),
+        ("tier", "platinum"),
+        ("region", "mars-north-1"),
+        ("domain", "acme_fiber"),
+        ("domain", "acme"),
+        ("company.name", KeyError),
+        ("contacts.primary", KeyError),
+        ("company.name", "A" * 201),
+        ("service_area", "x" * 501),
+        ("company.country", "USA"),
+        ("contacts.primary.phone", "555-0100"),
+        ("expected_customers", -1),
+        ("expected_customers", "many"),
+        ("billing_period", "weekly"),
+        ("company.surprise", "extra fields are refused"),
+        ("company.name", "Acme\x00Fiber"),
+    ],
+)
+def test_each_bad_field_is_named(path, value):
+    assert path in invalid_fields(with_(path, value))
+
+
+def test_every_missing_field_is_reported_at_once():
+    missing = invalid_fields({})
+    assert {
+        "company",
+        "contacts",
+        "service_area",
+        "expected_customers",
+        "region",
+        "tier",
+        "domain",
+    } <= missing
+
+
+def test_company_identity_ignores_case_accents_and_spacing():
+    assert company_key("  ACME   Fibér, Inc. ") == company_key("acme fiber inc")
+    assert slugify("Acme Fiber & Co.") == "acme-fiber-co"
+    assert slugify("!!!") == "isp"
+    assert len(slugify("x" * 300)) <= 40
+
+
+def test_fingerprint_ignores_formatting_but_not_content():
+    a = IspRegistration.model_validate(ACME_BODY)
+    b = IspRegistration.model_validate(with_("company.name", "  Acme Fiber "))
+    c = IspRegistration.model_validate(with_("tier", "premium"))
+    assert request_fingerprint(a) == request_fingerprint(b) != request_fingerprint(c)

@@ -1,0 +1,1 @@
+"""tenant-api: the ISP framework every ISP runs its business on, one tenant per ISP."""

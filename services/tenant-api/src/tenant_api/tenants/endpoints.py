@@ -1,0 +1,63 @@
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Response, status
+
+from servicekit.http import RuntimeDep
+from tenant_api.tenants import service
+from tenant_api.tenants.schemas import TenantHealth, TenantRead, TenantSpec, TenantStatus
+
+public = APIRouter(prefix="/api/v1/tenant", tags=["tenant"])
+HostHeader = Annotated[str | None, Header(alias="Host", include_in_schema=False)]
+
+
+@public.get("", responses={404: {"description": "No ISP answers at this host"}})
+async def current_tenant(runtime: RuntimeDep, host: HostHeader = None) -> TenantRead:
+    """The ISP this host belongs to (`<slug>.localhost` in development)."""
+    async with runtime.db.unit_of_work() as session:
+        return TenantRead.model_validate(await service.resolve(session, host), from_attributes=True)
+
+
+@public.get("/health", responses={404: {"description": "No ISP answers at this host"}})
+async def tenant_health(runtime: RuntimeDep, host: HostHeader = None) -> TenantHealth:
+    """Answers 200 once the ISP's tenant exists; onboarding's validation step calls it."""
+    async with runtime.db.unit_of_work() as session:
+        tenant = await service.resolve(session, host)
+        return TenantHealth(
+            tenant_id=str(tenant.id), slug=tenant.slug, tenant_status=TenantStatus(tenant.status)
+        )
+
+
+def internal_router(caller: object) -> APIRouter:
+    """Service-to-service routes; the gateway does not expose them."""
+    router = APIRouter(
+        prefix="/internal/v1/tenants", tags=["internal"], dependencies=[Depends(caller)]
+    )
+
+    @router.put(
+        "/{tenant_id}", responses={409: {"description": "Slug or host belongs to another tenant"}}
+    )
+    async def put_tenant(
+        tenant_id: UUID, spec: TenantSpec, runtime: RuntimeDep, response: Response
+    ) -> TenantRead:
+        """Create an ISP's tenant (idempotent: a repeat with the same spec answers 200)."""
+        async with runtime.db.unit_of_work() as session:
+            tenant, created = await service.put_tenant(session, tenant_id, spec)
+            read = TenantRead.model_validate(tenant, from_attributes=True)
+        response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return read
+
+    @router.post("/{tenant_id}/activate", responses={404: {"description": "No such tenant"}})
+    async def activate(tenant_id: UUID, runtime: RuntimeDep) -> TenantRead:
+        """Open the tenant to its users; publishes TenantActivated the first time."""
+        async with runtime.db.unit_of_work() as session:
+            tenant = await service.activate(session, runtime.outbox, tenant_id)
+            return TenantRead.model_validate(tenant, from_attributes=True)
+
+    @router.delete("/{tenant_id}", status_code=status.HTTP_204_NO_CONTENT)
+    async def drop(tenant_id: UUID, runtime: RuntimeDep) -> None:
+        """Remove a tenant (an onboarding's compensation). Idempotent."""
+        async with runtime.db.unit_of_work() as session:
+            await service.drop(session, tenant_id)
+
+    return router

@@ -1,0 +1,42 @@
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dotmac_contracts.vocabulary import Tier
+from servicekit.validation import Name
+
+
+class TenantStatus(StrEnum):
+    INITIALIZING = "initializing"
+    ACTIVE = "active"
+
+
+class TenantSpec(BaseModel):
+    """What provisioning asks the framework to create for an ISP."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+    name: Name
+    tier: Tier
+    host: str = Field(max_length=253, pattern=r"^[a-z0-9.-]+$")
+
+
+class TenantRead(BaseModel):
+    id: UUID
+    slug: str
+    name: str
+    tier: Tier
+    host: str
+    status: TenantStatus
+    created_at: datetime
+    activated_at: datetime | None
+
+
+class TenantHealth(BaseModel):
+    status: str = "ok"
+    tenant_id: str
+    slug: str
+    tenant_status: TenantStatus

@@ -1,0 +1,82 @@
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dotmac_contracts.events import TenantActivated
+from servicekit.outbox import Outbox
+from servicekit.problems import Conflict, NotFound
+from tenant_api.models import Tenant
+from tenant_api.tenants.schemas import TenantSpec, TenantStatus
+
+
+async def put_tenant(
+    session: AsyncSession, tenant_id: UUID, spec: TenantSpec
+) -> tuple[Tenant, bool]:
+    """Create the tenant, or confirm it exists as specified. Returns (tenant, created)."""
+    existing = await session.get(Tenant, tenant_id)
+    if existing is not None:
+        if (existing.slug, existing.host) != (spec.slug, spec.host):
+            raise Conflict(f"Tenant {tenant_id} exists with another slug or host.")
+        return existing, False
+    clash = (
+        await session.execute(
+            select(Tenant.id).where((Tenant.slug == spec.slug) | (Tenant.host == spec.host))
+        )
+    ).first()
+    if clash is not None:
+        raise Conflict(f"The slug {spec.slug} or host {spec.host} belongs to another tenant.")
+    tenant = Tenant(
+        id=tenant_id,
+        slug=spec.slug,
+        name=spec.name,
+        tier=spec.tier.value,
+        host=spec.host,
+        status=TenantStatus.INITIALIZING.value,
+        created_at=datetime.now(UTC),
+    )
+    session.add(tenant)
+    await session.flush()
+    return tenant, True
+
+
+async def activate(session: AsyncSession, outbox: Outbox, tenant_id: UUID) -> Tenant:
+    tenant = await session.get(Tenant, tenant_id, with_for_update=True)
+    if tenant is None:
+        raise NotFound(f"No tenant {tenant_id}.")
+    if tenant.status != TenantStatus.ACTIVE:
+        tenant.status = TenantStatus.ACTIVE.value
+        tenant.activated_at = datetime.now(UTC)
+        await outbox.add(
+            session,
+            TenantActivated(
+                isp_id=tenant.id,
+                slug=tenant.slug,
+                tier=tenant.tier,
+                host=tenant.host,
+                activated_at=tenant.activated_at,
+            ),
+        )
+    return tenant
+
+
+async def drop(session: AsyncSession, tenant_id: UUID) -> bool:
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        return False
+    await session.delete(tenant)
+    return True
+
+
+def host_of(header: str | None) -> str:
+    return (header or "").split(":", 1)[0].strip().lower().removesuffix(".")
+
+
+async def resolve(session: AsyncSession, host_header: str | None) -> Tenant:
+    """The tenant whose host the request came to (through the gateway)."""
+    host = host_of(host_header)
+    tenant = (await session.execute(select(Tenant).where(Tenant.host == host))).scalar_one_or_none()
+    if tenant is None:
+        raise NotFound(f"No ISP answers at {host or 'this host'}.")
+    return tenant
