@@ -3,11 +3,13 @@
 A handler runs inside a unit of work together with the inbox insert of the event id; the message
 is acked only after that commits. A redelivered or republished event finds its id in the inbox
 and is acked without running the handler again. A handler that raises leaves no trace and the
-message is redelivered with backoff.
+message is redelivered with backoff. Within a fetched batch, events about the same entity (the
+CloudEvents subject: an ISP) are handled in order, events about different entities concurrently.
 """
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from itertools import groupby
@@ -105,8 +107,19 @@ class EventConsumer:
                 log.debug("%s: fetch failed (%r); retrying", durable, e)
                 await asyncio.sleep(0.5)
                 continue
-            for message in messages:
+            await self._handle_batch(durable, messages)
+
+    async def _handle_batch(self, durable: str, messages: list[Msg]) -> None:
+        """Events about one ISP are handled in order; events about different ISPs at once."""
+        by_entity: dict[str, list[Msg]] = defaultdict(list)
+        for message in messages:
+            by_entity[(message.headers or {}).get("ce-subject", "")].append(message)
+
+        async def in_order(batch: list[Msg]) -> None:
+            for message in batch:
                 await self.handle(durable, message)
+
+        await asyncio.gather(*(in_order(batch) for batch in by_entity.values()))
 
     async def handle(self, durable: str, message: Msg) -> None:
         try:

@@ -16,12 +16,18 @@ from servicekit.config import PlatformSettings
 log = logging.getLogger(__name__)
 
 
-def configure_tracing(service_name: str, settings: PlatformSettings) -> TracerProvider:
+def configure_tracing(service_name: str, settings: PlatformSettings) -> TracerProvider | None:
     """Install the process's tracer provider, unless one is already installed (tests install
-    theirs, with an in-memory exporter, before starting services)."""
+    theirs, with an in-memory exporter, before starting services).
+
+    With nowhere to send spans, none is installed: the API's no-op tracer then costs nothing,
+    and trace context still passes through HTTP, the outbox and NATS untouched.
+    """
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         return current
+    if not (settings.otlp_endpoint or settings.trace_console):
+        return None
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     if settings.otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

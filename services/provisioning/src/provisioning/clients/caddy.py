@@ -1,47 +1,97 @@
-"""The gateway's routes, changed at run time through Caddy's admin API."""
+"""The gateway's tenant routes, changed at run time through Caddy's admin API.
+
+The gateway's first route is a subroute with the id `tenant-routes`; each ISP's host gets one
+route inside it, and requests no tenant route matches fall through to the platform's routes.
+
+Caddy reloads its whole configuration on every change (~20 ms idle, far more under load) and
+drops connections open at that moment, admin ones included. So route additions that arrive
+while a change is in flight are coalesced into the next one, changes from this process go one at
+a time, and a request dropped mid-reload is sent again (every call here is idempotent or
+checked first).
+"""
+
+import asyncio
+from typing import Any
 
 import httpx
 
 from provisioning.errors import ConfigurationError
 
+TENANT_ROUTES = "tenant-routes"
+
 
 class CaddyRoutes:
-    def __init__(self, admin_url: str, http: httpx.AsyncClient, server: str = "gateway") -> None:
+    def __init__(self, admin_url: str, http: httpx.AsyncClient) -> None:
         self._admin = admin_url.rstrip("/")
         self._http = http
-        self._routes = f"{self._admin}/config/apps/http/servers/{server}/routes"
+        self._tenant_routes = f"{self._admin}/id/{TENANT_ROUTES}/handle/0/routes"
+        self._one_at_a_time = asyncio.Lock()
+        self._pending: dict[str, tuple[dict[str, Any], asyncio.Future[bool]]] = {}
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        for attempt in range(5):
+            try:
+                return await self._http.request(method, url, **kwargs)
+            except httpx.TransportError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def route_exists(self, route_id: str) -> bool:
-        response = await self._http.get(f"{self._admin}/id/{route_id}")
+        response = await self._send("GET", f"{self._admin}/id/{route_id}")
         return response.status_code == 200
 
     async def ensure_host_route(self, route_id: str, host: str, upstream: str) -> bool:
-        """Send the API paths of `host` to `upstream`. Returns False if the route already existed.
-
-        Host routes go first so they win over the gateway's path routes.
-        """
+        """Send the API paths of `host` to `upstream`. Returns False if the route already existed."""
         if await self.route_exists(route_id):
             return False
+        if route_id in self._pending:
+            return await asyncio.shield(self._pending[route_id][1])
         route = {
             "@id": route_id,
             "match": [{"host": [host], "path": ["/api/*"]}],
             "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": upstream}]}],
             "terminal": True,
         }
-        response = await self._http.put(f"{self._routes}/0", json=route)
-        if response.status_code >= 400:
-            if await self.route_exists(route_id):  # a concurrent attempt won the race
-                return False
-            if response.status_code < 500:
-                raise ConfigurationError(
-                    f"the gateway refused the route for {host}: {response.text}"
-                )
-            response.raise_for_status()
-        return True
+        added: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending[route_id] = (route, added)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await asyncio.shield(added)
+
+    async def _flush(self) -> None:
+        async with self._one_at_a_time:
+            while self._pending:
+                batch, self._pending = self._pending, {}
+                try:
+                    current = await self._send("GET", self._tenant_routes)
+                    if current.status_code != 200:
+                        raise ConfigurationError(
+                            f"the gateway has no '{TENANT_ROUTES}' route to add tenants to"
+                        )
+                    existing = {r.get("@id") for r in current.json() or []}
+                    new = [route for rid, (route, _) in batch.items() if rid not in existing]
+                    if new:
+                        response = await self._send("POST", f"{self._tenant_routes}/...", json=new)
+                        if response.status_code >= 400:
+                            raise httpx.HTTPStatusError(
+                                f"the gateway refused new routes: {response.text}",
+                                request=response.request,
+                                response=response,
+                            )
+                    for rid, (_, added) in batch.items():
+                        added.set_result(rid not in existing)
+                except Exception as error:  # every waiter learns why, and its step retries
+                    for _, added in batch.values():
+                        if not added.done():
+                            added.set_exception(error)
 
     async def remove_route(self, route_id: str) -> bool:
-        response = await self._http.delete(f"{self._admin}/id/{route_id}")
-        if response.status_code == 404 or "unknown object ID" in response.text:
-            return False
-        response.raise_for_status()
-        return True
+        async with self._one_at_a_time:
+            response = await self._send("DELETE", f"{self._admin}/id/{route_id}")
+            if response.status_code == 404 or "unknown object ID" in response.text:
+                return False
+            response.raise_for_status()
+            return True

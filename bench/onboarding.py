@@ -1,0 +1,113 @@
+"""Onboarding latency: N ISPs register at once; time from each POST to its deployment `active`.
+
+Needs the stack that `make up` starts (gateway on 127.0.0.1:8080 unless --gateway says
+otherwise). Run:
+
+    .venv/bin/python bench/onboarding.py            # 20 registrations
+    .venv/bin/python bench/onboarding.py -n 50
+
+Prints one line per onboarding that did not reach `active`, then, as its last line, one JSON
+object: {"n": 20, "p50_s": ..., "p95_s": ..., "max_s": ..., "failed": 0}.
+"""
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+import uuid
+
+import httpx
+
+TERMINAL = {"active", "failed", "rolled_back"}
+POLL_S = 0.25  # each client polls its status this often: the figures are exact to this much
+
+
+def registration() -> dict:
+    tag = uuid.uuid4().hex[:12]
+    return {
+        "company": {
+            "name": f"Bench Fiber {tag}",
+            "registration_number": tag,
+            "tax_id": "US-99",
+            "country": "US",
+        },
+        "contacts": {"primary": {"name": "Ann", "email": "ann@bench.example"}},
+        "service_area": "Benchmark county",
+        "expected_customers": 100,
+        "region": "us-east-1",
+        "tier": "basic",
+        "billing_period": "monthly",
+        "domain": f"bench-{tag}.example",
+    }
+
+
+async def send(http: httpx.AsyncClient, method: str, url: str, **kwargs) -> httpx.Response:
+    """Retry on a dropped connection, as any HTTP client should: the gateway closes idle
+    keep-alive connections whenever onboarding adds a route. The POST carries an
+    Idempotency-Key, so its retry cannot register a second ISP."""
+    for attempt in range(5):
+        try:
+            return await http.request(method, url, **kwargs)
+        except httpx.TransportError:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
+async def onboard(http: httpx.AsyncClient, gateway: str, timeout_s: float) -> tuple[float, str]:
+    started = time.perf_counter()
+    response = await send(
+        http,
+        "POST",
+        f"{gateway}/api/v1/isp/register",
+        json=registration(),
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    if response.status_code != 202:
+        return time.perf_counter() - started, f"register answered {response.status_code}"
+    status_url = gateway + response.json()["status_url"]
+    state = "registered"
+    while time.perf_counter() - started < timeout_s:
+        state = (await send(http, "GET", status_url)).json()["state"]
+        if state in TERMINAL:
+            break
+        await asyncio.sleep(POLL_S)
+    return time.perf_counter() - started, state
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=20, help="concurrent registrations")
+    parser.add_argument("--gateway", default="http://127.0.0.1:8080")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each")
+    args = parser.parse_args()
+    limits = httpx.Limits(max_connections=args.n * 2)
+    async with httpx.AsyncClient(timeout=30.0, limits=limits) as http:
+        results = await asyncio.gather(
+            *(onboard(http, args.gateway, args.timeout) for _ in range(args.n))
+        )
+    done = [seconds for seconds, state in results if state == "active"]
+    for seconds, state in results:
+        if state != "active":
+            print(f"not active after {seconds:.2f} s: {state}", file=sys.stderr)
+    summary = {
+        "n": args.n,
+        "p50_s": round(statistics.median(done), 3) if done else None,
+        "p95_s": round(percentile(done, 95), 3) if done else None,
+        "max_s": round(max(done), 3) if done else None,
+        "failed": args.n - len(done),
+    }
+    print(json.dumps(summary))
+    return 0 if not summary["failed"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))

@@ -1,0 +1,90 @@
+"""Session-wide servers for integration and end-to-end tests.
+
+Each is a real program (Postgres, NATS with JetStream, the Temporal dev server, Caddy) started on
+free ports with its data in the session's temp dir, so the suite never touches the dev stack's
+ports or data. Unit tests request none of these fixtures and start nothing.
+"""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from devstack.components import NatsServer, Postgres, TemporalDevServer
+from devstack.ports import free_port
+
+SERVICE_MODULES = ("registration", "licensing", "provisioning", "billing", "network", "tenant_api")
+SEARCH_ATTRIBUTES = {
+    "IspId": "Keyword",
+    "Tier": "Keyword",
+    "Region": "Keyword",
+    "Provider": "Keyword",
+}
+
+
+@pytest.fixture(scope="session")
+def span_exporter() -> InMemorySpanExporter:
+    """Every span finished in this test process. Installed before any service is built, so the
+    services' `configure_tracing` keeps it."""
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+    server = Postgres(free_port(), tmp_path_factory.mktemp("postgres"))
+    server.start()
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(postgres: Postgres) -> str:
+    """The database URL, with every service's schema migrated to head (as `make up` does)."""
+    env = {**os.environ, "DOTMAC_DATABASE_URL": postgres.url}
+    for module in SERVICE_MODULES:
+        result = subprocess.run(
+            [sys.executable, "-m", module, "migrate"], env=env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, f"{module} migrate failed:\n{result.stderr[-3000:]}"
+    return postgres.url
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    server = NatsServer(free_port(), free_port(), tmp_path_factory.mktemp("nats"))
+    server.start()
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TemporalDevServer]:
+    server = TemporalDevServer(
+        port=free_port(),
+        ui_port=free_port(),
+        http_port=free_port(),
+        metrics_port=free_port(),
+        db_file=None,
+        search_attributes=SEARCH_ATTRIBUTES,
+        headless=True,
+        log_dir=Path(tmp_path_factory.mktemp("temporal")),
+    )
+    server.start()
+    server.wait_ready()
+    yield server
+    server.stop()

@@ -1,0 +1,233 @@
+"""POST /api/v1/isp/register and the deployment status, on real Postgres and NATS.
+
+Every refusal is a problem document and leaves the database exactly as it was.
+"""
+
+import asyncio
+import copy
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from dotmac_contracts.events import IspRegistered
+from registration.config import Settings
+from registration.entrypoints.api import create_app
+from registration.models import Isp, messaging
+from servicekit.config import PlatformSettings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def api(migrated_database, nats_server) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    platform = PlatformSettings(database_url=migrated_database, nats_url=nats_server.url)
+    app = create_app(Settings(platform=platform))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield client, app.state.runtime
+
+
+@pytest.fixture
+def body() -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:10]
+    return {
+        "company": {
+            "name": f"Acme Fiber {tag}",
+            "registration_number": tag,
+            "tax_id": "US-99",
+            "country": "US",
+        },
+        "contacts": {
+            "primary": {"name": "Ann", "email": "ann@acme.example", "phone": "+15550100"},
+            "technical": {"name": "Tom", "email": "tom@acme.example"},
+        },
+        "service_area": "Springfield county",
+        "expected_customers": 800,
+        "region": "us-east-1",
+        "tier": "basic",
+        "billing_period": "monthly",
+        "domain": f"acme-{tag}.example",
+    }
+
+
+async def counts(runtime) -> tuple[int, int]:
+    async with runtime.db.unit_of_work() as s:
+        isps = (await s.execute(select(func.count()).select_from(Isp))).scalar_one()
+        events = (await s.execute(select(func.count()).select_from(messaging.outbox))).scalar_one()
+    return isps, events
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status and problem["detail"]
+    return problem
+
+
+async def test_registration_is_accepted_stored_and_announced(api, body):
+    client, runtime = api
+    response = await client.post("/api/v1/isp/register", json=body)
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert set(accepted) >= {"isp_id", "deployment_id", "status_url"}
+    assert response.headers["location"] == accepted["status_url"]
+    assert accepted["status_url"] == f"/api/v1/isp/{accepted['isp_id']}/deployment"
+
+    status = (await client.get(accepted["status_url"])).json()
+    assert status["state"] == "registered"
+    assert [s["name"] for s in status["steps"]] == [
+        "provisioning",
+        "deploying",
+        "configuring",
+        "initializing",
+        "validating",
+    ]
+    assert all(s["status"] == "pending" for s in status["steps"])
+
+    async with runtime.db.unit_of_work() as s:
+        rows = (
+            await s.execute(
+                select(messaging.outbox).where(messaging.outbox.c.ce_subject == accepted["isp_id"])
+            )
+        ).all()
+    assert [r.subject for r in rows] == [IspRegistered.subject]
+    event = IspRegistered.model_validate_json(rows[0].data)
+    assert str(event.deployment_id) == accepted["deployment_id"]
+    assert event.domain == body["domain"] and event.tier == "basic"
+
+
+async def test_a_repeat_with_the_same_idempotency_key_returns_the_first_answer(api, body):
+    client, runtime = api
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    first = await client.post("/api/v1/isp/register", json=body, headers=headers)
+    before = await counts(runtime)
+    again = await client.post("/api/v1/isp/register", json=body, headers=headers)
+    assert again.status_code == 202 and again.json() == first.json()
+    assert await counts(runtime) == before
+
+
+async def test_concurrent_repeats_create_one_isp(api, body):
+    client, runtime = api
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    before = await counts(runtime)
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/isp/register", json=body, headers=headers) for _ in range(8))
+    )
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.json()["isp_id"] for a in answers}) == 1
+    assert await counts(runtime) == (before[0] + 1, before[1] + 1)
+
+
+async def test_concurrent_registrations_of_one_domain_create_one_isp(api, body):
+    client, runtime = api
+    before = await counts(runtime)
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/isp/register", json=body) for _ in range(6))
+    )
+    assert sorted(a.status_code for a in answers) == [202, 409, 409, 409, 409, 409]
+    assert await counts(runtime) == (before[0] + 1, before[1] + 1)
+
+
+async def test_the_same_key_with_another_body_is_refused(api, body):
+    client, runtime = api
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    await client.post("/api/v1/isp/register", json=body, headers=headers)
+    before = await counts(runtime)
+    other = {**body, "tier": "premium"}
+    problem = assert_problem(
+        await client.post("/api/v1/isp/register", json=other, headers=headers), 422
+    )
+    assert "Idempotency-Key" in problem["detail"]
+    assert await counts(runtime) == before
+
+
+@pytest.mark.parametrize("clash", ["domain", "company name", "registration number"])
+async def test_an_already_registered_domain_or_company_is_a_409(api, body, clash):
+    client, runtime = api
+    assert (await client.post("/api/v1/isp/register", json=body)).status_code == 202
+    second = copy.deepcopy(body)
+    tag = uuid.uuid4().hex[:8]
+    second["domain"] = f"other-{tag}.example"
+    second["company"]["name"] = f"Other {tag}"
+    second["company"]["registration_number"] = tag
+    if clash == "domain":
+        second["domain"] = body["domain"].upper()
+    elif clash == "company name":
+        second["company"]["name"] = "  " + body["company"]["name"].upper() + " "
+    else:
+        second["company"]["registration_number"] = body["company"]["registration_number"]
+    before = await counts(runtime)
+    problem = assert_problem(await client.post("/api/v1/isp/register", json=second), 409)
+    assert problem["field"] == ("domain" if clash == "domain" else "company")
+    assert await counts(runtime) == before
+
+
+HOSTILE = [
+    ("contacts.primary.email", "ann@"),
+    ("tier", "platinum"),
+    ("region", "moon-1"),
+    ("domain", "not a domain"),
+    ("domain", "acme.example'; DROP TABLE registration.isps; --"),
+    ("company.name", "<script>alert(1)</script>" * 10),
+    ("service_area", "x" * 10_000),
+    ("expected_customers", 10**12),
+    ("company.country", None),
+]
+
+
+@pytest.mark.parametrize(("path", "value"), HOSTILE)
+async def test_bad_fields_are_422_with_the_field_named_and_nothing_stored(api, body, path, value):
+    client, runtime = api
+    *parents, leaf = path.split(".")
+    node = body
+    for p in parents:
+        node = node[p]
+    node[leaf] = value
+    before = await counts(runtime)
+    problem = assert_problem(await client.post("/api/v1/isp/register", json=body), 422)
+    assert path in {e["field"] for e in problem["errors"]}
+    assert await counts(runtime) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        (b'{"company": ', "application/json", 400),
+        (b"company=acme", "application/x-www-form-urlencoded", 415),
+        (b"<isp/>", "application/xml", 415),
+        (b"[]", "application/json", 422),
+        (b"null", "application/json", 422),
+        (b"{}", "application/json", 422),
+        (b"x" * 100_000, "application/json", 413),
+    ],
+)
+async def test_bodies_that_are_not_a_registration_are_refused(api, content, content_type, status):
+    client, runtime = api
+    before = await counts(runtime)
+    response = await client.post(
+        "/api/v1/isp/register", content=content, headers={"content-type": content_type}
+    )
+    assert_problem(response, status)
+    assert await counts(runtime) == before
+
+
+async def test_an_unusable_idempotency_key_is_a_400(api, body):
+    client, runtime = api
+    before = await counts(runtime)
+    response = await client.post(
+        "/api/v1/isp/register", json=body, headers={"Idempotency-Key": "k" * 300}
+    )
+    assert_problem(response, 400)
+    assert await counts(runtime) == before
+
+
+async def test_the_status_of_an_unknown_isp_is_a_404(api):
+    client, _ = api
+    assert_problem(await client.get(f"/api/v1/isp/{uuid.uuid4()}/deployment"), 404)
+    assert_problem(await client.get("/api/v1/isp/not-a-uuid/deployment"), 422)

@@ -1,0 +1,200 @@
+"""The slice, end to end, with every service running as its own process behind the gateway:
+an ISP registers over HTTP, the event crosses NATS, a Temporal workflow provisions it on the
+local provider, and the ISP's tenant answers at its own host."""
+
+import asyncio
+import os
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from dotmac_contracts import encode_event
+from dotmac_contracts.events import IspRegistered
+
+pytestmark = pytest.mark.e2e
+
+STEPS = ["provisioning", "deploying", "configuring", "initializing", "validating"]
+
+
+def registration(name: str) -> dict:
+    tag = uuid.uuid4().hex[:8]
+    return {
+        "company": {
+            "name": f"{name} {tag}",
+            "registration_number": tag,
+            "tax_id": "US-99",
+            "country": "US",
+        },
+        "contacts": {
+            "primary": {"name": "Ann", "email": "ann@acme.example", "phone": "+15550100"},
+            "technical": {"name": "Tom", "email": "tom@acme.example"},
+        },
+        "service_area": "Springfield county",
+        "expected_customers": 800,
+        "region": "us-east-1",
+        "tier": "basic",
+        "billing_period": "monthly",
+        "domain": f"{name.lower().replace(' ', '-')}-{tag}.example",
+    }
+
+
+async def wait_for_state(http: httpx.AsyncClient, url: str, states: set[str], timeout=30) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout
+    status: dict = {}
+    while asyncio.get_running_loop().time() < deadline:
+        status = (await http.get(url)).json()
+        if status["state"] in states:
+            return status
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never reached {states}; last status: {status}")
+
+
+async def test_a_registered_isp_becomes_active_in_one_trace(platform, http):
+    trace_id = os.urandom(16).hex()
+    response = await http.post(
+        f"{platform.gateway_url}/api/v1/isp/register",
+        json=registration("Acme Fiber"),
+        headers={"traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01"},
+    )
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    isp_id, slug = accepted["isp_id"], accepted["slug"]
+
+    status = await wait_for_state(http, platform.gateway_url + accepted["status_url"], {"active"})
+    assert [s["name"] for s in status["steps"]] == STEPS
+    assert all(s["status"] == "completed" for s in status["steps"])
+    times = [(s["started_at"], s["completed_at"]) for s in status["steps"]]
+    assert all(start <= end for start, end in times)
+    assert [t[0] for t in times] == sorted(t[0] for t in times), "steps ran in order"
+    assert status["instance_url"] == f"http://{slug}.localhost:{platform.gateway_port}"
+    assert status["error"] is None
+
+    # The gateway now routes the ISP's own host to its tenant, which is active.
+    tenant = await http.get(
+        f"{platform.gateway_url}/api/v1/tenant", headers={"Host": f"{slug}.localhost"}
+    )
+    assert tenant.status_code == 200
+    assert tenant.json()["id"] == isp_id
+    for _ in range(50):
+        tenant = await http.get(
+            f"{platform.gateway_url}/api/v1/tenant", headers={"Host": f"{slug}.localhost"}
+        )
+        if tenant.json()["status"] == "active":
+            break
+        await asyncio.sleep(0.1)
+    assert tenant.json()["status"] == "active"
+    assert (await http.get(f"{platform.caddy_admin_url}/id/tenant-{slug}")).status_code == 200
+    # Its internal API is not reachable through the tenant's host.
+    internal = await http.delete(
+        f"{platform.gateway_url}/internal/v1/tenants/{isp_id}",
+        headers={"Host": f"{slug}.localhost"},
+    )
+    assert internal.status_code == 404
+
+    # Operators find the workflow in Temporal by the ISP's id.
+    temporal = await Client.connect(platform.temporal_address)
+    found = [w async for w in temporal.list_workflows(f'IspId="{isp_id}"')]
+    assert [w.id for w in found] == [f"onboard-{isp_id}"]
+    described = await temporal.get_workflow_handle(f"onboard-{isp_id}").describe()
+    assert described.status == WorkflowExecutionStatus.COMPLETED
+    attributes = {k.name: v for k, v in described.typed_search_attributes}
+    assert attributes["Tier"] == "basic" and attributes["Provider"] == "local"
+    assert attributes["Region"] == "us-east-1"
+
+    # One registration is one trace, across the three service processes and Temporal.
+    expected = {
+        ("registration", "POST /api/v1/isp/register"),
+        ("provisioning", "dotmac.registration.isp.registered.v1 process"),
+        ("provisioning", "StartWorkflow:OnboardIspWorkflow"),
+        ("provisioning", "RunWorkflow:OnboardIspWorkflow"),
+        ("provisioning", "RunActivity:run_step"),
+        ("tenant-api", "PUT /internal/v1/tenants/{tenant_id}"),
+        ("registration", "dotmac.provisioning.deployment.completed.v1 process"),
+    }
+    for _ in range(100):
+        seen = {(s.service, s.name) for s in platform.spans.trace(trace_id)}
+        if expected <= seen:
+            break
+        await asyncio.sleep(0.1)
+    assert expected <= seen, f"missing from the trace: {expected - seen}"
+
+
+async def test_a_repeated_registration_event_attaches_to_the_running_onboarding(platform, http):
+    response = await http.post(
+        f"{platform.gateway_url}/api/v1/isp/register", json=registration("Echo Net")
+    )
+    accepted = response.json()
+    await wait_for_state(http, platform.gateway_url + accepted["status_url"], {"active"})
+
+    # The same fact published again under a new event id (a producer that retried after the
+    # duplicate window): provisioning must not onboard the ISP twice.
+    nc = await platform.nats()
+    status = (await http.get(platform.gateway_url + accepted["status_url"])).json()
+    original = IspRegistered(
+        isp_id=accepted["isp_id"],
+        deployment_id=accepted["deployment_id"],
+        slug=accepted["slug"],
+        company_name="Echo Net",
+        country="US",
+        region="us-east-1",
+        tier="basic",
+        billing_period="monthly",
+        domain="echo.example",
+        primary_contact_name="Ann",
+        primary_contact_email="ann@echo.example",
+        expected_customers=10,
+        registered_at=datetime.now(UTC),
+    )
+    envelope = encode_event(
+        original, event_id=str(uuid.uuid4()), source="registration", time=datetime.now(UTC)
+    )
+    await nc.jetstream().publish(original.subject, envelope.data, headers=envelope.headers())
+    await nc.close()
+    await asyncio.sleep(1.5)
+
+    temporal = await Client.connect(platform.temporal_address)
+    runs = [w async for w in temporal.list_workflows(f'WorkflowId="onboard-{accepted["isp_id"]}"')]
+    assert len(runs) == 1, "a second onboarding was started"
+    assert (await http.get(platform.gateway_url + accepted["status_url"])).json() == status
+
+
+async def test_a_failed_step_rolls_back_what_was_created(platform, http):
+    body = registration("Clash Telecom")
+    slug = f"clash-telecom-{body['company']['registration_number']}"
+    # Another tenant already holds the host this ISP would get: initialization must fail, for
+    # good (retrying cannot fix it), and the onboarding must undo its earlier steps.
+    squatter = await http.put(
+        f"{platform.tenant_api_url}/internal/v1/tenants/{uuid.uuid4()}",
+        json={"slug": slug, "name": "Squatter", "tier": "free", "host": f"{slug}.localhost"},
+        headers={"Authorization": f"Bearer {platform.internal_token}"},
+    )
+    assert squatter.status_code == 201, squatter.text
+
+    accepted = (await http.post(f"{platform.gateway_url}/api/v1/isp/register", json=body)).json()
+    assert accepted["slug"] == slug
+    status = await wait_for_state(
+        http, platform.gateway_url + accepted["status_url"], {"rolled_back", "active"}
+    )
+    assert status["state"] == "rolled_back"
+    assert status["error"].startswith("initializing:") and "tenant-api refused" in status["error"]
+    by_name = {s["name"]: s["status"] for s in status["steps"]}
+    assert by_name == {
+        "provisioning": "completed",
+        "deploying": "completed",
+        "configuring": "completed",
+        "initializing": "failed",
+        "validating": "pending",
+    }
+    # The gateway route it had created is gone; the other tenant is untouched.
+    assert (await http.get(f"{platform.caddy_admin_url}/id/tenant-{slug}")).status_code == 404
+    squatter_now = await http.get(
+        f"{platform.gateway_url}/api/v1/tenant", headers={"Host": f"{slug}.localhost"}
+    )
+    assert squatter_now.status_code == 404, "no route to the host any more"
+
+    temporal = await Client.connect(platform.temporal_address)
+    described = await temporal.get_workflow_handle(f"onboard-{accepted['isp_id']}").describe()
+    assert described.status == WorkflowExecutionStatus.FAILED
