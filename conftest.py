@@ -82,7 +82,7 @@ def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tempor
         db_file=None,
         search_attributes=SEARCH_ATTRIBUTES,
         headless=True,
-        log_dir=Path(tmp_path_factory.mktemp("temporal")),
+        log_path=Path(tmp_path_factory.mktemp("temporal")) / "temporal.log",
     )
     server.start()
     server.wait_ready()

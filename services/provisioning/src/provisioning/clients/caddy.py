@@ -44,7 +44,7 @@ class CaddyRoutes:
         return response.status_code == 200
 
     async def ensure_host_route(self, route_id: str, host: str, upstream: str) -> bool:
-        """Send the API paths of `host` to `upstream`. Returns False if the route already existed."""
+        """Send the API paths of `host` to `upstream`. False if the route was there already."""
         if await self.route_exists(route_id):
             return False
         if route_id in self._pending:

@@ -81,6 +81,10 @@ async def register_isp(
         registration_number=request.company.registration_number,
     )
     if clash is not None:
+        # A concurrent request with our key may have committed between the replay check and
+        # this one (each statement sees the latest commits): then we are its repeat.
+        if idempotency_key and (previous := await replay(session, idempotency_key, request)):
+            return previous
         if clash.domain == request.domain:
             raise AlreadyRegistered(
                 f"The domain {request.domain} is already registered.", field="domain"

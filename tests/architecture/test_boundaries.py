@@ -1,0 +1,76 @@
+"""The monorepo's boundaries, checked on every run: services never import each other, and the
+contracts stay pure data."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("registration", "licensing", "provisioning", "billing", "network", "tenant-api")
+
+
+def test_import_contracts_hold():
+    linter = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run([str(linter)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Services never import each other KEPT" in result.stdout
+
+
+def test_the_import_contract_would_catch_a_service_importing_another(tmp_path):
+    """The check above can fail: a service module importing another service breaks it."""
+    offender = ROOT / "services/billing/src/billing/_boundary_probe.py"
+    offender.write_text("import registration.models  # noqa: F401\n")
+    try:
+        linter = Path(sys.executable).parent / "lint-imports"
+        result = subprocess.run(
+            [str(linter), "--no-cache"], cwd=ROOT, capture_output=True, text=True
+        )
+    finally:
+        offender.unlink()
+    assert result.returncode != 0
+    assert "billing" in result.stdout and "registration" in result.stdout
+
+
+def test_every_service_is_a_package_with_its_own_dependencies_and_migrations():
+    for name in SERVICES:
+        root = ROOT / "services" / name
+        module = name.replace("-", "_")
+        assert (root / "pyproject.toml").is_file()
+        assert "dotmac-servicekit" in (root / "pyproject.toml").read_text()
+        assert (root / "src" / module / "__main__.py").is_file()
+        assert list((root / "src" / module / "migrations" / "versions").glob("*.py")), name
+
+
+def test_each_service_migration_matches_its_models(migrated_database):
+    """A model changed without a migration shows up here, not in production."""
+    import asyncio
+    import importlib
+
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def drift(module: str) -> list:
+        metadata = importlib.import_module(f"{module}.models").metadata
+        engine = create_async_engine(migrated_database)
+
+        def compare(connection):
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "include_schemas": True,
+                    "include_name": lambda name, type_, parent: (
+                        (type_ != "schema" or name == metadata.schema) and name != "alembic_version"
+                    ),
+                },
+            )
+            return compare_metadata(context, metadata)
+
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(compare)
+        await engine.dispose()
+        return differences
+
+    for name in SERVICES:
+        module = name.replace("-", "_")
+        assert asyncio.run(drift(module)) == [], f"{module}: models and migrations differ"

