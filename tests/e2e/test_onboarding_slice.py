@@ -3,6 +3,7 @@ an ISP registers over HTTP, the event crosses NATS, a Temporal workflow provisio
 local provider, and the ISP's tenant answers at its own host."""
 
 import asyncio
+import json
 import os
 import uuid
 from datetime import UTC, datetime
@@ -62,6 +63,20 @@ async def test_a_registered_isp_becomes_active_in_one_trace(platform, http):
     assert response.status_code == 202, response.text
     accepted = response.json()
     isp_id, slug = accepted["isp_id"], accepted["slug"]
+
+    # Follow the status stream (server-sent events) through the gateway until it settles.
+    seen_states: list[str] = []
+    async with http.stream(
+        "GET", platform.gateway_url + accepted["status_url"] + "/events"
+    ) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        async for line in stream.aiter_lines():
+            if line.startswith("data: "):
+                seen_states.append(json.loads(line.removeprefix("data: "))["state"])
+    assert seen_states[-1] == "active", seen_states
+    lifecycle = ["registered", *STEPS, "active"]
+    order = [lifecycle.index(state) for state in seen_states]
+    assert order == sorted(order), f"the stream went backwards: {seen_states}"
 
     status = await wait_for_state(http, platform.gateway_url + accepted["status_url"], {"active"})
     assert [s["name"] for s in status["steps"]] == STEPS

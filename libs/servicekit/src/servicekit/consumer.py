@@ -98,7 +98,7 @@ class EventConsumer:
                 await asyncio.sleep(1.0)
         while True:
             try:
-                messages = await subscription.fetch(self._batch_size, timeout=5)
+                messages = await self._next_batch(subscription)
             except TimeoutError:
                 continue
             except asyncio.CancelledError:
@@ -108,6 +108,20 @@ class EventConsumer:
                 await asyncio.sleep(0.5)
                 continue
             await self._handle_batch(durable, messages)
+
+    async def _next_batch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
+        """Wait for one message, then take whatever else is already waiting.
+
+        A single `fetch(n)` that has to wait returns only when n messages came or its timeout
+        ran out, so a lone event could sit seconds in an idle consumer. Waiting for one returns
+        as it arrives; the follow-up fetch finds the backlog without waiting for more.
+        """
+        first = await subscription.fetch(1, timeout=5)
+        try:
+            rest = await subscription.fetch(self._batch_size - 1, timeout=0.05)
+        except TimeoutError:
+            rest = []
+        return first + rest
 
     async def _handle_batch(self, durable: str, messages: list[Msg]) -> None:
         """Events about one ISP are handled in order; events about different ISPs at once."""

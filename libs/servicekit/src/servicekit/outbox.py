@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dotmac_contracts import CloudEvent, Event
 from servicekit.db import Database
 from servicekit.messaging import MessagingTables
+from servicekit.notify import listen
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -75,7 +76,10 @@ class OutboxRelay:
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
-        listener = asyncio.create_task(self._listen(), name=f"listen:{self._channel}")
+        listener = asyncio.create_task(
+            listen(self._db, self._channel, lambda _: self._wake.set()),
+            name=f"listen:{self._channel}",
+        )
         failures = 0
         try:
             while True:
@@ -157,19 +161,3 @@ class OutboxRelay:
                 )
             )
             return result.rowcount or 0
-
-    async def _listen(self) -> None:
-        """Wake the relay on NOTIFY; reconnect if the listening connection drops."""
-        while True:
-            try:
-                async with self._db.engine.connect() as conn:
-                    raw = await conn.get_raw_connection()
-                    driver = raw.driver_connection
-                    await driver.add_listener(self._channel, lambda *_: self._wake.set())
-                    while not driver.is_closed():
-                        await asyncio.sleep(1.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("outbox listener lost its connection; polling until it is back")
-                await asyncio.sleep(1.0)

@@ -8,7 +8,6 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from provisioning.clients.caddy import CaddyRoutes
 from provisioning.clients.tenant_api import TenantApi
@@ -92,12 +91,6 @@ class Provisioning:
                 self._temporal,
                 task_queue=self.settings.task_queue,
                 workflows=[OnboardIspWorkflow],
-                # The sandbox still checks determinism, but reuses already-imported modules
-                # instead of re-importing them for every workflow run (a 2-core machine spent
-                # ~20% of an onboarding's CPU on that).
-                workflow_runner=SandboxedWorkflowRunner(
-                    restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
-                ),
                 activities=[
                     activities.run_step,
                     activities.undo_step,

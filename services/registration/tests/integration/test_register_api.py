@@ -230,4 +230,5 @@ async def test_an_unusable_idempotency_key_is_a_400(api, body):
 async def test_the_status_of_an_unknown_isp_is_a_404(api):
     client, _ = api
     assert_problem(await client.get(f"/api/v1/isp/{uuid.uuid4()}/deployment"), 404)
+    assert_problem(await client.get(f"/api/v1/isp/{uuid.uuid4()}/deployment/events"), 404)
     assert_problem(await client.get("/api/v1/isp/not-a-uuid/deployment"), 422)

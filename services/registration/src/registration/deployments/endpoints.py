@@ -1,12 +1,17 @@
+import asyncio
+from collections.abc import AsyncIterator
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
 
 from registration.deployments.schemas import DeploymentStatus
-from registration.deployments.service import deployment_status
+from registration.deployments.service import SETTLED, deployment_status
+from registration.deployments.watch import DeploymentWatch
 from servicekit.http import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/isp", tags=["deployment"])
+KEEP_ALIVE_S = 15.0
 
 
 @router.get("/{isp_id}/deployment", responses={404: {"description": "No ISP with this id"}})
@@ -14,3 +19,50 @@ async def get_deployment(isp_id: UUID, runtime: RuntimeDep) -> DeploymentStatus:
     """Where an ISP's onboarding stands: its state, each step's times, the error if it failed."""
     async with runtime.db.unit_of_work() as session:
         return await deployment_status(session, isp_id)
+
+
+@router.get(
+    "/{isp_id}/deployment/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "`status` events"},
+        404: {"description": "No ISP with this id"},
+    },
+)
+async def stream_deployment(
+    isp_id: UUID, runtime: RuntimeDep, request: Request
+) -> StreamingResponse:
+    """Server-sent events: a `status` event with the deployment status now and after every
+    change, until the deployment is active, failed or rolled back. Reconnect to resume."""
+    watch: DeploymentWatch = request.app.state.deployment_watch
+    changed = watch.subscribe(isp_id)  # before the first read, so no change slips between
+    try:
+        async with runtime.db.unit_of_work() as session:
+            first = await deployment_status(session, isp_id)
+    except BaseException:
+        watch.unsubscribe(isp_id, changed)
+        raise
+
+    async def events() -> AsyncIterator[str]:
+        status, sent = first, ""
+        try:
+            while True:
+                body = status.model_dump_json()
+                if body != sent:
+                    yield f"event: status\ndata: {body}\n\n"
+                    sent = body
+                if status.state in SETTLED:
+                    return
+                try:
+                    await asyncio.wait_for(changed.wait(), KEEP_ALIVE_S)
+                except TimeoutError:
+                    yield ": still here\n\n"
+                changed.clear()
+                async with runtime.db.unit_of_work() as session:
+                    status = await deployment_status(session, isp_id)
+        finally:
+            watch.unsubscribe(isp_id, changed)
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )

@@ -9,11 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.vocabulary import DeploymentState, DeploymentStep
 from registration.deployments.schemas import DeploymentStatus, StepStatus
+from registration.deployments.watch import announce_change
 from registration.models import Deployment
 from registration.models import DeploymentStep as StepRow
 from servicekit.problems import NotFound
 
 STEPS = list(DeploymentStep)
+SETTLED = {DeploymentState.ACTIVE, DeploymentState.FAILED, DeploymentState.ROLLED_BACK}
+"""States a deployment stays in until someone acts: status streams end there."""
 # Events may be redelivered late; the state only ever moves along this order.
 _RANK = {state: rank for rank, state in enumerate(DeploymentState)}
 
@@ -88,6 +91,7 @@ async def advance(
     for name, value in fields.items():
         setattr(deployment, name, value)
     deployment.updated_at = max(deployment.updated_at, at)
+    await announce_change(session, deployment.isp_id)
 
 
 async def record_step(

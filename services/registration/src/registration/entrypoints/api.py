@@ -4,16 +4,21 @@ from registration.bootstrap import bootstrap
 from registration.config import Settings
 from registration.deployments.endpoints import router as deployments
 from registration.deployments.subscribers import SUBSCRIPTIONS
+from registration.deployments.watch import DeploymentWatch
 from registration.isps.endpoints import router as isps
 from servicekit.http import create_service_app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
+    watch = DeploymentWatch()
+    app = create_service_app(
         name="registration",
         title="DotMac registration",
         description="ISPs sign up here and follow their onboarding.",
         runtime=bootstrap(settings or Settings()),
         routers=(isps, deployments),
         subscriptions=SUBSCRIPTIONS,
+        background=(watch.running,),
     )
+    app.state.deployment_watch = watch
+    return app
