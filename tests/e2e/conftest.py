@@ -184,10 +184,32 @@ def platform(platform_processes: Platform) -> Platform:
     return platform_processes
 
 
+class RetryingTransport(httpx.AsyncBaseTransport):
+    """Resend a request the gateway dropped, when resending is safe: what browsers do for
+    idempotent requests. Caddy reloads its whole config whenever onboarding adds or removes a
+    tenant route, and a request arriving at that instant can lose its connection."""
+
+    SAFE = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        retryable = request.method in self.SAFE or "idempotency-key" in request.headers
+        for attempt in range(4):
+            try:
+                return await self._inner.handle_async_request(request)
+            except (httpx.RemoteProtocolError, httpx.ConnectError, httpx.ReadError):
+                if not retryable or attempt == 3:
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    # A new connection per request: the gateway closes idle keep-alive connections whenever
-    # onboarding changes its routes, and httpx (unlike browsers) does not resend on that.
-    limits = httpx.Limits(max_keepalive_connections=0)
-    async with httpx.AsyncClient(timeout=10.0, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=10.0, transport=RetryingTransport()) as client:
         yield client

@@ -58,7 +58,10 @@ async def test_a_registered_isp_becomes_active_in_one_trace(platform, http):
     response = await http.post(
         f"{platform.gateway_url}/api/v1/isp/register",
         json=registration("Acme Fiber"),
-        headers={"traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01"},
+        headers={
+            "traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01",
+            "Idempotency-Key": str(uuid.uuid4()),
+        },
     )
     assert response.status_code == 202, response.text
     accepted = response.json()
@@ -139,7 +142,9 @@ async def test_a_registered_isp_becomes_active_in_one_trace(platform, http):
 
 async def test_a_repeated_registration_event_attaches_to_the_running_onboarding(platform, http):
     response = await http.post(
-        f"{platform.gateway_url}/api/v1/isp/register", json=registration("Echo Net")
+        f"{platform.gateway_url}/api/v1/isp/register",
+        json=registration("Echo Net"),
+        headers={"Idempotency-Key": str(uuid.uuid4())},
     )
     accepted = response.json()
     await wait_for_state(http, platform.gateway_url + accepted["status_url"], {"active"})
@@ -188,7 +193,13 @@ async def test_a_failed_step_rolls_back_what_was_created(platform, http):
     )
     assert squatter.status_code == 201, squatter.text
 
-    accepted = (await http.post(f"{platform.gateway_url}/api/v1/isp/register", json=body)).json()
+    accepted = (
+        await http.post(
+            f"{platform.gateway_url}/api/v1/isp/register",
+            json=body,
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+    ).json()
     assert accepted["slug"] == slug
     status = await wait_for_state(
         http, platform.gateway_url + accepted["status_url"], {"rolled_back", "active"}
