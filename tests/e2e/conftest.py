@@ -24,7 +24,13 @@ from starlette.routing import Route
 
 from devstack.components import Caddy, NatsServer, Postgres, ServiceProcess, TemporalDevServer
 from devstack.ports import free_port
-from devstack.wiring import SERVICES, Ports, gateway_routes, service_environment
+from devstack.wiring import (
+    SERVICES,
+    Ports,
+    gateway_routes,
+    process_environment,
+    service_environment,
+)
 
 INTERNAL_TOKEN = "e2e-internal-token"
 
@@ -150,7 +156,7 @@ def platform_processes(
             process = ServiceProcess(
                 service.name,
                 [sys.executable, "-m", service.module, "serve"],
-                env,
+                process_environment(service, ports, env),
                 f"http://127.0.0.1:{ports.service(service.name)}/healthz",
                 logs,
             )

@@ -37,8 +37,9 @@ class Outbox:
         carrier: dict[str, str] = {}
         inject(carrier)  # the current trace continues in every consumer
         event_id = uuid.uuid4()
-        await session.execute(
-            insert(self._table).values(
+        staged = (
+            insert(self._table)
+            .values(
                 event_id=event_id,
                 subject=event.subject,
                 source=self.source,
@@ -47,9 +48,12 @@ class Outbox:
                 data=event.model_dump_json().encode(),
                 trace_headers=carrier,
             )
+            .returning(self._table.c.id)
+            .cte("staged")
         )
-        # Delivered to the relay's LISTEN only when the transaction commits.
-        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": self._channel})
+        # One round trip: the row, and a wake-up for the relay's LISTEN that Postgres delivers
+        # only if the transaction commits.
+        await session.execute(select(func.pg_notify(self._channel, "")).select_from(staged))
         return event_id
 
 

@@ -41,7 +41,6 @@ class Provisioning:
     def subscriptions(self) -> list[Subscription]:
         return onboarding_subscriptions(
             temporal=lambda: self.temporal,
-            outbox=self.runtime.outbox,
             task_queue=self.settings.task_queue,
         )
 

@@ -10,10 +10,8 @@ class Settings(ServiceSettings):
     port: int = 8103
     task_queue: str = Field(default="provisioning-onboarding", description="Temporal task queue")
     run_worker: bool = Field(
-        default=True,
-        description="Run the Temporal worker in the API process (split it out to scale)",
+        default=True, description="Run the onboarding Temporal worker in this process"
     )
-    step_timeout_s: float = 60
-    step_max_attempts: int = Field(
-        default=8, description="Tries of a step before it fails for good"
+    run_consumers: bool = Field(
+        default=True, description="Consume events (and so start onboardings) in this process"
     )

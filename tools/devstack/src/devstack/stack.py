@@ -40,12 +40,14 @@ from devstack.components import (
 from devstack.process import cmdline_matches, describe_exit, pid_alive
 from devstack.state import StackError, StatePaths
 from devstack.wiring import (
+    API_SERVICES,
     SEARCH_ATTRIBUTES,
     SERVICES,
     Ports,
     Service,
     docs_urls,
     gateway_routes,
+    process_environment,
     service_environment,
 )
 
@@ -92,7 +94,7 @@ class Stack:
             s.name: ServiceProcess(
                 s.name,
                 [sys.executable, "-m", s.module, "serve"],
-                env,
+                process_environment(s, ports, env),
                 f"http://127.0.0.1:{ports.service(s.name)}/healthz",
                 logs,
                 cwd=state.repo_root,
@@ -244,7 +246,7 @@ class Stack:
                 self._bring_up(self.infrastructure, INFRA_READY_TIMEOUT)
                 pending = [
                     s
-                    for s in SERVICES
+                    for s in API_SERVICES
                     if self.state.recorded_process(self.services[s.name]) is None
                 ]
                 self.migrate(pending)

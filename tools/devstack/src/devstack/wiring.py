@@ -20,7 +20,8 @@ DOTMAC_TEMPORAL_METRICS_PORT    7244     Temporal Prometheus metrics
 DOTMAC_POSTGRES_PORT            5433     PostgreSQL (not 5432: a system Postgres keeps its port)
 REGISTRATION_PORT               8101     registration service
 LICENSING_PORT                  8102     licensing service
-PROVISIONING_PORT               8103     provisioning service
+PROVISIONING_PORT               8103     provisioning service (API, event consumers)
+PROVISIONING_WORKER_PORT        8113     provisioning's Temporal worker (health only)
 BILLING_PORT                    8104     billing service
 NETWORK_PORT                    8105     network service
 TENANT_API_PORT                 8106     tenant-api service
@@ -38,30 +39,55 @@ from devstack.ports import LOCALHOST, free_port
 
 @dataclass(frozen=True)
 class Service:
-    """One DotMac service: its name (logs, URLs), Python module and environment prefix."""
+    """One process the stack runs: its name (logs, URLs), Python module and environment prefix.
+
+    A service may run as more than one process: ``api=False`` marks an extra process of a
+    service (its Temporal worker, say) that shares the service's code and schema but neither
+    migrates nor sits behind the gateway. ``extra_env`` is what makes the processes differ.
+    """
 
     name: str
     module: str
     env_prefix: str
+    api: bool = True
+    extra_env: tuple[tuple[str, str], ...] = ()
 
     @property
     def port_variable(self) -> str:
-        return f"{self.env_prefix}PORT"
+        """The stack's variable for this process's port (``PROVISIONING_WORKER_PORT``...)."""
+        return f"{self.env_prefix}{'' if self.api else 'WORKER_'}PORT"
 
 
 SERVICES: tuple[Service, ...] = (
     Service("registration", "registration", "REGISTRATION_"),
     Service("licensing", "licensing", "LICENSING_"),
-    Service("provisioning", "provisioning", "PROVISIONING_"),
+    # Provisioning's API consumes events and starts onboardings; its worker process runs the
+    # workflows and activities, so a busy worker never slows the API down (and it can be
+    # killed and restarted on its own).
+    Service(
+        "provisioning",
+        "provisioning",
+        "PROVISIONING_",
+        extra_env=(("PROVISIONING_RUN_WORKER", "false"),),
+    ),
+    Service(
+        "provisioning-worker",
+        "provisioning",
+        "PROVISIONING_",
+        api=False,
+        extra_env=(("PROVISIONING_RUN_CONSUMERS", "false"),),
+    ),
     Service("billing", "billing", "BILLING_"),
     Service("network", "network", "NETWORK_"),
     Service("tenant-api", "tenant_api", "TENANT_API_"),
 )
+API_SERVICES: tuple[Service, ...] = tuple(s for s in SERVICES if s.api)
 
 DEFAULT_SERVICE_PORTS: dict[str, int] = {
     "registration": 8101,
     "licensing": 8102,
     "provisioning": 8103,
+    "provisioning-worker": 8113,
     "billing": 8104,
     "network": 8105,
     "tenant-api": 8106,
@@ -175,9 +201,20 @@ def service_environment(ports: Ports, database: str = DATABASE) -> dict[str, str
         "DOTMAC_CADDY_ADMIN_URL": f"http://{LOCALHOST}:{ports.caddy_admin}",
         "DOTMAC_TENANT_API_URL": f"http://{LOCALHOST}:{ports.service('tenant-api')}",
     }
-    for s in SERVICES:
+    for s in API_SERVICES:
         env[s.port_variable] = str(ports.service(s.name))
     return env
+
+
+def process_environment(
+    service: Service, ports: Ports, shared: Mapping[str, str]
+) -> dict[str, str]:
+    """One process's environment: the shared wiring, what sets its role, and its own port."""
+    return {
+        **shared,
+        **dict(service.extra_env),
+        f"{service.env_prefix}PORT": str(ports.service(service.name)),
+    }
 
 
 # (Caddy path matcher, owning service), in match order.
@@ -201,4 +238,4 @@ def gateway_routes(ports: Ports) -> list[tuple[str, str]]:
 def docs_urls(ports: Ports) -> dict[str, str]:
     """Each service's OpenAPI docs, as reached through the gateway."""
     base = f"http://{LOCALHOST}:{ports.gateway}/api/v1"
-    return {s.name: f"{base}/{s.name}/docs" for s in SERVICES}
+    return {s.name: f"{base}/{s.name}/docs" for s in API_SERVICES}

@@ -12,7 +12,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="DotMac provisioning",
         description="Onboards ISPs through Temporal workflows, followed in the Temporal UI.",
         runtime=provisioning.runtime,
-        subscriptions=provisioning.subscriptions(),
+        subscriptions=provisioning.subscriptions() if provisioning.settings.run_consumers else (),
         background=(provisioning.connected,),
     )
     app.state.provisioning = provisioning

@@ -1,11 +1,15 @@
 """The onboarding's activities. Each is idempotent: it may run again after a worker crash or a
-timeout, finds its own earlier work (rows, routes, tenants) and does not repeat it or its events."""
+timeout, finds its own earlier work (rows, routes, tenants) and does not repeat it or its events.
+
+The bookkeeping is a few single statements per transaction (insert-or-nothing, update-where),
+because it runs twice per step for every ISP being onboarded at once.
+"""
 
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -13,22 +17,26 @@ from dotmac_contracts.events import (
     DeploymentCompleted,
     DeploymentFailed,
     DeploymentRolledBack,
+    DeploymentStarted,
     DeploymentStepCompleted,
     DeploymentStepStarted,
 )
-from dotmac_contracts.vocabulary import DeploymentState, DeploymentStep
+from dotmac_contracts.vocabulary import DeploymentState, DeploymentStep, Provider, Region, Tier
 from provisioning.clients.tenant_api import TenantApi
 from provisioning.errors import ConfigurationError
 from provisioning.models import Deployment, Instance
 from provisioning.models import DeploymentStep as StepRow
 from provisioning.onboarding.messages import (
+    InstanceRef,
     Onboarding,
     OnboardingResult,
     RollbackDone,
     StepFailure,
+    StepOutcome,
     StepRun,
 )
-from provisioning.providers import InstanceInfo, Provider
+from provisioning.providers import InstanceInfo
+from provisioning.providers import Provider as CloudProvider
 from servicekit.db import Database
 from servicekit.outbox import Outbox
 
@@ -39,14 +47,19 @@ def _now() -> datetime:
 
 class OnboardingActivities:
     def __init__(
-        self, *, db: Database, outbox: Outbox, providers: dict[str, Provider], tenants: TenantApi
+        self,
+        *,
+        db: Database,
+        outbox: Outbox,
+        providers: dict[str, CloudProvider],
+        tenants: TenantApi,
     ) -> None:
         self._db = db
         self._outbox = outbox
         self._providers = providers
         self._tenants = tenants
 
-    def _provider(self, onboarding: Onboarding) -> Provider:
+    def _provider(self, onboarding: Onboarding) -> CloudProvider:
         provider = self._providers.get(onboarding.provider)
         if provider is None:
             raise ConfigurationError(
@@ -55,43 +68,47 @@ class OnboardingActivities:
         return provider
 
     @activity.defn
-    async def run_step(self, run: StepRun) -> str:
+    async def run_step(self, run: StepRun) -> StepOutcome:
         """Do one onboarding step, publishing its start and its completion once each."""
         step, onboarding = DeploymentStep(run.step), run.onboarding
         try:
             started_at = await self._mark_started(onboarding, step)
-            detail = await self._perform(onboarding, step)
+            outcome = await self._perform(run, step)
         except ConfigurationError as error:
             raise ApplicationError(
                 str(error), type="ConfigurationError", non_retryable=True
             ) from error
-        await self._mark_completed(onboarding, step, started_at, detail)
-        return detail
+        await self._mark_completed(onboarding, step, started_at, outcome.detail)
+        return outcome
 
-    async def _perform(self, onboarding: Onboarding, step: DeploymentStep) -> str:
+    async def _perform(self, run: StepRun, step: DeploymentStep) -> StepOutcome:
+        onboarding = run.onboarding
         provider = self._provider(onboarding)
-        isp_id = UUID(onboarding.isp_id)
         if step is DeploymentStep.PROVISIONING:
             info = await provider.provision(onboarding)
             await self._record_instance(onboarding, info)
-            return info.detail
-        instance = await self._instance(isp_id)
+            return StepOutcome(info.detail, InstanceRef(info.host, info.url))
+        if run.instance is None:
+            raise ApplicationError(
+                f"{step.value} needs the provisioned instance", non_retryable=True
+            )
+        instance = InstanceInfo(run.instance.host, run.instance.url, "")
         match step:
             case DeploymentStep.DEPLOYING:
-                return await provider.deploy(onboarding, instance)
+                return StepOutcome(await provider.deploy(onboarding, instance))
             case DeploymentStep.CONFIGURING:
-                return await provider.configure(onboarding, instance)
+                return StepOutcome(await provider.configure(onboarding, instance))
             case DeploymentStep.INITIALIZING:
                 await self._tenants.put_tenant(
-                    isp_id,
+                    UUID(onboarding.isp_id),
                     slug=onboarding.slug,
                     name=onboarding.company_name,
                     tier=onboarding.tier,
                     host=instance.host,
                 )
-                return f"Tenant {onboarding.slug} created in the ISP framework"
+                return StepOutcome(f"Tenant {onboarding.slug} created in the ISP framework")
             case DeploymentStep.VALIDATING:
-                return await provider.validate(onboarding, instance)
+                return StepOutcome(await provider.validate(onboarding, instance))
         raise AssertionError(step)
 
     @activity.defn
@@ -122,88 +139,133 @@ class OnboardingActivities:
     async def complete(self, onboarding: Onboarding) -> OnboardingResult:
         isp_id = UUID(onboarding.isp_id)
         await self._tenants.activate(isp_id)
+        now = _now()
         async with self._db.unit_of_work() as session:
-            deployment = await self._deployment(session, onboarding)
-            instance = await session.get(Instance, isp_id)
-            url = instance.url if instance else ""
-            if deployment.state != DeploymentState.ACTIVE:
-                deployment.state = DeploymentState.ACTIVE.value
-                deployment.updated_at = _now()
+            url = (
+                await session.execute(select(Instance.url).where(Instance.isp_id == isp_id))
+            ).scalar_one_or_none() or ""
+            if await self._move(session, onboarding, DeploymentState.ACTIVE, now):
                 await self._outbox.add(
                     session,
                     DeploymentCompleted(
-                        deployment_id=deployment.id,
+                        deployment_id=UUID(onboarding.deployment_id),
                         isp_id=isp_id,
                         instance_url=url,
-                        completed_at=deployment.updated_at,
+                        completed_at=now,
                     ),
                 )
         return OnboardingResult(isp_id=onboarding.isp_id, instance_url=url)
 
     @activity.defn
     async def report_failure(self, failure: StepFailure) -> None:
-        onboarding = failure.onboarding
+        onboarding, now = failure.onboarding, _now()
         async with self._db.unit_of_work() as session:
-            deployment = await self._deployment(session, onboarding)
-            if deployment.state in (DeploymentState.FAILED, DeploymentState.ROLLED_BACK):
-                return
-            deployment.state = DeploymentState.FAILED.value
-            deployment.error = failure.reason
-            deployment.updated_at = _now()
-            await self._outbox.add(
-                session,
-                DeploymentFailed(
-                    deployment_id=deployment.id,
-                    isp_id=deployment.isp_id,
-                    step=DeploymentStep(failure.step),
-                    reason=failure.reason,
-                    retryable=failure.retryable,
-                    compensating=failure.compensating,
-                    failed_at=deployment.updated_at,
-                ),
-            )
+            if await self._move(
+                session, onboarding, DeploymentState.FAILED, now, error=failure.reason
+            ):
+                await self._outbox.add(
+                    session,
+                    DeploymentFailed(
+                        deployment_id=UUID(onboarding.deployment_id),
+                        isp_id=UUID(onboarding.isp_id),
+                        step=DeploymentStep(failure.step),
+                        reason=failure.reason,
+                        retryable=failure.retryable,
+                        compensating=failure.compensating,
+                        failed_at=now,
+                    ),
+                )
 
     @activity.defn
     async def report_rolled_back(self, done: RollbackDone) -> None:
+        onboarding, now = done.onboarding, _now()
         async with self._db.unit_of_work() as session:
-            deployment = await self._deployment(session, done.onboarding)
-            if deployment.state == DeploymentState.ROLLED_BACK:
-                return
-            deployment.state = DeploymentState.ROLLED_BACK.value
-            deployment.updated_at = _now()
+            if await self._move(session, onboarding, DeploymentState.ROLLED_BACK, now):
+                await self._outbox.add(
+                    session,
+                    DeploymentRolledBack(
+                        deployment_id=UUID(onboarding.deployment_id),
+                        isp_id=UUID(onboarding.isp_id),
+                        undone=done.undone,
+                        rolled_back_at=now,
+                    ),
+                )
+
+    async def _move(self, session, onboarding, state, at, **fields) -> bool:  # type: ignore[no-untyped-def]
+        """Put the deployment in `state` unless it is there already. True if it moved."""
+        moved = await session.execute(
+            update(Deployment)
+            .where(Deployment.id == UUID(onboarding.deployment_id), Deployment.state != state.value)
+            .values(state=state.value, updated_at=at, **fields)
+            .returning(Deployment.id)
+        )
+        return moved.first() is not None
+
+    async def _record_deployment(self, session, onboarding: Onboarding, now: datetime) -> None:  # type: ignore[no-untyped-def]
+        """The deployment's record, created by its first step (so it exists, committed, before
+        anything refers to it), announced once."""
+        workflow_id = activity.info().workflow_id
+        created = await session.execute(
+            insert(Deployment)
+            .values(
+                id=UUID(onboarding.deployment_id),
+                isp_id=UUID(onboarding.isp_id),
+                slug=onboarding.slug,
+                company_name=onboarding.company_name,
+                tier=onboarding.tier,
+                region=onboarding.region,
+                provider=onboarding.provider,
+                domain=onboarding.domain,
+                contact_email=onboarding.contact_email,
+                workflow_id=workflow_id,
+                state=DeploymentState.REGISTERED.value,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(Deployment.id)
+        )
+        if created.first() is not None:
             await self._outbox.add(
                 session,
-                DeploymentRolledBack(
-                    deployment_id=deployment.id,
-                    isp_id=deployment.isp_id,
-                    undone=done.undone,
-                    rolled_back_at=deployment.updated_at,
+                DeploymentStarted(
+                    deployment_id=UUID(onboarding.deployment_id),
+                    isp_id=UUID(onboarding.isp_id),
+                    provider=Provider(onboarding.provider),
+                    region=Region(onboarding.region),
+                    tier=Tier(onboarding.tier),
+                    workflow_id=workflow_id,
+                    started_at=now,
                 ),
             )
 
-    async def _deployment(self, session: AsyncSession, onboarding: Onboarding) -> Deployment:
-        deployment = await session.get(
-            Deployment, UUID(onboarding.deployment_id), with_for_update=True
-        )
-        if deployment is None:
-            raise ApplicationError(
-                f"deployment {onboarding.deployment_id} is not recorded", non_retryable=True
-            )
-        return deployment
-
     async def _mark_started(self, onboarding: Onboarding, step: DeploymentStep) -> datetime:
+        deployment_id, now = UUID(onboarding.deployment_id), _now()
         async with self._db.unit_of_work() as session:
-            deployment = await self._deployment(session, onboarding)
-            row = await session.get(StepRow, (deployment.id, step.value))
-            if row is not None:
-                return row.started_at
-            now = _now()
-            session.add(StepRow(deployment_id=deployment.id, step=step.value, started_at=now))
-            deployment.state, deployment.updated_at = step.value, now
+            if step is DeploymentStep.PROVISIONING:
+                await self._record_deployment(session, onboarding, now)
+            started = await session.execute(
+                insert(StepRow)
+                .values(deployment_id=deployment_id, step=step.value, started_at=now, detail="")
+                .on_conflict_do_nothing()
+                .returning(StepRow.started_at)
+            )
+            if started.first() is None:  # a retry: the step began earlier
+                return (
+                    await session.execute(
+                        select(StepRow.started_at).where(
+                            StepRow.deployment_id == deployment_id, StepRow.step == step.value
+                        )
+                    )
+                ).scalar_one()
+            await self._move(session, onboarding, DeploymentState(step.value), now)
             await self._outbox.add(
                 session,
                 DeploymentStepStarted(
-                    deployment_id=deployment.id, isp_id=deployment.isp_id, step=step, started_at=now
+                    deployment_id=deployment_id,
+                    isp_id=UUID(onboarding.isp_id),
+                    step=step,
+                    started_at=now,
                 ),
             )
             return now
@@ -211,44 +273,43 @@ class OnboardingActivities:
     async def _mark_completed(
         self, onboarding: Onboarding, step: DeploymentStep, started_at: datetime, detail: str
     ) -> None:
+        deployment_id, now = UUID(onboarding.deployment_id), _now()
         async with self._db.unit_of_work() as session:
-            deployment = await self._deployment(session, onboarding)
-            row = await session.get(StepRow, (deployment.id, step.value), with_for_update=True)
-            if row is None or row.completed_at is not None:
+            completed = await session.execute(
+                update(StepRow)
+                .where(
+                    StepRow.deployment_id == deployment_id,
+                    StepRow.step == step.value,
+                    StepRow.completed_at.is_(None),
+                )
+                .values(completed_at=now, detail=detail)
+                .returning(StepRow.step)
+            )
+            if completed.first() is None:
                 return
-            row.completed_at, row.detail = _now(), detail
-            deployment.updated_at = row.completed_at
             await self._outbox.add(
                 session,
                 DeploymentStepCompleted(
-                    deployment_id=deployment.id,
-                    isp_id=deployment.isp_id,
+                    deployment_id=deployment_id,
+                    isp_id=UUID(onboarding.isp_id),
                     step=step,
                     started_at=started_at,
-                    completed_at=row.completed_at,
+                    completed_at=now,
                     detail=detail,
                 ),
             )
 
     async def _record_instance(self, onboarding: Onboarding, info: InstanceInfo) -> None:
         async with self._db.unit_of_work() as session:
-            if await session.get(Instance, UUID(onboarding.isp_id)) is None:
-                session.add(
-                    Instance(
-                        isp_id=UUID(onboarding.isp_id),
-                        deployment_id=UUID(onboarding.deployment_id),
-                        provider=onboarding.provider,
-                        host=info.host,
-                        url=info.url,
-                        created_at=_now(),
-                    )
+            await session.execute(
+                insert(Instance)
+                .values(
+                    isp_id=UUID(onboarding.isp_id),
+                    deployment_id=UUID(onboarding.deployment_id),
+                    provider=onboarding.provider,
+                    host=info.host,
+                    url=info.url,
+                    created_at=_now(),
                 )
-
-    async def _instance(self, isp_id: UUID) -> InstanceInfo:
-        async with self._db.unit_of_work() as session:
-            row = (
-                await session.execute(select(Instance).where(Instance.isp_id == isp_id))
-            ).scalar_one_or_none()
-        if row is None:
-            raise ApplicationError(f"no instance recorded for ISP {isp_id}", non_retryable=True)
-        return InstanceInfo(row.host, row.url, "")
+                .on_conflict_do_nothing(index_elements=[Instance.isp_id])
+            )

@@ -20,9 +20,24 @@ class Onboarding:
 
 
 @dataclass(frozen=True)
+class InstanceRef:
+    """Where the provisioning step placed the ISP's instance; later steps are given it."""
+
+    host: str
+    url: str
+
+
+@dataclass(frozen=True)
 class StepRun:
     onboarding: Onboarding
     step: str
+    instance: InstanceRef | None = None
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    detail: str
+    instance: InstanceRef | None = None
 
 
 @dataclass(frozen=True)

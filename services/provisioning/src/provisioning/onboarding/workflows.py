@@ -11,10 +11,12 @@ with workflow.unsafe.imports_passed_through():
     from dotmac_contracts.vocabulary import DeploymentStep
     from provisioning.onboarding.activities import OnboardingActivities
     from provisioning.onboarding.messages import (
+        InstanceRef,
         Onboarding,
         OnboardingResult,
         RollbackDone,
         StepFailure,
+        StepOutcome,
         StepRun,
     )
 
@@ -51,16 +53,18 @@ class OnboardIspWorkflow:
     @workflow.run
     async def run(self, onboarding: Onboarding) -> OnboardingResult:
         attempted: list[DeploymentStep] = []
+        instance: InstanceRef | None = None
         for step in DeploymentStep:
             self._step = step.value
             attempted.append(step)
             try:
-                await workflow.execute_activity_method(
+                outcome: StepOutcome = await workflow.execute_activity_method(
                     OnboardingActivities.run_step,
-                    StepRun(onboarding, step.value),
+                    StepRun(onboarding, step.value, instance),
                     start_to_close_timeout=timedelta(seconds=60),
                     retry_policy=STEP_RETRY,
                 )
+                instance = outcome.instance or instance
             except ActivityError as error:
                 reason, retryable = _reason(error)
                 await self._roll_back(onboarding, step, reason, retryable, attempted)
