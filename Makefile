@@ -30,11 +30,12 @@ down: $(STAMP)
 status: $(STAMP)
 	$(BIN)/python -m devstack status
 
-## The whole suite: lint, architecture, unit, integration and end-to-end tests. Each test session
+## The whole suite: lint, types, architecture, unit, integration and end-to-end tests. Each test session
 ## starts its own servers on free ports, so it runs while a dev stack is up.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy contracts/src libs/servicekit/src services/*/src tools/devstack/src
 	$(BIN)/python -m pytest
 
 ## Unit tests only: no servers, seconds.

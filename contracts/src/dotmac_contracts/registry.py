@@ -2,6 +2,7 @@
 
 import re
 from typing import ClassVar, TypeVar
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
@@ -15,6 +16,10 @@ class Event(BaseModel):
 
     subject: ClassVar[str]
     """NATS subject and CloudEvents `type`: `dotmac.<context>.<entity>.<event>.v<N>`."""
+
+    isp_id: UUID
+    """Every event is about one ISP (its tenant has the same id); it is the CloudEvents subject,
+    and consumers keep the events of one ISP in order."""
 
     def ce_subject(self) -> str:
         """The CloudEvents `subject`: the ISP (tenant) the event is about."""

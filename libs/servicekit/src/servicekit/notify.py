@@ -17,6 +17,7 @@ async def listen(db: Database, channel: str, on_notify: Callable[[str], None]) -
             async with db.engine.connect() as conn:
                 raw = await conn.get_raw_connection()
                 driver = raw.driver_connection
+                assert driver is not None, "an open connection has a driver connection"
                 await driver.add_listener(channel, lambda *args: on_notify(args[-1]))
                 while not driver.is_closed():
                     await asyncio.sleep(1.0)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from nats.js import JetStreamContext
 from opentelemetry import trace
 from opentelemetry.propagate import inject
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts import CloudEvent, Event
@@ -24,6 +24,10 @@ from servicekit.notify import listen
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
+
+PURGE_EVERY_S = 3600.0
+KEEP_PUBLISHED_S = 7 * 86400.0
+"""Published events stay a week: long enough to answer "was it sent, and when"."""
 
 
 class Outbox:
@@ -85,8 +89,15 @@ class OutboxRelay:
             name=f"listen:{self._channel}",
         )
         failures = 0
+        next_purge = 0.0
         try:
             while True:
+                if (now := asyncio.get_running_loop().time()) >= next_purge:
+                    next_purge = now + PURGE_EVERY_S
+                    try:
+                        await self.purge_published()
+                    except Exception:
+                        log.warning("outbox purge failed; retrying in an hour", exc_info=True)
                 self._wake.clear()
                 try:
                     published, complete = await self.publish_pending()
@@ -156,12 +167,16 @@ class OutboxRelay:
             row.subject, row.data, headers=envelope.headers(), timeout=self._publish_timeout_s
         )
 
-    async def purge_published(self, older_than_s: float = 86400) -> int:
+    async def purge_published(self, older_than_s: float = KEEP_PUBLISHED_S) -> int:
+        """Delete events published more than `older_than_s` ago. Returns how many."""
         t = self._table
         async with self._db.unit_of_work() as session:
             result = await session.execute(
-                t.delete().where(
-                    t.c.published_at < func.now() - text(f"interval '{int(older_than_s)} seconds'")
+                t.delete()
+                .where(
+                    t.c.published_at
+                    < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, older_than_s)
                 )
+                .returning(t.c.id)
             )
-            return result.rowcount or 0
+            return len(result.all())

@@ -231,3 +231,26 @@ async def test_the_trace_continues_from_the_writer_to_the_consumer(bench: Bench,
         if s.name == f"{TenantActivated.subject} process" and s.context.trace_id == trace_id
     ]
     assert len(consumed) == 1
+
+
+async def test_published_events_are_purged_after_the_retention_and_pending_ones_never(bench: Bench):
+    from sqlalchemy import update
+
+    from servicekit.outbox import OutboxRelay
+
+    outbox = bench.tables.outbox
+    old, recent, pending = await bench.write(), await bench.write(), await bench.write()
+    async with bench.db.unit_of_work() as s:
+        await s.execute(
+            update(outbox)
+            .where(outbox.c.ce_subject == str(old))
+            .values(published_at=func.now() - text("interval '8 days'"))
+        )
+        await s.execute(
+            update(outbox).where(outbox.c.ce_subject == str(recent)).values(published_at=func.now())
+        )
+    relay = OutboxRelay(bench.db, bench.tables, js=None)  # type: ignore[arg-type]
+    assert await relay.purge_published() == 1
+    async with bench.db.unit_of_work() as s:
+        left = set((await s.execute(select(outbox.c.ce_subject))).scalars())
+    assert left == {str(recent), str(pending)}

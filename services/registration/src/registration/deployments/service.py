@@ -111,7 +111,7 @@ async def record_step(
         "completed_at": completed_at,
         "detail": detail,
     }
-    update = {"started_at": started_at}
+    update: dict[str, object] = {"started_at": started_at}
     if completed_at is not None:
         update |= {"completed_at": completed_at, "detail": detail}
     await session.execute(

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
@@ -28,7 +29,7 @@ async def tenant_health(runtime: RuntimeDep, host: HostHeader = None) -> TenantH
         )
 
 
-def internal_router(caller: object) -> APIRouter:
+def internal_router(caller: Callable[..., None]) -> APIRouter:
     """Service-to-service routes; the gateway does not expose them."""
     router = APIRouter(
         prefix="/internal/v1/tenants", tags=["internal"], dependencies=[Depends(caller)]

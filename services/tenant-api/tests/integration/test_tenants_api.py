@@ -1,0 +1,132 @@
+"""tenant-api's tenant resolution and its internal routes, on real Postgres and NATS."""
+
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from servicekit.config import PlatformSettings
+from tenant_api.config import Settings
+from tenant_api.entrypoints.api import create_app
+from tenant_api.models import Tenant, messaging
+
+pytestmark = pytest.mark.integration
+TOKEN = "tenant-api-test-token"
+
+
+@pytest.fixture(scope="module")
+async def api(migrated_database, nats_server):
+    platform = PlatformSettings(
+        database_url=migrated_database, nats_url=nats_server.url, internal_token=TOKEN
+    )
+    app = create_app(Settings(platform=platform))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tenant-api") as c:
+            yield c, app.state.runtime
+
+
+def spec(slug: str) -> dict:
+    return {"slug": slug, "name": "Acme Fiber", "tier": "basic", "host": f"{slug}.localhost"}
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+async def tenants(runtime) -> int:
+    async with runtime.db.unit_of_work() as s:
+        return (await s.execute(select(func.count()).select_from(Tenant))).scalar_one()
+
+
+async def test_a_tenant_is_created_once_resolved_by_host_and_activated_once(api):
+    client, runtime = api
+    tenant_id, slug = uuid.uuid4(), f"acme-{uuid.uuid4().hex[:6]}"
+    first = await client.put(f"/internal/v1/tenants/{tenant_id}", json=spec(slug), headers=AUTH)
+    again = await client.put(f"/internal/v1/tenants/{tenant_id}", json=spec(slug), headers=AUTH)
+    assert (first.status_code, again.status_code) == (201, 200)
+
+    me = await client.get("/api/v1/tenant", headers={"Host": f"{slug}.localhost:8080"})
+    assert me.status_code == 200 and me.json()["id"] == str(tenant_id)
+    assert me.json()["status"] == "initializing"
+
+    for _ in range(2):
+        activated = await client.post(f"/internal/v1/tenants/{tenant_id}/activate", headers=AUTH)
+        assert activated.json()["status"] == "active"
+    async with runtime.db.unit_of_work() as s:
+        events = (
+            (
+                await s.execute(
+                    select(messaging.outbox.c.subject).where(
+                        messaging.outbox.c.ce_subject == str(tenant_id)
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert events == ["dotmac.tenant.tenant.activated.v1"], "activated once, announced once"
+
+
+async def test_an_unknown_host_is_a_404_problem(api):
+    client, _ = api
+    for host in ("nobody.localhost", "", "x" * 300):
+        response = await client.get("/api/v1/tenant/health", headers={"Host": host})
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}], ids=str
+)
+async def test_internal_routes_refuse_callers_without_the_token(api, headers):
+    client, runtime = api
+    before = await tenants(runtime)
+    response = await client.put(
+        f"/internal/v1/tenants/{uuid.uuid4()}", json=spec("intruder"), headers=headers
+    )
+    assert response.status_code == 401
+    assert await tenants(runtime) == before
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"slug": "Bad Slug"},
+        {"slug": "-x"},
+        {"host": "a host"},
+        {"tier": "gold"},
+        {"name": ""},
+        {"surprise": 1},
+    ],
+    ids=str,
+)
+async def test_malformed_specs_are_422_and_change_nothing(api, bad):
+    client, runtime = api
+    before = await tenants(runtime)
+    body = {**spec("fine"), **bad}
+    response = await client.put(f"/internal/v1/tenants/{uuid.uuid4()}", json=body, headers=AUTH)
+    assert response.status_code == 422
+    assert await tenants(runtime) == before
+
+
+async def test_a_slug_or_host_taken_by_another_tenant_is_a_409(api):
+    client, runtime = api
+    slug = f"taken-{uuid.uuid4().hex[:6]}"
+    await client.put(f"/internal/v1/tenants/{uuid.uuid4()}", json=spec(slug), headers=AUTH)
+    before = await tenants(runtime)
+    clash = await client.put(f"/internal/v1/tenants/{uuid.uuid4()}", json=spec(slug), headers=AUTH)
+    assert clash.status_code == 409
+    assert await tenants(runtime) == before
+
+
+async def test_dropping_a_tenant_is_idempotent(api):
+    client, _ = api
+    tenant_id, slug = uuid.uuid4(), f"gone-{uuid.uuid4().hex[:6]}"
+    await client.put(f"/internal/v1/tenants/{tenant_id}", json=spec(slug), headers=AUTH)
+    for _ in range(2):
+        assert (
+            await client.delete(f"/internal/v1/tenants/{tenant_id}", headers=AUTH)
+        ).status_code == 204
+    response = await client.get("/api/v1/tenant", headers={"Host": f"{slug}.localhost"})
+    assert response.status_code == 404
