@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 
 from dotmac_contracts import encode_event
 from dotmac_contracts.events import IspRegistered
@@ -116,7 +116,11 @@ async def test_a_registered_isp_becomes_active_in_one_trace(platform, http):
     temporal = await Client.connect(platform.temporal_address)
     found = [w async for w in temporal.list_workflows(f'IspId="{isp_id}"')]
     assert [w.id for w in found] == [f"onboard-{isp_id}"]
-    described = await temporal.get_workflow_handle(f"onboard-{isp_id}").describe()
+    handle = temporal.get_workflow_handle(f"onboard-{isp_id}")
+    # `active` is published by the last activity; the workflow closes a moment later.
+    result = await asyncio.wait_for(handle.result(), timeout=15)
+    assert result["instance_url"] == status["instance_url"]
+    described = await handle.describe()
     assert described.status == WorkflowExecutionStatus.COMPLETED
     attributes = {k.name: v for k, v in described.typed_search_attributes}
     assert attributes["Tier"] == "basic" and attributes["Provider"] == "local"
@@ -222,5 +226,7 @@ async def test_a_failed_step_rolls_back_what_was_created(platform, http):
     assert squatter_now.status_code == 404, "no route to the host any more"
 
     temporal = await Client.connect(platform.temporal_address)
-    described = await temporal.get_workflow_handle(f"onboard-{accepted['isp_id']}").describe()
-    assert described.status == WorkflowExecutionStatus.FAILED
+    handle = temporal.get_workflow_handle(f"onboard-{accepted['isp_id']}")
+    with pytest.raises(WorkflowFailureError):
+        await asyncio.wait_for(handle.result(), timeout=15)
+    assert (await handle.describe()).status == WorkflowExecutionStatus.FAILED

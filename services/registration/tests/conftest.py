@@ -24,18 +24,19 @@ ACME: dict[str, Any] = {
 }
 
 
-def unique_registration(**overrides: Any) -> dict[str, Any]:
-    """ACME with a fresh company name, registration number and domain."""
-    tag = uuid.uuid4().hex[:10]
-    body = copy.deepcopy(ACME)
-    body["company"]["name"] = f"Acme Fiber {tag}"
-    body["company"]["registration_number"] = tag
-    body["domain"] = f"acme-{tag}.example"
-    body.update(overrides)
-    return body
-
-
 @pytest.fixture
 def acme() -> dict[str, Any]:
     """The registration body of the issue, as an ISP admin would send it."""
     return copy.deepcopy(ACME)
+
+
+@pytest.fixture
+def body() -> dict[str, Any]:
+    """The issue's registration with a fresh company name, registration number and domain, so
+    tests sharing one database never clash by accident."""
+    tag = uuid.uuid4().hex[:10]
+    fresh = copy.deepcopy(ACME)
+    fresh["company"]["name"] = f"Acme Fiber {tag}"
+    fresh["company"]["registration_number"] = tag
+    fresh["domain"] = f"acme-{tag}.example"
+    return fresh

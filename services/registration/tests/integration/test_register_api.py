@@ -32,29 +32,6 @@ async def api(migrated_database, nats_server) -> AsyncIterator[tuple[httpx.Async
             yield client, app.state.runtime
 
 
-@pytest.fixture
-def body() -> dict[str, Any]:
-    tag = uuid.uuid4().hex[:10]
-    return {
-        "company": {
-            "name": f"Acme Fiber {tag}",
-            "registration_number": tag,
-            "tax_id": "US-99",
-            "country": "US",
-        },
-        "contacts": {
-            "primary": {"name": "Ann", "email": "ann@acme.example", "phone": "+15550100"},
-            "technical": {"name": "Tom", "email": "tom@acme.example"},
-        },
-        "service_area": "Springfield county",
-        "expected_customers": 800,
-        "region": "us-east-1",
-        "tier": "basic",
-        "billing_period": "monthly",
-        "domain": f"acme-{tag}.example",
-    }
-
-
 async def counts(runtime) -> tuple[int, int]:
     async with runtime.db.unit_of_work() as s:
         isps = (await s.execute(select(func.count()).select_from(Isp))).scalar_one()
