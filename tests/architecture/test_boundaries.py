@@ -74,3 +74,25 @@ def test_each_service_migration_matches_its_models(migrated_database):
     for name in SERVICES:
         module = name.replace("-", "_")
         assert asyncio.run(drift(module)) == [], f"{module}: models and migrations differ"
+
+
+def test_the_compose_gateway_config_matches_the_dev_stack_routes():
+    from devstack.compose import GATEWAY_JSON, render
+
+    assert GATEWAY_JSON.read_text() == render(), (
+        "deploy/compose/gateway.json is stale: run `python -m devstack.compose` and commit it"
+    )
+
+
+def test_docker_compose_runs_every_process_the_dev_stack_runs():
+    import yaml
+
+    from devstack.wiring import SERVICES
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for process in SERVICES:
+        assert process.name in compose, f"docker-compose.yml lacks {process.name}"
+        assert compose[process.name]["command"] == ["python", "-m", process.module, "serve"]
+        environment = compose[process.name]["environment"]
+        for variable, value in process.extra_env:
+            assert environment.get(variable) == value, (process.name, variable)

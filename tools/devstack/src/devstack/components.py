@@ -212,6 +212,54 @@ def proxy_route(path_prefix: str, upstream: str) -> dict[str, Any]:
     }
 
 
+def gateway_config(
+    *,
+    listen: str,
+    admin_listen: str,
+    routes: list[tuple[str, str]],
+    storage_root: str | None = None,
+    admin_origins: list[str] | None = None,
+) -> dict[str, Any]:
+    """The gateway's Caddy config: tenant routes first, then the platform's path routes, then a
+    404 problem document. Used by the dev stack, the tests and docker-compose alike."""
+    not_found = {
+        "handle": [
+            {
+                "handler": "static_response",
+                "status_code": 404,
+                "headers": {"Content-Type": ["application/problem+json"]},
+                "body": json.dumps(NOT_FOUND_PROBLEM, separators=(",", ":")),
+            }
+        ]
+    }
+    admin: dict[str, Any] = {"listen": admin_listen, "config": {"persist": False}}
+    if admin_origins:
+        admin["origins"] = admin_origins
+    config: dict[str, Any] = {
+        "admin": admin,
+        "apps": {
+            "http": {
+                # Without a grace period Caddy waits for every open connection on SIGTERM.
+                "grace_period": "2s",
+                "servers": {
+                    "gateway": {
+                        "listen": [listen],
+                        "automatic_https": {"disable": True},
+                        "routes": [
+                            TENANT_ROUTES,
+                            *(proxy_route(prefix, up) for prefix, up in routes),
+                            not_found,
+                        ],
+                    }
+                },
+            }
+        },
+    }
+    if storage_root:
+        config["storage"] = {"module": "file_system", "root": storage_root}
+    return config
+
+
 class Caddy(Component):
     """The gateway: Caddy with a JSON config, routes managed through its admin API.
 
@@ -247,37 +295,12 @@ class Caddy(Component):
         return [self.port, self.admin_port]
 
     def config(self) -> dict[str, Any]:
-        not_found = {
-            "handle": [
-                {
-                    "handler": "static_response",
-                    "status_code": 404,
-                    "headers": {"Content-Type": ["application/problem+json"]},
-                    "body": json.dumps(NOT_FOUND_PROBLEM, separators=(",", ":")),
-                }
-            ]
-        }
-        return {
-            "admin": {"listen": f"{LOCALHOST}:{self.admin_port}", "config": {"persist": False}},
-            "storage": {"module": "file_system", "root": str(self.config_dir / "data")},
-            "apps": {
-                "http": {
-                    # Without a grace period Caddy waits for every open connection on SIGTERM.
-                    "grace_period": "2s",
-                    "servers": {
-                        "gateway": {
-                            "listen": [f"{LOCALHOST}:{self.port}"],
-                            "automatic_https": {"disable": True},
-                            "routes": [
-                                TENANT_ROUTES,
-                                *(proxy_route(prefix, up) for prefix, up in self.routes),
-                                not_found,
-                            ],
-                        }
-                    },
-                }
-            },
-        }
+        return gateway_config(
+            listen=f"{LOCALHOST}:{self.port}",
+            admin_listen=f"{LOCALHOST}:{self.admin_port}",
+            routes=self.routes,
+            storage_root=str(self.config_dir / "data"),
+        )
 
     def prepare(self) -> None:
         for sub in ("xdg-config", "xdg-data", "data"):
