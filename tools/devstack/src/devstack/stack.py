@@ -61,6 +61,7 @@ __all__ = [
 ]
 
 INFRA_READY_TIMEOUT = 60.0
+NAME_WIDTH = max(len(s.name) for s in SERVICES)  # aligns the per-component lines
 SERVICE_READY_TIMEOUT = 120.0  # six Python services importing in parallel on two cores
 MIGRATE_TIMEOUT = 300.0
 
@@ -140,7 +141,7 @@ class Stack:
             c.attach(pid, record[1] if record else None)
             self.adopted.append(c)
             c.wait_ready(timeout)
-            self.out(f"  {c.name:<13} already running (PID {pid})")
+            self.out(f"  {c.name:<{NAME_WIDTH}} already running (PID {pid})")
         errors: list[str] = []
         launched: list[Component] = []
 
@@ -173,7 +174,8 @@ class Stack:
             except ComponentError as exc:
                 errors.append(self._explain(exc))
                 continue
-            self.out(f"  {c.name:<13} ready (PID {c.pid}, {time.monotonic() - began:.1f} s)")
+            took = time.monotonic() - began
+            self.out(f"  {c.name:<{NAME_WIDTH}} ready (PID {c.pid}, {took:.1f} s)")
         if errors:
             raise StackError("\n\n".join(errors))
 
@@ -225,7 +227,7 @@ class Stack:
                         other.wait()
                 raise
             if code == 0:
-                self.out(f"  {s.name:<13} migrated")
+                self.out(f"  {s.name:<{NAME_WIDTH}} migrated")
                 continue
             how = describe_exit(code) if code is not None else "timed out (killed)"
             tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
@@ -306,9 +308,9 @@ class Stack:
                 try:
                     c.stop()
                     done = "stopped" if was_running else "had already exited"
-                    self.out(f"  {c.name:<13} {done} (PID {pid})")
+                    self.out(f"  {c.name:<{NAME_WIDTH}} {done} (PID {pid})")
                 except ComponentError as exc:
-                    self.out(f"  {c.name:<13} could not be stopped: {exc}")
+                    self.out(f"  {c.name:<{NAME_WIDTH}} could not be stopped: {exc}")
                     continue
                 self.state.remove_pid(c.name)
             self.started.clear()
@@ -316,7 +318,7 @@ class Stack:
     def _print_summary(self) -> None:
         p = self.ports
         lines = ["", "DotMac is up.", f"  Gateway       {self.caddy.url}", "  API docs"]
-        lines += [f"    {name:<13} {url}" for name, url in docs_urls(p).items()]
+        lines += [f"    {name:<{NAME_WIDTH}} {url}" for name, url in docs_urls(p).items()]
         lines += [
             f"  Temporal UI   {self.temporal.ui_url}  (gRPC {self.temporal.address})",
             f"  NATS          {self.nats.url}  (monitor {self.nats.monitor_url})",
@@ -339,17 +341,19 @@ class Stack:
                     continue
                 pid, argv = record
                 if not pid_alive(pid):
-                    self.out(f"  {c.name:<13} not running (stale PID file removed)")
+                    self.out(f"  {c.name:<{NAME_WIDTH}} not running (stale PID file removed)")
                 elif not argv or not cmdline_matches(pid, argv):
-                    self.out(f"  {c.name:<13} PID {pid} no longer runs {c.name}; left alone")
+                    self.out(
+                        f"  {c.name:<{NAME_WIDTH}} PID {pid} no longer runs {c.name}; left alone"
+                    )
                 else:
                     c.attach(pid, argv)
                     try:
                         c.stop()
                     except ComponentError as exc:
-                        self.out(f"  {c.name:<13} could not be stopped: {exc}")
+                        self.out(f"  {c.name:<{NAME_WIDTH}} could not be stopped: {exc}")
                         continue
-                    self.out(f"  {c.name:<13} stopped (PID {pid})")
+                    self.out(f"  {c.name:<{NAME_WIDTH}} stopped (PID {pid})")
                     stopped += 1
                 self.state.remove_pid(c.name)
         self.out("Nothing was running." if stopped == 0 else f"Stopped {stopped} component(s).")
@@ -362,7 +366,7 @@ class Stack:
             pid = self.state.recorded_process(c)
             if pid is None:
                 healthy = False
-                self.out(f"  {c.name:<13} stopped")
+                self.out(f"  {c.name:<{NAME_WIDTH}} stopped")
                 continue
             try:
                 ready = c.probe()
@@ -370,7 +374,7 @@ class Stack:
                 ready = False
             healthy = healthy and ready
             state = "ready" if ready else "running but NOT answering"
-            self.out(f"  {c.name:<13} {state} (PID {pid}, log {c.log_path})")
+            self.out(f"  {c.name:<{NAME_WIDTH}} {state} (PID {pid}, log {c.log_path})")
         return 0 if healthy else 1
 
 
