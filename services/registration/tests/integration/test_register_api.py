@@ -209,3 +209,26 @@ async def test_the_status_of_an_unknown_isp_is_a_404(api):
     assert_problem(await client.get(f"/api/v1/isp/{uuid.uuid4()}/deployment"), 404)
     assert_problem(await client.get(f"/api/v1/isp/{uuid.uuid4()}/deployment/events"), 404)
     assert_problem(await client.get("/api/v1/isp/not-a-uuid/deployment"), 422)
+
+
+async def test_a_late_event_never_moves_the_status_backwards(api, body):
+    from datetime import UTC, datetime, timedelta
+
+    from dotmac_contracts.vocabulary import DeploymentState
+    from registration.deployments.service import advance
+
+    client, runtime = api
+    accepted = (await client.post("/api/v1/isp/register", json=body)).json()
+    deployment_id = uuid.UUID(accepted["deployment_id"])
+    now = datetime.now(UTC)
+    async with runtime.db.unit_of_work() as session:
+        await advance(session, deployment_id, DeploymentState.ACTIVE, now, instance_url="http://x")
+    async with runtime.db.unit_of_work() as session:  # a redelivered, older step event
+        await advance(session, deployment_id, DeploymentState.DEPLOYING, now - timedelta(1))
+    status = (await client.get(accepted["status_url"])).json()
+    assert status["state"] == "active"
+    assert status["instance_url"] == "http://x"
+    assert status["updated_at"].startswith(now.strftime("%Y-%m-%dT%H:%M:%S"))
+    with pytest.raises(LookupError):
+        async with runtime.db.unit_of_work() as session:
+            await advance(session, uuid.uuid4(), DeploymentState.ACTIVE, now)

@@ -12,6 +12,7 @@ from servicekit.http import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/isp", tags=["deployment"])
 KEEP_ALIVE_S = 15.0
+COALESCE_S = 0.05
 
 
 @router.get("/{isp_id}/deployment", responses={404: {"description": "No ISP with this id"}})
@@ -55,6 +56,8 @@ async def stream_deployment(
                     return
                 try:
                     await asyncio.wait_for(changed.wait(), KEEP_ALIVE_S)
+                    # Changes come in bursts (a step ends, the next begins): read once per burst.
+                    await asyncio.sleep(COALESCE_S)
                 except TimeoutError:
                     yield ": still here\n\n"
                 changed.clear()

@@ -3,22 +3,22 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import ARRAY, String, case, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.vocabulary import DeploymentState, DeploymentStep
 from registration.deployments.schemas import DeploymentStatus, StepStatus
-from registration.deployments.watch import announce_change
+from registration.deployments.watch import CHANNEL as CHANGED
 from registration.models import Deployment
 from registration.models import DeploymentStep as StepRow
 from servicekit.problems import NotFound
 
 STEPS = list(DeploymentStep)
+# Events may be redelivered late: the state only ever moves forward along this order.
+_LIFECYCLE = literal([s.value for s in DeploymentState], ARRAY(String), literal_execute=True)
 SETTLED = {DeploymentState.ACTIVE, DeploymentState.FAILED, DeploymentState.ROLLED_BACK}
 """States a deployment stays in until someone acts: status streams end there."""
-# Events may be redelivered late; the state only ever moves along this order.
-_RANK = {state: rank for rank, state in enumerate(DeploymentState)}
 
 
 async def deployment_status(session: AsyncSession, isp_id: UUID) -> DeploymentStatus:
@@ -70,14 +70,6 @@ async def deployment_status(session: AsyncSession, isp_id: UUID) -> DeploymentSt
     )
 
 
-async def _deployment(session: AsyncSession, deployment_id: UUID) -> Deployment:
-    deployment = await session.get(Deployment, deployment_id, with_for_update=True)
-    if deployment is None:
-        # Our own IspRegistered precedes every provisioning event; not finding it is a bug.
-        raise LookupError(f"unknown deployment {deployment_id}")
-    return deployment
-
-
 async def advance(
     session: AsyncSession,
     deployment_id: UUID,
@@ -85,13 +77,28 @@ async def advance(
     at: datetime,
     **fields: object,
 ) -> None:
-    deployment = await _deployment(session, deployment_id)
-    if _RANK[state] >= _RANK[DeploymentState(deployment.state)]:
-        deployment.state = state.value
-    for name, value in fields.items():
-        setattr(deployment, name, value)
-    deployment.updated_at = max(deployment.updated_at, at)
-    await announce_change(session, deployment.isp_id)
+    """Move the deployment to `state` unless it is already further along (events may arrive
+    late), set `fields`, and wake its status streams — one statement."""
+    forward = func.array_position(_LIFECYCLE, state.value) >= func.array_position(
+        _LIFECYCLE, Deployment.state
+    )
+    moved = (
+        update(Deployment)
+        .where(Deployment.id == deployment_id)
+        .values(
+            state=case((forward, state.value), else_=Deployment.state),
+            updated_at=func.greatest(Deployment.updated_at, at),
+            **fields,
+        )
+        .returning(Deployment.isp_id)
+        .cte("moved")
+    )
+    woken = await session.execute(
+        select(func.pg_notify(CHANGED, cast(moved.c.isp_id, String))).select_from(moved)
+    )
+    if woken.first() is None:
+        # Our own IspRegistered precedes every provisioning event; not finding it is a bug.
+        raise LookupError(f"unknown deployment {deployment_id}")
 
 
 async def record_step(

@@ -7,20 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from uuid import UUID
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from servicekit.notify import listen
 from servicekit.runtime import Runtime
 
 CHANNEL = "registration_deployment_changed"
-
-
-async def announce_change(session: AsyncSession, isp_id: UUID) -> None:
-    """Wake the streams of `isp_id` once the caller's transaction commits."""
-    await session.execute(
-        text("SELECT pg_notify(:channel, :isp_id)"), {"channel": CHANNEL, "isp_id": str(isp_id)}
-    )
+"""Postgres NOTIFY channel; the payload is the ISP id. `service.advance` notifies on it."""
 
 
 class DeploymentWatch:
