@@ -6,8 +6,7 @@ route inside it, and requests no tenant route matches fall through to the platfo
 Caddy reloads its whole configuration on every change (~20 ms idle, far more under load) and
 drops connections open at that moment, admin ones included. So route additions that arrive
 while a change is in flight are coalesced into the next one, changes from this process go one at
-a time, and a request dropped mid-reload is sent again (every call here is idempotent or
-checked first).
+a time, and a request dropped mid-reload is sent again (`resend`).
 """
 
 import asyncio
@@ -15,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from provisioning.clients import resend
 from provisioning.errors import ConfigurationError
 
 TENANT_ROUTES = "tenant-routes"
@@ -29,18 +29,8 @@ class CaddyRoutes:
         self._pending: dict[str, tuple[dict[str, Any], asyncio.Future[bool]]] = {}
         self._flusher: asyncio.Task[None] | None = None
 
-    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        for attempt in range(5):
-            try:
-                return await self._http.request(method, url, **kwargs)
-            except httpx.TransportError:
-                if attempt == 4:
-                    raise
-                await asyncio.sleep(0.05 * (attempt + 1))
-        raise AssertionError("unreachable")
-
     async def route_exists(self, route_id: str) -> bool:
-        response = await self._send("GET", f"{self._admin}/id/{route_id}")
+        response = await resend.request(self._http, "GET", f"{self._admin}/id/{route_id}")
         return response.status_code == 200
 
     async def ensure_host_route(self, route_id: str, host: str, upstream: str) -> bool:
@@ -66,7 +56,7 @@ class CaddyRoutes:
             while self._pending:
                 batch, self._pending = self._pending, {}
                 try:
-                    current = await self._send("GET", self._tenant_routes)
+                    current = await resend.request(self._http, "GET", self._tenant_routes)
                     if current.status_code != 200:
                         raise ConfigurationError(
                             f"the gateway has no '{TENANT_ROUTES}' route to add tenants to"
@@ -74,7 +64,9 @@ class CaddyRoutes:
                     existing = {r.get("@id") for r in current.json() or []}
                     new = [route for rid, (route, _) in batch.items() if rid not in existing]
                     if new:
-                        response = await self._send("POST", f"{self._tenant_routes}/...", json=new)
+                        response = await resend.request(
+                            self._http, "POST", f"{self._tenant_routes}/...", json=new
+                        )
                         if response.status_code >= 400:
                             raise httpx.HTTPStatusError(
                                 f"the gateway refused new routes: {response.text}",
@@ -90,7 +82,7 @@ class CaddyRoutes:
 
     async def remove_route(self, route_id: str) -> bool:
         async with self._one_at_a_time:
-            response = await self._send("DELETE", f"{self._admin}/id/{route_id}")
+            response = await resend.request(self._http, "DELETE", f"{self._admin}/id/{route_id}")
             if response.status_code == 404 or "unknown object ID" in response.text:
                 return False
             response.raise_for_status()

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from provisioning.clients import resend
 from provisioning.clients.caddy import CaddyRoutes
 from provisioning.clients.tenant_api import TenantApi
 from provisioning.onboarding.messages import Onboarding
@@ -62,7 +63,9 @@ class LocalProvider:
 
     async def validate(self, onboarding: Onboarding, instance: InstanceInfo) -> str:
         started = time.perf_counter()
-        response = await self._http.get(
+        response = await resend.request(
+            self._http,
+            "GET",
             f"{self._gateway.scheme}://{self._gateway.netloc}/api/v1/tenant/health",
             headers={"Host": instance.host},
         )
