@@ -149,6 +149,7 @@ def platform_processes(
         "DOTMAC_OTLP_ENDPOINT": otlp.endpoint,
         "DOTMAC_INTERNAL_TOKEN": INTERNAL_TOKEN,
         "OTEL_BSP_SCHEDULE_DELAY": "100",
+        "LICENSING_SIGNING_KEY_FILE": str(logs / "licensing-signing-key.pem"),
     }
     started = []
     try:

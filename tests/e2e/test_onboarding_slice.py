@@ -230,3 +230,27 @@ async def test_a_failed_step_rolls_back_what_was_created(platform, http):
     with pytest.raises(WorkflowFailureError):
         await asyncio.wait_for(handle.result(), timeout=15)
     assert (await handle.describe()).status == WorkflowExecutionStatus.FAILED
+
+
+async def test_an_active_isp_holds_a_licence_its_instance_can_verify_offline(platform, http):
+    from servicekit.licences import verify_licence
+
+    response = await http.post(
+        f"{platform.gateway_url}/api/v1/isp/register",
+        json={**registration("Lumen Net"), "tier": "premium"},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    accepted = response.json()
+    await wait_for_state(http, platform.gateway_url + accepted["status_url"], {"active"})
+    licence_url = f"{platform.gateway_url}/api/v1/licensing/isps/{accepted['isp_id']}/licence"
+    for _ in range(100):
+        licence = await http.get(licence_url)
+        if licence.status_code == 200:
+            break
+        await asyncio.sleep(0.1)
+    assert licence.status_code == 200, licence.text
+    keys = (await http.get(f"{platform.gateway_url}/.well-known/dotmac-licence-keys")).json()
+    verified = verify_licence(licence.json()["token"], keys)
+    assert str(verified.isp_id) == accepted["isp_id"]
+    assert verified.tier == "premium" and verified.customer_cap == 10_000
+    assert "api_access" in verified.plugins

@@ -1,5 +1,6 @@
 """Importing this package registers every event model in `dotmac_contracts.EVENTS`."""
 
+from dotmac_contracts.events.licensing import LicenceIssued
 from dotmac_contracts.events.provisioning import (
     DeploymentCompleted,
     DeploymentFailed,
@@ -19,5 +20,6 @@ __all__ = [
     "DeploymentStepCompleted",
     "DeploymentStepStarted",
     "IspRegistered",
+    "LicenceIssued",
     "TenantActivated",
 ]

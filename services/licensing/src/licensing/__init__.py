@@ -1,3 +1,2 @@
-"""Licensing: tier catalogue, plugin registry, signed licences and entitlements. It starts,
-migrates its schema (outbox, inbox) and answers /healthz; its domain comes with later issues.
-"""
+"""Licensing: the tier catalogue, the plugin registry, and the Ed25519-signed licences that
+say what each ISP may use (issued when its tenant becomes active)."""

@@ -1,7 +1,32 @@
-from sqlalchemy import MetaData
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import DateTime, Integer, MetaData, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.messaging import messaging_tables
 
 SCHEMA = "licensing"
 metadata = MetaData(schema=SCHEMA)
 messaging = messaging_tables(metadata)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Licence(Base):
+    """The licence an ISP holds now. Its token is what the ISP's instance checks offline."""
+
+    __tablename__ = "licences"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    isp_id: Mapped[UUID] = mapped_column(unique=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    plugins: Mapped[list[str]] = mapped_column(JSONB)
+    customer_cap: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    token: Mapped[str] = mapped_column(Text)

@@ -222,6 +222,7 @@ ROUTE_TABLE: tuple[tuple[str, str], ...] = (
     ("/api/v1/isp/*", "registration"),
     ("/api/v1/registration/*", "registration"),
     ("/api/v1/tiers*", "licensing"),
+    ("/.well-known/dotmac-licence-keys", "licensing"),
     ("/api/v1/licensing/*", "licensing"),
     ("/api/v1/provisioning/*", "provisioning"),
     ("/api/v1/billing/*", "billing"),

@@ -1,6 +1,12 @@
+from datetime import timedelta
+
 from fastapi import FastAPI
 
+from licensing.catalogue.endpoints import router as catalogue
 from licensing.config import Settings
+from licensing.licences.endpoints import router as licences
+from licensing.licences.signing import LicenceSigner
+from licensing.licences.subscribers import licence_subscriptions
 from licensing.models import messaging
 from servicekit.http import create_service_app
 from servicekit.runtime import Runtime
@@ -10,9 +16,23 @@ from servicekit.telemetry import configure_tracing
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_tracing("licensing", settings.platform)
-    return create_service_app(
+    signer = (
+        LicenceSigner.from_pem(settings.signing_key.get_secret_value().encode())
+        if settings.signing_key
+        else LicenceSigner.from_file(settings.signing_key_file)
+    )
+    runtime = Runtime(name="licensing", settings=settings.platform, tables=messaging)
+    app = create_service_app(
         name="licensing",
         title="DotMac licensing",
-        description="Licensing: tier catalogue, plugin registry, signed licences and entitlements.",
-        runtime=Runtime(name="licensing", settings=settings.platform, tables=messaging),
+        description="Tiers, plugins and the signed licences that say what each ISP may use.",
+        runtime=runtime,
+        routers=(catalogue, licences),
+        subscriptions=licence_subscriptions(
+            outbox=runtime.outbox,
+            signer=signer,
+            validity=timedelta(days=settings.licence_validity_days),
+        ),
     )
+    app.state.licence_signer = signer
+    return app

@@ -1,0 +1,87 @@
+from dataclasses import dataclass
+
+from dotmac_contracts.vocabulary import Tier
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What an instance of the tier runs with (Kubernetes requests, HPA bounds, storage)."""
+
+    min_replicas: int
+    max_replicas: int
+    cpu_request: str
+    memory_request: str
+    storage: str
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    tier: Tier
+    price_cents: int
+    customer_cap: int | None
+    plugins_added: tuple[str, ...]
+    support: str
+    api_access: str
+    resources: Resources
+    custom_pricing: bool = False
+
+
+# Lowest tier first: a tier includes every plugin of the tiers before it.
+CATALOGUE: tuple[TierSpec, ...] = (
+    TierSpec(
+        Tier.FREE,
+        0,
+        100,
+        ("customer_management", "basic_billing", "user_auth"),
+        support="community",
+        api_access="none",
+        resources=Resources(1, 2, "200m", "512Mi", "10GB"),
+    ),
+    TierSpec(
+        Tier.BASIC,
+        4_900,
+        1_000,
+        ("automated_billing", "email_notifications", "basic_reporting"),
+        support="email",
+        api_access="limited",
+        resources=Resources(2, 5, "500m", "1Gi", "50GB"),
+    ),
+    TierSpec(
+        Tier.PREMIUM,
+        14_900,
+        10_000,
+        ("network_monitoring", "advanced_reporting", "api_access", "snmp_integration"),
+        support="priority",
+        api_access="full",
+        resources=Resources(3, 10, "1000m", "2Gi", "200GB"),
+    ),
+    TierSpec(
+        Tier.ENTERPRISE,
+        39_900,
+        None,
+        ("advanced_automation", "custom_integrations", "white_label", "sla_management"),
+        support="dedicated",
+        api_access="full",
+        resources=Resources(5, 25, "2000m", "4Gi", "1TB"),
+        custom_pricing=True,
+    ),
+)
+
+CURRENCY = "usd"
+_BY_TIER = {spec.tier: spec for spec in CATALOGUE}
+_ORDER = [spec.tier for spec in CATALOGUE]
+
+PLUGIN_REGISTRY: dict[str, Tier] = {
+    plugin: spec.tier for spec in CATALOGUE for plugin in spec.plugins_added
+}
+"""Every plugin, with the lowest tier that has it."""
+
+
+def spec_of(tier: Tier) -> TierSpec:
+    return _BY_TIER[tier]
+
+
+def plugins_of(tier: Tier) -> tuple[str, ...]:
+    """The tier's own plugins and every lower tier's, lowest tier's first."""
+    upto = _ORDER.index(tier)
+    return tuple(p for spec in CATALOGUE[: upto + 1] for p in spec.plugins_added)
