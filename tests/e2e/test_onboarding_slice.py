@@ -254,3 +254,14 @@ async def test_an_active_isp_holds_a_licence_its_instance_can_verify_offline(pla
     assert str(verified.isp_id) == accepted["isp_id"]
     assert verified.tier == "premium" and verified.customer_cap == 10_000
     assert "api_access" in verified.plugins
+
+    # tenant-api learned the same entitlements from licensing's events.
+    host = {"Host": f"{accepted['slug']}.localhost"}
+    for _ in range(100):
+        mine = (
+            await http.get(f"{platform.gateway_url}/api/v1/tenant/entitlements", headers=host)
+        ).json()
+        if mine["tier"] == "premium":
+            break
+        await asyncio.sleep(0.1)
+    assert mine["tier"] == "premium" and set(mine["plugins"]) == verified.plugins

@@ -5,7 +5,7 @@ Data only. Services import this package; it imports no service and does no I/O.
 
 import dotmac_contracts.events  # noqa: F401  (registers every event)
 from dotmac_contracts.envelope import CloudEvent, decode_event, encode_event
-from dotmac_contracts.registry import EVENTS, Event, event_type
+from dotmac_contracts.registry import EVENTS, Event, IspEvent, event_type
 from dotmac_contracts.streams import STREAMS, Stream, stream_for_subject
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "STREAMS",
     "CloudEvent",
     "Event",
+    "IspEvent",
     "Stream",
     "decode_event",
     "encode_event",

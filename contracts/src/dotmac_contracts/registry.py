@@ -17,12 +17,18 @@ class Event(BaseModel):
     subject: ClassVar[str]
     """NATS subject and CloudEvents `type`: `dotmac.<context>.<entity>.<event>.v<N>`."""
 
+    def ce_subject(self) -> str:
+        """The CloudEvents `subject`: what the event is about. Consumers keep the events of one
+        subject in order."""
+        raise NotImplementedError
+
+
+class IspEvent(Event):
+    """An event about one ISP (whose tenant has the same id): nearly all of them."""
+
     isp_id: UUID
-    """Every event is about one ISP (its tenant has the same id); it is the CloudEvents subject,
-    and consumers keep the events of one ISP in order."""
 
     def ce_subject(self) -> str:
-        """The CloudEvents `subject`: the ISP (tenant) the event is about."""
         return str(self.isp_id)
 
 

@@ -1,6 +1,6 @@
 """Importing this package registers every event model in `dotmac_contracts.EVENTS`."""
 
-from dotmac_contracts.events.licensing import LicenceIssued
+from dotmac_contracts.events.licensing import LicenceIssued, TierCatalogPublished, TierTerms
 from dotmac_contracts.events.provisioning import (
     DeploymentCompleted,
     DeploymentFailed,
@@ -22,4 +22,6 @@ __all__ = [
     "IspRegistered",
     "LicenceIssued",
     "TenantActivated",
+    "TierCatalogPublished",
+    "TierTerms",
 ]

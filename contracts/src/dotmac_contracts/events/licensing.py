@@ -1,14 +1,14 @@
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from dotmac_contracts.registry import Event, event_type
+from dotmac_contracts.registry import Event, IspEvent, event_type
 from dotmac_contracts.vocabulary import Tier
 
 
 @event_type("dotmac.licensing.licence.issued.v1")
-class LicenceIssued(Event):
+class LicenceIssued(IspEvent):
     """An ISP holds a licence: what it may use, until when, and the signed token that proves it
     (verifiable offline with the key set at `/.well-known/dotmac-licence-keys`)."""
 
@@ -20,3 +20,30 @@ class LicenceIssued(Event):
     issued_at: datetime
     expires_at: datetime
     token: str = Field(description="EdDSA-signed JWT carrying the same claims")
+
+
+class TierTerms(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Tier
+    price_cents: int
+    currency: str
+    custom_pricing: bool
+    customer_cap: int | None
+    plugins: list[str] = Field(description="Every plugin included, lower tiers' too")
+    support: str
+    api_access: str
+
+
+@event_type("dotmac.licensing.catalog.published.v1")
+class TierCatalogPublished(Event):
+    """The tier catalogue and plugin registry as licensing defines them now, published whenever
+    they change. Services that gate, cap or price by tier keep the latest instead of a copy."""
+
+    version: str = Field(description="Content hash: equal versions are equal catalogues")
+    tiers: list[TierTerms] = Field(description="Lowest tier first")
+    plugins: dict[str, Tier] = Field(description="Every plugin, with the lowest tier that has it")
+    published_at: datetime
+
+    def ce_subject(self) -> str:
+        return "catalog"

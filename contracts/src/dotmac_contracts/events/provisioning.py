@@ -3,12 +3,12 @@ from uuid import UUID
 
 from pydantic import Field
 
-from dotmac_contracts.registry import Event, event_type
+from dotmac_contracts.registry import IspEvent, event_type
 from dotmac_contracts.vocabulary import DeploymentStep, Provider, Region, Tier
 
 
 @event_type("dotmac.provisioning.deployment.started.v1")
-class DeploymentStarted(Event):
+class DeploymentStarted(IspEvent):
     deployment_id: UUID
     isp_id: UUID
     provider: Provider
@@ -19,7 +19,7 @@ class DeploymentStarted(Event):
 
 
 @event_type("dotmac.provisioning.deployment.step_started.v1")
-class DeploymentStepStarted(Event):
+class DeploymentStepStarted(IspEvent):
     deployment_id: UUID
     isp_id: UUID
     step: DeploymentStep
@@ -27,7 +27,7 @@ class DeploymentStepStarted(Event):
 
 
 @event_type("dotmac.provisioning.deployment.step_completed.v1")
-class DeploymentStepCompleted(Event):
+class DeploymentStepCompleted(IspEvent):
     deployment_id: UUID
     isp_id: UUID
     step: DeploymentStep
@@ -37,7 +37,7 @@ class DeploymentStepCompleted(Event):
 
 
 @event_type("dotmac.provisioning.deployment.completed.v1")
-class DeploymentCompleted(Event):
+class DeploymentCompleted(IspEvent):
     deployment_id: UUID
     isp_id: UUID
     instance_url: str
@@ -45,7 +45,7 @@ class DeploymentCompleted(Event):
 
 
 @event_type("dotmac.provisioning.deployment.failed.v1")
-class DeploymentFailed(Event):
+class DeploymentFailed(IspEvent):
     """A step failed for good. If anything had been created, compensation follows."""
 
     deployment_id: UUID
@@ -58,7 +58,7 @@ class DeploymentFailed(Event):
 
 
 @event_type("dotmac.provisioning.deployment.rolled_back.v1")
-class DeploymentRolledBack(Event):
+class DeploymentRolledBack(IspEvent):
     """Everything a failed deployment created has been removed."""
 
     deployment_id: UUID

@@ -3,12 +3,12 @@ from uuid import UUID
 
 from pydantic import EmailStr, Field
 
-from dotmac_contracts.registry import Event, event_type
+from dotmac_contracts.registry import IspEvent, event_type
 from dotmac_contracts.vocabulary import BillingPeriod, Provider, Region, Tier
 
 
 @event_type("dotmac.registration.isp.registered.v1")
-class IspRegistered(Event):
+class IspRegistered(IspEvent):
     """An ISP signed up; provisioning is expected to onboard it."""
 
     isp_id: UUID

@@ -1,12 +1,12 @@
 from datetime import datetime
 from uuid import UUID
 
-from dotmac_contracts.registry import Event, event_type
+from dotmac_contracts.registry import IspEvent, event_type
 from dotmac_contracts.vocabulary import Tier
 
 
 @event_type("dotmac.tenant.tenant.activated.v1")
-class TenantActivated(Event):
+class TenantActivated(IspEvent):
     """The ISP's tenant in the ISP framework accepts its users. The tenant id is the ISP id."""
 
     isp_id: UUID

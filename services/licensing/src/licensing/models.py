@@ -30,3 +30,12 @@ class Licence(Base):
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     token: Mapped[str] = mapped_column(Text)
+
+
+class PublishedCatalog(Base):
+    """Catalogue versions already announced, so a restart does not announce them again."""
+
+    __tablename__ = "published_catalogs"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,7 +1,8 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import DateTime, MetaData, String
+from sqlalchemy import DateTime, Integer, MetaData, SmallInteger, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.messaging import messaging_tables
@@ -28,3 +29,29 @@ class Tenant(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Entitlement(Base):
+    """What a tenant's current licence allows, as licensing last announced it."""
+
+    __tablename__ = "entitlements"
+
+    tenant_id: Mapped[UUID] = mapped_column(primary_key=True)
+    licence_id: Mapped[UUID]
+    tier: Mapped[str] = mapped_column(String(16))
+    plugins: Mapped[list[str]] = mapped_column(JSONB)
+    customer_cap: Mapped[int | None] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PluginCatalog(Base):
+    """The latest tier catalogue licensing announced (one row)."""
+
+    __tablename__ = "plugin_catalog"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    tiers: Mapped[list[str]] = mapped_column(JSONB, comment="tier names, lowest first")
+    plugins: Mapped[dict[str, str]] = mapped_column(JSONB, comment="plugin -> lowest tier")
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -130,3 +130,113 @@ async def test_dropping_a_tenant_is_idempotent(api):
         ).status_code == 204
     response = await client.get("/api/v1/tenant", headers={"Host": f"{slug}.localhost"})
     assert response.status_code == 404
+
+
+async def publish(nats_server, *events) -> None:
+    from datetime import UTC, datetime
+
+    from dotmac_contracts import encode_event
+    from servicekit.bus import connect
+
+    nc = await connect(nats_server.url, name="tenant-api-test")
+    js = nc.jetstream()
+    for event in events:
+        envelope = encode_event(
+            event, event_id=str(uuid.uuid4()), source="licensing", time=datetime.now(UTC)
+        )
+        await js.publish(event.subject, envelope.data, headers=envelope.headers())
+    await nc.close()
+
+
+async def test_entitlements_follow_licensing_events_and_gate_plugins(api, nats_server):
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from fastapi import APIRouter
+
+    from dotmac_contracts.events import LicenceIssued, TierCatalogPublished, TierTerms
+    from dotmac_contracts.vocabulary import Tier
+    from tenant_api.deps import require_plugin
+
+    client, _ = api
+    tenant_id, slug = uuid.uuid4(), f"gated-{uuid.uuid4().hex[:6]}"
+    await client.put(f"/internal/v1/tenants/{tenant_id}", json=spec(slug), headers=AUTH)
+    host = {"Host": f"{slug}.localhost"}
+    nothing = (await client.get("/api/v1/tenant/entitlements", headers=host)).json()
+    assert nothing == {"tier": None, "plugins": [], "customer_cap": None, "expires_at": None}
+
+    now = datetime.now(UTC)
+    catalog = TierCatalogPublished(
+        version="test",
+        tiers=[
+            TierTerms(
+                name=t,
+                price_cents=0,
+                currency="usd",
+                custom_pricing=False,
+                customer_cap=None,
+                plugins=[],
+                support="",
+                api_access="",
+            )
+            for t in ("free", "basic", "premium", "enterprise")
+        ],
+        plugins={
+            "customer_management": "free",
+            "basic_reporting": "basic",
+            "snmp_integration": "premium",
+        },
+        published_at=now,
+    )
+    licence = LicenceIssued(
+        licence_id=uuid.uuid4(),
+        isp_id=tenant_id,
+        tier="basic",
+        plugins=[
+            "customer_management",
+            "basic_billing",
+            "user_auth",
+            "automated_billing",
+            "email_notifications",
+            "basic_reporting",
+        ],
+        customer_cap=1000,
+        issued_at=now,
+        expires_at=now + timedelta(days=365),
+        token="t",
+    )
+    older = licence.model_copy(update={"tier": Tier.FREE, "issued_at": now - timedelta(days=1)})
+    await publish(nats_server, catalog, licence, older)
+
+    for _ in range(100):
+        mine = (await client.get("/api/v1/tenant/entitlements", headers=host)).json()
+        if mine["tier"] == "basic":
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)  # the older licence arrives too, and must not win
+    mine = (await client.get("/api/v1/tenant/entitlements", headers=host)).json()
+    assert mine["tier"] == "basic" and mine["customer_cap"] == 1000
+    assert "basic_reporting" in mine["plugins"]
+
+    app = client._transport.app  # a plugin-owned route, as later issues add them
+    gated = APIRouter()
+
+    @gated.get("/api/v1/test-only/reports", dependencies=[require_plugin("basic_reporting")])
+    async def reports() -> dict:
+        return {"ok": True}
+
+    @gated.get("/api/v1/test-only/snmp", dependencies=[require_plugin("snmp_integration")])
+    async def snmp() -> dict:
+        return {"ok": True}
+
+    app.include_router(gated)
+    assert (await client.get("/api/v1/test-only/reports", headers=host)).status_code == 200
+    refused = await client.get("/api/v1/test-only/snmp", headers=host)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    problem = refused.json()
+    assert (problem["plugin"], problem["required_tier"], problem["current_tier"]) == (
+        "snmp_integration",
+        "premium",
+        "basic",
+    )

@@ -3,6 +3,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from licensing.catalogue.endpoints import router as catalogue
+from licensing.catalogue.publishing import catalog_announced
 from licensing.config import Settings
 from licensing.licences.endpoints import router as licences
 from licensing.licences.signing import LicenceSigner
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Tiers, plugins and the signed licences that say what each ISP may use.",
         runtime=runtime,
         routers=(catalogue, licences),
+        background=(catalog_announced,),
         subscriptions=licence_subscriptions(
             outbox=runtime.outbox,
             signer=signer,

@@ -4,6 +4,9 @@ from servicekit.http import create_service_app, internal_caller
 from servicekit.runtime import Runtime
 from servicekit.telemetry import configure_tracing
 from tenant_api.config import Settings
+from tenant_api.entitlements.endpoints import router as entitlements
+from tenant_api.entitlements.store import EntitlementStore
+from tenant_api.entitlements.subscribers import SUBSCRIPTIONS
 from tenant_api.models import messaging
 from tenant_api.tenants.endpoints import internal_router, public
 
@@ -11,10 +14,15 @@ from tenant_api.tenants.endpoints import internal_router, public
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_tracing("tenant-api", settings.platform)
-    return create_service_app(
+    store = EntitlementStore()
+    app = create_service_app(
         name="tenant-api",
         title="DotMac ISP framework",
         description="Each ISP's tenant: resolved from the host it is reached at.",
         runtime=Runtime(name="tenant-api", settings=settings.platform, tables=messaging),
-        routers=(public, internal_router(internal_caller(settings.platform))),
+        routers=(public, entitlements, internal_router(internal_caller(settings.platform))),
+        subscriptions=SUBSCRIPTIONS,
+        background=(store.kept_current,),
     )
+    app.state.entitlements = store
+    return app

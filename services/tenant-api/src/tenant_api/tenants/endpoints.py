@@ -1,32 +1,28 @@
 from collections.abc import Callable
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from servicekit.http import RuntimeDep
+from tenant_api.deps import CurrentTenant
 from tenant_api.tenants import service
 from tenant_api.tenants.schemas import TenantHealth, TenantRead, TenantSpec, TenantStatus
 
 public = APIRouter(prefix="/api/v1/tenant", tags=["tenant"])
-HostHeader = Annotated[str | None, Header(alias="Host", include_in_schema=False)]
 
 
 @public.get("", responses={404: {"description": "No ISP answers at this host"}})
-async def current_tenant(runtime: RuntimeDep, host: HostHeader = None) -> TenantRead:
+async def get_current_tenant(tenant: CurrentTenant) -> TenantRead:
     """The ISP this host belongs to (`<slug>.localhost` in development)."""
-    async with runtime.db.unit_of_work() as session:
-        return TenantRead.model_validate(await service.resolve(session, host), from_attributes=True)
+    return TenantRead.model_validate(tenant, from_attributes=True)
 
 
 @public.get("/health", responses={404: {"description": "No ISP answers at this host"}})
-async def tenant_health(runtime: RuntimeDep, host: HostHeader = None) -> TenantHealth:
+async def tenant_health(tenant: CurrentTenant) -> TenantHealth:
     """Answers 200 once the ISP's tenant exists; onboarding's validation step calls it."""
-    async with runtime.db.unit_of_work() as session:
-        tenant = await service.resolve(session, host)
-        return TenantHealth(
-            tenant_id=str(tenant.id), slug=tenant.slug, tenant_status=TenantStatus(tenant.status)
-        )
+    return TenantHealth(
+        tenant_id=str(tenant.id), slug=tenant.slug, tenant_status=TenantStatus(tenant.status)
+    )
 
 
 def internal_router(caller: Callable[..., None]) -> APIRouter:

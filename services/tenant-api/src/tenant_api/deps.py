@@ -1,0 +1,40 @@
+"""What tenant-api's endpoints depend on: the calling tenant and its entitlements."""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+
+from servicekit.http import RuntimeDep
+from tenant_api.entitlements.store import EntitlementStore
+from tenant_api.models import Tenant
+from tenant_api.tenants import service
+
+
+def get_entitlements(request: Request) -> EntitlementStore:
+    store: EntitlementStore = request.app.state.entitlements
+    return store
+
+
+EntitlementsDep = Annotated[EntitlementStore, Depends(get_entitlements)]
+HostHeader = Annotated[str | None, Header(alias="Host", include_in_schema=False)]
+
+
+async def current_tenant(runtime: RuntimeDep, host: HostHeader = None) -> Tenant:
+    """The tenant whose host the request came to (through the gateway)."""
+    async with runtime.db.unit_of_work() as session:
+        return await service.resolve(session, host)
+
+
+CurrentTenant = Annotated[Tenant, Depends(current_tenant)]
+
+
+def require_plugin(plugin: str) -> Any:
+    """Gate a route on a plugin: without it, 403 naming the plugin and the lowest tier with it."""
+
+    def check(tenant: CurrentTenant, entitlements: EntitlementsDep) -> None:
+        entitlements.require(tenant.id, plugin)
+
+    check.__name__ = f"require_{plugin}"
+    dependency: Callable[..., None] = check
+    return Depends(dependency)

@@ -1,0 +1,129 @@
+"""Entitlements answered from memory: the hot path of every plugin-gated request.
+
+The store is loaded from the database at start and refreshed when a licence or the catalogue
+changes: the consumer that records the change notifies (Postgres NOTIFY, on commit), and every
+replica's store reloads just what changed. No request ever waits on licensing.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from servicekit.db import Database
+from servicekit.notify import listen
+from servicekit.problems import Problem
+from servicekit.runtime import Runtime
+from tenant_api.models import Entitlement, PluginCatalog
+
+CHANNEL = "tenant_entitlements_changed"
+CATALOG = "catalog"
+
+
+class PluginNotIncluded(Problem):
+    status, title, slug = 403, "Plugin not included", "plugin-not-included"
+
+
+@dataclass(frozen=True)
+class Grant:
+    tier: str
+    plugins: frozenset[str]
+    customer_cap: int | None
+    expires_at: datetime
+
+
+async def announce(session: AsyncSession, what: str) -> None:
+    """Refresh every replica's store once the caller's transaction commits."""
+    await session.execute(text("SELECT pg_notify(:c, :w)"), {"c": CHANNEL, "w": what})
+
+
+class EntitlementStore:
+    def __init__(self) -> None:
+        self._grants: dict[UUID, Grant] = {}
+        self._lowest_tier: dict[str, str] = {}
+
+    def grant(self, tenant_id: UUID) -> Grant | None:
+        return self._grants.get(tenant_id)
+
+    def allows(self, tenant_id: UUID, plugin: str, now: datetime | None = None) -> bool:
+        grant = self._grants.get(tenant_id)
+        return (
+            grant is not None
+            and plugin in grant.plugins
+            and (now or datetime.now(UTC)) < grant.expires_at
+        )
+
+    def require(self, tenant_id: UUID, plugin: str) -> None:
+        """Raise a 403 problem naming the plugin and the lowest tier that has it."""
+        now = datetime.now(UTC)
+        if self.allows(tenant_id, plugin, now):
+            return
+        grant = self._grants.get(tenant_id)
+        needed = self._lowest_tier.get(plugin)
+        where = f"it comes with the {needed} tier and above" if needed else "no tier offers it"
+        if grant is None:
+            raise PluginNotIncluded(
+                f"This ISP has no licence yet, so '{plugin}' is unavailable; {where}.",
+                plugin=plugin,
+                required_tier=needed,
+                current_tier=None,
+            )
+        if plugin in grant.plugins:
+            raise PluginNotIncluded(
+                f"This ISP's licence expired on {grant.expires_at:%Y-%m-%d}; renew it to use "
+                f"'{plugin}'.",
+                plugin=plugin,
+                required_tier=needed,
+                current_tier=grant.tier,
+            )
+        raise PluginNotIncluded(
+            f"'{plugin}' is not part of the {grant.tier} tier; {where}.",
+            plugin=plugin,
+            required_tier=needed,
+            current_tier=grant.tier,
+        )
+
+    async def load(self, db: Database, what: str | None = None) -> None:
+        """Load everything (`what` None), the catalogue, or one tenant's grant."""
+        async with db.unit_of_work() as session:
+            if what in (None, CATALOG):
+                catalog = await session.get(PluginCatalog, 1)
+                if catalog is not None:
+                    self._lowest_tier = dict(catalog.plugins)
+            if what == CATALOG:
+                return
+            query = select(Entitlement)
+            if what is not None:
+                query = query.where(Entitlement.tenant_id == UUID(what))
+            rows = (await session.execute(query)).scalars().all()
+        if what is not None and not rows:
+            self._grants.pop(UUID(what), None)
+        for row in rows:
+            self._grants[row.tenant_id] = Grant(
+                row.tier, frozenset(row.plugins), row.customer_cap, row.expires_at
+            )
+
+    @asynccontextmanager
+    async def kept_current(self, runtime: Runtime) -> AsyncIterator[None]:
+        pending: asyncio.Queue[str] = asyncio.Queue()
+
+        async def refresh() -> None:
+            while True:
+                await self.load(runtime.db, await pending.get())
+
+        tasks = [
+            asyncio.create_task(listen(runtime.db, CHANNEL, pending.put_nowait)),
+            asyncio.create_task(refresh()),
+        ]
+        await self.load(runtime.db)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,56 @@
+"""Licensing's announcements, recorded for this service's entitlement store."""
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dotmac_contracts import CloudEvent
+from dotmac_contracts.events import LicenceIssued, TierCatalogPublished
+from servicekit.consumer import Subscription
+from tenant_api.entitlements.store import CATALOG, announce
+from tenant_api.models import Entitlement, PluginCatalog
+
+
+async def on_licence_issued(session: AsyncSession, e: LicenceIssued, _: CloudEvent) -> None:
+    values = {
+        "licence_id": e.licence_id,
+        "tier": e.tier.value,
+        "plugins": e.plugins,
+        "customer_cap": e.customer_cap,
+        "issued_at": e.issued_at,
+        "expires_at": e.expires_at,
+    }
+    statement = insert(Entitlement).values(tenant_id=e.isp_id, **values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Entitlement.tenant_id],
+            set_=values,
+            where=Entitlement.issued_at <= statement.excluded.issued_at,  # a late event loses
+        )
+    )
+    await announce(session, str(e.isp_id))
+
+
+async def on_catalog_published(
+    session: AsyncSession, e: TierCatalogPublished, _: CloudEvent
+) -> None:
+    values = {
+        "version": e.version,
+        "tiers": [t.name.value for t in e.tiers],
+        "plugins": {plugin: tier.value for plugin, tier in e.plugins.items()},
+        "published_at": e.published_at,
+    }
+    statement = insert(PluginCatalog).values(id=1, **values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[PluginCatalog.id],
+            set_=values,
+            where=PluginCatalog.published_at <= statement.excluded.published_at,
+        )
+    )
+    await announce(session, CATALOG)
+
+
+SUBSCRIPTIONS = [
+    Subscription(LicenceIssued, on_licence_issued),
+    Subscription(TierCatalogPublished, on_catalog_published),
+]
