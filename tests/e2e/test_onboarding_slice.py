@@ -265,3 +265,17 @@ async def test_an_active_isp_holds_a_licence_its_instance_can_verify_offline(pla
             break
         await asyncio.sleep(0.1)
     assert mine["tier"] == "premium" and set(mine["plugins"]) == verified.plugins
+
+    # Upgrading through the gateway reaches tenant-api's entitlements the same way.
+    upgrade = await http.post(
+        f"{platform.gateway_url}/api/v1/isp/{accepted['isp_id']}/tier", json={"tier": "enterprise"}
+    )
+    assert upgrade.status_code == 200, upgrade.text
+    for _ in range(100):
+        mine = (
+            await http.get(f"{platform.gateway_url}/api/v1/tenant/entitlements", headers=host)
+        ).json()
+        if mine["tier"] == "enterprise":
+            break
+        await asyncio.sleep(0.1)
+    assert mine["tier"] == "enterprise" and "white_label" in mine["plugins"]

@@ -1,6 +1,11 @@
 """Importing this package registers every event model in `dotmac_contracts.EVENTS`."""
 
-from dotmac_contracts.events.licensing import LicenceIssued, TierCatalogPublished, TierTerms
+from dotmac_contracts.events.licensing import (
+    LicenceChanged,
+    LicenceIssued,
+    TierCatalogPublished,
+    TierTerms,
+)
 from dotmac_contracts.events.provisioning import (
     DeploymentCompleted,
     DeploymentFailed,
@@ -10,9 +15,10 @@ from dotmac_contracts.events.provisioning import (
     DeploymentStepStarted,
 )
 from dotmac_contracts.events.registration import IspRegistered
-from dotmac_contracts.events.tenant import TenantActivated
+from dotmac_contracts.events.tenant import CustomersCounted, TenantActivated
 
 __all__ = [
+    "CustomersCounted",
     "DeploymentCompleted",
     "DeploymentFailed",
     "DeploymentRolledBack",
@@ -20,6 +26,7 @@ __all__ = [
     "DeploymentStepCompleted",
     "DeploymentStepStarted",
     "IspRegistered",
+    "LicenceChanged",
     "LicenceIssued",
     "TenantActivated",
     "TierCatalogPublished",

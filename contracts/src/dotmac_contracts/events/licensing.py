@@ -22,6 +22,21 @@ class LicenceIssued(IspEvent):
     token: str = Field(description="EdDSA-signed JWT carrying the same claims")
 
 
+@event_type("dotmac.licensing.licence.changed.v1")
+class LicenceChanged(IspEvent):
+    """An ISP's licence was replaced by one for another tier (its token changes too)."""
+
+    licence_id: UUID
+    isp_id: UUID
+    previous_tier: Tier
+    tier: Tier
+    plugins: list[str] = Field(description="Every plugin the new tier includes")
+    customer_cap: int | None
+    issued_at: datetime
+    expires_at: datetime
+    token: str
+
+
 class TierTerms(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

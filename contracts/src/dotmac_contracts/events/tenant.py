@@ -1,6 +1,8 @@
 from datetime import datetime
 from uuid import UUID
 
+from pydantic import Field
+
 from dotmac_contracts.registry import IspEvent, event_type
 from dotmac_contracts.vocabulary import Tier
 
@@ -14,3 +16,12 @@ class TenantActivated(IspEvent):
     tier: Tier
     host: str
     activated_at: datetime
+
+
+@event_type("dotmac.tenant.customers.counted.v1")
+class CustomersCounted(IspEvent):
+    """How many customers an ISP has now (billing meters it; licensing checks tier caps)."""
+
+    isp_id: UUID
+    customers: int = Field(ge=0)
+    counted_at: datetime

@@ -39,3 +39,13 @@ class PublishedCatalog(Base):
 
     version: Mapped[str] = mapped_column(String(64), primary_key=True)
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CustomerCount(Base):
+    """Each ISP's customer count as tenant-api last reported it (tier downgrades check it)."""
+
+    __tablename__ = "customer_counts"
+
+    isp_id: Mapped[UUID] = mapped_column(primary_key=True)
+    customers: Mapped[int] = mapped_column(Integer)
+    counted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -13,7 +13,7 @@ from dotmac_contracts import encode_event
 from dotmac_contracts.events import LicenceIssued, TenantActivated
 from licensing.config import Settings
 from licensing.entrypoints.api import create_app
-from licensing.models import Licence, messaging
+from licensing.models import CustomerCount, Licence, messaging
 from servicekit.bus import connect
 from servicekit.config import PlatformSettings
 from servicekit.licences import verify_licence
@@ -103,3 +103,105 @@ async def test_the_licence_of_an_unknown_isp_is_a_404(api):
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert (await client.get("/api/v1/licensing/isps/nope/licence")).status_code == 422
+
+
+async def wait_for_licence(client, isp_id) -> dict:
+    for _ in range(100):
+        response = await client.get(f"/api/v1/licensing/isps/{isp_id}/licence")
+        if response.status_code == 200:
+            return response.json()
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no licence for {isp_id}")
+
+
+async def publish(nats_server, *events) -> None:
+    nc = await connect(nats_server.url, name="licensing-test")
+    for event in events:
+        envelope = encode_event(
+            event, event_id=str(uuid.uuid4()), source="tenant-api", time=datetime.now(UTC)
+        )
+        await nc.jetstream().publish(event.subject, envelope.data, headers=envelope.headers())
+    await nc.close()
+
+
+async def test_tier_changes_replace_the_licence_and_downgrades_must_fit_the_customers(api):
+    from dotmac_contracts.events import CustomersCounted, LicenceChanged
+
+    client, runtime, nats_server = api
+    isp_id = uuid.uuid4()
+    await publish(
+        nats_server,
+        TenantActivated(
+            isp_id=isp_id,
+            slug="up",
+            tier="basic",
+            host="up.localhost",
+            activated_at=datetime.now(UTC),
+        ),
+    )
+    basic = await wait_for_licence(client, isp_id)
+    url = f"/api/v1/isp/{isp_id}/tier"
+
+    premium = await client.post(url, json={"tier": "premium"})
+    assert premium.status_code == 200, premium.text
+    body = premium.json()
+    assert body["tier"] == "premium" and body["customer_cap"] == 10_000
+    assert body["licence_id"] != basic["licence_id"] and body["token"] != basic["token"]
+    keys = (await client.get("/.well-known/dotmac-licence-keys")).json()
+    assert verify_licence(body["token"], keys).tier == "premium"
+    again = await client.post(url, json={"tier": "premium"})
+    assert again.json()["licence_id"] == body["licence_id"], "same tier: nothing changes"
+
+    await publish(
+        nats_server, CustomersCounted(isp_id=isp_id, customers=1_250, counted_at=datetime.now(UTC))
+    )
+    for _ in range(100):  # until licensing has recorded the count
+        async with runtime.db.unit_of_work() as s:
+            if await s.get(CustomerCount, isp_id) is not None:
+                break
+        await asyncio.sleep(0.05)
+    refused = await client.post(url, json={"tier": "basic"})
+    assert refused.status_code == 409
+    problem = refused.json()
+    assert (problem["customers"], problem["customer_cap"], problem["over_by"]) == (
+        1_250,
+        1_000,
+        250,
+    )
+    assert "250 over" in problem["detail"]
+    still = (await client.get(f"/api/v1/licensing/isps/{isp_id}/licence")).json()
+    assert still["tier"] == "premium", "a refused change changes nothing"
+    assert (await client.post(url, json={"tier": "enterprise"})).json()["customer_cap"] is None
+
+    async with runtime.db.unit_of_work() as s:
+        changes = (
+            await s.execute(
+                select(func.count())
+                .select_from(messaging.outbox)
+                .where(
+                    messaging.outbox.c.ce_subject == str(isp_id),
+                    messaging.outbox.c.subject == LicenceChanged.subject,
+                )
+            )
+        ).scalar_one()
+    assert changes == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"tier": "platinum"}, 422),
+        ({}, 422),
+        ({"tier": "basic", "extra": 1}, 422),
+        ({"tier": None}, 422),
+    ],
+)
+async def test_bad_tier_changes_are_refused(api, body, status):
+    client, _, _ = api
+    assert (await client.post(f"/api/v1/isp/{uuid.uuid4()}/tier", json=body)).status_code == status
+
+
+async def test_changing_the_tier_of_an_isp_without_a_licence_is_a_404(api):
+    client, _, _ = api
+    response = await client.post(f"/api/v1/isp/{uuid.uuid4()}/tier", json={"tier": "basic"})
+    assert response.status_code == 404

@@ -37,4 +37,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     app.state.licence_signer = signer
+    app.state.licence_validity_days = settings.licence_validity_days
     return app

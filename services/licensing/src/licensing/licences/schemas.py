@@ -1,7 +1,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from dotmac_contracts.vocabulary import Tier
 
@@ -16,3 +16,9 @@ class LicenceRead(BaseModel):
     issued_at: datetime
     expires_at: datetime
     token: str = Field(description="EdDSA JWT; verify it with /.well-known/dotmac-licence-keys")
+
+
+class TierChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tier: Tier = Field(description="The tier the ISP moves to")

@@ -1,12 +1,13 @@
-"""An ISP whose tenant becomes active gets its licence."""
+"""An ISP whose tenant becomes active gets its licence; its customer count is kept for tier
+changes."""
 
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts import CloudEvent
-from dotmac_contracts.events import TenantActivated
-from licensing.licences.service import issue_licence
+from dotmac_contracts.events import CustomersCounted, TenantActivated
+from licensing.licences.service import issue_licence, record_customer_count
 from licensing.licences.signing import LicenceSigner
 from servicekit.consumer import Subscription
 from servicekit.outbox import Outbox
@@ -26,4 +27,14 @@ def licence_subscriptions(
             validity=validity,
         )
 
-    return [Subscription(TenantActivated, on_tenant_activated)]
+    async def on_customers_counted(
+        session: AsyncSession, e: CustomersCounted, _: CloudEvent
+    ) -> None:
+        await record_customer_count(
+            session, isp_id=e.isp_id, customers=e.customers, counted_at=e.counted_at
+        )
+
+    return [
+        Subscription(TenantActivated, on_tenant_activated),
+        Subscription(CustomersCounted, on_customers_counted),
+    ]

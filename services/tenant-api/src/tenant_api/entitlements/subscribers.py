@@ -4,13 +4,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts import CloudEvent
-from dotmac_contracts.events import LicenceIssued, TierCatalogPublished
+from dotmac_contracts.events import LicenceChanged, LicenceIssued, TierCatalogPublished
 from servicekit.consumer import Subscription
 from tenant_api.entitlements.store import CATALOG, announce
 from tenant_api.models import Entitlement, PluginCatalog
 
 
-async def on_licence_issued(session: AsyncSession, e: LicenceIssued, _: CloudEvent) -> None:
+async def on_licence(
+    session: AsyncSession, e: LicenceIssued | LicenceChanged, _: CloudEvent
+) -> None:
     values = {
         "licence_id": e.licence_id,
         "tier": e.tier.value,
@@ -51,6 +53,7 @@ async def on_catalog_published(
 
 
 SUBSCRIPTIONS = [
-    Subscription(LicenceIssued, on_licence_issued),
+    Subscription(LicenceIssued, on_licence),
+    Subscription(LicenceChanged, on_licence),
     Subscription(TierCatalogPublished, on_catalog_published),
 ]
