@@ -23,11 +23,20 @@ log = logging.getLogger(__name__)
 
 
 class Runtime:
-    def __init__(self, *, name: str, settings: PlatformSettings, tables: MessagingTables) -> None:
+    def __init__(
+        self,
+        *,
+        name: str,
+        settings: PlatformSettings,
+        tables: MessagingTables,
+        database_url: str | None = None,
+    ) -> None:
         self.name = name
         self.settings = settings
         self.tables = tables
-        self.db = Database(settings.database_url)
+        # A service may connect as a role of its own (one that row-level security binds),
+        # while its migrations run as the schema's owner.
+        self.db = Database(database_url or settings.database_url)
         self.outbox = Outbox(tables, source=name)
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None

@@ -4,8 +4,10 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from servicekit.http import RuntimeDep
+from servicekit.http import RuntimeDep, Unauthorized
+from tenant_api.auth.tokens import AccessClaims, AccessTokens, BadToken
 from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.models import Tenant
 from tenant_api.tenants import service
@@ -38,3 +40,31 @@ def require_plugin(plugin: str) -> Any:
     check.__name__ = f"require_{plugin}"
     dependency: Callable[..., None] = check
     return Depends(dependency)
+
+
+def access_tokens(request: Request) -> AccessTokens:
+    tokens: AccessTokens = request.app.state.access_tokens
+    return tokens
+
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login")
+
+
+async def current_user(
+    request: Request,
+    tenant: CurrentTenant,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> AccessClaims:
+    """The signed-in user. The token must belong to the tenant the host names."""
+    if credentials is None:
+        raise Unauthorized("Sign in first: send `Authorization: Bearer <access token>`.")
+    try:
+        claims = access_tokens(request).read(credentials.credentials)
+    except BadToken:
+        raise Unauthorized("The access token is invalid or has expired.") from None
+    if claims.tenant_id != tenant.id:
+        raise Unauthorized("This access token belongs to another ISP.")
+    return claims
+
+
+CurrentUser = Annotated[AccessClaims, Depends(current_user)]

@@ -1,8 +1,12 @@
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from servicekit.http import create_service_app, internal_caller
 from servicekit.runtime import Runtime
 from servicekit.telemetry import configure_tracing
+from tenant_api.auth.endpoints import router as auth
+from tenant_api.auth.tokens import AccessTokens
 from tenant_api.config import Settings
 from tenant_api.entitlements.endpoints import router as entitlements
 from tenant_api.entitlements.store import EntitlementStore
@@ -19,10 +23,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="tenant-api",
         title="DotMac ISP framework",
         description="Each ISP's tenant: resolved from the host it is reached at.",
-        runtime=Runtime(name="tenant-api", settings=settings.platform, tables=messaging),
-        routers=(public, entitlements, internal_router(internal_caller(settings.platform))),
+        runtime=Runtime(
+            name="tenant-api",
+            settings=settings.platform,
+            tables=messaging,
+            database_url=settings.service_database_url(),
+        ),
+        routers=(public, entitlements, auth, internal_router(internal_caller(settings.platform))),
         subscriptions=SUBSCRIPTIONS,
         background=(store.kept_current,),
     )
     app.state.entitlements = store
+    app.state.settings = settings
+    app.state.access_tokens = AccessTokens(
+        settings.jwt_secret.get_secret_value(), timedelta(seconds=settings.access_token_ttl_s)
+    )
     return app

@@ -1,0 +1,1 @@
+"""Who is calling: users of a tenant, their passwords, access and refresh tokens, roles."""

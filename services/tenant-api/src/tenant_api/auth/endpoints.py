@@ -1,0 +1,71 @@
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+
+from servicekit.http import RuntimeDep
+from tenant_api.auth import service
+from tenant_api.auth.schemas import Login, Me, RefreshRequest, TokenPair
+from tenant_api.auth.service import InvalidCredentials
+from tenant_api.deps import CurrentTenant, CurrentUser, access_tokens
+from tenant_api.models import User
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Wrong credentials, or an unknown, used or expired token"}
+}
+
+
+def _refresh_ttl(request: Request) -> timedelta:
+    return timedelta(seconds=request.app.state.settings.refresh_token_ttl_s)
+
+
+@router.post("/login", responses=UNAUTHORIZED)
+async def login(
+    credentials: Login, tenant: CurrentTenant, runtime: RuntimeDep, request: Request
+) -> TokenPair:
+    """Sign in to this ISP (the host says which) with email and password."""
+    async with runtime.db.unit_of_work(tenant=tenant.id) as session:
+        return await service.login(
+            session,
+            access_tokens(request),
+            email=credentials.email,
+            password=credentials.password,
+            now=datetime.now(UTC),
+            refresh_ttl=_refresh_ttl(request),
+        )
+
+
+@router.post("/refresh", responses=UNAUTHORIZED)
+async def refresh(
+    body: RefreshRequest, tenant: CurrentTenant, runtime: RuntimeDep, request: Request
+) -> TokenPair:
+    """Trade a refresh token for a new pair; each refresh token works once."""
+    async with runtime.db.unit_of_work(tenant=tenant.id) as session:
+        pair = await service.refresh(
+            session,
+            access_tokens(request),
+            refresh_token=body.refresh_token,
+            now=datetime.now(UTC),
+            refresh_ttl=_refresh_ttl(request),
+        )
+    if pair is None:
+        raise InvalidCredentials("This refresh token was already used: every session ended.")
+    return pair
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(body: RefreshRequest, tenant: CurrentTenant, runtime: RuntimeDep) -> None:
+    """End the session of this refresh token (repeating it is harmless)."""
+    async with runtime.db.unit_of_work(tenant=tenant.id) as session:
+        await service.logout(session, refresh_token=body.refresh_token, now=datetime.now(UTC))
+
+
+@router.get("/me", responses=UNAUTHORIZED)
+async def me(user: CurrentUser, runtime: RuntimeDep) -> Me:
+    """Who the access token belongs to."""
+    async with runtime.db.unit_of_work(tenant=user.tenant_id) as session:
+        row = await session.get(User, user.user_id)
+    if row is None:
+        raise InvalidCredentials("This account no longer exists.")
+    return Me.model_validate(row, from_attributes=True)
