@@ -33,5 +33,6 @@ def service_role(schema: str, role: str) -> list[str]:
         f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"',
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" '
         f'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{role}"',
-        f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" GRANT USAGE, SELECT ON SEQUENCES TO "{role}"',
+        f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" '
+        f'GRANT USAGE, SELECT ON SEQUENCES TO "{role}"',
     ]
