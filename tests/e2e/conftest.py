@@ -22,7 +22,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from devstack.components import Caddy, NatsServer, Postgres, ServiceProcess, TemporalDevServer
+from devstack.components import (
+    Caddy,
+    MailSink,
+    NatsServer,
+    Postgres,
+    ServiceProcess,
+    TemporalDevServer,
+)
 from devstack.ports import free_port
 from devstack.wiring import (
     SERVICES,
@@ -111,6 +118,7 @@ class Platform:
     nats_url: str
     internal_token: str
     spans: OtlpReceiver
+    mail: MailSink
 
     async def nats(self) -> Nats:
         return await nats.connect(self.nats_url)
@@ -140,9 +148,11 @@ def platform_processes(
         nats=nats_server.port,
         temporal=temporal_server.port,
         postgres=postgres.port,
+        smtp=free.smtp,
         services=free.services,
     )
     logs = tmp_path_factory.mktemp("logs")
+    mail = MailSink(ports.smtp, Path(logs) / "mail")
     env = {
         **service_environment(ports),
         "DOTMAC_DATABASE_URL": migrated_database,
@@ -151,7 +161,8 @@ def platform_processes(
         "OTEL_BSP_SCHEDULE_DELAY": "100",
         "LICENSING_SIGNING_KEY_FILE": str(logs / "licensing-signing-key.pem"),
     }
-    started = []
+    started: list = [mail]
+    mail.start()
     try:
         for service in SERVICES:
             process = ServiceProcess(
@@ -180,6 +191,7 @@ def platform_processes(
             nats_url=nats_server.url,
             internal_token=INTERNAL_TOKEN,
             spans=otlp,
+            mail=mail,
         )
     finally:
         for process in reversed(started):

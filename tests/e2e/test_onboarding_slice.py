@@ -279,3 +279,47 @@ async def test_an_active_isp_holds_a_licence_its_instance_can_verify_offline(pla
             break
         await asyncio.sleep(0.1)
     assert mine["tier"] == "enterprise" and "white_label" in mine["plugins"]
+
+
+async def test_the_owner_is_welcomed_by_email_and_signs_in_through_the_gateway(platform, http):
+    import re
+
+    body = registration("Welcome Fiber")
+    owner = f"owner-{body['company']['registration_number']}@welcome.example"
+    body["contacts"]["primary"] = {"name": "Wanda", "email": owner}
+    accepted = (
+        await http.post(
+            f"{platform.gateway_url}/api/v1/isp/register",
+            json=body,
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+    ).json()
+    status = await wait_for_state(http, platform.gateway_url + accepted["status_url"], {"active"})
+    for _ in range(100):
+        welcome = [m for m in platform.mail.messages() if m["To"] == owner]
+        if welcome:
+            break
+        await asyncio.sleep(0.1)
+    assert len(welcome) == 1
+    text = welcome[0].get_content()
+    assert status["instance_url"] in text and "Wanda" in text
+    code = re.search(r"^ {4}(\S+)\s*$", text, re.MULTILINE).group(1)
+
+    host = {"Host": f"{accepted['slug']}.localhost"}
+    chosen = await http.post(
+        f"{platform.gateway_url}/api/v1/auth/first-login",
+        json={"token": code, "password": "welcome to the platform"},
+        headers=host,
+    )
+    assert chosen.status_code == 200, chosen.text
+    signed_in = await http.post(
+        f"{platform.gateway_url}/api/v1/auth/login",
+        json={"email": owner, "password": "welcome to the platform"},
+        headers=host,
+    )
+    assert signed_in.status_code == 200
+    me = await http.get(
+        f"{platform.gateway_url}/api/v1/auth/me",
+        headers={**host, "Authorization": f"Bearer {signed_in.json()['access_token']}"},
+    )
+    assert me.json()["role"] == "owner"

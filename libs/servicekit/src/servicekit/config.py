@@ -24,6 +24,9 @@ class PlatformSettings(BaseSettings):
         default=SecretStr("dev-only-internal-token"),
         description="Bearer token services present to each other's /internal routes",
     )
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, description="The dev stack's mail sink listens here")
+    mail_from: str = "DotMac <no-reply@dotmac.localhost>"
     otlp_endpoint: str | None = Field(
         default=None, description="OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318"
     )

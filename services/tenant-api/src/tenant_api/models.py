@@ -13,11 +13,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from servicekit.mail import mail_outbox_table
 from servicekit.messaging import messaging_tables
 
 SCHEMA = "tenant"
 metadata = MetaData(schema=SCHEMA)
 messaging = messaging_tables(metadata)
+mail_outbox = mail_outbox_table(metadata)
 
 
 class Base(DeclarativeBase):
@@ -35,6 +37,8 @@ class Tenant(Base):
     tier: Mapped[str] = mapped_column(String(16))
     host: Mapped[str] = mapped_column(String(253), unique=True)
     status: Mapped[str] = mapped_column(String(16))
+    owner_name: Mapped[str | None] = mapped_column(String(200))
+    owner_email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -94,3 +98,16 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginLink(Base):
+    """A one-time link to choose a first password, stored only as its hash."""
+
+    __tablename__ = "login_links"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -15,9 +15,13 @@ raise ``ComponentError`` carrying the tail of the program's log.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
+import sys
 import tempfile
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -33,6 +37,7 @@ __all__ = [
     "Caddy",
     "Component",
     "ComponentError",
+    "MailSink",
     "NatsServer",
     "Postgres",
     "ServiceProcess",
@@ -96,6 +101,48 @@ class NatsServer(Component):
 
     def probe(self) -> bool:
         return http_status(f"{self.monitor_url}/healthz") == 200
+
+
+class MailSink(Component):
+    """An SMTP server (aiosmtpd) that keeps every message it receives in a Maildir, so the
+    mails the platform sends in development can be read (any mail client opens a Maildir)."""
+
+    def __init__(self, port: int, maildir: Path, log_path: Path | None = None) -> None:
+        self.port = port
+        self.maildir = Path(maildir)
+        super().__init__("mail", log_path or self.maildir.parent / "mail.log")
+
+    def ports(self) -> list[int]:
+        return [self.port]
+
+    def prepare(self) -> None:
+        self.maildir.parent.mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "aiosmtpd", "-n",
+            "-l", f"{LOCALHOST}:{self.port}",
+            "-c", "aiosmtpd.handlers.Mailbox", str(self.maildir),
+        ]  # fmt: skip
+
+    def probe(self) -> bool:
+        return port_is_open(self.port)
+
+    def messages(self) -> list[EmailMessage]:
+        """Every message received so far, oldest first."""
+        files = [
+            path
+            for sub in ("new", "cur")
+            if (self.maildir / sub).is_dir()
+            for path in (self.maildir / sub).iterdir()
+        ]
+        files.sort(key=lambda path: path.stat().st_mtime)
+        return [
+            email.message_from_bytes(
+                path.read_bytes(), _class=EmailMessage, policy=email.policy.default
+            )
+            for path in files
+        ]
 
 
 class TemporalDevServer(Component):

@@ -32,6 +32,7 @@ from devstack.components import (
     Caddy,
     Component,
     ComponentError,
+    MailSink,
     NatsServer,
     Postgres,
     ServiceProcess,
@@ -90,6 +91,7 @@ class Stack:
             headless=False,
             log_path=logs / "temporal.log",
         )
+        self.mail = MailSink(ports.smtp, state.home / "mail", log_path=logs / "mail.log")
         env = service_environment(ports)
         self.services = {
             s.name: ServiceProcess(
@@ -114,7 +116,7 @@ class Stack:
 
     @property
     def infrastructure(self) -> list[Component]:
-        return [self.postgres, self.nats, self.temporal]
+        return [self.postgres, self.nats, self.temporal, self.mail]
 
     @property
     def components(self) -> list[Component]:
@@ -324,6 +326,7 @@ class Stack:
             f"  NATS          {self.nats.url}  (monitor {self.nats.monitor_url})",
             f"  Postgres      {self.postgres.url}",
             f"  Caddy admin   {self.caddy.admin_url}",
+            f"  Mail          smtp://127.0.0.1:{self.ports.smtp}, kept in {self.mail.maildir}",
             f"  Logs          {self.state.logs_dir}",
             "",
         ]

@@ -114,6 +114,7 @@ PORT_VARIABLES: dict[str, str] = {
     "temporal_http": "DOTMAC_TEMPORAL_HTTP_PORT",
     "temporal_metrics": "DOTMAC_TEMPORAL_METRICS_PORT",
     "postgres": "DOTMAC_POSTGRES_PORT",
+    "smtp": "DOTMAC_SMTP_PORT",
 }
 
 
@@ -130,6 +131,7 @@ class Ports:
     temporal_http: int = 7243
     temporal_metrics: int = 7244
     postgres: int = 5433
+    smtp: int = 1025
     services: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SERVICE_PORTS))
 
     @classmethod
@@ -200,6 +202,8 @@ def service_environment(ports: Ports, database: str = DATABASE) -> dict[str, str
         "DOTMAC_GATEWAY_URL": f"http://{LOCALHOST}:{ports.gateway}",
         "DOTMAC_CADDY_ADMIN_URL": f"http://{LOCALHOST}:{ports.caddy_admin}",
         "DOTMAC_TENANT_API_URL": f"http://{LOCALHOST}:{ports.service('tenant-api')}",
+        "DOTMAC_SMTP_HOST": LOCALHOST,
+        "DOTMAC_SMTP_PORT": str(ports.smtp),
     }
     for s in API_SERVICES:
         env[s.port_variable] = str(ports.service(s.name))

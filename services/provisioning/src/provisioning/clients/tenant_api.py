@@ -20,11 +20,25 @@ class TenantApi:
             raise ConfigurationError(f"tenant-api refused to {what}: {response.text}")
 
     async def put_tenant(
-        self, tenant_id: UUID, *, slug: str, name: str, tier: str, host: str
+        self,
+        tenant_id: UUID,
+        *,
+        slug: str,
+        name: str,
+        tier: str,
+        host: str,
+        owner_name: str,
+        owner_email: str,
     ) -> None:
         response = await self._http.put(
             f"{self._base}/internal/v1/tenants/{tenant_id}",
-            json={"slug": slug, "name": name, "tier": tier, "host": host},
+            json={
+                "slug": slug,
+                "name": name,
+                "tier": tier,
+                "host": host,
+                "owner": {"name": owner_name or owner_email, "email": owner_email},
+            },
             headers=self._headers,
         )
         self._check(response, f"create tenant {slug}")

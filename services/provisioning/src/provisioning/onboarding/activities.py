@@ -105,6 +105,8 @@ class OnboardingActivities:
                     name=onboarding.company_name,
                     tier=onboarding.tier,
                     host=instance.host,
+                    owner_name=onboarding.contact_name,
+                    owner_email=onboarding.contact_email,
                 )
                 return StepOutcome(f"Tenant {onboarding.slug} created in the ISP framework")
             case DeploymentStep.VALIDATING:

@@ -17,6 +17,7 @@ class Onboarding:
     provider: str
     domain: str
     contact_email: str
+    contact_name: str = ""
 
 
 @dataclass(frozen=True)

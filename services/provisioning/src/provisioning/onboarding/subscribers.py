@@ -41,6 +41,7 @@ def onboarding_subscriptions(
             provider=event.provider.value,
             domain=event.domain,
             contact_email=str(event.primary_contact_email),
+            contact_name=event.primary_contact_name,
         )
         try:
             await temporal().start_workflow(

@@ -5,8 +5,9 @@ from fastapi import APIRouter, Request, status
 
 from servicekit.http import RuntimeDep
 from tenant_api.auth import service
-from tenant_api.auth.schemas import Login, Me, RefreshRequest, TokenPair
+from tenant_api.auth.schemas import FirstLogin, Login, Me, RefreshRequest, TokenPair
 from tenant_api.auth.service import InvalidCredentials
+from tenant_api.auth.welcome import first_login as set_first_password
 from tenant_api.deps import CurrentTenant, CurrentUser, access_tokens
 from tenant_api.models import User
 
@@ -69,3 +70,21 @@ async def me(user: CurrentUser, runtime: RuntimeDep) -> Me:
     if row is None:
         raise InvalidCredentials("This account no longer exists.")
     return Me.model_validate(row, from_attributes=True)
+
+
+@router.post("/first-login", responses=UNAUTHORIZED)
+async def first_login(
+    body: FirstLogin, tenant: CurrentTenant, runtime: RuntimeDep, request: Request
+) -> TokenPair:
+    """Choose the first password with the one-time code from the welcome email (it works once,
+    for 72 hours), and be signed in."""
+    now = datetime.now(UTC)
+    async with runtime.db.unit_of_work(tenant=tenant.id) as session:
+        user_id = await set_first_password(
+            session, token=body.token, password=body.password, now=now
+        )
+        user = await session.get(User, user_id)
+        assert user is not None
+        return await service.signed_in(
+            session, access_tokens(request), user, now=now, refresh_ttl=_refresh_ttl(request)
+        )

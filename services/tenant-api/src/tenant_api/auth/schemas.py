@@ -37,3 +37,10 @@ class Me(BaseModel):
     name: str
     role: Role
     last_login_at: datetime | None
+
+
+class FirstLogin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: OpaqueToken = Field(description="The one-time code from the welcome email")
+    password: Annotated[str, StringConstraints(min_length=12, max_length=1024)]

@@ -45,9 +45,15 @@ async def create_user(
     return user
 
 
-async def _pair(
-    session: AsyncSession, tokens: AccessTokens, user: User, now: datetime, refresh_ttl: timedelta
+async def signed_in(
+    session: AsyncSession,
+    tokens: AccessTokens,
+    user: User,
+    *,
+    now: datetime,
+    refresh_ttl: timedelta,
 ) -> TokenPair:
+    """A new session for `user`: an access token and a refresh token."""
     refresh, digest = new_refresh_token()
     session.add(
         RefreshToken(
@@ -81,7 +87,7 @@ async def login(
     if user is None or not matches or user.status != "active":
         raise InvalidCredentials("The email or the password is wrong.")
     user.last_login_at = now
-    return await _pair(session, tokens, user, now, refresh_ttl)
+    return await signed_in(session, tokens, user, now=now, refresh_ttl=refresh_ttl)
 
 
 async def refresh(
@@ -114,7 +120,7 @@ async def refresh(
     user = await session.get(User, row.user_id)
     if user is None or user.status != "active":
         raise InvalidCredentials("This account cannot sign in.")
-    return await _pair(session, tokens, user, now, refresh_ttl)
+    return await signed_in(session, tokens, user, now=now, refresh_ttl=refresh_ttl)
 
 
 async def logout(session: AsyncSession, *, refresh_token: str, now: datetime) -> None:

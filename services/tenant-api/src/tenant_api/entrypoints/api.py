@@ -1,17 +1,21 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
 
 from servicekit.http import create_service_app, internal_caller
+from servicekit.mail import Mailer, MailSender
 from servicekit.runtime import Runtime
 from servicekit.telemetry import configure_tracing
 from tenant_api.auth.endpoints import router as auth
 from tenant_api.auth.tokens import AccessTokens
+from tenant_api.auth.welcome import Welcome
 from tenant_api.config import Settings
 from tenant_api.entitlements.endpoints import router as entitlements
 from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.entitlements.subscribers import SUBSCRIPTIONS
-from tenant_api.models import messaging
+from tenant_api.models import mail_outbox, messaging
 from tenant_api.tenants.endpoints import internal_router, public
 
 
@@ -19,22 +23,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_tracing("tenant-api", settings.platform)
     store = EntitlementStore()
+    runtime = Runtime(
+        name="tenant-api",
+        settings=settings.platform,
+        tables=messaging,
+        database_url=settings.service_database_url(),
+    )
+    mailer = Mailer(mail_outbox)
+
+    @asynccontextmanager
+    async def mail_sender(runtime: Runtime) -> AsyncIterator[None]:
+        sending = runtime.spawn(
+            MailSender(runtime.db, mailer, settings.platform).run(), "mail-sender"
+        )
+        yield
+        sending.cancel()
+
     app = create_service_app(
         name="tenant-api",
         title="DotMac ISP framework",
         description="Each ISP's tenant: resolved from the host it is reached at.",
-        runtime=Runtime(
-            name="tenant-api",
-            settings=settings.platform,
-            tables=messaging,
-            database_url=settings.service_database_url(),
-        ),
+        runtime=runtime,
         routers=(public, entitlements, auth, internal_router(internal_caller(settings.platform))),
         subscriptions=SUBSCRIPTIONS,
-        background=(store.kept_current,),
+        background=(store.kept_current, mail_sender),
     )
     app.state.entitlements = store
     app.state.settings = settings
+    app.state.welcome = Welcome(mailer, settings.platform.gateway_url)
     app.state.access_tokens = AccessTokens(
         settings.jwt_secret.get_secret_value(), timedelta(seconds=settings.access_token_ttl_s)
     )

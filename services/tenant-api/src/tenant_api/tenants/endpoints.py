@@ -1,7 +1,7 @@
 from collections.abc import Callable
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from servicekit.http import RuntimeDep
 from tenant_api.deps import CurrentTenant
@@ -45,10 +45,13 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
         return read
 
     @router.post("/{tenant_id}/activate", responses={404: {"description": "No such tenant"}})
-    async def activate(tenant_id: UUID, runtime: RuntimeDep) -> TenantRead:
-        """Open the tenant to its users; publishes TenantActivated the first time."""
+    async def activate(tenant_id: UUID, runtime: RuntimeDep, request: Request) -> TenantRead:
+        """Open the tenant to its users; the first time, its owner is invited by email and
+        TenantActivated is published."""
         async with runtime.db.unit_of_work() as session:
-            tenant = await service.activate(session, runtime.outbox, tenant_id)
+            tenant = await service.activate(
+                session, runtime.outbox, tenant_id, welcome=request.app.state.welcome
+            )
             return TenantRead.model_validate(tenant, from_attributes=True)
 
     @router.delete("/{tenant_id}", status_code=status.HTTP_204_NO_CONTENT)

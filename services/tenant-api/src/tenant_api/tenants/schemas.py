@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from dotmac_contracts.vocabulary import Tier
 from servicekit.validation import Name
@@ -11,6 +11,13 @@ from servicekit.validation import Name
 class TenantStatus(StrEnum):
     INITIALIZING = "initializing"
     ACTIVE = "active"
+
+
+class OwnerSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    email: EmailStr
 
 
 class TenantSpec(BaseModel):
@@ -22,6 +29,9 @@ class TenantSpec(BaseModel):
     name: Name
     tier: Tier
     host: str = Field(max_length=253, pattern=r"^[a-z0-9.-]+$")
+    owner: OwnerSpec | None = Field(
+        default=None, description="Gets the owner account, and its first-login link by email"
+    )
 
 
 class TenantRead(BaseModel):

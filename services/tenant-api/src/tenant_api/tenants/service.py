@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dotmac_contracts.events import TenantActivated
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound
+from tenant_api.auth.welcome import Welcome
 from tenant_api.models import Tenant
 from tenant_api.tenants.schemas import TenantSpec, TenantStatus
 
@@ -34,6 +35,8 @@ async def put_tenant(
         tier=spec.tier.value,
         host=spec.host,
         status=TenantStatus.INITIALIZING.value,
+        owner_name=spec.owner.name if spec.owner else None,
+        owner_email=str(spec.owner.email).lower() if spec.owner else None,
         created_at=datetime.now(UTC),
     )
     session.add(tenant)
@@ -41,13 +44,18 @@ async def put_tenant(
     return tenant, True
 
 
-async def activate(session: AsyncSession, outbox: Outbox, tenant_id: UUID) -> Tenant:
+async def activate(
+    session: AsyncSession, outbox: Outbox, tenant_id: UUID, *, welcome: Welcome
+) -> Tenant:
+    """Open the tenant to its users, once: its owner account is created and invited."""
     tenant = await session.get(Tenant, tenant_id, with_for_update=True)
     if tenant is None:
         raise NotFound(f"No tenant {tenant_id}.")
     if tenant.status != TenantStatus.ACTIVE:
         tenant.status = TenantStatus.ACTIVE.value
         tenant.activated_at = datetime.now(UTC)
+        if tenant.owner_email:
+            await welcome.invite_owner(session, tenant, now=tenant.activated_at)
         await outbox.add(
             session,
             TenantActivated(

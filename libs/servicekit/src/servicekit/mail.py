@@ -1,0 +1,131 @@
+"""Outgoing email through a mail outbox: a message is queued in the same transaction as the
+state that calls for it, and a sender delivers it over SMTP once that commits — so a rolled-back
+change sends nothing, and a mail server that is down delays mail instead of losing it.
+
+Messages can carry one-time secrets (a first-login link): the body is erased once delivered and
+never logged.
+"""
+
+import asyncio
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from servicekit.config import PlatformSettings
+from servicekit.db import Database
+from servicekit.notify import listen
+
+log = logging.getLogger(__name__)
+
+
+def mail_outbox_table(metadata: MetaData) -> Table:
+    table = Table(
+        "mail_outbox",
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("to_address", String(320), nullable=False),
+        Column("subject", String(300), nullable=False),
+        Column("body", Text, comment="erased once delivered"),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("sent_at", DateTime(timezone=True)),
+        Column("attempts", BigInteger, nullable=False, server_default="0"),
+        Column("last_error", Text),
+    )
+    Index("ix_mail_outbox_unsent", table.c.id, postgresql_where=table.c.sent_at.is_(None))
+    return table
+
+
+class Mailer:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+        self.channel = f"mail_{table.schema or 'public'}"
+
+    async def queue(self, session: AsyncSession, *, to: str, subject: str, body: str) -> None:
+        """Send this mail if, and once, the caller's transaction commits."""
+        await session.execute(insert(self._table).values(to_address=to, subject=subject, body=body))
+        await session.execute(text("SELECT pg_notify(:c, '')"), {"c": self.channel})
+
+
+class MailSender:
+    def __init__(self, db: Database, mailer: Mailer, settings: PlatformSettings) -> None:
+        self._db = db
+        self._table = mailer._table
+        self._channel = mailer.channel
+        self._settings = settings
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        listener = asyncio.create_task(listen(self._db, self._channel, lambda _: self._wake.set()))
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    delivered_all = await self.send_pending()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.warning("mail delivery pass failed; retrying", exc_info=True)
+                    delivered_all = False
+                timeout = 30.0 if delivered_all else 5.0
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+                except TimeoutError:
+                    pass
+        finally:
+            listener.cancel()
+
+    async def send_pending(self) -> bool:
+        """Deliver what is queued. True when nothing failed."""
+        t = self._table
+        async with self._db.unit_of_work() as session:
+            rows = (
+                await session.execute(
+                    select(t)
+                    .where(t.c.sent_at.is_(None))
+                    .order_by(t.c.id)
+                    .limit(20)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            ok = True
+            for row in rows:
+                try:
+                    await asyncio.to_thread(self._send, row.to_address, row.subject, row.body)
+                except (OSError, smtplib.SMTPException) as error:
+                    ok = False
+                    await session.execute(
+                        update(t)
+                        .where(t.c.id == row.id)
+                        .values(attempts=t.c.attempts + 1, last_error=type(error).__name__)
+                    )
+                    continue
+                await session.execute(
+                    update(t).where(t.c.id == row.id).values(sent_at=func.now(), body=None)
+                )
+            return ok
+
+    def _send(self, to: str, subject: str, body: str) -> None:
+        message = EmailMessage()
+        message["From"] = self._settings.mail_from
+        message["To"] = to
+        message["Subject"] = subject
+        message.set_content(body)
+        with smtplib.SMTP(self._settings.smtp_host, self._settings.smtp_port, timeout=10) as smtp:
+            smtp.send_message(message)

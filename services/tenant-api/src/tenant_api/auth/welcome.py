@@ -1,0 +1,89 @@
+"""The owner's account, made when the ISP's tenant opens, and the one-time link that lets them
+choose a password. The link travels only by email: it is stored hashed, never logged."""
+
+import uuid
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from servicekit.mail import Mailer
+from tenant_api.auth.passwords import hash_password
+from tenant_api.auth.roles import Role
+from tenant_api.auth.service import InvalidCredentials, create_user
+from tenant_api.auth.tokens import new_refresh_token, refresh_token_hash
+from tenant_api.models import LoginLink, Tenant, User
+
+LINK_VALIDITY = timedelta(hours=72)
+
+
+class Welcome:
+    def __init__(self, mailer: Mailer, gateway_url: str) -> None:
+        self._mailer = mailer
+        gateway = urlsplit(gateway_url)
+        self._scheme = gateway.scheme
+        self._port = f":{gateway.port}" if gateway.port else ""
+
+    async def invite_owner(self, session: AsyncSession, tenant: Tenant, *, now: datetime) -> None:
+        # The caller's transaction is not scoped to a tenant; the owner's rows are.
+        await session.execute(
+            text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant.id)}
+        )
+        assert tenant.owner_email is not None
+        owner = await create_user(
+            session,
+            tenant_id=tenant.id,
+            email=tenant.owner_email,
+            name=tenant.owner_name or tenant.owner_email,
+            role=Role.OWNER,
+            password=None,
+            now=now,
+        )
+        token, digest = new_refresh_token()
+        session.add(
+            LoginLink(
+                id=uuid.uuid4(),
+                tenant_id=tenant.id,
+                user_id=owner.id,
+                token_hash=digest,
+                expires_at=now + LINK_VALIDITY,
+            )
+        )
+        instance = f"{self._scheme}://{tenant.host}{self._port}"
+        await self._mailer.queue(
+            session,
+            to=owner.email,
+            subject=f"Your DotMac instance for {tenant.name} is ready",
+            body=(
+                f"Hello {owner.name},\n\n"
+                f"{tenant.name} is now live on DotMac at {instance}\n\n"
+                f"You are its owner. Choose your password within 72 hours with this one-time "
+                f"code:\n\n    {token}\n\n"
+                f"(POST {instance}/api/v1/auth/first-login with "
+                f'{{"token": "<the code>", "password": "<at least 12 characters>"}}; '
+                f"the web app will do this for you.)\n\n"
+                f"Then sign in at {instance} with {owner.email}.\n"
+            ),
+        )
+
+
+async def first_login(session: AsyncSession, *, token: str, password: str, now: datetime) -> UUID:
+    """Set the first password with a one-time link. Returns the user's id."""
+    link = (
+        await session.execute(
+            select(LoginLink)
+            .where(LoginLink.token_hash == refresh_token_hash(token))
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if link is None or link.used_at is not None or link.expires_at <= now:
+        raise InvalidCredentials("This first-login code is unknown, used or expired.")
+    link.used_at = now
+    await session.execute(
+        update(User)
+        .where(User.id == link.user_id)
+        .values(password_hash=await hash_password(password))
+    )
+    return link.user_id
