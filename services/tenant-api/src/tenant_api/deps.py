@@ -7,6 +7,8 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from servicekit.http import RuntimeDep, Unauthorized
+from servicekit.problems import Problem
+from tenant_api.auth.roles import Permission, may
 from tenant_api.auth.tokens import AccessClaims, AccessTokens, BadToken
 from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.models import Tenant
@@ -68,3 +70,23 @@ async def current_user(
 
 
 CurrentUser = Annotated[AccessClaims, Depends(current_user)]
+
+
+class Forbidden(Problem):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+def require(permission: Permission) -> Any:
+    """Gate a route on a permission of the signed-in user's role (see auth.roles)."""
+
+    def check(user: CurrentUser) -> AccessClaims:
+        if not may(user.role, permission):
+            raise Forbidden(
+                f"The {user.role.value} role may not {permission.value.replace(':', ' ')}.",
+                permission=permission.value,
+                role=user.role.value,
+            )
+        return user
+
+    check.__name__ = f"require_{permission.name.lower()}"
+    return Depends(check)

@@ -41,30 +41,37 @@ class Welcome:
             password=None,
             now=now,
         )
+        await self.invite(session, tenant, owner, now=now)
+
+    async def invite(
+        self, session: AsyncSession, tenant: Tenant, user: User, *, now: datetime
+    ) -> None:
+        """Email `user` a one-time code to choose their first password."""
         token, digest = new_refresh_token()
         session.add(
             LoginLink(
                 id=uuid.uuid4(),
                 tenant_id=tenant.id,
-                user_id=owner.id,
+                user_id=user.id,
                 token_hash=digest,
                 expires_at=now + LINK_VALIDITY,
             )
         )
         instance = f"{self._scheme}://{tenant.host}{self._port}"
+        role = "its owner" if user.role == Role.OWNER else f"one of its users ({user.role})"
         await self._mailer.queue(
             session,
-            to=owner.email,
-            subject=f"Your DotMac instance for {tenant.name} is ready",
+            to=user.email,
+            subject=f"Your DotMac account for {tenant.name}",
             body=(
-                f"Hello {owner.name},\n\n"
-                f"{tenant.name} is now live on DotMac at {instance}\n\n"
-                f"You are its owner. Choose your password within 72 hours with this one-time "
+                f"Hello {user.name},\n\n"
+                f"{tenant.name} runs on DotMac at {instance}\n\n"
+                f"You are {role}. Choose your password within 72 hours with this one-time "
                 f"code:\n\n    {token}\n\n"
                 f"(POST {instance}/api/v1/auth/first-login with "
                 f'{{"token": "<the code>", "password": "<at least 12 characters>"}}; '
                 f"the web app will do this for you.)\n\n"
-                f"Then sign in at {instance} with {owner.email}.\n"
+                f"Then sign in at {instance} with {user.email}.\n"
             ),
         )
 

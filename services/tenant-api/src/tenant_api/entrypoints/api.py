@@ -17,6 +17,7 @@ from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.entitlements.subscribers import SUBSCRIPTIONS
 from tenant_api.models import mail_outbox, messaging
 from tenant_api.tenants.endpoints import internal_router, public
+from tenant_api.users.endpoints import router as users
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -44,7 +45,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="DotMac ISP framework",
         description="Each ISP's tenant: resolved from the host it is reached at.",
         runtime=runtime,
-        routers=(public, entitlements, auth, internal_router(internal_caller(settings.platform))),
+        routers=(
+            public,
+            entitlements,
+            auth,
+            users,
+            internal_router(internal_caller(settings.platform)),
+        ),
         subscriptions=SUBSCRIPTIONS,
         background=(store.kept_current, mail_sender),
     )
