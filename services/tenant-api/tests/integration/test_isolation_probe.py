@@ -1,0 +1,142 @@
+"""The isolation probe: every signed-in route of tenant-api, found by walking the app's routes,
+is called as tenant A with tenant B's token and with tenant B's ids. Each must answer as if B's
+rows did not exist, and nothing of B's may change. A new route is probed without anyone
+remembering to; a route with an id the probe cannot fill fails here until the probe learns it."""
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from servicekit.config import PlatformSettings
+from tenant_api.auth.roles import Role
+from tenant_api.auth.service import create_user
+from tenant_api.config import Settings
+from tenant_api.entrypoints.api import create_app
+from tenant_api.models import User
+
+pytestmark = pytest.mark.integration
+TOKEN = "probe-token"
+PASSWORD = "probe password long"
+
+
+@pytest.fixture(scope="module")
+async def probe(migrated_database, nats_server):
+    platform = PlatformSettings(
+        database_url=migrated_database, nats_url=nats_server.url, internal_token=TOKEN, smtp_port=9
+    )
+    app = create_app(Settings(platform=platform))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tenant-api") as client:
+            tenants = {}
+            for name in ("a", "b"):
+                tenant_id, slug = uuid.uuid4(), f"probe-{name}-{uuid.uuid4().hex[:6]}"
+                await client.put(
+                    f"/internal/v1/tenants/{tenant_id}",
+                    json={
+                        "slug": slug,
+                        "name": name,
+                        "tier": "enterprise",
+                        "host": f"{slug}.localhost",
+                    },
+                    headers={"Authorization": f"Bearer {TOKEN}"},
+                )
+                async with app.state.runtime.db.unit_of_work(tenant=tenant_id) as session:
+                    owner = await create_user(
+                        session,
+                        tenant_id=tenant_id,
+                        email=f"owner@{slug}.example",
+                        name=name,
+                        role=Role.OWNER,
+                        password=PASSWORD,
+                        now=datetime.now(UTC),
+                    )
+                host = {"Host": f"{slug}.localhost"}
+                pair = (
+                    await client.post(
+                        "/api/v1/auth/login",
+                        json={"email": f"owner@{slug}.example", "password": PASSWORD},
+                        headers=host,
+                    )
+                ).json()
+                tenants[name] = {
+                    "id": tenant_id,
+                    "host": host,
+                    "token": pair["access_token"],
+                    "ids": {"user_id": str(owner.id)},
+                }
+            yield app, client, tenants
+
+
+def signed_in_routes(app) -> list[tuple[str, str]]:
+    """Every operation of the OpenAPI document that takes the bearer access token (so every
+    route that depends on the signed-in user, whoever wrote it)."""
+    routes = [
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method, operation in operations.items()
+        if any("HTTPBearer" in requirement for requirement in operation.get("security", []))
+    ]
+    assert routes, "the probe found no signed-in routes: it would prove nothing"
+    return routes
+
+
+async def snapshot(app, tenant_id) -> list:
+    async with app.state.runtime.db.unit_of_work(tenant=tenant_id) as session:
+        rows = (await session.execute(select(User).order_by(User.id))).scalars().all()
+        return [(u.id, u.email, u.role, u.status, u.password_hash) for u in rows]
+
+
+async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_unknown(probe):
+    app, client, tenants = probe
+    a, b = tenants["a"], tenants["b"]
+    before = await snapshot(app, b["id"])
+    checked = []
+    for method, path in signed_in_routes(app):
+        params = re.findall(r"{(\w+)}", path)
+        unknown = [p for p in params if p not in b["ids"]]
+        assert not unknown, f"{method} {path}: teach the probe tenant B's {unknown}"
+        with_b_ids = path.format(**b["ids"])
+        body = {} if method in ("POST", "PUT", "PATCH") else None
+
+        # B's token at A's host: refused before anything is looked up.
+        as_b = await client.request(
+            method,
+            with_b_ids,
+            json=body,
+            headers={**a["host"], "Authorization": f"Bearer {b['token']}"},
+        )
+        assert as_b.status_code == 401, f"{method} {path} with B's token: {as_b.status_code}"
+
+        # A's own token, B's ids: B's rows do not exist for A.
+        if params:
+            as_a = await client.request(
+                method,
+                with_b_ids,
+                json=body,
+                headers={**a["host"], "Authorization": f"Bearer {a['token']}"},
+            )
+            assert as_a.status_code == 404, f"{method} {path} with B's ids: {as_a.status_code}"
+        checked.append(f"{method} {path}")
+    assert await snapshot(app, b["id"]) == before, "nothing of tenant B changed"
+    assert "PATCH /api/v1/users/{user_id}" in checked
+
+
+def test_a_new_signed_in_route_is_probed_without_anyone_listing_it():
+    from fastapi import APIRouter
+
+    from tenant_api.deps import CurrentUser
+
+    app = create_app(Settings())
+    gadgets = APIRouter()
+
+    @gadgets.get("/api/v1/gadgets/{gadget_id}")
+    async def gadget(gadget_id: str, user: CurrentUser) -> dict:
+        return {}
+
+    app.include_router(gadgets)
+    assert ("GET", "/api/v1/gadgets/{gadget_id}") in signed_in_routes(app)
