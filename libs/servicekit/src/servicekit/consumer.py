@@ -4,7 +4,8 @@ A handler runs inside a unit of work together with the inbox insert of the event
 is acked only after that commits. A redelivered or republished event finds its id in the inbox
 and is acked without running the handler again. A handler that raises leaves no trace and the
 message is redelivered with backoff. Within a fetched batch, events about the same entity (the
-CloudEvents subject: an ISP) are handled in order, events about different entities concurrently.
+CloudEvents subject: an ISP) are applied in order in one transaction, events about different
+entities concurrently.
 """
 
 import asyncio
@@ -124,34 +125,65 @@ class EventConsumer:
         return first + rest
 
     async def _handle_batch(self, durable: str, messages: list[Msg]) -> None:
-        """Events about one ISP are handled in order; events about different ISPs at once."""
+        """Events about one entity are applied in order, in one transaction; events about
+        different entities at once."""
         by_entity: dict[str, list[Msg]] = defaultdict(list)
         for message in messages:
             by_entity[(message.headers or {}).get("ce-subject", "")].append(message)
-
-        async def in_order(batch: list[Msg]) -> None:
-            for message in batch:
-                await self.handle(durable, message)
-
-        await asyncio.gather(*(in_order(batch) for batch in by_entity.values()))
+        await asyncio.gather(*(self.handle_group(durable, group) for group in by_entity.values()))
 
     async def handle(self, durable: str, message: Msg) -> None:
+        await self.handle_group(durable, [message])
+
+    async def handle_group(self, durable: str, messages: list[Msg]) -> None:
+        """Apply messages in order in one unit of work; ack them all once it commits, or
+        redeliver them all if any handler fails (none of their effects remain)."""
+        work: list[tuple[Msg, CloudEvent, Event, Handler]] = []
+        for message in messages:
+            try:
+                envelope = CloudEvent.from_headers(message.headers, message.data)
+                event = decode_event(envelope)
+            except (MalformedEnvelope, UnknownEventType, ValidationError) as poison:
+                # Redelivery cannot fix a message that does not parse: keep it out of the way.
+                log.error(
+                    "%s: dropping unreadable message on %s: %s", durable, message.subject, poison
+                )
+                await message.term()
+                continue
+            handler = self._handlers.get(envelope.type)
+            if handler is None:
+                await message.ack()
+                continue
+            work.append((message, envelope, event, handler))
+        if not work:
+            return
         try:
-            envelope = CloudEvent.from_headers(message.headers, message.data)
-            event = decode_event(envelope)
-        except (MalformedEnvelope, UnknownEventType, ValidationError) as poison:
-            # Redelivery cannot fix a message that does not parse: keep it out of the way.
-            log.error("%s: dropping unreadable message on %s: %s", durable, message.subject, poison)
-            await message.term()
+            async with self._db.unit_of_work() as session:
+                for message, envelope, event, handler in work:
+                    await self._apply(session, durable, message, envelope, event, handler)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            for message, envelope, *_ in work:
+                attempt = message.metadata.num_delivered if message.metadata else 1
+                log.exception("%s: handling %s failed (attempt %d)", durable, envelope.id, attempt)
+                await message.nak(delay=min(0.2 * 2**attempt, 30.0))
             return
-        handler = self._handlers.get(envelope.type)
-        if handler is None:
+        for message, *_ in work:
             await message.ack()
-            return
-        parent = extract(envelope.trace_headers)
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        durable: str,
+        message: Msg,
+        envelope: CloudEvent,
+        event: Event,
+        handler: Handler,
+    ) -> None:
         with tracer.start_as_current_span(
             f"{envelope.type} process",
-            context=parent,
+            context=extract(envelope.trace_headers),
             kind=SpanKind.CONSUMER,
             attributes={
                 "messaging.system": "nats",
@@ -161,25 +193,19 @@ class EventConsumer:
                 "cloudevents.event_type": envelope.type,
             },
         ) as span:
+            first_time = (
+                await session.execute(
+                    insert(self._inbox)
+                    .values(consumer=durable, event_id=envelope.id, subject=envelope.type)
+                    .on_conflict_do_nothing()
+                    .returning(self._inbox.c.event_id)
+                )
+            ).first()
+            if first_time is None:
+                span.set_attribute("dotmac.duplicate", True)
+                return
             try:
-                async with self._db.unit_of_work() as session:
-                    first_time = (
-                        await session.execute(
-                            insert(self._inbox)
-                            .values(consumer=durable, event_id=envelope.id, subject=envelope.type)
-                            .on_conflict_do_nothing()
-                            .returning(self._inbox.c.event_id)
-                        )
-                    ).first()
-                    if first_time is None:
-                        span.set_attribute("dotmac.duplicate", True)
-                    else:
-                        await handler(session, event, envelope)
-                await message.ack()
-            except asyncio.CancelledError:
-                raise
+                await handler(session, event, envelope)
             except Exception as error:
                 span.record_exception(error)
-                attempt = message.metadata.num_delivered if message.metadata else 1
-                log.exception("%s: handling %s failed (attempt %d)", durable, envelope.id, attempt)
-                await message.nak(delay=min(0.2 * 2**attempt, 30.0))
+                raise

@@ -13,6 +13,7 @@ from servicekit.config import PlatformSettings
 from servicekit.consumer import Subscription
 from servicekit.problems import JsonBodyGuard, Problem, install_problem_handlers
 from servicekit.runtime import Runtime
+from servicekit.telemetry import tracing_enabled
 
 Background = Callable[[Runtime], AbstractAsyncContextManager[object]]
 
@@ -64,7 +65,8 @@ def create_service_app(
 
     for router in routers:
         app.include_router(router)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
+    if tracing_enabled():
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
     return app
 
 

@@ -38,3 +38,9 @@ def configure_tracing(service_name: str, settings: PlatformSettings) -> TracerPr
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
     trace.set_tracer_provider(provider)
     return provider
+
+
+def tracing_enabled() -> bool:
+    """Whether spans go anywhere. When not, instrumentation is left out altogether: trace
+    context is then not carried either, so enable tracing for every service or for none."""
+    return isinstance(trace.get_tracer_provider(), TracerProvider)

@@ -20,7 +20,7 @@ from provisioning.providers import Provider
 from provisioning.providers.local import LocalProvider
 from servicekit.consumer import Subscription
 from servicekit.runtime import Runtime
-from servicekit.telemetry import configure_tracing
+from servicekit.telemetry import configure_tracing, tracing_enabled
 
 
 class Provisioning:
@@ -62,7 +62,7 @@ class Provisioning:
         self._temporal = await Client.connect(
             platform.temporal_address,
             namespace=platform.temporal_namespace,
-            interceptors=[TracingInterceptor()],
+            interceptors=[TracingInterceptor()] if tracing_enabled() else [],
         )
         # Caddy restarts its listeners (admin included) on every route change, dropping idle
         # keep-alive connections; calls to it use a fresh connection each time.
@@ -72,8 +72,9 @@ class Provisioning:
                 timeout=10.0, limits=httpx.Limits(max_keepalive_connections=0)
             ) as gateway_http,
         ):
-            HTTPXClientInstrumentor.instrument_client(http)
-            HTTPXClientInstrumentor.instrument_client(gateway_http)
+            if tracing_enabled():
+                HTTPXClientInstrumentor.instrument_client(http)
+                HTTPXClientInstrumentor.instrument_client(gateway_http)
             if not self.settings.run_worker:
                 yield
                 return
