@@ -7,9 +7,11 @@ import asyncio
 import shutil
 from pathlib import Path
 
-from alembic import command, context
+import sqlalchemy as sa
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import MetaData, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -75,3 +77,62 @@ def new_revision(script_location: Path, database_url: str, message: str) -> None
         )
     finally:
         target.unlink()
+
+
+def create_messaging_tables_v1(schema: str) -> None:
+    """Create `schema`'s outbox and inbox as `servicekit.messaging` first defined them.
+
+    Frozen: an initial migration must keep creating what it created. A later change to the
+    messaging tables gets a helper and a migration of its own.
+    """
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.String(length=100), nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column(
+            "handled_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("consumer", "event_id"),
+        schema=schema,
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("source", sa.String(length=100), nullable=False),
+        sa.Column("ce_subject", sa.String(length=200), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("trace_headers", JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("event_id"),
+        schema=schema,
+    )
+    op.create_index(
+        "ix_outbox_unpublished",
+        "outbox",
+        ["id"],
+        unique=False,
+        schema=schema,
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+
+
+def drop_messaging_tables_v1(schema: str) -> None:
+    op.drop_index("ix_outbox_unpublished", table_name="outbox", schema=schema)
+    op.drop_table("outbox", schema=schema)
+    op.drop_table("inbox", schema=schema)
