@@ -4,16 +4,12 @@ Postgres with the service connected as its own non-owner role."""
 import uuid
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from servicekit.config import PlatformSettings
 from tenant_api.auth.roles import Role
 from tenant_api.auth.service import create_user
-from tenant_api.config import Settings
-from tenant_api.entrypoints.api import create_app
 from tenant_api.models import User
 
 pytestmark = pytest.mark.integration
@@ -23,15 +19,9 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
-async def api(migrated_database, nats_server):
-    platform = PlatformSettings(
-        database_url=migrated_database, nats_url=nats_server.url, internal_token=TOKEN
-    )
-    app = create_app(Settings(platform=platform))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tenant-api") as c:
-            yield c, app.state.runtime
+async def api(start_tenant_api):
+    async with start_tenant_api(internal_token=TOKEN) as (app, c):
+        yield c, app.state.runtime
 
 
 async def new_tenant(api, *users: tuple[str, Role]) -> tuple[uuid.UUID, dict]:

@@ -7,11 +7,9 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from sqlalchemy import select
 
-from servicekit.config import PlatformSettings
 from tenant_api.auth.roles import Role
 from tenant_api.auth.service import create_user
 from tenant_api.config import Settings
@@ -24,52 +22,46 @@ PASSWORD = "probe password long"
 
 
 @pytest.fixture(scope="module")
-async def probe(migrated_database, nats_server):
-    platform = PlatformSettings(
-        database_url=migrated_database, nats_url=nats_server.url, internal_token=TOKEN, smtp_port=9
-    )
-    app = create_app(Settings(platform=platform))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tenant-api") as client:
-            tenants = {}
-            for name in ("a", "b"):
-                tenant_id, slug = uuid.uuid4(), f"probe-{name}-{uuid.uuid4().hex[:6]}"
-                await client.put(
-                    f"/internal/v1/tenants/{tenant_id}",
-                    json={
-                        "slug": slug,
-                        "name": name,
-                        "tier": "enterprise",
-                        "host": f"{slug}.localhost",
-                    },
-                    headers={"Authorization": f"Bearer {TOKEN}"},
+async def probe(start_tenant_api):
+    async with start_tenant_api(internal_token=TOKEN, smtp_port=9) as (app, client):
+        tenants = {}
+        for name in ("a", "b"):
+            tenant_id, slug = uuid.uuid4(), f"probe-{name}-{uuid.uuid4().hex[:6]}"
+            await client.put(
+                f"/internal/v1/tenants/{tenant_id}",
+                json={
+                    "slug": slug,
+                    "name": name,
+                    "tier": "enterprise",
+                    "host": f"{slug}.localhost",
+                },
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+            async with app.state.runtime.db.unit_of_work(tenant=tenant_id) as session:
+                owner = await create_user(
+                    session,
+                    tenant_id=tenant_id,
+                    email=f"owner@{slug}.example",
+                    name=name,
+                    role=Role.OWNER,
+                    password=PASSWORD,
+                    now=datetime.now(UTC),
                 )
-                async with app.state.runtime.db.unit_of_work(tenant=tenant_id) as session:
-                    owner = await create_user(
-                        session,
-                        tenant_id=tenant_id,
-                        email=f"owner@{slug}.example",
-                        name=name,
-                        role=Role.OWNER,
-                        password=PASSWORD,
-                        now=datetime.now(UTC),
-                    )
-                host = {"Host": f"{slug}.localhost"}
-                pair = (
-                    await client.post(
-                        "/api/v1/auth/login",
-                        json={"email": f"owner@{slug}.example", "password": PASSWORD},
-                        headers=host,
-                    )
-                ).json()
-                tenants[name] = {
-                    "id": tenant_id,
-                    "host": host,
-                    "token": pair["access_token"],
-                    "ids": {"user_id": str(owner.id)},
-                }
-            yield app, client, tenants
+            host = {"Host": f"{slug}.localhost"}
+            pair = (
+                await client.post(
+                    "/api/v1/auth/login",
+                    json={"email": f"owner@{slug}.example", "password": PASSWORD},
+                    headers=host,
+                )
+            ).json()
+            tenants[name] = {
+                "id": tenant_id,
+                "host": host,
+                "token": pair["access_token"],
+                "ids": {"user_id": str(owner.id)},
+            }
+        yield app, client, tenants
 
 
 def signed_in_routes(app) -> list[tuple[str, str]]:

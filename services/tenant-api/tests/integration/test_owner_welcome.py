@@ -7,15 +7,11 @@ import re
 import uuid
 from email import message_from_bytes
 
-import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from devstack.ports import free_port
-from servicekit.config import PlatformSettings
-from tenant_api.config import Settings
-from tenant_api.entrypoints.api import create_app
 from tenant_api.models import mail_outbox
 
 pytestmark = pytest.mark.integration
@@ -42,20 +38,12 @@ def smtp():
 
 
 @pytest.fixture(scope="module")
-async def api(migrated_database, nats_server, smtp):
+async def api(start_tenant_api, smtp):
     port, inbox = smtp
-    platform = PlatformSettings(
-        database_url=migrated_database,
-        nats_url=nats_server.url,
-        internal_token=TOKEN,
-        smtp_port=port,
-        gateway_url="http://127.0.0.1:8080",
-    )
-    app = create_app(Settings(platform=platform))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tenant-api") as c:
-            yield c, app.state.runtime, inbox
+    async with start_tenant_api(
+        internal_token=TOKEN, smtp_port=port, gateway_url="http://127.0.0.1:8080"
+    ) as (app, c):
+        yield c, app.state.runtime, inbox
 
 
 async def test_the_owner_is_invited_once_and_chooses_a_password_with_the_code(api, caplog):

@@ -2,13 +2,9 @@
 
 import uuid
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
-from servicekit.config import PlatformSettings
-from tenant_api.config import Settings
-from tenant_api.entrypoints.api import create_app
 from tenant_api.models import Tenant, messaging
 
 pytestmark = pytest.mark.integration
@@ -16,15 +12,9 @@ TOKEN = "tenant-api-test-token"
 
 
 @pytest.fixture(scope="module")
-async def api(migrated_database, nats_server):
-    platform = PlatformSettings(
-        database_url=migrated_database, nats_url=nats_server.url, internal_token=TOKEN
-    )
-    app = create_app(Settings(platform=platform))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tenant-api") as c:
-            yield c, app.state.runtime
+async def api(start_tenant_api):
+    async with start_tenant_api(internal_token=TOKEN) as (app, c):
+        yield c, app.state.runtime
 
 
 def spec(slug: str) -> dict:

@@ -3,15 +3,11 @@
 import uuid
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from sqlalchemy import select
 
-from servicekit.config import PlatformSettings
 from tenant_api.auth.roles import PERMISSIONS, Permission, Role
 from tenant_api.auth.service import create_user
-from tenant_api.config import Settings
-from tenant_api.entrypoints.api import create_app
 from tenant_api.models import mail_outbox
 
 pytestmark = pytest.mark.integration
@@ -20,18 +16,10 @@ PASSWORD = "a password long enough"
 
 
 @pytest.fixture(scope="module")
-async def api(migrated_database, nats_server):
-    platform = PlatformSettings(
-        database_url=migrated_database,
-        nats_url=nats_server.url,
-        internal_token=TOKEN,
-        smtp_port=9,  # nothing listens: invitations stay queued, which is all these tests read
-    )
-    app = create_app(Settings(platform=platform))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tenant-api") as c:
-            yield c, app.state.runtime
+async def api(start_tenant_api):
+    # Nothing listens on port 9: invitations stay queued, which is all these tests read.
+    async with start_tenant_api(internal_token=TOKEN, smtp_port=9) as (app, c):
+        yield c, app.state.runtime
 
 
 async def isp_with_everyone(api) -> tuple[dict, dict[Role, dict], dict[Role, str]]:
