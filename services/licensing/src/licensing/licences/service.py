@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -20,6 +21,35 @@ class TierBelowUsage(Conflict):
     slug = "tier-below-usage"
 
 
+@dataclass(frozen=True)
+class Terms:
+    """A licence's content for a tier, signed."""
+
+    licence_id: UUID
+    tier: Tier
+    plugins: list[str]
+    customer_cap: int | None
+    issued_at: datetime
+    expires_at: datetime
+    token: str
+
+
+def signed_terms(
+    signer: LicenceSigner, *, isp_id: UUID, tier: Tier, now: datetime, validity: timedelta
+) -> Terms:
+    licence_id, plugins, cap = uuid.uuid4(), list(plugins_of(tier)), spec_of(tier).customer_cap
+    token = signer.sign(
+        licence_id=licence_id,
+        isp_id=isp_id,
+        tier=tier.value,
+        plugins=plugins,
+        customer_cap=cap,
+        issued_at=now,
+        expires_at=now + validity,
+    )
+    return Terms(licence_id, tier, plugins, cap, now, now + validity, token)
+
+
 async def issue_licence(
     session: AsyncSession,
     outbox: Outbox,
@@ -31,31 +61,19 @@ async def issue_licence(
     validity: timedelta,
 ) -> bool:
     """Issue the ISP's licence for `tier`, once. Returns whether it was issued now."""
-    licence_id = uuid.uuid4()
-    plugins = list(plugins_of(tier))
-    cap = spec_of(tier).customer_cap
-    expires_at = now + validity
-    token = signer.sign(
-        licence_id=licence_id,
-        isp_id=isp_id,
-        tier=tier.value,
-        plugins=plugins,
-        customer_cap=cap,
-        issued_at=now,
-        expires_at=expires_at,
-    )
+    terms = signed_terms(signer, isp_id=isp_id, tier=tier, now=now, validity=validity)
     issued = await session.execute(
         insert(Licence)
         .values(
-            id=licence_id,
+            id=terms.licence_id,
             isp_id=isp_id,
             tier=tier.value,
-            plugins=plugins,
-            customer_cap=cap,
+            plugins=terms.plugins,
+            customer_cap=terms.customer_cap,
             status="active",
             issued_at=now,
-            expires_at=expires_at,
-            token=token,
+            expires_at=terms.expires_at,
+            token=terms.token,
         )
         .on_conflict_do_nothing(index_elements=[Licence.isp_id])
         .returning(Licence.id)
@@ -64,16 +82,7 @@ async def issue_licence(
         return False
     await outbox.add(
         session,
-        LicenceIssued(
-            licence_id=licence_id,
-            isp_id=isp_id,
-            tier=tier,
-            plugins=plugins,
-            customer_cap=cap,
-            issued_at=now,
-            expires_at=expires_at,
-            token=token,
-        ),
+        LicenceIssued(isp_id=isp_id, **vars(terms)),
     )
     return True
 
@@ -118,34 +127,12 @@ async def change_tier(
             over_by=customers - cap,
         )
     previous = licence.tier
-    licence.id = uuid.uuid4()
-    licence.tier = tier.value
-    licence.plugins = list(plugins_of(tier))
-    licence.customer_cap = cap
-    licence.issued_at = now
-    licence.expires_at = now + validity
-    licence.token = signer.sign(
-        licence_id=licence.id,
-        isp_id=isp_id,
-        tier=tier.value,
-        plugins=licence.plugins,
-        customer_cap=cap,
-        issued_at=now,
-        expires_at=licence.expires_at,
-    )
+    terms = signed_terms(signer, isp_id=isp_id, tier=tier, now=now, validity=validity)
+    licence.id, licence.tier, licence.plugins = terms.licence_id, tier.value, terms.plugins
+    licence.customer_cap, licence.token = terms.customer_cap, terms.token
+    licence.issued_at, licence.expires_at = terms.issued_at, terms.expires_at
     await outbox.add(
-        session,
-        LicenceChanged(
-            licence_id=licence.id,
-            isp_id=isp_id,
-            previous_tier=Tier(previous),
-            tier=tier,
-            plugins=licence.plugins,
-            customer_cap=cap,
-            issued_at=now,
-            expires_at=licence.expires_at,
-            token=licence.token,
-        ),
+        session, LicenceChanged(isp_id=isp_id, previous_tier=Tier(previous), **vars(terms))
     )
     return licence
 
