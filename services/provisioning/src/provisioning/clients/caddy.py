@@ -56,29 +56,46 @@ class CaddyRoutes:
             while self._pending:
                 batch, self._pending = self._pending, {}
                 try:
-                    current = await resend.request(self._http, "GET", self._tenant_routes)
-                    if current.status_code != 200:
-                        raise ConfigurationError(
-                            f"the gateway has no '{TENANT_ROUTES}' route to add tenants to"
-                        )
-                    existing = {r.get("@id") for r in current.json() or []}
-                    new = [route for rid, (route, _) in batch.items() if rid not in existing]
-                    if new:
-                        response = await resend.request(
-                            self._http, "POST", f"{self._tenant_routes}/...", json=new
-                        )
-                        if response.status_code >= 400:
-                            raise httpx.HTTPStatusError(
-                                f"the gateway refused new routes: {response.text}",
-                                request=response.request,
-                                response=response,
-                            )
+                    # Each route was looked up by id before it was queued, and this process
+                    # changes the gateway one batch at a time; so the batch goes in as one
+                    # change, without listing every tenant's route (that list grows with the
+                    # platform). Another process may have added one of them meanwhile: Caddy
+                    # then refuses the duplicate id, and each route is checked and added alone.
+                    response = await self._append([route for route, _ in batch.values()])
+                    if response.status_code < 400:
+                        outcomes = dict.fromkeys(batch, True)
+                    else:
+                        outcomes = {
+                            rid: await self._add_alone(route) for rid, (route, _) in batch.items()
+                        }
                     for rid, (_, added) in batch.items():
-                        added.set_result(rid not in existing)
+                        added.set_result(outcomes[rid])
                 except Exception as error:  # every waiter learns why, and its step retries
                     for _, added in batch.values():
                         if not added.done():
                             added.set_exception(error)
+
+    async def _append(self, routes: list[dict[str, Any]]) -> httpx.Response:
+        response = await resend.request(
+            self._http, "POST", f"{self._tenant_routes}/...", json=routes
+        )
+        if response.status_code == 404 or "unknown object ID" in response.text:
+            raise ConfigurationError(
+                f"the gateway has no '{TENANT_ROUTES}' route to add tenants to"
+            )
+        return response
+
+    async def _add_alone(self, route: dict[str, Any]) -> bool:
+        if await self.route_exists(route["@id"]):
+            return False
+        response = await self._append([route])
+        if response.status_code >= 400:
+            raise httpx.HTTPStatusError(
+                f"the gateway refused the route {route['@id']}: {response.text}",
+                request=response.request,
+                response=response,
+            )
+        return True
 
     async def remove_route(self, route_id: str) -> bool:
         async with self._one_at_a_time:

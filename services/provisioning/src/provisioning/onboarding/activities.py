@@ -10,6 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -69,16 +70,23 @@ class OnboardingActivities:
 
     @activity.defn
     async def run_step(self, run: StepRun) -> StepOutcome:
-        """Do one onboarding step, publishing its start and its completion once each."""
+        """Do one onboarding step, publishing its start and its completion once each.
+
+        The bookkeeping is one transaction per step: the first step's start is recorded with
+        the deployment itself, and every completion together with the start of the step after
+        it (`run.next_step`), so the status never shows a gap between two steps.
+        """
         step, onboarding = DeploymentStep(run.step), run.onboarding
         try:
-            started_at = await self._mark_started(onboarding, step)
+            if step is DeploymentStep.PROVISIONING:
+                await self._begin(onboarding, step)
             outcome = await self._perform(run, step)
         except ConfigurationError as error:
             raise ApplicationError(
                 str(error), type="ConfigurationError", non_retryable=True
             ) from error
-        await self._mark_completed(onboarding, step, started_at, outcome.detail)
+        following = DeploymentStep(run.next_step) if run.next_step else None
+        await self._mark_completed(onboarding, step, outcome.detail, following)
         return outcome
 
     async def _perform(self, run: StepRun, step: DeploymentStep) -> StepOutcome:
@@ -200,6 +208,7 @@ class OnboardingActivities:
             .where(Deployment.id == UUID(onboarding.deployment_id), Deployment.state != state.value)
             .values(state=state.value, updated_at=at, **fields)
             .returning(Deployment.id)
+            .execution_options(synchronize_session=False)
         )
         return moved.first() is not None
 
@@ -241,39 +250,41 @@ class OnboardingActivities:
                 ),
             )
 
-    async def _mark_started(self, onboarding: Onboarding, step: DeploymentStep) -> datetime:
-        deployment_id, now = UUID(onboarding.deployment_id), _now()
+    async def _begin(self, onboarding: Onboarding, first: DeploymentStep) -> None:
         async with self._db.unit_of_work() as session:
-            if step is DeploymentStep.PROVISIONING:
-                await self._record_deployment(session, onboarding, now)
-            started = await session.execute(
-                insert(StepRow)
-                .values(deployment_id=deployment_id, step=step.value, started_at=now, detail="")
-                .on_conflict_do_nothing()
-                .returning(StepRow.started_at)
-            )
-            if started.first() is None:  # a retry: the step began earlier
-                return (
-                    await session.execute(
-                        select(StepRow.started_at).where(
-                            StepRow.deployment_id == deployment_id, StepRow.step == step.value
-                        )
-                    )
-                ).scalar_one()
-            await self._move(session, onboarding, DeploymentState(step.value), now)
-            await self._outbox.add(
-                session,
-                DeploymentStepStarted(
-                    deployment_id=deployment_id,
-                    isp_id=UUID(onboarding.isp_id),
-                    step=step,
-                    started_at=now,
-                ),
-            )
-            return now
+            now = _now()
+            await self._record_deployment(session, onboarding, now)
+            await self._mark_started(session, onboarding, first, now)
+
+    async def _mark_started(
+        self, session: AsyncSession, onboarding: Onboarding, step: DeploymentStep, now: datetime
+    ) -> None:
+        deployment_id = UUID(onboarding.deployment_id)
+        started = await session.execute(
+            insert(StepRow)
+            .values(deployment_id=deployment_id, step=step.value, started_at=now, detail="")
+            .on_conflict_do_nothing()
+            .returning(StepRow.started_at)
+        )
+        if started.first() is None:  # a retry: the step began earlier
+            return
+        await self._move(session, onboarding, DeploymentState(step.value), now)
+        await self._outbox.add(
+            session,
+            DeploymentStepStarted(
+                deployment_id=deployment_id,
+                isp_id=UUID(onboarding.isp_id),
+                step=step,
+                started_at=now,
+            ),
+        )
 
     async def _mark_completed(
-        self, onboarding: Onboarding, step: DeploymentStep, started_at: datetime, detail: str
+        self,
+        onboarding: Onboarding,
+        step: DeploymentStep,
+        detail: str,
+        following: DeploymentStep | None,
     ) -> None:
         deployment_id, now = UUID(onboarding.deployment_id), _now()
         async with self._db.unit_of_work() as session:
@@ -285,9 +296,11 @@ class OnboardingActivities:
                     StepRow.completed_at.is_(None),
                 )
                 .values(completed_at=now, detail=detail)
-                .returning(StepRow.step)
+                .returning(StepRow.started_at)
+                .execution_options(synchronize_session=False)
             )
-            if completed.first() is None:
+            started_at = completed.scalar_one_or_none()
+            if started_at is None:  # recorded by an earlier attempt, with the next step's start
                 return
             await self._outbox.add(
                 session,
@@ -300,6 +313,8 @@ class OnboardingActivities:
                     detail=detail,
                 ),
             )
+            if following is not None:
+                await self._mark_started(session, onboarding, following, now)
 
     async def _record_instance(self, onboarding: Onboarding, info: InstanceInfo) -> None:
         async with self._db.unit_of_work() as session:

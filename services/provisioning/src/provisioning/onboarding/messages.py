@@ -33,6 +33,7 @@ class StepRun:
     onboarding: Onboarding
     step: str
     instance: InstanceRef | None = None
+    next_step: str | None = None  # begun in the same transaction that records this one's end
 
 
 @dataclass(frozen=True)

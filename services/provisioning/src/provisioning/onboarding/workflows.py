@@ -63,13 +63,15 @@ class OnboardIspWorkflow:
     async def run(self, onboarding: Onboarding) -> OnboardingResult:
         attempted: list[DeploymentStep] = []
         instance: InstanceRef | None = None
-        for step in DeploymentStep:
+        steps = list(DeploymentStep)
+        for position, step in enumerate(steps):
+            following = steps[position + 1].value if position + 1 < len(steps) else None
             self._step = step.value
             attempted.append(step)
             try:
                 outcome: StepOutcome = await workflow.execute_local_activity_method(
                     OnboardingActivities.run_step,
-                    StepRun(onboarding, step.value, instance),
+                    StepRun(onboarding, step.value, instance, following),
                     start_to_close_timeout=timedelta(seconds=60),
                     retry_policy=STEP_RETRY,
                 )
