@@ -3,6 +3,9 @@
 from dotmac_contracts.events.licensing import (
     LicenceChanged,
     LicenceIssued,
+    LicenceReinstated,
+    LicenceRevoked,
+    LicenceSuspended,
     TierCatalogPublished,
     TierTerms,
 )
@@ -28,6 +31,9 @@ __all__ = [
     "IspRegistered",
     "LicenceChanged",
     "LicenceIssued",
+    "LicenceReinstated",
+    "LicenceRevoked",
+    "LicenceSuspended",
     "TenantActivated",
     "TierCatalogPublished",
     "TierTerms",

@@ -20,6 +20,10 @@ class LicenceIssued(IspEvent):
     issued_at: datetime
     expires_at: datetime
     token: str = Field(description="EdDSA-signed JWT carrying the same claims")
+    api_rate_per_minute: int | None = Field(
+        default=None,
+        description="Requests per minute the ISP's API keys may make; null: no API access",
+    )
 
 
 @event_type("dotmac.licensing.licence.changed.v1")
@@ -35,6 +39,41 @@ class LicenceChanged(IspEvent):
     issued_at: datetime
     expires_at: datetime
     token: str
+    api_rate_per_minute: int | None = Field(
+        default=None,
+        description="Requests per minute the ISP's API keys may make; null: no API access",
+    )
+
+
+@event_type("dotmac.licensing.licence.suspended.v1")
+class LicenceSuspended(IspEvent):
+    """The ISP's licence is suspended (unpaid, or by an operator): its instance stays readable
+    but refuses every change until the licence is reinstated."""
+
+    licence_id: UUID
+    isp_id: UUID
+    reason: str = Field(description="Why, in words an ISP admin can act on")
+    suspended_at: datetime
+
+
+@event_type("dotmac.licensing.licence.reinstated.v1")
+class LicenceReinstated(IspEvent):
+    """A suspended licence is in force again."""
+
+    licence_id: UUID
+    isp_id: UUID
+    reinstated_at: datetime
+
+
+@event_type("dotmac.licensing.licence.revoked.v1")
+class LicenceRevoked(IspEvent):
+    """The ISP's licence is withdrawn for good (cancellation, abuse): its instance grants no
+    plugin and refuses every change. A new licence is needed to use it again."""
+
+    licence_id: UUID
+    isp_id: UUID
+    reason: str
+    revoked_at: datetime
 
 
 class TierTerms(BaseModel):
@@ -47,7 +86,10 @@ class TierTerms(BaseModel):
     customer_cap: int | None
     plugins: list[str] = Field(description="Every plugin included, lower tiers' too")
     support: str
-    api_access: str
+    api_access: str = Field(description="none, limited or full")
+    api_rate_per_minute: int | None = Field(
+        default=None, description="Requests per minute for API keys; null: no API access"
+    )
 
 
 @event_type("dotmac.licensing.catalog.published.v1")
