@@ -31,6 +31,10 @@ class Problem(Exception):
         self.detail = detail
         self.extensions = extensions
 
+    def headers(self) -> dict[str, str] | None:
+        """Response headers the problem needs (e.g. `Retry-After`)."""
+        return None
+
     def response(self, instance: str | None = None) -> JSONResponse:
         return problem_response(
             self.status,
@@ -38,6 +42,7 @@ class Problem(Exception):
             self.detail,
             slug=self.slug,
             instance=instance,
+            headers=self.headers(),
             **self.extensions,
         )
 
@@ -56,6 +61,19 @@ class Conflict(Problem):
 
 class UnprocessableContent(Problem):
     status, title, slug = 422, "Unprocessable content", "validation-error"
+
+
+class TooManyRequests(Problem):
+    """429 with `Retry-After`: whole seconds until the request would be accepted."""
+
+    status, title, slug = 429, "Too many requests", "rate-limited"
+
+    def __init__(self, detail: str, *, retry_after_s: int, **extensions: Any) -> None:
+        super().__init__(detail, retry_after_s=retry_after_s, **extensions)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 def problem_response(

@@ -1,4 +1,5 @@
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 from sqlalchemy import DateTime, Integer, MetaData, String, Text
@@ -16,6 +17,14 @@ class Base(DeclarativeBase):
     metadata = metadata
 
 
+class LicenceStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    """Until reinstated: unpaid, or stopped by an operator."""
+    REVOKED = "revoked"
+    """For good: only a new licence brings the ISP back."""
+
+
 class Licence(Base):
     """The licence an ISP holds now. Its token is what the ISP's instance checks offline."""
 
@@ -26,7 +35,12 @@ class Licence(Base):
     tier: Mapped[str] = mapped_column(String(16))
     plugins: Mapped[list[str]] = mapped_column(JSONB)
     customer_cap: Mapped[int | None] = mapped_column(Integer)
+    api_rate_per_minute: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    """Why the licence is suspended or revoked; null while active."""
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When it was last suspended, reinstated or revoked; null if never."""
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     token: Mapped[str] = mapped_column(Text)

@@ -1,18 +1,33 @@
-"""What tenant-api's endpoints depend on: the calling tenant and its entitlements."""
+"""What tenant-api's endpoints depend on: the tenant a request is for, who makes it, and what
+they may do.
+
+The tenant is named by the host the request came to (`<slug>.<base domain>` through the
+gateway), by an `X-Tenant-ID` header (API clients calling the platform's own host), or by the
+credential itself (an access token's tenant claim, an API key's tenant). Whichever of these a
+request carries must agree.
+"""
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from servicekit.http import RuntimeDep, Unauthorized
-from servicekit.problems import Problem
-from tenant_api.auth.roles import Permission, may
+from servicekit.problems import BadRequest, NotFound, Problem, TooManyRequests
+from tenant_api.apikeys.keys import looks_like_key, read_key
+from tenant_api.apikeys.limiter import retry_after
+from tenant_api.auth.access import AccessGuard
+from tenant_api.auth.roles import PERMISSIONS, Permission
 from tenant_api.auth.tokens import AccessClaims, AccessTokens, BadToken
 from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.models import Tenant
 from tenant_api.tenants import service
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_entitlements(request: Request) -> EntitlementStore:
@@ -20,16 +35,104 @@ def get_entitlements(request: Request) -> EntitlementStore:
     return store
 
 
+def get_access_guard(request: Request) -> AccessGuard:
+    guard: AccessGuard = request.app.state.access_guard
+    return guard
+
+
+def access_tokens(request: Request) -> AccessTokens:
+    tokens: AccessTokens = request.app.state.access_tokens
+    return tokens
+
+
 EntitlementsDep = Annotated[EntitlementStore, Depends(get_entitlements)]
+AccessGuardDep = Annotated[AccessGuard, Depends(get_access_guard)]
 HostHeader = Annotated[str | None, Header(alias="Host", include_in_schema=False)]
+TenantIdHeader = Annotated[
+    str | None,
+    Header(
+        alias="X-Tenant-ID",
+        description="The ISP's tenant id, for API clients that do not call its own host",
+    ),
+]
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An access token from /api/v1/auth/login, or an API key (`dmk_...`)",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-async def current_tenant(runtime: RuntimeDep, host: HostHeader = None) -> Tenant:
-    """The tenant whose host the request came to (through the gateway)."""
+def _claimed_tenant(request: Request) -> UUID | None:
+    """The tenant a well-formed credential names, or None. Nothing is verified here (that is
+    `current_caller`'s work); read from the header directly, so that routes anyone may call do
+    not advertise a security scheme."""
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credential:
+        return None
+    presented = read_key(credential.strip())
+    if presented is not None:
+        return presented.tenant_id
+    try:
+        return access_tokens(request).read(credential.strip()).tenant_id
+    except BadToken:
+        return None
+
+
+async def _resolve_tenant(
+    request: Request,
+    runtime: RuntimeDep,
+    host: HostHeader = None,
+    tenant_header: TenantIdHeader = None,
+) -> Tenant:
+    named: UUID | None = None
+    if tenant_header is not None:
+        try:
+            named = UUID(tenant_header.strip())
+        except ValueError:
+            raise BadRequest(
+                "X-Tenant-ID must be the ISP's tenant id (a UUID).", header="X-Tenant-ID"
+            ) from None
     async with runtime.db.unit_of_work() as session:
-        return await service.resolve(session, host)
+        at_host = await service.at_host(session, host)
+        if at_host is not None:
+            if named is not None and named != at_host.id:
+                raise BadRequest(
+                    "X-Tenant-ID names another ISP than the host this request was sent to.",
+                    header="X-Tenant-ID",
+                )
+            return at_host
+        named = named or _claimed_tenant(request)
+        tenant = await session.get(Tenant, named) if named is not None else None
+    if tenant is None:
+        if named is not None:
+            raise NotFound(f"No ISP with tenant id {named}.")
+        raise NotFound(
+            f"No ISP answers at {service.host_of(host) or 'this host'}: call the ISP's own "
+            "address, or name it with an X-Tenant-ID header."
+        )
+    return tenant
 
 
+ResolvedTenant = Annotated[Tenant, Depends(_resolve_tenant)]
+
+
+async def signing_in_tenant(tenant: ResolvedTenant) -> Tenant:
+    """The tenant, for signing in and out: allowed even while its licence is suspended, so its
+    people can still read their data."""
+    return tenant
+
+
+async def current_tenant(
+    request: Request, tenant: ResolvedTenant, entitlements: EntitlementsDep
+) -> Tenant:
+    """The tenant; a request that changes anything is refused while its licence is suspended
+    or revoked."""
+    if request.method not in SAFE_METHODS:
+        entitlements.require_writable(tenant.id)
+    return tenant
+
+
+SigningInTenant = Annotated[Tenant, Depends(signing_in_tenant)]
 CurrentTenant = Annotated[Tenant, Depends(current_tenant)]
 
 
@@ -44,43 +147,112 @@ def require_plugin(plugin: str) -> Any:
     return Depends(dependency)
 
 
-def access_tokens(request: Request) -> AccessTokens:
-    tokens: AccessTokens = request.app.state.access_tokens
-    return tokens
+@dataclass(frozen=True)
+class Caller:
+    """Who makes a request: a person signed in (`person`), or a program with an API key."""
 
-
-_bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login")
-
-
-async def current_user(
-    request: Request,
-    tenant: CurrentTenant,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> AccessClaims:
-    """The signed-in user. The token must belong to the tenant the host names."""
-    if credentials is None:
-        raise Unauthorized("Sign in first: send `Authorization: Bearer <access token>`.")
-    try:
-        claims = access_tokens(request).read(credentials.credentials)
-    except BadToken:
-        raise Unauthorized("The access token is invalid or has expired.") from None
-    if claims.tenant_id != tenant.id:
-        raise Unauthorized("This access token belongs to another ISP.")
-    return claims
-
-
-CurrentUser = Annotated[AccessClaims, Depends(current_user)]
+    tenant_id: UUID
+    permissions: frozenset[Permission]
+    person: AccessClaims | None = None
+    api_key_id: UUID | None = None
 
 
 class Forbidden(Problem):
     status, title, slug = 403, "Forbidden", "forbidden"
 
 
+def api_rate(tenant_id: UUID, entitlements: EntitlementStore) -> int:
+    """Requests a minute the ISP's API keys may make; 403 if its tier has no API access."""
+    grant = entitlements.grant(tenant_id)
+    if grant is None or grant.api_rate_per_minute is None:
+        raise Forbidden(
+            "This ISP's tier includes no API access; it comes with the basic tier and above.",
+            required_tier="basic",
+        )
+    return grant.api_rate_per_minute
+
+
+async def current_caller(
+    request: Request,
+    runtime: RuntimeDep,
+    tenant: CurrentTenant,
+    credentials: Credentials,
+    guard: AccessGuardDep,
+    entitlements: EntitlementsDep,
+) -> Caller:
+    """The caller; its credential must belong to the tenant the request is for."""
+    if credentials is None:
+        raise Unauthorized(
+            "Sign in first: send `Authorization: Bearer <access token>` (or an API key)."
+        )
+    now = datetime.now(UTC)
+    if looks_like_key(credentials.credentials):
+        presented = read_key(credentials.credentials)
+        key = await guard.key(runtime.db, presented, now) if presented else None
+        if key is None:
+            raise Unauthorized("The API key is invalid, revoked or expired.")
+        if key.tenant_id != tenant.id:
+            raise Unauthorized("This API key belongs to another ISP.")
+        rate = api_rate(tenant.id, entitlements)
+        wait = guard.limiter.take(tenant.id, rate)
+        if wait:
+            raise TooManyRequests(
+                f"This ISP's API keys may make {rate} requests a minute; try again shortly.",
+                retry_after_s=retry_after(wait),
+                limit_per_minute=rate,
+            )
+        return Caller(tenant.id, key.scopes, api_key_id=key.key_id)
+    try:
+        claims = access_tokens(request).read(credentials.credentials)
+    except BadToken:
+        raise Unauthorized("The access token is invalid or has expired.") from None
+    if claims.tenant_id != tenant.id:
+        raise Unauthorized("This access token belongs to another ISP.")
+    if guard.token_revoked(claims):
+        raise Unauthorized("This access token was revoked: sign in again.")
+    return Caller(tenant.id, PERMISSIONS[claims.role], person=claims)
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+async def current_user(caller: CurrentCaller) -> AccessClaims:
+    """The signed-in person; API keys are refused."""
+    if caller.person is None:
+        raise Forbidden("Only a person signed in may do this, not an API key.")
+    return caller.person
+
+
+CurrentUser = Annotated[AccessClaims, Depends(current_user)]
+
+
+def _denied(caller: Caller, permission: Permission) -> Forbidden:
+    who = f"The {caller.person.role.value} role" if caller.person else "This API key"
+    return Forbidden(
+        f"{who} may not {permission.value.replace(':', ' ')}.",
+        permission=permission.value,
+        role=caller.person.role.value if caller.person else None,
+    )
+
+
 def require(permission: Permission) -> Any:
-    """Gate a route on a permission of the signed-in user's role (see auth.roles)."""
+    """Gate a route on a permission: of the signed-in person's role (see auth.roles), or among
+    the API key's scopes."""
+
+    def check(caller: CurrentCaller) -> Caller:
+        if permission not in caller.permissions:
+            raise _denied(caller, permission)
+        return caller
+
+    check.__name__ = f"require_{permission.name.lower()}"
+    return Depends(check)
+
+
+def require_person(permission: Permission) -> Any:
+    """As `require`, for what only people do (managing users and API keys)."""
 
     def check(user: CurrentUser) -> AccessClaims:
-        if not may(user.role, permission):
+        if permission not in PERMISSIONS[user.role]:
             raise Forbidden(
                 f"The {user.role.value} role may not {permission.value.replace(':', ' ')}.",
                 permission=permission.value,
@@ -88,5 +260,5 @@ def require(permission: Permission) -> Any:
             )
         return user
 
-    check.__name__ = f"require_{permission.name.lower()}"
+    check.__name__ = f"require_person_{permission.name.lower()}"
     return Depends(check)

@@ -5,16 +5,16 @@ remembering to; a route with an id the probe cannot fill fails here until the pr
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from tenant_api.auth.roles import Role
+from tenant_api.auth.roles import KEY_SCOPES, Role
 from tenant_api.auth.service import create_user
 from tenant_api.config import Settings
 from tenant_api.entrypoints.api import create_app
-from tenant_api.models import User
+from tenant_api.models import ApiKey, Customer, Entitlement, User
 
 pytestmark = pytest.mark.integration
 TOKEN = "probe-token"
@@ -47,6 +47,8 @@ async def probe(start_tenant_api):
                     password=PASSWORD,
                     now=datetime.now(UTC),
                 )
+                await grant_licence(session, tenant_id)
+            await app.state.entitlements.load(app.state.runtime.db, str(tenant_id))
             host = {"Host": f"{slug}.localhost"}
             pair = (
                 await client.post(
@@ -55,11 +57,26 @@ async def probe(start_tenant_api):
                     headers=host,
                 )
             ).json()
+            signed_in = {**host, "Authorization": f"Bearer {pair['access_token']}"}
+            customer = await client.post(
+                "/api/v1/customers", json={"name": f"Customer of {name}"}, headers=signed_in
+            )
+            key = await client.post(
+                "/api/v1/api-keys",
+                json={"name": "probe", "scopes": sorted(KEY_SCOPES)},
+                headers=signed_in,
+            )
+            assert customer.status_code == key.status_code == 201, (customer.text, key.text)
             tenants[name] = {
                 "id": tenant_id,
                 "host": host,
                 "token": pair["access_token"],
-                "ids": {"user_id": str(owner.id)},
+                "key": key.json()["key"],
+                "ids": {
+                    "user_id": str(owner.id),
+                    "customer_id": customer.json()["id"],
+                    "api_key_id": key.json()["id"],
+                },
             }
         yield app, client, tenants
 
@@ -77,10 +94,32 @@ def signed_in_routes(app) -> list[tuple[str, str]]:
     return routes
 
 
+async def grant_licence(session, tenant_id) -> None:
+    """What licensing's LicenceIssued would have recorded: everything, at the full API rate."""
+    now = datetime.now(UTC)
+    session.add(
+        Entitlement(
+            tenant_id=tenant_id,
+            licence_id=uuid.uuid4(),
+            tier="enterprise",
+            plugins=["customer_management", "user_auth", "api_access"],
+            customer_cap=None,
+            api_rate_per_minute=1200,
+            issued_at=now,
+            expires_at=now + timedelta(days=365),
+            status="active",
+        )
+    )
+
+
 async def snapshot(app, tenant_id) -> list:
+    """Every row of tenant B's that a route could change."""
     async with app.state.runtime.db.unit_of_work(tenant=tenant_id) as session:
-        rows = (await session.execute(select(User).order_by(User.id))).scalars().all()
-        return [(u.id, u.email, u.role, u.status, u.password_hash) for u in rows]
+        rows = []
+        for model in (User, Customer, ApiKey):
+            found = (await session.execute(select(model).order_by(model.id))).scalars().all()
+            rows += [{c: getattr(r, c) for c in model.__table__.columns.keys()} for r in found]
+        return rows
 
 
 async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_unknown(probe):
@@ -103,6 +142,15 @@ async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_un
             headers={**a["host"], "Authorization": f"Bearer {b['token']}"},
         )
         assert as_b.status_code == 401, f"{method} {path} with B's token: {as_b.status_code}"
+        # B's API key at A's host, and naming A in X-Tenant-ID: refused the same way.
+        for headers in (a["host"], {"X-Tenant-ID": str(a["id"])}):
+            with_key = await client.request(
+                method,
+                with_b_ids,
+                json=body,
+                headers={**headers, "Authorization": f"Bearer {b['key']}"},
+            )
+            assert with_key.status_code == 401, f"{method} {path} with B's key: {with_key.text}"
 
         # A's own token, B's ids: B's rows do not exist for A.
         if params:
@@ -115,7 +163,11 @@ async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_un
             assert as_a.status_code == 404, f"{method} {path} with B's ids: {as_a.status_code}"
         checked.append(f"{method} {path}")
     assert await snapshot(app, b["id"]) == before, "nothing of tenant B changed"
-    assert "PATCH /api/v1/users/{user_id}" in checked
+    assert {
+        "PATCH /api/v1/users/{user_id}",
+        "GET /api/v1/customers/{customer_id}",
+        "DELETE /api/v1/api-keys/{api_key_id}",
+    } <= set(checked)
 
 
 def test_a_new_signed_in_route_is_probed_without_anyone_listing_it():

@@ -7,7 +7,8 @@ router = APIRouter(tags=["catalogue"])
 
 @router.get("/api/v1/tiers")
 async def list_tiers() -> TierCatalogue:
-    """The licensing tiers, lowest first: price, customer cap, plugins, support, resources."""
+    """The licensing tiers, lowest first: price, customer cap, plugins, support, API access
+    and its rate limit, resources."""
     return catalogue()
 
 

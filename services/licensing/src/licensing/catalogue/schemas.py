@@ -20,7 +20,10 @@ class TierRead(BaseModel):
     customer_cap: int | None = Field(description="Most customers an ISP may have; null: no cap")
     plugins: list[str] = Field(description="Every plugin included, lower tiers' too")
     support: str
-    api_access: str
+    api_access: str = Field(description="none, limited or full")
+    api_rate_per_minute: int | None = Field(
+        description="Requests per minute the ISP's API keys may make; null: no API access"
+    )
     resources: ResourcesRead
 
 
@@ -49,6 +52,7 @@ def catalogue() -> TierCatalogue:
                 plugins=list(plugins_of(spec.tier)),
                 support=spec.support,
                 api_access=spec.api_access,
+                api_rate_per_minute=spec.api_rate_per_minute,
                 resources=ResourcesRead(**vars(spec.resources)),
             )
             for spec in CATALOGUE

@@ -1,6 +1,12 @@
 from dataclasses import dataclass
+from typing import Literal
 
 from dotmac_contracts.vocabulary import Tier
+
+ApiAccess = Literal["none", "limited", "full"]
+
+API_RATE_PER_MINUTE: dict[ApiAccess, int | None] = {"none": None, "limited": 60, "full": 1_200}
+"""Requests per minute an ISP's API keys may make, by its tier's API access; None: no access."""
 
 
 @dataclass(frozen=True)
@@ -21,9 +27,13 @@ class TierSpec:
     customer_cap: int | None
     plugins_added: tuple[str, ...]
     support: str
-    api_access: str
+    api_access: ApiAccess
     resources: Resources
     custom_pricing: bool = False
+
+    @property
+    def api_rate_per_minute(self) -> int | None:
+        return API_RATE_PER_MINUTE[self.api_access]
 
 
 # Lowest tier first: a tier includes every plugin of the tiers before it.

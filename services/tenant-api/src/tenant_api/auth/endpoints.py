@@ -8,7 +8,7 @@ from tenant_api.auth import service
 from tenant_api.auth.schemas import FirstLogin, Login, Me, RefreshRequest, TokenPair
 from tenant_api.auth.service import InvalidCredentials
 from tenant_api.auth.welcome import first_login as set_first_password
-from tenant_api.deps import CurrentTenant, CurrentUser, access_tokens
+from tenant_api.deps import CurrentUser, SigningInTenant, access_tokens
 from tenant_api.models import User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -23,7 +23,7 @@ def _refresh_ttl(request: Request) -> timedelta:
 
 @router.post("/login", responses=UNAUTHORIZED)
 async def login(
-    credentials: Login, tenant: CurrentTenant, runtime: RuntimeDep, request: Request
+    credentials: Login, tenant: SigningInTenant, runtime: RuntimeDep, request: Request
 ) -> TokenPair:
     """Sign in to this ISP (the host says which) with email and password."""
     async with runtime.db.unit_of_work(tenant=tenant.id) as session:
@@ -39,7 +39,7 @@ async def login(
 
 @router.post("/refresh", responses=UNAUTHORIZED)
 async def refresh(
-    body: RefreshRequest, tenant: CurrentTenant, runtime: RuntimeDep, request: Request
+    body: RefreshRequest, tenant: SigningInTenant, runtime: RuntimeDep, request: Request
 ) -> TokenPair:
     """Trade a refresh token for a new pair; each refresh token works once."""
     async with runtime.db.unit_of_work(tenant=tenant.id) as session:
@@ -56,7 +56,7 @@ async def refresh(
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(body: RefreshRequest, tenant: CurrentTenant, runtime: RuntimeDep) -> None:
+async def logout(body: RefreshRequest, tenant: SigningInTenant, runtime: RuntimeDep) -> None:
     """End the session of this refresh token (repeating it is harmless)."""
     async with runtime.db.unit_of_work(tenant=tenant.id) as session:
         await service.logout(session, refresh_token=body.refresh_token, now=datetime.now(UTC))
@@ -74,7 +74,7 @@ async def me(user: CurrentUser, runtime: RuntimeDep) -> Me:
 
 @router.post("/first-login", responses=UNAUTHORIZED)
 async def first_login(
-    body: FirstLogin, tenant: CurrentTenant, runtime: RuntimeDep, request: Request
+    body: FirstLogin, tenant: SigningInTenant, runtime: RuntimeDep, request: Request
 ) -> TokenPair:
     """Choose the first password with the one-time code from the welcome email (it works once,
     for 72 hours), and be signed in."""

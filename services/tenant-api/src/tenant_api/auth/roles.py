@@ -23,6 +23,7 @@ class Permission(StrEnum):
     TICKETS_WRITE = "tickets:write"
     NETWORK_READ = "network:read"
     NETWORK_WRITE = "network:write"
+    API_KEYS_MANAGE = "api_keys:manage"
 
 
 _READ = {
@@ -44,3 +45,10 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 def may(role: Role, permission: Permission) -> bool:
     return permission in PERMISSIONS[role]
+
+
+KEY_SCOPES: frozenset[Permission] = frozenset(
+    set(Permission)
+    - {Permission.USERS_MANAGE, Permission.OWNERS_MANAGE, Permission.API_KEYS_MANAGE}
+)
+"""What an API key may be allowed: the work on the ISP's data, never managing people or keys."""

@@ -5,7 +5,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import jwt
@@ -24,6 +24,7 @@ class AccessClaims:
     user_id: UUID
     tenant_id: UUID
     role: Role
+    issued_at: datetime
 
 
 class AccessTokens:
@@ -38,7 +39,9 @@ class AccessTokens:
                 "sub": str(user_id),
                 "tid": str(tenant_id),
                 "role": role.value,
-                "iat": int(now.timestamp()),
+                # Fractional: a token issued right after a revocation (auth.access) is told
+                # apart from one issued right before it.
+                "iat": now.timestamp(),
                 "exp": int((now + self.ttl).timestamp()),
                 "jti": uuid.uuid4().hex,
             },
@@ -55,7 +58,12 @@ class AccessTokens:
                 issuer=ISSUER,
                 options={"require": ["exp", "iat", "sub", "tid", "role"]},
             )
-            return AccessClaims(UUID(claims["sub"]), UUID(claims["tid"]), Role(claims["role"]))
+            return AccessClaims(
+                UUID(claims["sub"]),
+                UUID(claims["tid"]),
+                Role(claims["role"]),
+                datetime.fromtimestamp(claims["iat"], UTC),
+            )
         except (jwt.PyJWTError, ValueError, KeyError) as error:
             raise BadToken(str(error)) from error
 

@@ -29,12 +29,22 @@ class PluginNotIncluded(Problem):
     status, title, slug = 403, "Plugin not included", "plugin-not-included"
 
 
+class LicenceNotInForce(Problem):
+    status, title, slug = 403, "Licence not in force", "licence-not-in-force"
+
+
+ACTIVE, SUSPENDED, REVOKED = "active", "suspended", "revoked"
+
+
 @dataclass(frozen=True)
 class Grant:
     tier: str
     plugins: frozenset[str]
     customer_cap: int | None
     expires_at: datetime
+    api_rate_per_minute: int | None = None
+    status: str = ACTIVE
+    reason: str | None = None
 
 
 async def announce(session: AsyncSession, what: str) -> None:
@@ -54,8 +64,24 @@ class EntitlementStore:
         grant = self._grants.get(tenant_id)
         return (
             grant is not None
+            and grant.status != REVOKED
             and plugin in grant.plugins
             and (now or datetime.now(UTC)) < grant.expires_at
+        )
+
+    def require_writable(self, tenant_id: UUID) -> None:
+        """Raise a 403 problem, with the reason, if the ISP's licence is suspended or revoked:
+        its data stays readable, but nothing may change."""
+        grant = self._grants.get(tenant_id)
+        if grant is None or grant.status == ACTIVE:
+            return
+        what = "suspended" if grant.status == SUSPENDED else "revoked"
+        after = " until it is reinstated" if grant.status == SUSPENDED else ""
+        raise LicenceNotInForce(
+            f"This ISP's licence is {what} ({grant.reason}): its data can be read but not "
+            f"changed{after}.",
+            licence_status=grant.status,
+            reason=grant.reason,
         )
 
     def require(self, tenant_id: UUID, plugin: str) -> None:
@@ -72,6 +98,13 @@ class EntitlementStore:
                 plugin=plugin,
                 required_tier=needed,
                 current_tier=None,
+            )
+        if grant.status == REVOKED:
+            raise LicenceNotInForce(
+                f"This ISP's licence was revoked ({grant.reason}), so '{plugin}' is unavailable.",
+                plugin=plugin,
+                licence_status=grant.status,
+                reason=grant.reason,
             )
         if plugin in grant.plugins:
             raise PluginNotIncluded(
@@ -105,7 +138,13 @@ class EntitlementStore:
             self._grants.pop(UUID(what), None)
         for row in rows:
             self._grants[row.tenant_id] = Grant(
-                row.tier, frozenset(row.plugins), row.customer_cap, row.expires_at
+                row.tier,
+                frozenset(row.plugins),
+                row.customer_cap,
+                row.expires_at,
+                row.api_rate_per_minute,
+                row.status,
+                row.status_reason,
             )
 
     @asynccontextmanager

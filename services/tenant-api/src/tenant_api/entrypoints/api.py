@@ -8,10 +8,13 @@ from servicekit.http import create_service_app, internal_caller
 from servicekit.mail import Mailer, MailSender
 from servicekit.runtime import Runtime
 from servicekit.telemetry import configure_tracing
+from tenant_api.apikeys.endpoints import router as api_keys
+from tenant_api.auth.access import AccessGuard
 from tenant_api.auth.endpoints import router as auth
 from tenant_api.auth.tokens import AccessTokens
 from tenant_api.auth.welcome import Welcome
 from tenant_api.config import Settings
+from tenant_api.customers.endpoints import router as customers
 from tenant_api.entitlements.endpoints import router as entitlements
 from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.entitlements.subscribers import SUBSCRIPTIONS
@@ -24,6 +27,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_tracing("tenant-api", settings.platform)
     store = EntitlementStore()
+    access_ttl = timedelta(seconds=settings.access_token_ttl_s)
+    guard = AccessGuard(access_ttl)
     runtime = Runtime(
         name="tenant-api",
         settings=settings.platform,
@@ -50,15 +55,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             entitlements,
             auth,
             users,
+            api_keys,
+            customers,
             internal_router(internal_caller(settings.platform)),
         ),
         subscriptions=SUBSCRIPTIONS,
-        background=(store.kept_current, mail_sender),
+        background=(store.kept_current, guard.kept_current, mail_sender),
     )
     app.state.entitlements = store
     app.state.settings = settings
     app.state.welcome = Welcome(mailer, settings.platform.gateway_url)
-    app.state.access_tokens = AccessTokens(
-        settings.jwt_secret.get_secret_value(), timedelta(seconds=settings.access_token_ttl_s)
-    )
+    app.state.access_guard = guard
+    app.state.access_tokens = AccessTokens(settings.jwt_secret.get_secret_value(), access_ttl)
     return app

@@ -81,10 +81,9 @@ def host_of(header: str | None) -> str:
     return (header or "").split(":", 1)[0].strip().lower().removesuffix(".")
 
 
-async def resolve(session: AsyncSession, host_header: str | None) -> Tenant:
-    """The tenant whose host the request came to (through the gateway)."""
+async def at_host(session: AsyncSession, host_header: str | None) -> Tenant | None:
+    """The tenant whose host the request came to (through the gateway), if any."""
     host = host_of(host_header)
-    tenant = (await session.execute(select(Tenant).where(Tenant.host == host))).scalar_one_or_none()
-    if tenant is None:
-        raise NotFound(f"No ISP answers at {host or 'this host'}.")
-    return tenant
+    if not host:
+        return None
+    return (await session.execute(select(Tenant).where(Tenant.host == host))).scalar_one_or_none()

@@ -7,13 +7,13 @@ from fastapi import APIRouter, Request, status
 from servicekit.http import RuntimeDep
 from tenant_api.auth.roles import Permission
 from tenant_api.auth.tokens import AccessClaims
-from tenant_api.deps import CurrentTenant, require
+from tenant_api.deps import Caller, CurrentTenant, require, require_person
 from tenant_api.users import service
 from tenant_api.users.schemas import UserInvite, UserList, UserRead, UserUpdate
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
-Reader = Annotated[AccessClaims, require(Permission.USERS_READ)]
-Manager = Annotated[AccessClaims, require(Permission.USERS_MANAGE)]
+Reader = Annotated[Caller, require(Permission.USERS_READ)]
+Manager = Annotated[AccessClaims, require_person(Permission.USERS_MANAGE)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},
     403: {"description": "The role may not do this"},

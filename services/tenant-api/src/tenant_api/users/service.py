@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.problems import Conflict, NotFound
+from tenant_api.auth.access import revoke_tokens
 from tenant_api.auth.roles import Permission, Role, may
 from tenant_api.auth.service import create_user
 from tenant_api.auth.tokens import AccessClaims
@@ -77,6 +78,11 @@ async def update_user(
         ).scalar_one()
         if owners <= 1:
             raise Conflict("An ISP keeps at least one active owner; make another owner first.")
+    if (change.role is not None and change.role.value != user.role) or (
+        change.status == "disabled" and user.status != "disabled"
+    ):
+        # Their access tokens say the old role, or that they may come in: refuse them now.
+        await revoke_tokens(session, user.id, now)
     if change.role is not None:
         user.role = change.role.value
     if change.status is not None:
