@@ -30,3 +30,26 @@ def start_tenant_api(migrated_database: str, nats_server: Any) -> StartTenantApi
                 yield app, c
 
     return start
+
+
+@pytest.fixture
+def publish(nats_server: Any) -> Callable[..., Any]:
+    """Publish events to JetStream as their owning service's relay would."""
+
+    async def send(*events: Any, source: str = "licensing") -> None:
+        import uuid
+        from datetime import UTC, datetime
+
+        from dotmac_contracts import encode_event
+        from servicekit.bus import connect
+
+        nc = await connect(nats_server.url, name="tenant-api-test")
+        js = nc.jetstream()
+        for event in events:
+            envelope = encode_event(
+                event, event_id=str(uuid.uuid4()), source=source, time=datetime.now(UTC)
+            )
+            await js.publish(event.subject, envelope.data, headers=envelope.headers())
+        await nc.close()
+
+    return send

@@ -118,7 +118,7 @@ async def snapshot(app, tenant_id) -> list:
         rows = []
         for model in (User, Customer, ApiKey):
             found = (await session.execute(select(model).order_by(model.id))).scalars().all()
-            rows += [{c: getattr(r, c) for c in model.__table__.columns.keys()} for r in found]
+            rows += [{c.key: getattr(r, c.key) for c in model.__table__.columns} for r in found]
         return rows
 
 

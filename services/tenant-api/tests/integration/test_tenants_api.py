@@ -122,23 +122,7 @@ async def test_dropping_a_tenant_is_idempotent(api):
     assert response.status_code == 404
 
 
-async def publish(nats_server, *events) -> None:
-    from datetime import UTC, datetime
-
-    from dotmac_contracts import encode_event
-    from servicekit.bus import connect
-
-    nc = await connect(nats_server.url, name="tenant-api-test")
-    js = nc.jetstream()
-    for event in events:
-        envelope = encode_event(
-            event, event_id=str(uuid.uuid4()), source="licensing", time=datetime.now(UTC)
-        )
-        await js.publish(event.subject, envelope.data, headers=envelope.headers())
-    await nc.close()
-
-
-async def test_entitlements_follow_licensing_events_and_gate_plugins(api, nats_server):
+async def test_entitlements_follow_licensing_events_and_gate_plugins(api, publish):
     import asyncio
     from datetime import UTC, datetime, timedelta
 
@@ -196,7 +180,7 @@ async def test_entitlements_follow_licensing_events_and_gate_plugins(api, nats_s
         token="t",
     )
     older = licence.model_copy(update={"tier": Tier.FREE, "issued_at": now - timedelta(days=1)})
-    await publish(nats_server, catalog, licence, older)
+    await publish(catalog, licence, older)
 
     for _ in range(100):
         mine = (await client.get("/api/v1/tenant/entitlements", headers=host)).json()
