@@ -177,7 +177,11 @@ def platform_processes(
         for process in started:
             process.wait_ready(timeout=60)
         gateway = Caddy(
-            ports.gateway, ports.caddy_admin, gateway_routes(ports), Path(logs) / "caddy"
+            ports.gateway,
+            ports.caddy_admin,
+            gateway_routes(ports),
+            Path(logs) / "caddy",
+            tenant_api=f"127.0.0.1:{ports.service('tenant-api')}",
         )
         gateway.start()
         started.append(gateway)

@@ -104,3 +104,26 @@ async def test_a_route_another_worker_added_meanwhile_is_not_added_twice(gateway
         assert sorted(r["@id"] for r in listed) == ["tenant-a", "tenant-b"]
         answer = await http.get(f"{gateway.url}/api/v1/tenant", headers={"Host": "b.localhost"})
         assert answer.status_code == 200 and answer.text == "b.localhost"
+
+
+async def test_api_clients_naming_their_isp_reach_tenant_api_through_the_platform_host(
+    tmp_path, upstream
+):
+    caddy = Caddy(
+        free_port(), free_port(), [("/api/v1/isp/*", "127.0.0.1:9")], tmp_path, tenant_api=upstream
+    )
+    caddy.start()
+    try:
+        caddy.wait_ready()
+        async with httpx.AsyncClient(timeout=10, base_url=caddy.url) as http:
+            named = await http.get("/api/v1/customers", headers={"X-Tenant-ID": "x"})
+            keyed = await http.get("/api/v1/customers", headers={"Authorization": "Bearer dmk_1"})
+            assert named.status_code == keyed.status_code == 200  # the stand-in answered
+            # Neither header: nobody to ask. A platform path keeps its own service.
+            assert (await http.get("/api/v1/customers")).status_code == 404
+            jwt_only = await http.get("/api/v1/customers", headers={"Authorization": "Bearer ey"})
+            assert jwt_only.status_code == 404
+            platform = await http.get("/api/v1/isp/x", headers={"X-Tenant-ID": "x"})
+            assert platform.status_code == 502, "still routed to the platform's service"
+    finally:
+        caddy.stop()

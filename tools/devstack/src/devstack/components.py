@@ -259,16 +259,31 @@ def proxy_route(path_prefix: str, upstream: str) -> dict[str, Any]:
     }
 
 
+def api_client_route(tenant_api: str) -> dict[str, Any]:
+    """API clients that call the platform's own host, naming their ISP with `X-Tenant-ID` or
+    holding an API key (which names it), reach tenant-api. It comes after the platform's
+    routes, so those cannot be taken over by adding a header."""
+    return {
+        "match": [
+            {"path": ["/api/*"], "header": {"X-Tenant-Id": ["*"]}},
+            {"path": ["/api/*"], "header": {"Authorization": ["Bearer dmk_*"]}},
+        ],
+        "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": tenant_api}]}],
+    }
+
+
 def gateway_config(
     *,
     listen: str,
     admin_listen: str,
     routes: list[tuple[str, str]],
+    tenant_api: str | None = None,
     storage_root: str | None = None,
     admin_origins: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The gateway's Caddy config: tenant routes first, then the platform's path routes, then a
-    404 problem document. Used by the dev stack, the tests and docker-compose alike."""
+    """The gateway's Caddy config: tenant routes first, then the platform's path routes, then
+    API clients of tenant-api (`tenant_api`: its upstream), then a 404 problem document. Used by
+    the dev stack, the tests and docker-compose alike."""
     not_found = {
         "handle": [
             {
@@ -295,6 +310,7 @@ def gateway_config(
                         "routes": [
                             TENANT_ROUTES,
                             *(proxy_route(prefix, up) for prefix, up in routes),
+                            *([api_client_route(tenant_api)] if tenant_api else []),
                             not_found,
                         ],
                     }
@@ -322,10 +338,12 @@ class Caddy(Component):
         routes: list[tuple[str, str]],
         config_dir: Path,
         log_path: Path | None = None,
+        tenant_api: str | None = None,
     ) -> None:
         self.port = port
         self.admin_port = admin_port
         self.routes = list(routes)
+        self.tenant_api = tenant_api
         self.config_dir = Path(config_dir)
         self.config_file = self.config_dir / "caddy.json"
         super().__init__("caddy", log_path or self.config_dir / "caddy.log")
@@ -346,6 +364,7 @@ class Caddy(Component):
             listen=f"{LOCALHOST}:{self.port}",
             admin_listen=f"{LOCALHOST}:{self.admin_port}",
             routes=self.routes,
+            tenant_api=self.tenant_api,
             storage_root=str(self.config_dir / "data"),
         )
 

@@ -18,6 +18,7 @@ def compose_gateway_config() -> dict:
         admin_listen="0.0.0.0:2019",
         admin_origins=["gateway:2019"],
         routes=[(prefix, f"{name}:{DEFAULT_SERVICE_PORTS[name]}") for prefix, name in ROUTE_TABLE],
+        tenant_api=f"tenant-api:{DEFAULT_SERVICE_PORTS['tenant-api']}",
     )
 
 

@@ -110,6 +110,7 @@ class Stack:
             gateway_routes(ports),
             state.home / "caddy",
             log_path=logs / "caddy.log",
+            tenant_api=f"127.0.0.1:{ports.service('tenant-api')}",
         )
         self.started: list[Component] = []  # by this invocation, in start order
         self.adopted: list[Component] = []
