@@ -1,6 +1,6 @@
 """Engine, sessions and the unit of work. Service code never commits: the boundary does."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from uuid import UUID
 
@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+Placement = Callable[[UUID], Awaitable[dict[str, str] | None]]
+
 
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
@@ -19,16 +21,25 @@ class Database:
             url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._placement: Placement | None = None
+
+    def place_tenants_with(self, placement: "Placement") -> None:
+        """Tenants' data may live in schemas of their own ("silos"): `placement` says, per
+        tenant, which schemas its transactions use instead of the shared ones (None: shared)."""
+        self._placement = placement
 
     @asynccontextmanager
     async def unit_of_work(self, tenant: UUID | None = None) -> AsyncIterator[AsyncSession]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
         With `tenant`, the transaction sees and writes only that tenant's rows of the tables
-        under row-level security (`tenant_isolation` policies read `app.tenant_id`); without
-        it, it sees none of them.
+        under row-level security (`tenant_isolation` policies read `app.tenant_id`), in the
+        tenant's own schemas if it is placed in a silo; without it, it sees none of them.
         """
+        schemas = await self._placement(tenant) if tenant and self._placement else None
         async with self.sessionmaker() as session, session.begin():
+            if schemas:  # before anything else: it applies to the transaction's connection
+                await session.connection(execution_options={"schema_translate_map": schemas})
             if tenant is not None:
                 await session.execute(
                     text("SELECT set_config('app.tenant_id', :tenant, true)"),

@@ -17,6 +17,12 @@ from servicekit.mail import mail_outbox_table
 from servicekit.messaging import messaging_tables
 
 SCHEMA = "tenant"
+"""The platform's view of its tenants: who they are, their entitlements, the outboxes."""
+TENANT_DATA = "tenant_data"
+"""Each ISP's own data. Shared tenants keep it in this schema, their rows kept apart by
+row-level security; a tenant placed in a silo keeps it in a schema of its own, with the same
+tables, reached by the same code through a schema translation (see `tenant_api.placement`)."""
+SCHEMAS = (SCHEMA, TENANT_DATA)
 metadata = MetaData(schema=SCHEMA)
 messaging = messaging_tables(metadata)
 mail_outbox = mail_outbox_table(metadata)
@@ -41,6 +47,13 @@ class Tenant(Base):
     owner_email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    data_schema: Mapped[str | None] = mapped_column(
+        String(63), comment="the schema of its own data if placed in a silo; null: shared"
+    )
+
+    @property
+    def isolation(self) -> str:
+        return "silo" if self.data_schema else "shared"
 
 
 class Entitlement(Base):
@@ -76,10 +89,13 @@ class User(Base):
     """Someone who works in an ISP's tenant. Row-level security keeps each tenant's to itself."""
 
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("tenant_id", "email", name="uq_users_tenant_email"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email", name="uq_users_tenant_email"),
+        {"schema": TENANT_DATA},
+    )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(320), comment="stored lower-cased")
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
@@ -93,10 +109,11 @@ class RefreshToken(Base):
     """A refresh token, stored only as its hash. Used once: refreshing replaces it."""
 
     __tablename__ = "refresh_tokens"
+    __table_args__ = {"schema": TENANT_DATA}
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    user_id: Mapped[UUID] = mapped_column(ForeignKey(f"{TENANT_DATA}.users.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -107,10 +124,11 @@ class LoginLink(Base):
     """A one-time link to choose a first password, stored only as its hash."""
 
     __tablename__ = "login_links"
+    __table_args__ = {"schema": TENANT_DATA}
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    user_id: Mapped[UUID] = mapped_column(ForeignKey(f"{TENANT_DATA}.users.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -121,14 +139,17 @@ class ApiKey(Base):
     shown once, when it is created."""
 
     __tablename__ = "api_keys"
+    __table_args__ = {"schema": TENANT_DATA}
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16), comment="the key's first characters, shown")
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[list[str]] = mapped_column(JSONB)
-    created_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -150,10 +171,11 @@ class Customer(Base):
     __tablename__ = "customers"
     __table_args__ = (
         UniqueConstraint("tenant_id", "account_number", name="uq_customers_tenant_account"),
+        {"schema": TENANT_DATA},
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
     account_number: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
@@ -161,3 +183,7 @@ class Customer(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+TENANT_DATA_TABLES = [t for t in metadata.sorted_tables if t.schema == TENANT_DATA]
+"""In dependency order: what a silo is made of."""

@@ -21,22 +21,26 @@ TOKEN = "probe-token"
 PASSWORD = "probe password long"
 
 
-@pytest.fixture(scope="module")
-async def probe(start_tenant_api):
+@pytest.fixture(scope="module", params=["shared", "silo"])
+async def probe(start_tenant_api, request):
+    """Tenants A and B, either both in the shared tables or each in a silo of its own: the same
+    routes and the same code serve both placements, and the probe holds for both."""
     async with start_tenant_api(internal_token=TOKEN, smtp_port=9) as (app, client):
         tenants = {}
         for name in ("a", "b"):
             tenant_id, slug = uuid.uuid4(), f"probe-{name}-{uuid.uuid4().hex[:6]}"
-            await client.put(
+            created = await client.put(
                 f"/internal/v1/tenants/{tenant_id}",
                 json={
                     "slug": slug,
                     "name": name,
                     "tier": "enterprise",
                     "host": f"{slug}.localhost",
+                    "isolation": request.param,
                 },
                 headers={"Authorization": f"Bearer {TOKEN}"},
             )
+            assert created.json()["isolation"] == request.param
             async with app.state.runtime.db.unit_of_work(tenant=tenant_id) as session:
                 owner = await create_user(
                     session,

@@ -19,6 +19,7 @@ from tenant_api.entitlements.endpoints import router as entitlements
 from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.entitlements.subscribers import SUBSCRIPTIONS
 from tenant_api.models import mail_outbox, messaging
+from tenant_api.placement import Placements
 from tenant_api.tenants.endpoints import internal_router, public
 from tenant_api.users.endpoints import router as users
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = EntitlementStore()
     access_ttl = timedelta(seconds=settings.access_token_ttl_s)
     guard = AccessGuard(access_ttl)
+    placements = Placements()
     runtime = Runtime(
         name="tenant-api",
         settings=settings.platform,
@@ -60,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             internal_router(internal_caller(settings.platform)),
         ),
         subscriptions=SUBSCRIPTIONS,
-        background=(store.kept_current, guard.kept_current, mail_sender),
+        background=(placements.kept_current, store.kept_current, guard.kept_current, mail_sender),
     )
     app.state.entitlements = store
     app.state.settings = settings

@@ -5,16 +5,22 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from servicekit.http import RuntimeDep
 from tenant_api.deps import CurrentTenant
+from tenant_api.models import Tenant
+from tenant_api.placement import create_silo, drop_silo
 from tenant_api.tenants import service
 from tenant_api.tenants.schemas import TenantHealth, TenantRead, TenantSpec, TenantStatus
 
 public = APIRouter(prefix="/api/v1/tenant", tags=["tenant"])
 
 
+def read(tenant: Tenant) -> TenantRead:
+    return TenantRead.model_validate(tenant, from_attributes=True)
+
+
 @public.get("", responses={404: {"description": "No ISP answers at this host"}})
 async def get_current_tenant(tenant: CurrentTenant) -> TenantRead:
     """The ISP this host belongs to (`<slug>.localhost` in development)."""
-    return TenantRead.model_validate(tenant, from_attributes=True)
+    return read(tenant)
 
 
 @public.get("/health", responses={404: {"description": "No ISP answers at this host"}})
@@ -35,29 +41,45 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
         "/{tenant_id}", responses={409: {"description": "Slug or host belongs to another tenant"}}
     )
     async def put_tenant(
-        tenant_id: UUID, spec: TenantSpec, runtime: RuntimeDep, response: Response
+        tenant_id: UUID, spec: TenantSpec, runtime: RuntimeDep, request: Request, response: Response
     ) -> TenantRead:
-        """Create an ISP's tenant (idempotent: a repeat with the same spec answers 200)."""
-        async with runtime.db.unit_of_work() as session:
-            tenant, created = await service.put_tenant(session, tenant_id, spec)
-            read = TenantRead.model_validate(tenant, from_attributes=True)
+        """Create an ISP's tenant (idempotent: a repeat with the same spec answers 200). With
+        `isolation: silo` (enterprise), its data gets a schema of its own."""
+        owner_url = request.app.state.settings.platform.database_url
+        silo = None
+        if spec.isolation == "silo":
+            async with runtime.db.unit_of_work() as session:
+                if await session.get(Tenant, tenant_id) is None:
+                    silo = await create_silo(owner_url, tenant_id)
+        try:
+            async with runtime.db.unit_of_work() as session:
+                tenant, created = await service.put_tenant(
+                    session, tenant_id, spec, data_schema=silo
+                )
+                answer = read(tenant)
+        except Exception:
+            if silo is not None:  # made for a tenant that was refused: leave nothing behind
+                await drop_silo(owner_url, silo)
+            raise
         response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return read
+        return answer
 
     @router.post("/{tenant_id}/activate", responses={404: {"description": "No such tenant"}})
     async def activate(tenant_id: UUID, runtime: RuntimeDep, request: Request) -> TenantRead:
         """Open the tenant to its users; the first time, its owner is invited by email and
         TenantActivated is published."""
-        async with runtime.db.unit_of_work() as session:
+        async with runtime.db.unit_of_work(tenant=tenant_id) as session:
             tenant = await service.activate(
                 session, runtime.outbox, tenant_id, welcome=request.app.state.welcome
             )
-            return TenantRead.model_validate(tenant, from_attributes=True)
+            return read(tenant)
 
     @router.delete("/{tenant_id}", status_code=status.HTTP_204_NO_CONTENT)
-    async def drop(tenant_id: UUID, runtime: RuntimeDep) -> None:
-        """Remove a tenant (an onboarding's compensation). Idempotent."""
+    async def drop(tenant_id: UUID, runtime: RuntimeDep, request: Request) -> None:
+        """Remove a tenant and all its data (an onboarding's compensation). Idempotent."""
         async with runtime.db.unit_of_work() as session:
-            await service.drop(session, tenant_id)
+            dropped = await service.drop(session, tenant_id)
+        if dropped is not None and dropped.data_schema:
+            await drop_silo(request.app.state.settings.platform.database_url, dropped.data_schema)
 
     return router

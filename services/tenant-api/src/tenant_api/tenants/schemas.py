@@ -1,8 +1,9 @@
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from dotmac_contracts.vocabulary import Tier
 from servicekit.validation import Name
@@ -32,6 +33,17 @@ class TenantSpec(BaseModel):
     owner: OwnerSpec | None = Field(
         default=None, description="Gets the owner account, and its first-login link by email"
     )
+    isolation: Literal["shared", "silo"] = Field(
+        default="shared",
+        description="shared: the ISP's rows sit in shared tables under row-level security; "
+        "silo (enterprise only): in a schema of the ISP's own",
+    )
+
+    @model_validator(mode="after")
+    def _silo_is_enterprise(self) -> Self:
+        if self.isolation == "silo" and self.tier is not Tier.ENTERPRISE:
+            raise ValueError("only enterprise tenants can be placed in a silo")
+        return self
 
 
 class TenantRead(BaseModel):
@@ -41,6 +53,7 @@ class TenantRead(BaseModel):
     tier: Tier
     host: str
     status: TenantStatus
+    isolation: Literal["shared", "silo"]
     created_at: datetime
     activated_at: datetime | None
 

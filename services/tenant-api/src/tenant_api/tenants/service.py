@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import TenantActivated
@@ -11,15 +11,22 @@ from tenant_api.auth.welcome import Welcome
 from tenant_api.models import Tenant
 from tenant_api.tenants.schemas import TenantSpec, TenantStatus
 
+PLACEMENT = "tenant_placement_changed"  # tenant_api.placement listens on it
+
 
 async def put_tenant(
-    session: AsyncSession, tenant_id: UUID, spec: TenantSpec
+    session: AsyncSession, tenant_id: UUID, spec: TenantSpec, *, data_schema: str | None = None
 ) -> tuple[Tenant, bool]:
-    """Create the tenant, or confirm it exists as specified. Returns (tenant, created)."""
+    """Create the tenant (its data in `data_schema` if it has a silo), or confirm it exists as
+    specified. Returns (tenant, created)."""
     existing = await session.get(Tenant, tenant_id)
     if existing is not None:
-        if (existing.slug, existing.host) != (spec.slug, spec.host):
-            raise Conflict(f"Tenant {tenant_id} exists with another slug or host.")
+        if (existing.slug, existing.host, existing.isolation) != (
+            spec.slug,
+            spec.host,
+            spec.isolation,
+        ):
+            raise Conflict(f"Tenant {tenant_id} exists with another slug, host or isolation.")
         return existing, False
     clash = (
         await session.execute(
@@ -38,6 +45,7 @@ async def put_tenant(
         owner_name=spec.owner.name if spec.owner else None,
         owner_email=str(spec.owner.email).lower() if spec.owner else None,
         created_at=datetime.now(UTC),
+        data_schema=data_schema,
     )
     session.add(tenant)
     await session.flush()
@@ -69,12 +77,15 @@ async def activate(
     return tenant
 
 
-async def drop(session: AsyncSession, tenant_id: UUID) -> bool:
+async def drop(session: AsyncSession, tenant_id: UUID) -> Tenant | None:
+    """Delete the tenant and, with it, its rows in the shared tables. Returns what was dropped
+    (its silo, if any, is the caller's to drop once this commits)."""
     tenant = await session.get(Tenant, tenant_id)
     if tenant is None:
-        return False
+        return None
     await session.delete(tenant)
-    return True
+    await session.execute(text("SELECT pg_notify(:c, :t)"), {"c": PLACEMENT, "t": str(tenant_id)})
+    return tenant
 
 
 def host_of(header: str | None) -> str:
