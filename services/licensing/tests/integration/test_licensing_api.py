@@ -5,31 +5,20 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
-import httpx
+import jwt
 import pytest
 from sqlalchemy import func, select
 
-from dotmac_contracts import encode_event
-from dotmac_contracts.events import LicenceIssued, TenantActivated
-from licensing.config import Settings
-from licensing.entrypoints.api import create_app
+from dotmac_contracts.events import (
+    CustomersCounted,
+    LicenceChanged,
+    LicenceIssued,
+    TenantActivated,
+)
 from licensing.models import CustomerCount, Licence, messaging
-from servicekit.bus import connect
-from servicekit.config import PlatformSettings
 from servicekit.licences import verify_licence
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def api(migrated_database, nats_server, tmp_path_factory):
-    platform = PlatformSettings(database_url=migrated_database, nats_url=nats_server.url)
-    key_file = tmp_path_factory.mktemp("licensing") / "key.pem"
-    app = create_app(Settings(platform=platform, signing_key_file=key_file))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://licensing") as c:
-            yield c, app.state.runtime, nats_server
 
 
 async def test_the_tier_catalogue(api):
@@ -40,12 +29,18 @@ async def test_the_tier_catalogue(api):
     assert free["price_cents"] == 0 and free["customer_cap"] == 100
     assert set(free["plugins"]) == {"customer_management", "basic_billing", "user_auth"}
     assert tiers[3]["customer_cap"] is None
+    assert [(t["api_access"], t["api_rate_per_minute"]) for t in tiers] == [
+        ("none", None),
+        ("limited", 60),
+        ("full", 1_200),
+        ("full", 1_200),
+    ]
     plugins = (await client.get("/api/v1/licensing/plugins")).json()["plugins"]
     assert {"name": "white_label", "lowest_tier": "enterprise"} in plugins
 
 
-async def test_an_activated_tenant_gets_one_verifiable_licence(api):
-    client, runtime, nats_server = api
+async def test_an_activated_tenant_gets_one_verifiable_licence(api, publish):
+    client, runtime, _ = api
     isp_id = uuid.uuid4()
     event = TenantActivated(
         isp_id=isp_id,
@@ -54,13 +49,7 @@ async def test_an_activated_tenant_gets_one_verifiable_licence(api):
         host="acme.localhost",
         activated_at=datetime.now(UTC),
     )
-    nc = await connect(nats_server.url, name="licensing-test")
-    for _ in range(2):  # the same fact twice, under two event ids: one licence
-        envelope = encode_event(
-            event, event_id=str(uuid.uuid4()), source="tenant-api", time=datetime.now(UTC)
-        )
-        await nc.jetstream().publish(event.subject, envelope.data, headers=envelope.headers())
-    await nc.close()
+    await publish(event, event)  # the same fact twice, under two event ids: one licence
 
     for _ in range(100):
         response = await client.get(f"/api/v1/licensing/isps/{isp_id}/licence")
@@ -105,41 +94,12 @@ async def test_the_licence_of_an_unknown_isp_is_a_404(api):
     assert (await client.get("/api/v1/licensing/isps/nope/licence")).status_code == 422
 
 
-async def wait_for_licence(client, isp_id) -> dict:
-    for _ in range(100):
-        response = await client.get(f"/api/v1/licensing/isps/{isp_id}/licence")
-        if response.status_code == 200:
-            return response.json()
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no licence for {isp_id}")
-
-
-async def publish(nats_server, *events) -> None:
-    nc = await connect(nats_server.url, name="licensing-test")
-    for event in events:
-        envelope = encode_event(
-            event, event_id=str(uuid.uuid4()), source="tenant-api", time=datetime.now(UTC)
-        )
-        await nc.jetstream().publish(event.subject, envelope.data, headers=envelope.headers())
-    await nc.close()
-
-
-async def test_tier_changes_replace_the_licence_and_downgrades_must_fit_the_customers(api):
-    from dotmac_contracts.events import CustomersCounted, LicenceChanged
-
-    client, runtime, nats_server = api
-    isp_id = uuid.uuid4()
-    await publish(
-        nats_server,
-        TenantActivated(
-            isp_id=isp_id,
-            slug="up",
-            tier="basic",
-            host="up.localhost",
-            activated_at=datetime.now(UTC),
-        ),
-    )
-    basic = await wait_for_licence(client, isp_id)
+async def test_tier_changes_replace_the_licence_and_downgrades_must_fit_the_customers(
+    api, publish, licensed_isp
+):
+    client, runtime, _ = api
+    basic = await licensed_isp("basic")
+    isp_id = uuid.UUID(basic["isp_id"])
     url = f"/api/v1/isp/{isp_id}/tier"
 
     premium = await client.post(url, json={"tier": "premium"})
@@ -152,9 +112,7 @@ async def test_tier_changes_replace_the_licence_and_downgrades_must_fit_the_cust
     again = await client.post(url, json={"tier": "premium"})
     assert again.json()["licence_id"] == body["licence_id"], "same tier: nothing changes"
 
-    await publish(
-        nats_server, CustomersCounted(isp_id=isp_id, customers=1_250, counted_at=datetime.now(UTC))
-    )
+    await publish(CustomersCounted(isp_id=isp_id, customers=1_250, counted_at=datetime.now(UTC)))
     for _ in range(100):  # until licensing has recorded the count
         async with runtime.db.unit_of_work() as s:
             if await s.get(CustomerCount, isp_id) is not None:
@@ -205,3 +163,42 @@ async def test_changing_the_tier_of_an_isp_without_a_licence_is_a_404(api):
     client, _, _ = api
     response = await client.post(f"/api/v1/isp/{uuid.uuid4()}/tier", json={"tier": "basic"})
     assert response.status_code == 404
+
+
+def claims_of(token: str, keys: dict) -> dict:
+    verify_licence(token, keys)  # the platform signed it
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+@pytest.mark.parametrize(("tier", "rate"), [("free", None), ("basic", 60), ("enterprise", 1_200)])
+async def test_an_issued_licence_its_token_and_its_event_carry_the_tiers_api_rate(
+    api, licensed_isp, announced, tier, rate
+):
+    client, _, _ = api
+    licence = await licensed_isp(tier)
+    assert licence["api_rate_per_minute"] == rate
+    keys = (await client.get("/.well-known/dotmac-licence-keys")).json()
+    claims = claims_of(licence["token"], keys)
+    assert "api_rate_per_minute" in claims and claims["api_rate_per_minute"] == rate
+    [issued] = await announced(uuid.UUID(licence["isp_id"]))
+    assert isinstance(issued, LicenceIssued)
+    assert (issued.api_rate_per_minute, issued.token) == (rate, licence["token"])
+
+
+async def test_a_tier_change_carries_the_new_tiers_api_rate(api, licensed_isp, announced):
+    client, _, _ = api
+    free = await licensed_isp("free")
+    isp_id = free["isp_id"]
+    assert free["api_rate_per_minute"] is None
+
+    premium = (await client.post(f"/api/v1/isp/{isp_id}/tier", json={"tier": "premium"})).json()
+    assert premium["api_rate_per_minute"] == 1_200
+    keys = (await client.get("/.well-known/dotmac-licence-keys")).json()
+    assert claims_of(premium["token"], keys)["api_rate_per_minute"] == 1_200
+    basic = (await client.post(f"/api/v1/isp/{isp_id}/tier", json={"tier": "basic"})).json()
+    assert claims_of(basic["token"], keys)["api_rate_per_minute"] == 60
+
+    changes = [e for e in await announced(uuid.UUID(isp_id)) if isinstance(e, LicenceChanged)]
+    assert [(e.tier, e.api_rate_per_minute) for e in changes] == [("premium", 1_200), ("basic", 60)]
+    current = (await client.get(f"/api/v1/licensing/isps/{isp_id}/licence")).json()
+    assert current["api_rate_per_minute"] == 60

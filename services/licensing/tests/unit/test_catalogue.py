@@ -1,8 +1,11 @@
+from datetime import UTC, datetime
 from itertools import pairwise
 
 import pytest
 
 from dotmac_contracts.vocabulary import Tier
+from licensing.catalogue import tiers
+from licensing.catalogue.publishing import catalog_event
 from licensing.catalogue.schemas import catalogue
 from licensing.catalogue.tiers import PLUGIN_REGISTRY, plugins_of, spec_of
 
@@ -35,3 +38,29 @@ def test_the_catalogue_has_the_vision_prices_caps_and_resources():
     assert tiers[Tier.ENTERPRISE].custom_pricing and not tiers[Tier.BASIC].custom_pricing
     assert tiers[Tier.PREMIUM].resources.cpu_request == "1000m"
     assert spec_of(Tier.ENTERPRISE).resources.max_replicas == 25
+
+
+@pytest.mark.parametrize(
+    ("tier", "access", "rate"),
+    [
+        (Tier.FREE, "none", None),
+        (Tier.BASIC, "limited", 60),
+        (Tier.PREMIUM, "full", 1_200),
+        (Tier.ENTERPRISE, "full", 1_200),
+    ],
+)
+def test_each_tier_has_the_api_rate_of_its_api_access(tier, access, rate):
+    shown = {t.name: t for t in catalogue().tiers}[tier]
+    assert (shown.api_access, shown.api_rate_per_minute) == (access, rate)
+    assert spec_of(tier).api_rate_per_minute == rate
+
+
+def test_the_published_terms_carry_the_api_rate_and_a_new_rate_is_a_new_version(monkeypatch):
+    now = datetime.now(UTC)
+    event = catalog_event(now)
+    assert [t.api_rate_per_minute for t in event.tiers] == [None, 60, 1_200, 1_200]
+    assert catalog_event(now).version == event.version, "same content, same version"
+    monkeypatch.setitem(tiers.API_RATE_PER_MINUTE, "limited", 120)
+    changed = catalog_event(now)
+    assert changed.tiers[1].api_rate_per_minute == 120
+    assert changed.version != event.version, "consumers must learn of a new rate"

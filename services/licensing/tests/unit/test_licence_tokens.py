@@ -7,6 +7,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from dotmac_contracts.vocabulary import Tier
+from licensing.licences.service import signed_terms
 from licensing.licences.signing import LicenceSigner
 from servicekit.licences import InvalidLicence, verify_licence
 
@@ -19,6 +21,7 @@ def sign(signer: LicenceSigner, **overrides) -> str:
         tier="basic",
         plugins=["customer_management", "basic_reporting"],
         customer_cap=1000,
+        api_rate_per_minute=60,
         issued_at=now,
         expires_at=now + timedelta(days=365),
     )
@@ -37,6 +40,19 @@ def test_a_licence_verifies_with_the_published_key_set(signer):
     assert licence.tier == "basic" and licence.customer_cap == 1000
     assert "basic_reporting" in licence.plugins
     assert signer.key_set()["keys"][0]["kid"] == signer.key_id
+
+
+@pytest.mark.parametrize(
+    ("tier", "rate"),
+    [(Tier.FREE, None), (Tier.BASIC, 60), (Tier.PREMIUM, 1_200), (Tier.ENTERPRISE, 1_200)],
+)
+def test_the_signed_terms_carry_the_tiers_api_rate(signer, tier, rate):
+    isp_id, now = uuid.uuid4(), datetime.now(UTC)
+    terms = signed_terms(signer, isp_id=isp_id, tier=tier, now=now, validity=timedelta(days=1))
+    assert terms.api_rate_per_minute == rate
+    verify_licence(terms.token, signer.key_set())  # signed by the platform key, not expired
+    claims = jwt.decode(terms.token, options={"verify_signature": False})
+    assert "api_rate_per_minute" in claims and claims["api_rate_per_minute"] == rate
 
 
 def test_a_tampered_licence_is_refused(signer):

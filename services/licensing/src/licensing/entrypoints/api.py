@@ -5,11 +5,12 @@ from fastapi import FastAPI
 from licensing.catalogue.endpoints import router as catalogue
 from licensing.catalogue.publishing import catalog_announced
 from licensing.config import Settings
+from licensing.licences.endpoints import internal_router
 from licensing.licences.endpoints import router as licences
 from licensing.licences.signing import LicenceSigner
 from licensing.licences.subscribers import licence_subscriptions
 from licensing.models import messaging
-from servicekit.http import create_service_app
+from servicekit.http import create_service_app, internal_caller
 from servicekit.runtime import Runtime
 from servicekit.telemetry import configure_tracing
 
@@ -28,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="DotMac licensing",
         description="Tiers, plugins and the signed licences that say what each ISP may use.",
         runtime=runtime,
-        routers=(catalogue, licences),
+        routers=(catalogue, licences, internal_router(internal_caller(settings.platform))),
         background=(catalog_announced,),
         subscriptions=licence_subscriptions(
             outbox=runtime.outbox,

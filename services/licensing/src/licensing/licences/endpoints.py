@@ -1,11 +1,18 @@
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
-from licensing.licences.schemas import LicenceRead, TierChange
-from licensing.licences.service import change_tier, licence_of
+from licensing.licences.schemas import LicenceRead, StatusChange, TierChange
+from licensing.licences.service import (
+    change_tier,
+    licence_of,
+    reinstate_licence,
+    revoke_licence,
+    suspend_licence,
+)
 from servicekit.http import RuntimeDep
 
 router = APIRouter(tags=["licences"])
@@ -33,14 +40,17 @@ async def licence_keys(request: Request) -> dict[str, Any]:
     "/api/v1/isp/{isp_id}/tier",
     responses={
         404: {"description": "The ISP holds no licence"},
-        409: {"description": "A downgrade below the ISP's customer count"},
+        409: {"description": "A downgrade below the ISP's customer count, or a revoked licence"},
     },
 )
 async def change_isp_tier(
     isp_id: UUID, change: TierChange, runtime: RuntimeDep, request: Request
 ) -> LicenceRead:
     """Move an ISP to another tier: it gets a new licence (and token) for it at once. A
-    downgrade that the ISP's customers would not fit in is refused, saying by how many."""
+    downgrade that the ISP's customers would not fit in is refused, saying by how many.
+
+    A revoked licence cannot change tier (409: a new licence is needed). A suspended one can:
+    the new licence stays suspended, with the same reason, until it is reinstated."""
     async with runtime.db.unit_of_work() as session:
         licence = await change_tier(
             session,
@@ -52,3 +62,54 @@ async def change_isp_tier(
             validity=timedelta(days=request.app.state.licence_validity_days),
         )
         return LicenceRead.model_validate(licence, from_attributes=True)
+
+
+def internal_router(caller: Callable[..., None]) -> APIRouter:
+    """Operator routes (billing will call them): service-to-service, the gateway does not
+    expose them."""
+    router = APIRouter(
+        prefix="/internal/v1/licences",
+        tags=["internal"],
+        dependencies=[Depends(caller)],
+        responses={
+            401: {"description": "Without the internal token"},
+            404: {"description": "The ISP holds no licence"},
+        },
+    )
+
+    @router.post("/{isp_id}/suspend", responses={409: {"description": "The licence is revoked"}})
+    async def suspend(isp_id: UUID, change: StatusChange, runtime: RuntimeDep) -> LicenceRead:
+        """Suspend the ISP's licence until it is reinstated; LicenceSuspended is published. Its
+        instance stays readable but refuses changes. Suspending a suspended licence changes
+        nothing (the first reason stays)."""
+        async with runtime.db.unit_of_work() as session:
+            licence = await suspend_licence(
+                session, runtime.outbox, isp_id=isp_id, reason=change.reason, now=datetime.now(UTC)
+            )
+            return LicenceRead.model_validate(licence, from_attributes=True)
+
+    @router.post(
+        "/{isp_id}/reinstate",
+        responses={409: {"description": "The licence is revoked: a new licence is needed"}},
+    )
+    async def reinstate(isp_id: UUID, runtime: RuntimeDep) -> LicenceRead:
+        """Put a suspended licence back in force; LicenceReinstated is published. Reinstating an
+        active licence changes nothing."""
+        async with runtime.db.unit_of_work() as session:
+            licence = await reinstate_licence(
+                session, runtime.outbox, isp_id=isp_id, now=datetime.now(UTC)
+            )
+            return LicenceRead.model_validate(licence, from_attributes=True)
+
+    @router.post("/{isp_id}/revoke")
+    async def revoke(isp_id: UUID, change: StatusChange, runtime: RuntimeDep) -> LicenceRead:
+        """Withdraw the ISP's licence for good, active or suspended; LicenceRevoked is published.
+        It cannot be reinstated or change tier: the ISP needs a new licence. Revoking a revoked
+        licence changes nothing (the first reason stays)."""
+        async with runtime.db.unit_of_work() as session:
+            licence = await revoke_licence(
+                session, runtime.outbox, isp_id=isp_id, reason=change.reason, now=datetime.now(UTC)
+            )
+            return LicenceRead.model_validate(licence, from_attributes=True)
+
+    return router

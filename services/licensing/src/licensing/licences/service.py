@@ -7,11 +7,17 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dotmac_contracts.events import LicenceChanged, LicenceIssued
+from dotmac_contracts.events import (
+    LicenceChanged,
+    LicenceIssued,
+    LicenceReinstated,
+    LicenceRevoked,
+    LicenceSuspended,
+)
 from dotmac_contracts.vocabulary import Tier
 from licensing.catalogue.tiers import plugins_of, spec_of
 from licensing.licences.signing import LicenceSigner
-from licensing.models import CustomerCount, Licence
+from licensing.models import CustomerCount, Licence, LicenceStatus
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound
 
@@ -19,6 +25,11 @@ from servicekit.problems import Conflict, NotFound
 class TierBelowUsage(Conflict):
     title = "Tier too small"
     slug = "tier-below-usage"
+
+
+class RevokedLicence(Conflict):
+    title = "Licence revoked"
+    slug = "licence-revoked"
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,7 @@ class Terms:
     tier: Tier
     plugins: list[str]
     customer_cap: int | None
+    api_rate_per_minute: int | None
     issued_at: datetime
     expires_at: datetime
     token: str
@@ -37,17 +49,27 @@ class Terms:
 def signed_terms(
     signer: LicenceSigner, *, isp_id: UUID, tier: Tier, now: datetime, validity: timedelta
 ) -> Terms:
-    licence_id, plugins, cap = uuid.uuid4(), list(plugins_of(tier)), spec_of(tier).customer_cap
+    spec, licence_id, plugins = spec_of(tier), uuid.uuid4(), list(plugins_of(tier))
     token = signer.sign(
         licence_id=licence_id,
         isp_id=isp_id,
         tier=tier.value,
         plugins=plugins,
-        customer_cap=cap,
+        customer_cap=spec.customer_cap,
+        api_rate_per_minute=spec.api_rate_per_minute,
         issued_at=now,
         expires_at=now + validity,
     )
-    return Terms(licence_id, tier, plugins, cap, now, now + validity, token)
+    return Terms(
+        licence_id=licence_id,
+        tier=tier,
+        plugins=plugins,
+        customer_cap=spec.customer_cap,
+        api_rate_per_minute=spec.api_rate_per_minute,
+        issued_at=now,
+        expires_at=now + validity,
+        token=token,
+    )
 
 
 async def issue_licence(
@@ -70,7 +92,8 @@ async def issue_licence(
             tier=tier.value,
             plugins=terms.plugins,
             customer_cap=terms.customer_cap,
-            status="active",
+            api_rate_per_minute=terms.api_rate_per_minute,
+            status=LicenceStatus.ACTIVE.value,
             issued_at=now,
             expires_at=terms.expires_at,
             token=terms.token,
@@ -87,9 +110,12 @@ async def issue_licence(
     return True
 
 
-async def licence_of(session: AsyncSession, isp_id: UUID) -> Licence:
+async def licence_of(session: AsyncSession, isp_id: UUID, *, for_update: bool = False) -> Licence:
+    """The ISP's licence; `for_update` locks it until the transaction ends, so concurrent
+    changes to one licence happen one after the other."""
+    query = select(Licence).where(Licence.isp_id == isp_id)
     licence = (
-        await session.execute(select(Licence).where(Licence.isp_id == isp_id))
+        await session.execute(query.with_for_update() if for_update else query)
     ).scalar_one_or_none()
     if licence is None:
         raise NotFound(f"ISP {isp_id} holds no licence (it gets one when it becomes active).")
@@ -107,12 +133,14 @@ async def change_tier(
     validity: timedelta,
 ) -> Licence:
     """Replace the ISP's licence with one for `tier`. Moving to the tier it has changes nothing;
-    a downgrade below the ISP's customer count is refused, saying by how many."""
-    licence = (
-        await session.execute(select(Licence).where(Licence.isp_id == isp_id).with_for_update())
-    ).scalar_one_or_none()
-    if licence is None:
-        raise NotFound(f"ISP {isp_id} holds no licence to change (it gets one when active).")
+    a downgrade below the ISP's customer count is refused, saying by how many. A revoked licence
+    cannot change; a suspended one can, and stays suspended (same reason, same time)."""
+    licence = await licence_of(session, isp_id, for_update=True)
+    if licence.status == LicenceStatus.REVOKED:
+        raise RevokedLicence(
+            f"ISP {isp_id}'s licence was revoked ({licence.status_reason}); its tier cannot "
+            "change. A new licence is needed."
+        )
     if licence.tier == tier.value:
         return licence
     cap = spec_of(tier).customer_cap
@@ -130,11 +158,72 @@ async def change_tier(
     terms = signed_terms(signer, isp_id=isp_id, tier=tier, now=now, validity=validity)
     licence.id, licence.tier, licence.plugins = terms.licence_id, tier.value, terms.plugins
     licence.customer_cap, licence.token = terms.customer_cap, terms.token
+    licence.api_rate_per_minute = terms.api_rate_per_minute
     licence.issued_at, licence.expires_at = terms.issued_at, terms.expires_at
     await outbox.add(
         session, LicenceChanged(isp_id=isp_id, previous_tier=Tier(previous), **vars(terms))
     )
     return licence
+
+
+async def suspend_licence(
+    session: AsyncSession, outbox: Outbox, *, isp_id: UUID, reason: str, now: datetime
+) -> Licence:
+    """Suspend the ISP's licence until it is reinstated. A suspended licence stays as it is
+    (first reason, first time); a revoked one cannot be suspended."""
+    licence = await licence_of(session, isp_id, for_update=True)
+    if licence.status == LicenceStatus.SUSPENDED:
+        return licence
+    if licence.status == LicenceStatus.REVOKED:
+        raise RevokedLicence(
+            f"ISP {isp_id}'s licence was revoked ({licence.status_reason}); there is nothing "
+            "to suspend. A new licence is needed."
+        )
+    _set_status(licence, LicenceStatus.SUSPENDED, reason, now)
+    await outbox.add(
+        session,
+        LicenceSuspended(licence_id=licence.id, isp_id=isp_id, reason=reason, suspended_at=now),
+    )
+    return licence
+
+
+async def reinstate_licence(
+    session: AsyncSession, outbox: Outbox, *, isp_id: UUID, now: datetime
+) -> Licence:
+    """Put a suspended licence back in force. An active licence stays as it is; a revoked one
+    cannot be reinstated."""
+    licence = await licence_of(session, isp_id, for_update=True)
+    if licence.status == LicenceStatus.ACTIVE:
+        return licence
+    if licence.status == LicenceStatus.REVOKED:
+        raise RevokedLicence(
+            f"ISP {isp_id}'s licence was revoked ({licence.status_reason}) and cannot be "
+            "reinstated. A new licence is needed."
+        )
+    _set_status(licence, LicenceStatus.ACTIVE, None, now)
+    await outbox.add(
+        session, LicenceReinstated(licence_id=licence.id, isp_id=isp_id, reinstated_at=now)
+    )
+    return licence
+
+
+async def revoke_licence(
+    session: AsyncSession, outbox: Outbox, *, isp_id: UUID, reason: str, now: datetime
+) -> Licence:
+    """Withdraw the ISP's licence for good, active or suspended. A revoked licence stays as it
+    is (first reason, first time)."""
+    licence = await licence_of(session, isp_id, for_update=True)
+    if licence.status == LicenceStatus.REVOKED:
+        return licence
+    _set_status(licence, LicenceStatus.REVOKED, reason, now)
+    await outbox.add(
+        session, LicenceRevoked(licence_id=licence.id, isp_id=isp_id, reason=reason, revoked_at=now)
+    )
+    return licence
+
+
+def _set_status(licence: Licence, status: LicenceStatus, reason: str | None, now: datetime) -> None:
+    licence.status, licence.status_reason, licence.status_changed_at = status.value, reason, now
 
 
 async def record_customer_count(

@@ -65,6 +65,7 @@ class LicenceSigner:
         tier: str,
         plugins: list[str],
         customer_cap: int | None,
+        api_rate_per_minute: int | None,
         issued_at: datetime,
         expires_at: datetime,
     ) -> str:
@@ -78,5 +79,6 @@ class LicenceSigner:
             "tier": tier,
             "plugins": plugins,
             "customer_cap": customer_cap,
+            "api_rate_per_minute": api_rate_per_minute,
         }
         return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self.key_id})

@@ -46,6 +46,7 @@ async def on_licence(
 async def on_licence_status(
     session: AsyncSession, e: LicenceSuspended | LicenceReinstated | LicenceRevoked, _: CloudEvent
 ) -> None:
+    reason: str | None
     match e:
         case LicenceSuspended():
             status, reason = SUSPENDED, e.reason

@@ -1,4 +1,4 @@
 from servicekit.migrations import run_env
-from tenant_api.models import metadata
+from tenant_api.models import SCHEMAS, metadata
 
-run_env(metadata)
+run_env(metadata, SCHEMAS)
