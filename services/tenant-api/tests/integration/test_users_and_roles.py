@@ -1,14 +1,14 @@
 """User management and the role matrix, route by route, on real Postgres under RLS."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from tenant_api.auth.roles import PERMISSIONS, Permission, Role
 from tenant_api.auth.service import create_user
-from tenant_api.models import mail_outbox
+from tenant_api.models import Entitlement, mail_outbox
 
 pytestmark = pytest.mark.integration
 TOKEN = "users-test-token"
@@ -32,6 +32,22 @@ async def isp_with_everyone(api) -> tuple[dict, dict[Role, dict], dict[Role, str
     )
     host = {"Host": f"{slug}.localhost"}
     ids = {}
+    now = datetime.now(UTC)
+    async with runtime.db.unit_of_work() as session:  # what licensing's LicenceIssued records
+        session.add(
+            Entitlement(
+                tenant_id=tenant_id,
+                licence_id=uuid.uuid4(),
+                tier="basic",
+                plugins=["customer_management", "user_auth"],
+                customer_cap=1000,
+                api_rate_per_minute=60,
+                issued_at=now,
+                expires_at=now + timedelta(days=365),
+                status="active",
+            )
+        )
+    await client._transport.app.state.entitlements.load(runtime.db, str(tenant_id))
     async with runtime.db.unit_of_work(tenant=tenant_id) as session:
         for role in Role:
             user = await create_user(
@@ -71,6 +87,15 @@ ROUTES = [
         Permission.USERS_MANAGE,
     ),
     ("PATCH", "/api/v1/users/{read_only}", {"role": "read_only"}, Permission.USERS_MANAGE),
+    ("GET", "/api/v1/customers", None, Permission.CUSTOMERS_READ),
+    ("POST", "/api/v1/customers", {"name": "Customer {r}"}, Permission.CUSTOMERS_WRITE),
+    ("GET", "/api/v1/api-keys", None, Permission.API_KEYS_MANAGE),
+    (
+        "POST",
+        "/api/v1/api-keys",
+        {"name": "key {r}", "scopes": ["customers:read"]},
+        Permission.API_KEYS_MANAGE,
+    ),
 ]
 
 
