@@ -23,14 +23,13 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.config import PlatformSettings
 from servicekit.db import Database
-from servicekit.notify import listen
+from servicekit.notify import listen, notify
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ class Mailer:
     async def queue(self, session: AsyncSession, *, to: str, subject: str, body: str) -> None:
         """Send this mail if, and once, the caller's transaction commits."""
         await session.execute(insert(self._table).values(to_address=to, subject=subject, body=body))
-        await session.execute(text("SELECT pg_notify(:c, '')"), {"c": self.channel})
+        await notify(session, self.channel)
 
 
 class MailSender:

@@ -3,7 +3,11 @@ connection drops. NOTIFY is delivered on commit, so a listener hears only commit
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.db import Database
 
@@ -26,3 +30,33 @@ async def listen(db: Database, channel: str, on_notify: Callable[[str], None]) -
         except Exception:
             log.warning("lost the LISTEN connection for %s; retrying", channel)
             await asyncio.sleep(1.0)
+
+
+async def notify(session: AsyncSession, channel: str, payload: str = "") -> None:
+    """NOTIFY `channel` with `payload` when the session's transaction commits (not before)."""
+    await session.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": payload})
+
+
+@asynccontextmanager
+async def following(
+    db: Database, channel: str, apply: Callable[[str], Awaitable[None]]
+) -> AsyncIterator[None]:
+    """While the block runs, `await apply(payload)` for each NOTIFY on `channel`, one at a
+    time and in order. Listening starts on entry, so the block's own initial load misses
+    nothing committed after it."""
+    pending: asyncio.Queue[str] = asyncio.Queue()
+
+    async def drain() -> None:
+        while True:
+            await apply(await pending.get())
+
+    tasks = [
+        asyncio.create_task(listen(db, channel, pending.put_nowait)),
+        asyncio.create_task(drain()),
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -2,6 +2,7 @@
 customer caps, read-only while suspended; and how a request finds its tenant."""
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -265,8 +266,6 @@ async def test_customers_stop_at_the_tier_cap_even_when_created_at_once(isp, api
                 )
             )
         ).scalars()
-    import json
-
     assert sorted(json.loads(c)["customers"] for c in counts) == [1, 2, 3]
 
 

@@ -9,19 +9,18 @@
 - The API rate of the ISP's licence, spent per request made with a key.
 """
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.db import Database
-from servicekit.notify import listen
+from servicekit.notify import following, notify
 from servicekit.runtime import Runtime
 from tenant_api.apikeys.keys import PresentedKey
 from tenant_api.apikeys.limiter import RateLimiter
@@ -42,7 +41,7 @@ class KeyGrant:
 
 async def revoke_key(session: AsyncSession, key_hash: str) -> None:
     """Every replica forgets the key once the caller's transaction commits."""
-    await session.execute(text("SELECT pg_notify(:c, :w)"), {"c": CHANNEL, "w": f"key:{key_hash}"})
+    await notify(session, CHANNEL, f"key:{key_hash}")
 
 
 async def revoke_tokens(session: AsyncSession, user_id: UUID, now: datetime) -> None:
@@ -53,7 +52,7 @@ async def revoke_tokens(session: AsyncSession, user_id: UUID, now: datetime) -> 
             index_elements=[AccessRevocation.user_id], set_={"revoked_at": now}
         )
     )
-    await session.execute(text("SELECT pg_notify(:c, :w)"), {"c": CHANNEL, "w": f"user:{user_id}"})
+    await notify(session, CHANNEL, f"user:{user_id}")
 
 
 class AccessGuard:
@@ -112,20 +111,6 @@ class AccessGuard:
 
     @asynccontextmanager
     async def kept_current(self, runtime: Runtime) -> AsyncIterator[None]:
-        pending: asyncio.Queue[str] = asyncio.Queue()
-
-        async def apply() -> None:
-            while True:
-                await self._changed(runtime.db, await pending.get())
-
-        tasks = [
-            asyncio.create_task(listen(runtime.db, CHANNEL, pending.put_nowait)),
-            asyncio.create_task(apply()),
-        ]
-        await self._load_revocations(runtime.db)
-        try:
+        async with following(runtime.db, CHANNEL, lambda what: self._changed(runtime.db, what)):
+            await self._load_revocations(runtime.db)
             yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)

@@ -5,18 +5,17 @@ changes: the consumer that records the change notifies (Postgres NOTIFY, on comm
 replica's store reloads just what changed. No request ever waits on licensing.
 """
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.db import Database
-from servicekit.notify import listen
+from servicekit.notify import following, notify
 from servicekit.problems import Problem
 from servicekit.runtime import Runtime
 from tenant_api.models import Entitlement, PluginCatalog
@@ -49,7 +48,7 @@ class Grant:
 
 async def announce(session: AsyncSession, what: str) -> None:
     """Refresh every replica's store once the caller's transaction commits."""
-    await session.execute(text("SELECT pg_notify(:c, :w)"), {"c": CHANNEL, "w": what})
+    await notify(session, CHANNEL, what)
 
 
 class EntitlementStore:
@@ -149,20 +148,6 @@ class EntitlementStore:
 
     @asynccontextmanager
     async def kept_current(self, runtime: Runtime) -> AsyncIterator[None]:
-        pending: asyncio.Queue[str] = asyncio.Queue()
-
-        async def refresh() -> None:
-            while True:
-                await self.load(runtime.db, await pending.get())
-
-        tasks = [
-            asyncio.create_task(listen(runtime.db, CHANNEL, pending.put_nowait)),
-            asyncio.create_task(refresh()),
-        ]
-        await self.load(runtime.db)
-        try:
+        async with following(runtime.db, CHANNEL, lambda what: self.load(runtime.db, what)):
+            await self.load(runtime.db)
             yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,10 +1,11 @@
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import TenantActivated
+from servicekit.notify import notify
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound
 from tenant_api.auth.welcome import Welcome
@@ -84,7 +85,7 @@ async def drop(session: AsyncSession, tenant_id: UUID) -> Tenant | None:
     if tenant is None:
         return None
     await session.delete(tenant)
-    await session.execute(text("SELECT pg_notify(:c, :t)"), {"c": PLACEMENT, "t": str(tenant_id)})
+    await notify(session, PLACEMENT, str(tenant_id))
     return tenant
 
 
