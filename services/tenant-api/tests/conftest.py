@@ -1,5 +1,7 @@
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -7,8 +9,11 @@ import pytest
 from fastapi import FastAPI
 
 from servicekit.config import PlatformSettings
+from tenant_api.auth.roles import Role
+from tenant_api.auth.service import create_user
 from tenant_api.config import Settings
 from tenant_api.entrypoints.api import create_app
+from tenant_api.models import Entitlement
 
 StartTenantApi = Callable[..., AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient]]]
 
@@ -37,7 +42,6 @@ def publish(nats_server: Any) -> Callable[..., Any]:
     """Publish events to JetStream as their owning service's relay would."""
 
     async def send(*events: Any, source: str = "licensing") -> None:
-        import uuid
         from datetime import UTC, datetime
 
         from dotmac_contracts import encode_event
@@ -53,3 +57,122 @@ def publish(nats_server: Any) -> Callable[..., Any]:
         await nc.close()
 
     return send
+
+
+ALL_PLUGINS = (
+    "customer_management",
+    "basic_billing",
+    "user_auth",
+    "automated_billing",
+    "email_notifications",
+    "basic_reporting",
+    "network_monitoring",
+    "advanced_reporting",
+    "api_access",
+    "snmp_integration",
+    "advanced_automation",
+    "custom_integrations",
+    "white_label",
+    "sla_management",
+)
+BUSINESS_TOKEN = "business-internal-token"
+BUSINESS_PASSWORD = "business password long"
+
+
+class BusinessIsp:
+    """An ISP's tenant with a licence recorded and one person of each role signed in:
+    `isp.as_(Role.SUPPORT)` are that person's headers."""
+
+    def __init__(self, app: FastAPI, client: httpx.AsyncClient) -> None:
+        self.app, self.client = app, client
+        self.id = uuid.uuid4()
+        self.slug = f"biz-{self.id.hex[:10]}"
+        self.host = {"Host": f"{self.slug}.localhost"}
+        self.headers: dict[Role, dict[str, str]] = {}
+        self.user_ids: dict[Role, uuid.UUID] = {}
+
+    async def start(
+        self,
+        *,
+        tier: str = "enterprise",
+        plugins: tuple[str, ...] = ALL_PLUGINS,
+        cap: int | None = None,
+        isolation: str = "shared",
+    ) -> "BusinessIsp":
+        created = await self.client.put(
+            f"/internal/v1/tenants/{self.id}",
+            json={
+                "slug": self.slug,
+                "name": "Business ISP",
+                "tier": tier,
+                "host": self.host["Host"],
+                "isolation": isolation,
+            },
+            headers={"Authorization": f"Bearer {BUSINESS_TOKEN}"},
+        )
+        assert created.status_code in (200, 201), created.text
+        now = datetime.now(UTC)
+        async with self.app.state.runtime.db.unit_of_work(tenant=self.id) as session:
+            for role in Role:
+                user = await create_user(
+                    session,
+                    tenant_id=self.id,
+                    email=f"{role.value}@{self.slug}.example",
+                    name=f"{role.value.title()} Person",
+                    role=role,
+                    password=BUSINESS_PASSWORD,
+                    now=now,
+                )
+                self.user_ids[role] = user.id
+            session.add(
+                Entitlement(
+                    tenant_id=self.id,
+                    licence_id=uuid.uuid4(),
+                    tier=tier,
+                    plugins=list(plugins),
+                    customer_cap=cap,
+                    api_rate_per_minute=1200,
+                    issued_at=now,
+                    expires_at=now + timedelta(days=365),
+                    status="active",
+                )
+            )
+        await self.app.state.entitlements.load(self.app.state.runtime.db, str(self.id))
+        for role in Role:
+            pair = await self.client.post(
+                "/api/v1/auth/login",
+                json={"email": f"{role.value}@{self.slug}.example", "password": BUSINESS_PASSWORD},
+                headers=self.host,
+            )
+            assert pair.status_code == 200, pair.text
+            token = pair.json()["access_token"]
+            self.headers[role] = {**self.host, "Authorization": f"Bearer {token}"}
+        return self
+
+    def as_(self, role: Role) -> dict[str, str]:
+        return self.headers[role]
+
+    @property
+    def owner(self) -> dict[str, str]:
+
+        return self.headers[Role.OWNER]
+
+
+@pytest.fixture(scope="module")
+async def business_api(
+    start_tenant_api: StartTenantApi,
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """One tenant-api for a module's business tests."""
+    async with start_tenant_api(internal_token=BUSINESS_TOKEN, smtp_port=9) as (app, client):
+        yield app, client
+
+
+@pytest.fixture
+def business_isp(business_api: tuple[FastAPI, httpx.AsyncClient]) -> Callable[..., Any]:
+    """Make ISPs: `await business_isp(tier=..., plugins=..., cap=...)`."""
+    app, client = business_api
+
+    async def make(**terms: Any) -> BusinessIsp:
+        return await BusinessIsp(app, client).start(**terms)
+
+    return make

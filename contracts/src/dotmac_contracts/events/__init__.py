@@ -18,7 +18,15 @@ from dotmac_contracts.events.provisioning import (
     DeploymentStepStarted,
 )
 from dotmac_contracts.events.registration import IspRegistered
-from dotmac_contracts.events.tenant import CustomersCounted, TenantActivated
+from dotmac_contracts.events.tenant import (
+    CustomersCounted,
+    DeviceChanged,
+    DeviceRecord,
+    DeviceRegistered,
+    DeviceRemoved,
+    SnmpAccess,
+    TenantActivated,
+)
 
 __all__ = [
     "CustomersCounted",
@@ -28,12 +36,17 @@ __all__ = [
     "DeploymentStarted",
     "DeploymentStepCompleted",
     "DeploymentStepStarted",
+    "DeviceChanged",
+    "DeviceRecord",
+    "DeviceRegistered",
+    "DeviceRemoved",
     "IspRegistered",
     "LicenceChanged",
     "LicenceIssued",
     "LicenceReinstated",
     "LicenceRevoked",
     "LicenceSuspended",
+    "SnmpAccess",
     "TenantActivated",
     "TierCatalogPublished",
     "TierTerms",

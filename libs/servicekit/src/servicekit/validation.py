@@ -13,6 +13,12 @@ def _printable(value: str) -> str:
     return value
 
 
+def _printable_text(value: str) -> str:
+    value = value.replace("\r\n", "\n")
+    _printable(value.replace("\n", "").replace("\t", ""))
+    return value
+
+
 def _bounded(max_length: int) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
 
@@ -23,6 +29,10 @@ Identifier = Annotated[str, _bounded(64), AfterValidator(_printable)]
 """A registration number, tax id or similar code: 1-64 printable characters."""
 Description = Annotated[str, _bounded(500), AfterValidator(_printable)]
 """A short free-text description: 1-500 printable characters."""
+Label = Annotated[str, _bounded(100), AfterValidator(_printable)]
+"""A short label (a city, a vendor, a site): 1-100 printable characters."""
+Body = Annotated[str, _bounded(5000), AfterValidator(_printable_text)]
+"""A note's or comment's text: 1-5000 characters; line breaks and tabs are kept."""
 
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")

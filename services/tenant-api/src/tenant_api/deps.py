@@ -28,6 +28,15 @@ from tenant_api.models import Tenant
 from tenant_api.tenants import service
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed request, or the tenant named two ways that disagree"},
+    401: {"description": "Not signed in"},
+    403: {"description": "Not allowed, plugin missing, or licence suspended"},
+    422: {"description": "The request's fields are invalid: see `errors`"},
+    429: {"description": "The ISP's API rate is spent (API keys)"},
+}
+"""What any signed-in route of a plugin may answer besides success."""
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such thing at this ISP"}}
 
 
 def get_entitlements(request: Request) -> EntitlementStore:
@@ -155,6 +164,13 @@ class Caller:
     permissions: frozenset[Permission]
     person: AccessClaims | None = None
     api_key_id: UUID | None = None
+
+    @property
+    def reference(self) -> str:
+        """Who, as recorded on what they write: `user:<id>` or `api_key:<id>`."""
+        if self.person is not None:
+            return f"user:{self.person.user_id}"
+        return f"api_key:{self.api_key_id}"
 
 
 class Forbidden(Problem):

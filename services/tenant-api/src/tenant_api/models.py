@@ -1,16 +1,23 @@
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from uuid import UUID
 
 from sqlalchemy import (
+    Computed,
+    Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
+    Numeric,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
+    text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.mail import mail_outbox_table
@@ -171,6 +178,15 @@ class Customer(Base):
     __tablename__ = "customers"
     __table_args__ = (
         UniqueConstraint("tenant_id", "account_number", name="uq_customers_tenant_account"),
+        Index("ix_customers_tenant_status", "tenant_id", "status"),
+        Index("ix_customers_tenant_name", "tenant_id", "name"),
+        Index("ix_customers_tags", "tags", postgresql_using="gin"),
+        Index(
+            "ix_customers_search",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
         {"schema": TENANT_DATA},
     )
 
@@ -178,11 +194,249 @@ class Customer(Base):
     tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
     account_number: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(
+        String(16), server_default="residential", comment="residential, business or reseller"
+    )
+    reseller_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="SET NULL"),
+        comment="the reseller this customer was sold through",
+    )
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(32))
+    contact_address: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    service_address: Mapped[dict[str, str] | None] = mapped_column(
+        JSONB, comment="where the service is delivered, if not the contact address"
+    )
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(40)), server_default="{}")
     status: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    search_text: Mapped[str] = mapped_column(
+        Text,
+        Computed(
+            "lower(account_number || ' ' || name || ' ' || coalesce(email, '') || ' ' || "
+            "coalesce(phone, '') || ' ' || coalesce(contact_address::text, '') || ' ' || "
+            "coalesce(service_address::text, ''))",
+            persisted=True,
+        ),
+        comment="what customer search matches, kept by Postgres",
+    )
+
+
+class CustomerStatusChange(Base):
+    """Each change of a customer's status, with its reason: the history reports read."""
+
+    __tablename__ = "customer_status_changes"
+    __table_args__ = (
+        Index("ix_customer_status_changes_customer", "customer_id", "changed_at"),
+        Index("ix_customer_status_changes_tenant_time", "tenant_id", "changed_at"),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    customer_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="CASCADE")
+    )
+    from_status: Mapped[str | None] = mapped_column(String(16), comment="null: created")
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_by: Mapped[str | None] = mapped_column(String(200), comment="who: a person or a key")
+
+
+class CustomerNote(Base):
+    __tablename__ = "customer_notes"
+    __table_args__ = (
+        Index("ix_customer_notes_customer", "customer_id", "created_at"),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    customer_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="CASCADE")
+    )
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccountNumbers(Base):
+    """The next account number of each tenant's customers (numbers are never reused)."""
+
+    __tablename__ = "account_numbers"
+    __table_args__ = {"schema": TENANT_DATA}
+
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    next_number: Mapped[int] = mapped_column(Integer)
+
+
+class ServicePlan(Base):
+    """What an ISP sells: a catalogue plan, or a custom package made for one customer."""
+
+    __tablename__ = "service_plans"
+    __table_args__ = (
+        Index(
+            "uq_service_plans_catalogue_name",
+            "tenant_id",
+            "name",
+            unique=True,
+            postgresql_where=text("customer_id IS NULL"),
+        ),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(String(500))
+    download_mbps: Mapped[int] = mapped_column(Integer)
+    upload_mbps: Mapped[int] = mapped_column(Integer)
+    data_cap_gb: Mapped[int | None] = mapped_column(Integer, comment="null: unlimited")
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    setup_fee: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    billing_cycle: Mapped[str] = mapped_column(String(16), comment="monthly, quarterly, annual")
+    status: Mapped[str] = mapped_column(String(16), comment="active or retired")
+    customer_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="CASCADE"),
+        comment="set: a custom package only this customer can subscribe to",
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Subscription(Base):
+    """A customer on a plan from a date until a date. A plan change ends one subscription and
+    starts the next the same day (`previous_id`): the history subscriber billing reads."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        Index("ix_subscriptions_customer", "customer_id", "starts_on"),
+        Index("ix_subscriptions_tenant_plan", "tenant_id", "plan_id"),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    customer_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="CASCADE")
+    )
+    plan_id: Mapped[UUID] = mapped_column(ForeignKey(f"{TENANT_DATA}.service_plans.id"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date, comment="last day; null: open")
+    end_reason: Mapped[str | None] = mapped_column(String(16), comment="changed or cancelled")
+    cancellation_reason: Mapped[str | None] = mapped_column(String(500))
+    previous_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.subscriptions.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Ticket(Base):
+    """A support ticket. `sla_due_at` is set for tenants with sla_management."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number", name="uq_tickets_tenant_number"),
+        Index("ix_tickets_tenant_status", "tenant_id", "status"),
+        Index("ix_tickets_customer", "customer_id"),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), comment="open, pending, resolved, closed")
+    priority: Mapped[str] = mapped_column(String(16), comment="low, normal, high, urgent")
+    customer_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="SET NULL")
+    )
+    assignee_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.users.id", ondelete="SET NULL")
+    )
+    opened_by: Mapped[str] = mapped_column(String(200))
+    sla_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TicketComment(Base):
+    __tablename__ = "ticket_comments"
+    __table_args__ = (
+        Index("ix_ticket_comments_ticket", "ticket_id", "created_at"),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    ticket_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.tickets.id", ondelete="CASCADE")
+    )
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    author_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Device(Base):
+    """A network device the ISP manages. Its SNMP secrets (community, v3 keys) are stored only
+    sealed (`tenant_api.devices.sealing`) and never returned."""
+
+    __tablename__ = "devices"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "management_ip", name="uq_devices_tenant_ip"),
+        Index("ix_devices_tenant_site", "tenant_id", "site"),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    vendor: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32), comment="router, switch, olt, access point...")
+    management_ip: Mapped[str] = mapped_column(INET)
+    site: Mapped[str] = mapped_column(String(200))
+    snmp_version: Mapped[str] = mapped_column(String(4), comment="v1, v2c or v3")
+    snmp_port: Mapped[int] = mapped_column(Integer)
+    snmp_username: Mapped[str | None] = mapped_column(String(100), comment="v3 only")
+    snmp_auth_protocol: Mapped[str | None] = mapped_column(String(16))
+    snmp_privacy_protocol: Mapped[str | None] = mapped_column(String(16))
+    snmp_secrets: Mapped[str] = mapped_column(Text, comment="sealed: community or v3 keys")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CustomerImport(Base):
+    """An uploaded CSV of customers, checked (dry run) before it is committed all at once."""
+
+    __tablename__ = "customer_imports"
+    __table_args__ = {"schema": TENANT_DATA}
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    filename: Mapped[str | None] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text, comment="the file as uploaded (UTF-8)")
+    columns: Mapped[list[str]] = mapped_column(JSONB, comment="the file's header row")
+    mapping: Mapped[dict[str, str]] = mapped_column(JSONB, comment="field -> column")
+    status: Mapped[str] = mapped_column(String(16), comment="checked or committed")
+    rows: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 TENANT_DATA_TABLES = [t for t in metadata.sorted_tables if t.schema == TENANT_DATA]

@@ -1,78 +1,187 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import Response
 
 from servicekit.http import RuntimeDep
 from tenant_api.auth.roles import Permission
 from tenant_api.customers import service
 from tenant_api.customers.schemas import (
     CustomerCreate,
+    CustomerKind,
     CustomerPage,
     CustomerRead,
-    Limit,
-    Offset,
+    CustomerSort,
+    CustomerStatus,
+    CustomerUpdate,
+    NoteCreate,
+    NoteList,
+    NoteRead,
+    StatusChange,
+    StatusChangeRead,
+    StatusHistory,
+    Tag,
 )
-from tenant_api.deps import Caller, EntitlementsDep, require, require_plugin
+from tenant_api.deps import ERRORS, NOT_FOUND, Caller, EntitlementsDep, require, require_plugin
+from tenant_api.entitlements.store import EntitlementStore
+from tenant_api.listing import CSV_RESPONSE, PagingDep, SearchText
 
 router = APIRouter(
     prefix="/api/v1/customers",
     tags=["customers"],
     dependencies=[require_plugin("customer_management")],
+    responses=ERRORS,
 )
 Reader = Annotated[Caller, require(Permission.CUSTOMERS_READ)]
 Writer = Annotated[Caller, require(Permission.CUSTOMERS_WRITE)]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in"},
-    403: {"description": "Not allowed, plugin missing, or licence suspended"},
-    429: {"description": "The ISP's API rate is spent (API keys)"},
-}
+
+
+def cap_of(entitlements: EntitlementStore, tenant_id: UUID) -> service.Cap:
+    grant = entitlements.grant(tenant_id)
+    if grant is None:
+        return service.Cap(tier=None, customers=0)
+    return service.Cap(tier=grant.tier, customers=grant.customer_cap)
+
+
+def read(customer: Any) -> CustomerRead:
+    return CustomerRead.model_validate(customer, from_attributes=True)
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={**ERRORS, 403: {"description": "Not allowed, or the tier's customer cap reached"}},
+    responses={
+        403: {"description": "Not allowed, or the tier's customer cap reached"},
+        409: {"description": "The account number is already a customer's"},
+    },
 )
 async def create_customer(
     spec: CustomerCreate, caller: Writer, runtime: RuntimeDep, entitlements: EntitlementsDep
 ) -> CustomerRead:
     """Add a customer. Refused once the ISP has as many as its tier allows."""
-    grant = entitlements.grant(caller.tenant_id)
     async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
         customer = await service.create_customer(
             session,
             runtime.outbox,
             caller.tenant_id,
             spec,
-            tier=grant.tier if grant else None,
-            cap=grant.customer_cap if grant else 0,
+            cap=cap_of(entitlements, caller.tenant_id),
             now=datetime.now(UTC),
+            by=caller.reference,
         )
-        return CustomerRead.model_validate(customer, from_attributes=True)
+        return read(customer)
 
 
-@router.get("", responses=ERRORS)
+@router.get("", responses=CSV_RESPONSE, response_model=CustomerPage)
 async def list_customers(
     caller: Reader,
     runtime: RuntimeDep,
-    limit: Annotated[Limit, Query()] = 50,
-    offset: Annotated[Offset, Query()] = 0,
-) -> CustomerPage:
-    """The ISP's customers by account number, a page at a time."""
+    paging: PagingDep,
+    q: Annotated[
+        SearchText | None,
+        Query(description="any part of the name, email, phone, account number or address"),
+    ] = None,
+    status: Annotated[list[CustomerStatus] | None, Query(max_length=4)] = None,
+    kind: CustomerKind | None = None,
+    tag: Annotated[list[Tag] | None, Query(max_length=20, description="has every tag")] = None,
+    reseller_id: UUID | None = None,
+    created_from: date | None = None,
+    created_to: date | None = None,
+    sort: CustomerSort = CustomerSort.ACCOUNT_NUMBER,
+) -> CustomerPage | Response:
+    """Find customers: every filter given must match. A page at a time, or all as CSV."""
+    query = service.search(
+        q=q,
+        status=status,
+        kind=kind,
+        tags=tag,
+        reseller_id=reseller_id,
+        created_from=created_from,
+        created_to=created_to,
+        sort=sort,
+    )
     async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        rows, total = await service.list_customers(session, limit=limit, offset=offset)
-        return CustomerPage(
-            customers=[CustomerRead.model_validate(r, from_attributes=True) for r in rows],
-            total=total,
-            limit=limit,
-            offset=offset,
+        rows, total = await paging.fetch(session, query)
+        page = CustomerPage(
+            items=[read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset
+        )
+    return paging.respond(page, "customers")
+
+
+@router.get("/{customer_id}", responses=NOT_FOUND)
+async def get_customer(customer_id: UUID, caller: Reader, runtime: RuntimeDep) -> CustomerRead:
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        return read(await service.get_customer(session, customer_id))
+
+
+@router.patch("/{customer_id}", responses=NOT_FOUND)
+async def update_customer(
+    customer_id: UUID, change: CustomerUpdate, caller: Writer, runtime: RuntimeDep
+) -> CustomerRead:
+    """Change a customer's details (not its status: see `/status`)."""
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        customer = await service.update_customer(
+            session, customer_id, change, now=datetime.now(UTC)
+        )
+        return read(customer)
+
+
+@router.post(
+    "/{customer_id}/status",
+    responses={**NOT_FOUND, 409: {"description": "The status cannot go there from here"}},
+)
+async def change_status(
+    customer_id: UUID,
+    change: StatusChange,
+    caller: Writer,
+    runtime: RuntimeDep,
+) -> CustomerRead:
+    """Move a customer along lead → active ⇄ suspended → cancelled, with the reason (needed to
+    suspend or cancel). Cancelling ends the customer's subscriptions that day."""
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        customer = await service.change_status(
+            session,
+            runtime.outbox,
+            caller.tenant_id,
+            customer_id,
+            change,
+            now=datetime.now(UTC),
+            by=caller.reference,
+        )
+        return read(customer)
+
+
+@router.get("/{customer_id}/status-history", responses=NOT_FOUND)
+async def status_history(customer_id: UUID, caller: Reader, runtime: RuntimeDep) -> StatusHistory:
+    """Every status the customer has had, when, why and by whom, oldest first."""
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        changes = await service.status_history(session, customer_id)
+        return StatusHistory(
+            changes=[StatusChangeRead.model_validate(c, from_attributes=True) for c in changes]
         )
 
 
-@router.get("/{customer_id}", responses={**ERRORS, 404: {"description": "No such customer"}})
-async def get_customer(customer_id: UUID, caller: Reader, runtime: RuntimeDep) -> CustomerRead:
+@router.post("/{customer_id}/notes", status_code=status.HTTP_201_CREATED, responses=NOT_FOUND)
+async def add_note(
+    customer_id: UUID, spec: NoteCreate, caller: Writer, runtime: RuntimeDep
+) -> NoteRead:
     async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        customer = await service.get_customer(session, customer_id)
-        return CustomerRead.model_validate(customer, from_attributes=True)
+        note = await service.add_note(
+            session,
+            caller.tenant_id,
+            customer_id,
+            spec,
+            now=datetime.now(UTC),
+            by=caller.reference,
+        )
+        return NoteRead.model_validate(note, from_attributes=True)
+
+
+@router.get("/{customer_id}/notes", responses=NOT_FOUND)
+async def list_notes(customer_id: UUID, caller: Reader, runtime: RuntimeDep) -> NoteList:
+    """The customer's notes, newest first."""
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        found = await service.notes(session, customer_id)
+        return NoteList(notes=[NoteRead.model_validate(n, from_attributes=True) for n in found])

@@ -1,0 +1,135 @@
+"""What every list of tenant-api shares: paging, free-text matching, and CSV export.
+
+A list answers JSON, a page at a time, or — when the client asks for `text/csv` — every row
+that matches its filters as one CSV file (the ISP's export; it comes with `basic_reporting`).
+"""
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy import ColumnElement, Select, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenant_api.deps import CurrentTenant, EntitlementsDep
+
+T = TypeVar("T", bound=BaseModel)
+CSV = "text/csv"
+EXPORT_PLUGIN = "basic_reporting"
+EXPORT_MAX_ROWS = 200_000
+
+Limit = Annotated[int, Field(ge=1, le=200)]
+Offset = Annotated[int, Field(ge=0, le=10_000_000)]
+SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="how many match, over every page")
+    limit: int
+    offset: int
+
+
+class Paging:
+    """`limit` and `offset` of a list, or every row when the list is exported as CSV."""
+
+    def __init__(
+        self,
+        request: Request,
+        tenant: CurrentTenant,
+        entitlements: EntitlementsDep,
+        limit: Annotated[Limit, Query(description="rows per page")] = 50,
+        offset: Annotated[Offset, Query(description="rows to skip")] = 0,
+    ) -> None:
+        self.export = CSV in request.headers.get("accept", "")
+        if self.export:
+            entitlements.require(tenant.id, EXPORT_PLUGIN)
+        self.limit = EXPORT_MAX_ROWS if self.export else limit
+        self.offset = 0 if self.export else offset
+
+    async def fetch(self, session: AsyncSession, query: Select[Any]) -> tuple[list[Any], int]:
+        """The page of `query`'s rows, and how many there are in all (one round trip: the
+        total rides along each row as a window count)."""
+        counted = query.add_columns(func.count().over().label("_total"))
+        rows = (await session.execute(counted.limit(self.limit).offset(self.offset))).all()
+        if rows:
+            return [row[0] for row in rows], rows[0]._total
+        if self.offset == 0:
+            return [], 0
+        total = await session.scalar(select(func.count()).select_from(query.subquery()))
+        return [], total or 0
+
+    def respond(self, page: Page[T], name: str) -> Page[T] | Response:
+        if not self.export:
+            return page
+        return csv_response(page.items, name)
+
+
+PagingDep = Annotated[Paging, Depends()]
+
+
+def contains(column: Any, text: str, *, lowered: bool = False) -> ColumnElement[bool]:
+    """`column` contains `text`, case-insensitively, with `%` and `_` taken literally. Both
+    sides are lower-cased by Postgres, so they agree on every alphabet; a column stored
+    `lowered` already is compared as it is, so its trigram index serves the search."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = func.lower(literal(f"%{escaped}%"))
+    return (column if lowered else func.lower(column)).like(pattern, escape="\\")
+
+
+def csv_response(items: Sequence[BaseModel], name: str) -> Response:
+    rows = [_flatten(item.model_dump(mode="json")) for item in items]
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(_defuse(row) for row in rows)
+    return Response(
+        out.getvalue(),
+        media_type=f"{CSV}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {CSV: {"schema": {"type": "string"}}},
+        "description": "The page as JSON; with `Accept: text/csv`, every matching row as CSV "
+        "(needs basic_reporting)",
+    }
+}
+
+
+def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, dict):
+            flat.update(_flatten(item, f"{prefix}{key}."))
+        elif isinstance(item, list):
+            flat[f"{prefix}{key}"] = "; ".join(str(i) for i in item)
+        else:
+            flat[f"{prefix}{key}"] = item
+    return flat
+
+
+_NUMBER = re.compile(r"[+-]?[0-9][0-9 .]*")
+
+
+def _defuse(row: dict[str, Any]) -> dict[str, Any]:
+    """Text a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is quoted with an
+    apostrophe, so an exported name cannot attack whoever opens the file. Plain numbers (a
+    phone number's `+`) are left as they are."""
+    return {k: _defused(v) if isinstance(v, str) else v for k, v in row.items()}
+
+
+def _defused(value: str) -> str:
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(value):
+        return f"'{value}"
+    return value
