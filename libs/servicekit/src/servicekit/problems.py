@@ -11,6 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -94,7 +95,7 @@ def problem_response(
     }
     if instance:
         body["instance"] = instance
-    body.update(extensions)
+    body.update(jsonable_encoder(extensions))
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -329,7 +329,9 @@ class Subscription(Base):
     )
     plan_id: Mapped[UUID] = mapped_column(ForeignKey(f"{TENANT_DATA}.service_plans.id"))
     starts_on: Mapped[date] = mapped_column(Date)
-    ends_on: Mapped[date | None] = mapped_column(Date, comment="last day; null: open")
+    ends_on: Mapped[date | None] = mapped_column(
+        Date, comment="the first day no longer on the plan; null: open"
+    )
     end_reason: Mapped[str | None] = mapped_column(String(16), comment="changed or cancelled")
     cancellation_reason: Mapped[str | None] = mapped_column(String(500))
     previous_id: Mapped[UUID | None] = mapped_column(

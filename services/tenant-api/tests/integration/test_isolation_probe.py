@@ -14,7 +14,7 @@ from tenant_api.auth.roles import KEY_SCOPES, Role
 from tenant_api.auth.service import create_user
 from tenant_api.config import Settings
 from tenant_api.entrypoints.api import create_app
-from tenant_api.models import ApiKey, Customer, Entitlement, User
+from tenant_api.models import TENANT_DATA_TABLES, Entitlement
 
 pytestmark = pytest.mark.integration
 TOKEN = "probe-token"
@@ -65,6 +65,7 @@ async def probe(start_tenant_api, request):
             customer = await client.post(
                 "/api/v1/customers", json={"name": f"Customer of {name}"}, headers=signed_in
             )
+            rows = await seed(client, signed_in, customer.json()["id"])
             key = await client.post(
                 "/api/v1/api-keys",
                 json={"name": "probe", "scopes": sorted(KEY_SCOPES)},
@@ -80,9 +81,46 @@ async def probe(start_tenant_api, request):
                     "user_id": str(owner.id),
                     "customer_id": customer.json()["id"],
                     "api_key_id": key.json()["id"],
+                    **rows,
                 },
             }
         yield app, client, tenants
+
+
+EVERY_PLUGIN = [
+    "customer_management",
+    "basic_billing",
+    "user_auth",
+    "automated_billing",
+    "email_notifications",
+    "basic_reporting",
+    "network_monitoring",
+    "advanced_reporting",
+    "api_access",
+    "snmp_integration",
+    "advanced_automation",
+    "custom_integrations",
+    "white_label",
+    "sla_management",
+]
+
+
+async def seed(client, signed_in, customer_id) -> dict[str, str]:
+    """One of every other kind of row a tenant has, by id (the probe's path parameters)."""
+
+    async def created(path: str, body: dict) -> str:
+        response = await client.post(path, json=body, headers=signed_in)
+        assert response.status_code == 201, f"{path}: {response.text}"
+        return response.json()["id"]
+
+    plan_id = await created(
+        "/api/v1/plans",
+        {"name": "Fiber", "download_mbps": 100, "upload_mbps": 100, "price": "40"},
+    )
+    subscription_id = await created(
+        f"/api/v1/customers/{customer_id}/subscriptions", {"plan_id": plan_id}
+    )
+    return {"plan_id": plan_id, "subscription_id": subscription_id}
 
 
 def signed_in_routes(app) -> list[tuple[str, str]]:
@@ -106,7 +144,7 @@ async def grant_licence(session, tenant_id) -> None:
             tenant_id=tenant_id,
             licence_id=uuid.uuid4(),
             tier="enterprise",
-            plugins=["customer_management", "user_auth", "api_access"],
+            plugins=EVERY_PLUGIN,
             customer_cap=None,
             api_rate_per_minute=1200,
             issued_at=now,
@@ -117,13 +155,31 @@ async def grant_licence(session, tenant_id) -> None:
 
 
 async def snapshot(app, tenant_id) -> list:
-    """Every row of tenant B's that a route could change."""
+    """Every row of tenant B's that a route could change: every tenant-data table."""
     async with app.state.runtime.db.unit_of_work(tenant=tenant_id) as session:
         rows = []
-        for model in (User, Customer, ApiKey):
-            found = (await session.execute(select(model).order_by(model.id))).scalars().all()
-            rows += [{c.key: getattr(r, c.key) for c in model.__table__.columns} for r in found]
+        for table in TENANT_DATA_TABLES:
+            found = await session.execute(select(table).order_by(*table.primary_key.columns))
+            rows += [(table.name, dict(row._mapping)) for row in found]
+        assert {name for name, _ in rows} >= {"customers", "users", "api_keys"}
         return rows
+
+
+def example_body(app, method: str, path: str) -> dict | None:
+    """The first example of the operation's JSON body schema: a body that passes validation,
+    so the probe reaches the lookup of the ids in the path."""
+    if method not in ("POST", "PUT", "PATCH"):
+        return None
+    document = app.openapi()
+    operation = document["paths"][path][method.lower()]
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if content is None:
+        return {}
+    schema = content["schema"]
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    examples = schema.get("examples") or [{}]
+    return examples[0]
 
 
 async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_unknown(probe):
@@ -136,7 +192,7 @@ async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_un
         unknown = [p for p in params if p not in b["ids"]]
         assert not unknown, f"{method} {path}: teach the probe tenant B's {unknown}"
         with_b_ids = path.format(**b["ids"])
-        body = {} if method in ("POST", "PUT", "PATCH") else None
+        body = example_body(app, method, path)
 
         # B's token at A's host: refused before anything is looked up.
         as_b = await client.request(
@@ -171,6 +227,11 @@ async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_un
         "PATCH /api/v1/users/{user_id}",
         "GET /api/v1/customers/{customer_id}",
         "DELETE /api/v1/api-keys/{api_key_id}",
+        "PATCH /api/v1/customers/{customer_id}",
+        "POST /api/v1/customers/{customer_id}/status",
+        "POST /api/v1/customers/{customer_id}/notes",
+        "PATCH /api/v1/plans/{plan_id}",
+        "POST /api/v1/subscriptions/{subscription_id}/change",
     } <= set(checked)
 
 

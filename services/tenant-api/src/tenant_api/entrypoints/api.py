@@ -20,6 +20,8 @@ from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.entitlements.subscribers import SUBSCRIPTIONS
 from tenant_api.models import mail_outbox, messaging
 from tenant_api.placement import Placements
+from tenant_api.plans.endpoints import router as plans
+from tenant_api.subscriptions.endpoints import router as subscriptions
 from tenant_api.tenants.endpoints import internal_router, public
 from tenant_api.users.endpoints import router as users
 
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             users,
             api_keys,
             customers,
+            plans,
+            subscriptions,
             internal_router(internal_caller(settings.platform)),
         ),
         subscriptions=SUBSCRIPTIONS,

@@ -151,7 +151,7 @@ def _upgrade(s: str) -> None:
                   nullable=False),
         sa.Column('plan_id', sa.Uuid(), sa.ForeignKey(ref('service_plans')), nullable=False),
         sa.Column('starts_on', sa.Date(), nullable=False),
-        sa.Column('ends_on', sa.Date(), comment='last day; null: open'),
+        sa.Column('ends_on', sa.Date(), comment='the first day no longer on the plan; null: open'),
         sa.Column('end_reason', sa.String(16), comment='changed or cancelled'),
         sa.Column('cancellation_reason', sa.String(500)),
         sa.Column('previous_id', sa.Uuid(),
