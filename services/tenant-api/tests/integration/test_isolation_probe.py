@@ -120,7 +120,10 @@ async def seed(client, signed_in, customer_id) -> dict[str, str]:
     subscription_id = await created(
         f"/api/v1/customers/{customer_id}/subscriptions", {"plan_id": plan_id}
     )
-    return {"plan_id": plan_id, "subscription_id": subscription_id}
+    ticket_id = await created(
+        "/api/v1/tickets", {"subject": "Slow evenings", "customer_id": customer_id}
+    )
+    return {"plan_id": plan_id, "subscription_id": subscription_id, "ticket_id": ticket_id}
 
 
 def signed_in_routes(app) -> list[tuple[str, str]]:
@@ -232,6 +235,8 @@ async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_un
         "POST /api/v1/customers/{customer_id}/notes",
         "PATCH /api/v1/plans/{plan_id}",
         "POST /api/v1/subscriptions/{subscription_id}/change",
+        "PATCH /api/v1/tickets/{ticket_id}",
+        "POST /api/v1/tickets/{ticket_id}/comments",
     } <= set(checked)
 
 

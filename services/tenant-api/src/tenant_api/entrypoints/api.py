@@ -23,6 +23,7 @@ from tenant_api.placement import Placements
 from tenant_api.plans.endpoints import router as plans
 from tenant_api.subscriptions.endpoints import router as subscriptions
 from tenant_api.tenants.endpoints import internal_router, public
+from tenant_api.tickets.endpoints import router as tickets
 from tenant_api.users.endpoints import router as users
 
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             customers,
             plans,
             subscriptions,
+            tickets,
             internal_router(internal_caller(settings.platform)),
         ),
         subscriptions=SUBSCRIPTIONS,

@@ -1,0 +1,217 @@
+import uuid
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Select, case, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from servicekit.problems import NotFound, Problem, UnprocessableContent
+from tenant_api.customers.service import get_customer
+from tenant_api.listing import contains
+from tenant_api.models import Ticket, TicketComment, User
+from tenant_api.tickets.schemas import (
+    SLA,
+    TRANSITIONS,
+    CommentCreate,
+    Priority,
+    TicketCreate,
+    TicketSort,
+    TicketStatus,
+    TicketUpdate,
+)
+
+ORDER = {
+    p: n for n, p in enumerate((Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW))
+}
+
+
+class TransitionRefused(Problem):
+    status, title, slug = 409, "Status change refused", "status-change-refused"
+
+
+async def open_ticket(
+    session: AsyncSession,
+    tenant_id: UUID,
+    spec: TicketCreate,
+    *,
+    sla: bool,
+    now: datetime,
+    by: str,
+) -> Ticket:
+    if spec.customer_id is not None:
+        await _check_customer(session, spec.customer_id)
+    if spec.assignee_id is not None:
+        await _check_assignee(session, spec.assignee_id)
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:t, 0))"),
+        {"t": f"tickets:{tenant_id}"},
+    )
+    number = (await session.scalar(select(func.max(Ticket.number))) or 0) + 1
+    ticket = Ticket(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        number=number,
+        subject=spec.subject,
+        description=spec.description,
+        status=TicketStatus.OPEN.value,
+        priority=spec.priority.value,
+        customer_id=spec.customer_id,
+        assignee_id=spec.assignee_id,
+        opened_by=by,
+        sla_due_at=now + SLA[spec.priority] if sla else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    await session.flush()
+    return ticket
+
+
+async def get_ticket(session: AsyncSession, ticket_id: UUID) -> Ticket:
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"No ticket {ticket_id} at this ISP.")
+    return ticket
+
+
+async def update_ticket(
+    session: AsyncSession, ticket_id: UUID, change: TicketUpdate, *, sla: bool, now: datetime
+) -> Ticket:
+    ticket = await get_ticket(session, ticket_id)
+    fields = change.model_fields_set
+    for required in ("subject", "priority", "status"):
+        if required in fields and getattr(change, required) is None:
+            raise UnprocessableContent(f"A ticket's {required} cannot be cleared.", field=required)
+    if TicketStatus(ticket.status) == TicketStatus.CLOSED and fields:
+        raise TransitionRefused("The ticket is closed: open a new one.", status_now="closed")
+    if "customer_id" in fields and change.customer_id is not None:
+        await _check_customer(session, change.customer_id)
+    if "assignee_id" in fields and change.assignee_id is not None:
+        await _check_assignee(session, change.assignee_id)
+    if change.status is not None and change.status != ticket.status:
+        _move(ticket, change.status, now)
+    for field in fields - {"status"}:
+        value = getattr(change, field)
+        setattr(ticket, field, value.value if isinstance(value, Priority) else value)
+    if "priority" in fields and sla:
+        ticket.sla_due_at = ticket.created_at + SLA[Priority(ticket.priority)]
+    ticket.updated_at = now
+    await session.flush()
+    return ticket
+
+
+async def comment(
+    session: AsyncSession,
+    tenant_id: UUID,
+    ticket_id: UUID,
+    spec: CommentCreate,
+    *,
+    author_id: UUID | None,
+    by: str,
+    now: datetime,
+) -> TicketComment:
+    ticket = await get_ticket(session, ticket_id)
+    if ticket.status == TicketStatus.CLOSED:
+        raise TransitionRefused("The ticket is closed: open a new one.", status_now="closed")
+    note = TicketComment(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        ticket_id=ticket_id,
+        body=spec.body,
+        author=by,
+        author_id=author_id,
+        created_at=now,
+    )
+    session.add(note)
+    ticket.updated_at = now
+    await session.flush()
+    return note
+
+
+async def comments(session: AsyncSession, ticket_id: UUID) -> list[TicketComment]:
+    return list(
+        (
+            await session.execute(
+                select(TicketComment)
+                .where(TicketComment.ticket_id == ticket_id)
+                .order_by(TicketComment.created_at, TicketComment.id)
+            )
+        ).scalars()
+    )
+
+
+def search(
+    *,
+    now: datetime,
+    q: str | None = None,
+    status: list[TicketStatus] | None = None,
+    priority: Priority | None = None,
+    customer_id: UUID | None = None,
+    assignee_id: UUID | None = None,
+    overdue: bool | None = None,
+    sort: TicketSort = TicketSort.NEWEST,
+) -> Select[Any]:
+    query = select(Ticket)
+    if q:
+        query = query.where(contains(Ticket.subject, q))
+    if status:
+        query = query.where(Ticket.status.in_([s.value for s in status]))
+    if priority:
+        query = query.where(Ticket.priority == priority.value)
+    if customer_id:
+        query = query.where(Ticket.customer_id == customer_id)
+    if assignee_id:
+        query = query.where(Ticket.assignee_id == assignee_id)
+    if overdue is not None:
+        late = (Ticket.sla_due_at < now) & Ticket.resolved_at.is_(None)
+        query = query.where(late if overdue else ~late | Ticket.sla_due_at.is_(None))
+    rank = case(ORDER, value=Ticket.priority)
+    order = {
+        TicketSort.NEWEST: (Ticket.number.desc(),),
+        TicketSort.OLDEST: (Ticket.number,),
+        TicketSort.DUE: (Ticket.sla_due_at.asc().nulls_last(), Ticket.number),
+        TicketSort.PRIORITY: (rank, Ticket.number),
+    }[sort]
+    return query.order_by(*order)
+
+
+def is_overdue(ticket: Ticket, now: datetime) -> bool:
+    return bool(
+        ticket.sla_due_at is not None and ticket.resolved_at is None and ticket.sla_due_at < now
+    )
+
+
+def _move(ticket: Ticket, to: TicketStatus, now: datetime) -> None:
+    current = TicketStatus(ticket.status)
+    if to not in TRANSITIONS[current]:
+        raise TransitionRefused(
+            f"A {current.value} ticket cannot become {to.value}.",
+            status_now=current.value,
+            allowed=sorted(TRANSITIONS[current]),
+        )
+    ticket.status = to.value
+    if to == TicketStatus.RESOLVED:
+        ticket.resolved_at = now
+    elif to == TicketStatus.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    elif to == TicketStatus.OPEN:
+        ticket.resolved_at = None  # reopened: not resolved after all
+
+
+async def _check_customer(session: AsyncSession, customer_id: UUID) -> None:
+    try:
+        await get_customer(session, customer_id)
+    except NotFound:
+        raise UnprocessableContent(
+            f"No customer {customer_id} at this ISP.", field="customer_id"
+        ) from None
+
+
+async def _check_assignee(session: AsyncSession, user_id: UUID) -> None:
+    status = await session.scalar(select(User.status).where(User.id == user_id))
+    if status is None or status == "disabled":
+        raise UnprocessableContent(
+            f"No active user {user_id} at this ISP to assign the ticket to.", field="assignee_id"
+        )
