@@ -24,6 +24,11 @@ class PlatformSettings(BaseSettings):
         default=SecretStr("dev-only-internal-token"),
         description="Bearer token services present to each other's /internal routes",
     )
+    device_secrets_keys: SecretStr = Field(
+        default=SecretStr("cRPLV-4ghINHUN3VtO5SlBAMOruYDx0sWkYljFsQ7ms="),
+        description="Fernet keys, comma-separated, that seal network devices' SNMP secrets at "
+        "rest and on the bus. The first seals; every one unseals, so keys can be rotated.",
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, description="The dev stack's mail sink listens here")
     mail_from: str = "DotMac <no-reply@dotmac.localhost>"

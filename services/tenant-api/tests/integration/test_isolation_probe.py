@@ -123,7 +123,23 @@ async def seed(client, signed_in, customer_id) -> dict[str, str]:
     ticket_id = await created(
         "/api/v1/tickets", {"subject": "Slow evenings", "customer_id": customer_id}
     )
-    return {"plan_id": plan_id, "subscription_id": subscription_id, "ticket_id": ticket_id}
+    device_id = await created(
+        "/api/v1/devices",
+        {
+            "name": "core-rtr-01",
+            "vendor": "MikroTik",
+            "model": "CCR2004",
+            "management_ip": "10.20.0.1",
+            "site": "POP",
+            "snmp": {"version": "v2c", "community": "probe"},
+        },
+    )
+    return {
+        "plan_id": plan_id,
+        "subscription_id": subscription_id,
+        "ticket_id": ticket_id,
+        "device_id": device_id,
+    }
 
 
 def signed_in_routes(app) -> list[tuple[str, str]]:
@@ -237,6 +253,8 @@ async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_un
         "POST /api/v1/subscriptions/{subscription_id}/change",
         "PATCH /api/v1/tickets/{ticket_id}",
         "POST /api/v1/tickets/{ticket_id}/comments",
+        "PATCH /api/v1/devices/{device_id}",
+        "DELETE /api/v1/devices/{device_id}",
     } <= set(checked)
 
 

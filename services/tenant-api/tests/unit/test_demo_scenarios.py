@@ -3,6 +3,7 @@ import re
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -160,7 +161,7 @@ def test_every_history_is_a_valid_chain_of_transitions(scenario: Scenario) -> No
         history = customer.history
         assert history[0].to_status in ("lead", "active")
         assert customer.created_at == history[0].at
-        for previous, change in zip(history, history[1:], strict=False):
+        for previous, change in pairwise(history):
             assert change.to_status in TRANSITIONS[previous.to_status], customer.key
             assert change.at > previous.at, customer.key
         for change in history:
@@ -183,7 +184,7 @@ def test_subscriptions_follow_the_history(scenario: Scenario) -> None:
             assert plan.customer_key in (None, customer.key), customer.key
             if subscription.ends_on is not None:
                 assert subscription.ends_on > subscription.starts_on
-        for current, following in zip(subscriptions, subscriptions[1:], strict=False):
+        for current, following in pairwise(subscriptions):
             assert current.end_reason == "changed", customer.key
             assert current.ends_on == following.starts_on, customer.key
             assert current.plan_key != following.plan_key

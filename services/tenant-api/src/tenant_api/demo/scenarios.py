@@ -4,9 +4,10 @@ subscriptions, network devices, support tickets and (enterprise) automation exam
 `build(scenario, anchor)` is pure: no database, no I/O, no clock. Every random choice comes from
 a `random.Random` seeded with the scenario name, and every date is an offset from `anchor` (the
 day the data is generated for), so the same arguments always give the same `Scenario`, and a
-later anchor gives the same data moved later by the same number of days. All times are UTC,
-fall between 15:00 and 23:59 (the working day in Oregon, where the demo ISP is) and are never
-after the end of the anchor day.
+later anchor gives the same data moved later by the same number of days. All times are UTC and
+never after the end of the anchor day; customers, status changes and tickets happen between
+15:00 and 23:59 UTC (the working day in Oregon, where the demo ISP is), replies and resolutions
+some minutes to days later.
 """
 
 import ipaddress
@@ -1344,7 +1345,7 @@ class _TicketFactory:
                 if duplicate:
                     closed_at, resolved_at = clock.clamp(created + timedelta(hours=2)), None
         # Open and pending tickets had their last update within a few days of being opened.
-        until = closed_at or resolved_at or clock.clamp(created + timedelta(days=3))
+        until = resolved_at or closed_at or clock.clamp(created + timedelta(days=3))
 
         script: list[tuple[str, bool]] = []  # (body, by_staff) before the final comment
         if not duplicate:
@@ -1364,7 +1365,9 @@ class _TicketFactory:
             final = (_DUPLICATE_CLOSE, True)
 
         span = max(1, int((until - created).total_seconds() // 60))
-        offsets = sorted(rng.randint(1, span) for _ in script)
+        # The first answer comes within the hour or two, the rest spread over the ticket's life.
+        first = rng.randint(1, min(span, 15 if kind.priority == "urgent" else 120))
+        offsets = sorted([first, *(rng.randint(first, span) for _ in script[1:])])[: len(script)]
         comments = [
             DemoComment(body, clock.clamp(created + timedelta(minutes=offset)), by_staff)
             for (body, by_staff), offset in zip(script, offsets, strict=True)

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from servicekit.http import create_service_app, internal_caller
 from servicekit.mail import Mailer, MailSender
 from servicekit.runtime import Runtime
+from servicekit.sealing import Sealer
 from servicekit.telemetry import configure_tracing
 from tenant_api.apikeys.endpoints import router as api_keys
 from tenant_api.auth.access import AccessGuard
@@ -15,6 +16,7 @@ from tenant_api.auth.tokens import AccessTokens
 from tenant_api.auth.welcome import Welcome
 from tenant_api.config import Settings
 from tenant_api.customers.endpoints import router as customers
+from tenant_api.devices.endpoints import router as devices
 from tenant_api.entitlements.endpoints import router as entitlements
 from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.entitlements.subscribers import SUBSCRIPTIONS
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             plans,
             subscriptions,
             tickets,
+            devices,
             internal_router(internal_caller(settings.platform)),
         ),
         subscriptions=SUBSCRIPTIONS,
@@ -74,5 +77,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.welcome = Welcome(mailer, settings.platform.gateway_url)
     app.state.access_guard = guard
+    app.state.sealer = Sealer(settings.platform.device_secrets_keys.get_secret_value())
     app.state.access_tokens = AccessTokens(settings.jwt_secret.get_secret_value(), access_ttl)
     return app

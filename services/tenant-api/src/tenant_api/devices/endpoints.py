@@ -1,0 +1,123 @@
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import Response
+
+from servicekit.http import RuntimeDep
+from servicekit.sealing import Sealer
+from tenant_api.auth.roles import Permission
+from tenant_api.deps import ERRORS, NOT_FOUND, Caller, require, require_plugin
+from tenant_api.devices import service
+from tenant_api.devices.schemas import (
+    DeviceCreate,
+    DevicePage,
+    DeviceRead,
+    DeviceRole,
+    DeviceUpdate,
+    SnmpRead,
+)
+from tenant_api.listing import CSV_RESPONSE, PagingDep, SearchText
+from tenant_api.models import Device
+
+router = APIRouter(
+    prefix="/api/v1/devices",
+    tags=["devices"],
+    dependencies=[require_plugin("network_monitoring")],
+    responses=ERRORS,
+)
+Reader = Annotated[Caller, require(Permission.NETWORK_READ)]
+Writer = Annotated[Caller, require(Permission.NETWORK_WRITE)]
+TAKEN: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Another device is managed at that address"}
+}
+
+
+def get_sealer(request: Request) -> Sealer:
+    sealer: Sealer = request.app.state.sealer
+    return sealer
+
+
+SealerDep = Annotated[Sealer, Depends(get_sealer)]
+
+
+def read(device: Device) -> DeviceRead:
+    return DeviceRead(
+        id=device.id,
+        name=device.name,
+        vendor=device.vendor,
+        model=device.model,
+        role=DeviceRole(device.role),
+        management_ip=str(device.management_ip),
+        site=device.site,
+        snmp=SnmpRead(
+            version=device.snmp_version,  # type: ignore[arg-type]
+            port=device.snmp_port,
+            username=device.snmp_username,
+            auth_protocol=device.snmp_auth_protocol,
+            privacy_protocol=device.snmp_privacy_protocol,
+        ),
+        created_at=device.created_at,
+        updated_at=device.updated_at,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=TAKEN)
+async def add_device(
+    spec: DeviceCreate, caller: Writer, runtime: RuntimeDep, sealer: SealerDep
+) -> DeviceRead:
+    """Add a device to the inventory; the network service starts polling it."""
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        device = await service.add_device(
+            session, runtime.outbox, sealer, caller.tenant_id, spec, now=_now()
+        )
+        return read(device)
+
+
+@router.get("", responses=CSV_RESPONSE, response_model=DevicePage)
+async def list_devices(
+    caller: Reader,
+    runtime: RuntimeDep,
+    paging: PagingDep,
+    q: Annotated[SearchText | None, Query(description="any part of the name or address")] = None,
+    site: Annotated[SearchText | None, Query()] = None,
+    vendor: Annotated[SearchText | None, Query()] = None,
+    role: DeviceRole | None = None,
+) -> DevicePage | Response:
+    """The inventory, by site and name."""
+    query = service.search(q=q, site=site, vendor=vendor, role=role)
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        rows, total = await paging.fetch(session, query)
+        page = DevicePage(
+            items=[read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset
+        )
+    return paging.respond(page, "devices")
+
+
+@router.get("/{device_id}", responses=NOT_FOUND)
+async def get_device(device_id: UUID, caller: Reader, runtime: RuntimeDep) -> DeviceRead:
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        return read(await service.get_device(session, device_id))
+
+
+@router.patch("/{device_id}", responses={**NOT_FOUND, **TAKEN})
+async def update_device(
+    device_id: UUID, change: DeviceUpdate, caller: Writer, runtime: RuntimeDep, sealer: SealerDep
+) -> DeviceRead:
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        device = await service.update_device(
+            session, runtime.outbox, sealer, device_id, change, now=_now()
+        )
+        return read(device)
+
+
+@router.delete("/{device_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+async def remove_device(device_id: UUID, caller: Writer, runtime: RuntimeDep) -> None:
+    """Take the device out of the inventory; the network service stops polling it."""
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        await service.remove_device(session, runtime.outbox, device_id, now=_now())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
