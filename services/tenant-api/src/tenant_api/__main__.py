@@ -2,6 +2,7 @@ from pathlib import Path
 
 from servicekit.cli import main
 from tenant_api.config import Settings
+from tenant_api.demo.command import DEMO_DATA
 
 raise SystemExit(
     main(
@@ -9,5 +10,6 @@ raise SystemExit(
         app_factory="tenant_api.entrypoints.api:create_app",
         migrations=Path(__file__).parent / "migrations",
         settings=Settings(),
+        commands=[DEMO_DATA],
     )
 )

@@ -16,6 +16,7 @@ from tenant_api.auth.tokens import AccessTokens
 from tenant_api.auth.welcome import Welcome
 from tenant_api.config import Settings
 from tenant_api.customers.endpoints import router as customers
+from tenant_api.demo import endpoints as demo
 from tenant_api.devices.endpoints import router as devices
 from tenant_api.entitlements.endpoints import router as entitlements
 from tenant_api.entitlements.store import EntitlementStore
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             subscriptions,
             tickets,
             devices,
+            demo.router,
+            demo.internal_router(internal_caller(settings.platform)),
             internal_router(internal_caller(settings.platform)),
         ),
         subscriptions=SUBSCRIPTIONS,

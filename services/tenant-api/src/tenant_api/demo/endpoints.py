@@ -1,0 +1,121 @@
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from servicekit.http import RuntimeDep
+from servicekit.problems import NotFound
+from servicekit.runtime import Runtime
+from servicekit.sealing import Sealer
+from tenant_api.auth.roles import Permission
+from tenant_api.auth.tokens import AccessClaims
+from tenant_api.customers.endpoints import cap_of
+from tenant_api.demo import loader, scenarios
+from tenant_api.deps import ERRORS, require_person
+from tenant_api.entitlements.store import EntitlementStore
+from tenant_api.models import Tenant
+from tenant_api.tickets.endpoints import SLA_PLUGIN
+
+ScenarioName = Literal["small", "medium", "enterprise"]
+Manager = Annotated[AccessClaims, require_person(Permission.USERS_MANAGE)]
+
+
+class DemoDataRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"scenario": "small"}]}
+    )
+
+    scenario: ScenarioName = Field(
+        description="small: 50 customers, 3 months; medium: 500, 12 months, resellers; "
+        "enterprise: 2,400, 24 months, a multi-site network"
+    )
+
+
+class DemoDataLoaded(BaseModel):
+    scenario: str
+    anchor: date = Field(description="the day the sample history runs up to")
+    plans: int
+    customers: int
+    subscriptions: int
+    devices: int
+    tickets: int
+
+
+REFUSED = {
+    **ERRORS,
+    403: {"description": "Not an owner or admin, or the scenario passes the customer cap"},
+    409: {"description": "The ISP has data of its own already"},
+}
+router = APIRouter(prefix="/api/v1/demo-data", tags=["demo data"])
+
+
+async def load_into(
+    runtime: Runtime,
+    sealer: Sealer,
+    entitlements: EntitlementStore,
+    tenant_id: UUID,
+    scenario: str,
+    now: datetime,
+) -> DemoDataLoaded:
+    built = scenarios.build(scenario, now.date())
+    async with runtime.db.unit_of_work(tenant=tenant_id) as session:
+        loaded = await loader.load(
+            session,
+            runtime.outbox,
+            sealer,
+            tenant_id,
+            built,
+            cap=cap_of(entitlements, tenant_id),
+            sla=entitlements.allows(tenant_id, SLA_PLUGIN),
+            now=now,
+        )
+    return DemoDataLoaded.model_validate(loaded, from_attributes=True)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
+async def load_demo_data(
+    spec: DemoDataRequest, user: Manager, runtime: RuntimeDep, request: Request
+) -> DemoDataLoaded:
+    """Fill this (empty) ISP with a sample business: plans, customers with their history,
+    subscriptions, devices and tickets. The same scenario always gives the same data, dated up
+    to today."""
+    return await load_into(
+        runtime,
+        request.app.state.sealer,
+        request.app.state.entitlements,
+        user.tenant_id,
+        spec.scenario,
+        datetime.now(UTC),
+    )
+
+
+def internal_router(caller: Callable[..., None]) -> APIRouter:
+    """For the control plane's demo lifecycle: load sample data into a demo tenant."""
+    internal = APIRouter(
+        prefix="/internal/v1/tenants", tags=["internal"], dependencies=[Depends(caller)]
+    )
+
+    @internal.post(
+        "/{tenant_id}/demo-data",
+        status_code=status.HTTP_201_CREATED,
+        responses={404: {"description": "No such tenant"}, **REFUSED},
+    )
+    async def load_for_tenant(
+        tenant_id: UUID, spec: DemoDataRequest, runtime: RuntimeDep, request: Request
+    ) -> DemoDataLoaded:
+        async with runtime.db.unit_of_work() as session:
+            if await session.get(Tenant, tenant_id) is None:
+                raise NotFound(f"No tenant {tenant_id}.")
+        return await load_into(
+            runtime,
+            request.app.state.sealer,
+            request.app.state.entitlements,
+            tenant_id,
+            spec.scenario,
+            datetime.now(UTC),
+        )
+
+    return internal
