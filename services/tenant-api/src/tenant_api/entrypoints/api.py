@@ -24,6 +24,7 @@ from tenant_api.entitlements.subscribers import SUBSCRIPTIONS
 from tenant_api.models import mail_outbox, messaging
 from tenant_api.placement import Placements
 from tenant_api.plans.endpoints import router as plans
+from tenant_api.reports.endpoints import router as reports
 from tenant_api.subscriptions.endpoints import router as subscriptions
 from tenant_api.tenants.endpoints import internal_router, public
 from tenant_api.tickets.endpoints import router as tickets
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             subscriptions,
             tickets,
             devices,
+            reports,
             demo.router,
             demo.internal_router(internal_caller(settings.platform)),
             internal_router(internal_caller(settings.platform)),
