@@ -2,7 +2,7 @@
 tracing, docs under `/api/v1/<service>/docs` so the gateway can route them."""
 
 import hmac
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Annotated
 
@@ -11,7 +11,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from servicekit.config import PlatformSettings
 from servicekit.consumer import Subscription
-from servicekit.problems import JsonBodyGuard, Problem, install_problem_handlers
+from servicekit.problems import JsonBodyGuard, Problem, Upload, install_problem_handlers
 from servicekit.runtime import Runtime
 from servicekit.telemetry import tracing_enabled
 
@@ -31,6 +31,7 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     subscriptions: Sequence[Subscription] = (),
     background: Sequence[Background] = (),
+    uploads: Mapping[str, Upload] | None = None,
 ) -> FastAPI:
     """The service's ASGI app. Its lifespan starts the runtime (bus, outbox relay, consumers of
     `subscriptions`) after each `background` context (a Temporal worker, say), and stops them in
@@ -57,7 +58,7 @@ def create_service_app(
         openapi_url=f"/api/v1/{name}/openapi.json",
     )
     install_problem_handlers(app)
-    app.add_middleware(JsonBodyGuard)
+    app.add_middleware(JsonBodyGuard, uploads=uploads)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -6,7 +6,9 @@ FastAPI's validation errors into 422 (per-field `errors`) or 400 (malformed JSON
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+import re
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -169,29 +171,53 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A route that takes a file rather than JSON: its media types and size limit."""
+
+    media_types: frozenset[str]
+    max_bytes: int
+
+
 class JsonBodyGuard:
-    """ASGI middleware: bodies of writes must be JSON (else 415) and small (else 413).
+    """ASGI middleware: bodies of writes must be JSON (else 415) and small (else 413); the
+    routes in `uploads` (by path pattern) take their own media types, up to their own size.
 
     Runs before routing, so a refused body never reaches a handler or the database.
     """
 
-    def __init__(self, app: Callable[..., Awaitable[None]], max_bytes: int = 64 * 1024) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Awaitable[None]],
+        max_bytes: int = 64 * 1024,
+        uploads: Mapping[str, Upload] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = [
+            (re.compile(pattern), upload) for pattern, upload in (uploads or {}).items()
+        ]
+
+    def _accepts(self, path: str) -> tuple[frozenset[str], int]:
+        for pattern, upload in self.uploads:
+            if pattern.fullmatch(path):
+                return upload.media_types, upload.max_bytes
+        return frozenset({"application/json"}), self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        media_types, max_bytes = self._accepts(scope.get("path", ""))
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+        if length is not None and (not length.isdigit() or int(length) > max_bytes):
             await self._refuse(
                 scope,
                 send,
                 413,
                 "Content too large",
-                f"Request bodies are limited to {self.max_bytes} bytes.",
+                f"Request bodies here are limited to {max_bytes} bytes.",
             )
             return
         body = bytearray()
@@ -200,23 +226,28 @@ class JsonBodyGuard:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
+            if len(body) > max_bytes:
                 await self._refuse(
                     scope,
                     send,
                     413,
                     "Content too large",
-                    f"Request bodies are limited to {self.max_bytes} bytes.",
+                    f"Request bodies here are limited to {max_bytes} bytes.",
                 )
                 return
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if body and not (media_type == "application/json" or media_type.endswith("+json")):
+        is_json = media_type == "application/json" or media_type.endswith("+json")
+        if (
+            body
+            and media_type not in media_types
+            and not (is_json and "application/json" in media_types)
+        ):
             await self._refuse(
                 scope,
                 send,
                 415,
                 "Unsupported media type",
-                "Send the request body as application/json.",
+                f"Send the request body as {' or '.join(sorted(media_types))}.",
             )
             return
         sent = False

@@ -433,6 +433,9 @@ class CustomerImport(Base):
     content: Mapped[str] = mapped_column(Text, comment="the file as uploaded (UTF-8)")
     columns: Mapped[list[str]] = mapped_column(JSONB, comment="the file's header row")
     mapping: Mapped[dict[str, str]] = mapped_column(JSONB, comment="field -> column")
+    default_country: Mapped[str | None] = mapped_column(
+        String(2), comment="for addresses and phone numbers that name no country"
+    )
     status: Mapped[str] = mapped_column(String(16), comment="checked or committed")
     rows: Mapped[int] = mapped_column(Integer)
     errors: Mapped[int] = mapped_column(Integer)

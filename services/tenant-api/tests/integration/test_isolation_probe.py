@@ -134,7 +134,14 @@ async def seed(client, signed_in, customer_id) -> dict[str, str]:
             "snmp": {"version": "v2c", "community": "probe"},
         },
     )
+    upload = await client.post(
+        "/api/v1/customer-imports",
+        content=b"Name,Email\nAnn Lee,ann@example.net\n",
+        headers={**signed_in, "Content-Type": "text/csv"},
+    )
+    assert upload.status_code == 201, upload.text
     return {
+        "import_id": upload.json()["id"],
         "plan_id": plan_id,
         "subscription_id": subscription_id,
         "ticket_id": ticket_id,
@@ -184,21 +191,25 @@ async def snapshot(app, tenant_id) -> list:
         return rows
 
 
-def example_body(app, method: str, path: str) -> dict | None:
-    """The first example of the operation's JSON body schema: a body that passes validation,
-    so the probe reaches the lookup of the ids in the path."""
+def example_body(app, method: str, path: str) -> dict:
+    """Request arguments with the first example of the operation's body: a body that passes
+    validation (JSON, or a file such as a CSV), so the probe reaches the lookup of the ids in
+    the path."""
     if method not in ("POST", "PUT", "PATCH"):
-        return None
+        return {}
     document = app.openapi()
     operation = document["paths"][path][method.lower()]
-    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
-    if content is None:
-        return {}
-    schema = content["schema"]
+    content = operation.get("requestBody", {}).get("content", {})
+    if not content:
+        return {"json": {}}
+    media_type, body = next(iter(content.items()))
+    if media_type != "application/json":
+        return {"content": body["example"].encode(), "headers": {"Content-Type": media_type}}
+    schema = body["schema"]
     if "$ref" in schema:
         schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
     examples = schema.get("examples") or [{}]
-    return examples[0]
+    return {"json": examples[0]}
 
 
 async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_unknown(probe):
@@ -212,13 +223,14 @@ async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_un
         assert not unknown, f"{method} {path}: teach the probe tenant B's {unknown}"
         with_b_ids = path.format(**b["ids"])
         body = example_body(app, method, path)
+        sent_as = body.pop("headers", {})
 
         # B's token at A's host: refused before anything is looked up.
         as_b = await client.request(
             method,
             with_b_ids,
-            json=body,
-            headers={**a["host"], "Authorization": f"Bearer {b['token']}"},
+            **body,
+            headers={**sent_as, **a["host"], "Authorization": f"Bearer {b['token']}"},
         )
         assert as_b.status_code == 401, f"{method} {path} with B's token: {as_b.status_code}"
         # B's API key at A's host, and naming A in X-Tenant-ID: refused the same way.
@@ -226,8 +238,8 @@ async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_un
             with_key = await client.request(
                 method,
                 with_b_ids,
-                json=body,
-                headers={**headers, "Authorization": f"Bearer {b['key']}"},
+                **body,
+                headers={**sent_as, **headers, "Authorization": f"Bearer {b['key']}"},
             )
             assert with_key.status_code == 401, f"{method} {path} with B's key: {with_key.text}"
 
@@ -236,8 +248,8 @@ async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_un
             as_a = await client.request(
                 method,
                 with_b_ids,
-                json=body,
-                headers={**a["host"], "Authorization": f"Bearer {a['token']}"},
+                **body,
+                headers={**sent_as, **a["host"], "Authorization": f"Bearer {a['token']}"},
             )
             assert as_a.status_code == 404, f"{method} {path} with B's ids: {as_a.status_code}"
         checked.append(f"{method} {path}")
@@ -255,6 +267,8 @@ async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_un
         "POST /api/v1/tickets/{ticket_id}/comments",
         "PATCH /api/v1/devices/{device_id}",
         "DELETE /api/v1/devices/{device_id}",
+        "PUT /api/v1/customer-imports/{import_id}/mapping",
+        "POST /api/v1/customer-imports/{import_id}/commit",
     } <= set(checked)
 
 

@@ -21,6 +21,8 @@ from tenant_api.devices.endpoints import router as devices
 from tenant_api.entitlements.endpoints import router as entitlements
 from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.entitlements.subscribers import SUBSCRIPTIONS
+from tenant_api.imports.endpoints import UPLOADS
+from tenant_api.imports.endpoints import router as imports
 from tenant_api.models import mail_outbox, messaging
 from tenant_api.placement import Placements
 from tenant_api.plans.endpoints import router as plans
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             users,
             api_keys,
             customers,
+            imports,
             plans,
             subscriptions,
             tickets,
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             internal_router(internal_caller(settings.platform)),
         ),
         subscriptions=SUBSCRIPTIONS,
+        uploads=UPLOADS,
         background=(placements.kept_current, store.kept_current, guard.kept_current, mail_sender),
     )
     app.state.entitlements = store

@@ -1,0 +1,120 @@
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, status
+
+from servicekit.http import RuntimeDep
+from servicekit.problems import Upload
+from servicekit.validation import CountryCode
+from tenant_api.auth.roles import Permission
+from tenant_api.customers.endpoints import cap_of
+from tenant_api.deps import ERRORS, NOT_FOUND, Caller, EntitlementsDep, require, require_plugin
+from tenant_api.imports import service
+from tenant_api.imports.schemas import Commit, ImportReport, MappingChange
+
+PATH = "/api/v1/customer-imports"
+UPLOADS = {PATH: Upload(frozenset({"text/csv", "text/plain"}), 20 * 1024 * 1024)}
+"""The CSV upload takes a file of up to 20 MiB (50,000 rows), not JSON."""
+router = APIRouter(
+    prefix=PATH,
+    tags=["customer imports"],
+    dependencies=[require_plugin("customer_management")],
+    responses=ERRORS,
+)
+Writer = Annotated[Caller, require(Permission.CUSTOMERS_WRITE)]
+Reader = Annotated[Caller, require(Permission.CUSTOMERS_READ)]
+COMMITTED: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    409: {"description": "Committed already, or rows with errors or undecided duplicates"},
+}
+CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": "Full Name,E-mail,Phone,Street,City,State,Zip,Plan\n"
+                "Maria Alvarez,maria@example.net,(541) 555-0123,1208 Maple Street,"
+                "Springfield,OR,97477,Fiber 100\n",
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=CSV_BODY,
+    responses={413: {"description": "Over 20 MiB"}, 415: {"description": "Not text/csv"}},
+)
+async def upload_import(
+    request: Request,
+    caller: Writer,
+    runtime: RuntimeDep,
+    filename: Annotated[str | None, Query(max_length=200)] = None,
+    country: Annotated[
+        CountryCode | None,
+        Query(description="the country of addresses and phone numbers that name none"),
+    ] = None,
+) -> ImportReport:
+    """Upload a CSV of customers (a header row, then one customer a row; optionally their plan
+    and its start). Nothing is imported yet: the answer is the dry run — the columns and the
+    fields they were mapped to, each row's errors, and rows that repeat a customer."""
+    content = await request.body()
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        upload, review = await service.upload(
+            session,
+            caller.tenant_id,
+            content,
+            filename=filename,
+            default_country=country,
+            now=datetime.now(UTC),
+            by=caller.reference,
+        )
+        return service.report(upload, review)
+
+
+@router.get("/{import_id}", responses=NOT_FOUND)
+async def get_import(import_id: UUID, caller: Reader, runtime: RuntimeDep) -> ImportReport:
+    """The import's dry run as of now (customers added since count as duplicates)."""
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        upload = await service.get_import(session, import_id)
+        return service.report(upload, await service.check(session, upload))
+
+
+@router.put("/{import_id}/mapping", responses=COMMITTED)
+async def remap_import(
+    import_id: UUID, change: MappingChange, caller: Writer, runtime: RuntimeDep
+) -> ImportReport:
+    """Say which column fills which field, and check again."""
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        upload, review = await service.remap(
+            session, import_id, change.mapping, change.default_country
+        )
+        return service.report(upload, review)
+
+
+@router.post("/{import_id}/commit", responses=COMMITTED)
+async def commit_import(
+    import_id: UUID,
+    spec: Commit,
+    caller: Writer,
+    runtime: RuntimeDep,
+    entitlements: EntitlementsDep,
+) -> ImportReport:
+    """Create every customer of the import (with its plan), in one transaction: all of them,
+    or — if any row has an error, or the tier's cap would be passed — none."""
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        upload, review, created, skipped = await service.commit(
+            session,
+            runtime.outbox,
+            caller.tenant_id,
+            import_id,
+            spec.on_duplicate,
+            cap=cap_of(entitlements, caller.tenant_id),
+            now=datetime.now(UTC),
+            by=caller.reference,
+        )
+        return service.report(upload, review, created=created, skipped=skipped)
