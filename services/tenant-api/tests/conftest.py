@@ -176,3 +176,19 @@ def business_isp(business_api: tuple[FastAPI, httpx.AsyncClient]) -> Callable[..
         return await BusinessIsp(app, client).start(**terms)
 
     return make
+
+
+@pytest.fixture
+def isp_on() -> Callable[..., Any]:
+    """Make an ISP on a tenant-api of the test's own: `await isp_on(app, client, **terms)`
+    (that tenant-api's internal token must be `BUSINESS_TOKEN`)."""
+
+    async def make(app: FastAPI, client: httpx.AsyncClient, **terms: Any) -> BusinessIsp:
+        return await BusinessIsp(app, client).start(**terms)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def business_token() -> str:
+    return BUSINESS_TOKEN

@@ -31,6 +31,12 @@ Description = Annotated[str, _bounded(500), AfterValidator(_printable)]
 """A short free-text description: 1-500 printable characters."""
 Label = Annotated[str, _bounded(100), AfterValidator(_printable)]
 """A short label (a city, a vendor, a site): 1-100 printable characters."""
+SearchTerm = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_printable),
+]
+"""What someone types into a search box: 1-100 printable characters."""
 Body = Annotated[str, _bounded(5000), AfterValidator(_printable_text)]
 """A note's or comment's text: 1-5000 characters; line breaks and tabs are kept."""
 

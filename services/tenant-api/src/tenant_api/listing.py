@@ -12,10 +12,11 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from servicekit.validation import SearchTerm
 from tenant_api.deps import CurrentTenant, EntitlementsDep
 
 T = TypeVar("T", bound=BaseModel)
@@ -25,7 +26,7 @@ EXPORT_MAX_ROWS = 200_000
 
 Limit = Annotated[int, Field(ge=1, le=200)]
 Offset = Annotated[int, Field(ge=0, le=10_000_000)]
-SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+SearchText = SearchTerm
 
 
 class Page(BaseModel, Generic[T]):

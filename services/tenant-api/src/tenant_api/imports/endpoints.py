@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, status
 
 from servicekit.http import RuntimeDep
 from servicekit.problems import Upload
-from servicekit.validation import CountryCode
+from servicekit.validation import CountryCode, Name
 from tenant_api.auth.roles import Permission
 from tenant_api.customers.endpoints import cap_of
 from tenant_api.deps import ERRORS, NOT_FOUND, Caller, EntitlementsDep, require, require_plugin
@@ -53,7 +53,7 @@ async def upload_import(
     request: Request,
     caller: Writer,
     runtime: RuntimeDep,
-    filename: Annotated[str | None, Query(max_length=200)] = None,
+    filename: Annotated[Name | None, Query(description="the file's name, for the record")] = None,
     country: Annotated[
         CountryCode | None,
         Query(description="the country of addresses and phone numbers that name none"),
