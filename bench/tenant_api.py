@@ -948,5 +948,16 @@ async def main() -> int:
     return 1 if result["errors"] else 0
 
 
+def event_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop if installed (as for tenant-api's uvicorn): the client then takes less of the
+    CPU the service is measured on."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 if __name__ == "__main__":
-    raise SystemExit(asyncio.run(main()))
+    with asyncio.Runner(loop_factory=event_loop()) as runner:
+        raise SystemExit(runner.run(main()))

@@ -261,6 +261,7 @@ def require(permission: Permission) -> Any:
         return caller
 
     check.__name__ = f"require_{permission.name.lower()}"
+    check.permission = permission  # type: ignore[attr-defined]  # read by the role matrix test
     return Depends(check)
 
 
@@ -277,4 +278,5 @@ def require_person(permission: Permission) -> Any:
         return user
 
     check.__name__ = f"require_person_{permission.name.lower()}"
+    check.permission = permission  # type: ignore[attr-defined]
     return Depends(check)

@@ -191,28 +191,9 @@ async def snapshot(app, tenant_id) -> list:
         return rows
 
 
-def example_body(app, method: str, path: str) -> dict:
-    """Request arguments with the first example of the operation's body: a body that passes
-    validation (JSON, or a file such as a CSV), so the probe reaches the lookup of the ids in
-    the path."""
-    if method not in ("POST", "PUT", "PATCH"):
-        return {}
-    document = app.openapi()
-    operation = document["paths"][path][method.lower()]
-    content = operation.get("requestBody", {}).get("content", {})
-    if not content:
-        return {"json": {}}
-    media_type, body = next(iter(content.items()))
-    if media_type != "application/json":
-        return {"content": body["example"].encode(), "headers": {"Content-Type": media_type}}
-    schema = body["schema"]
-    if "$ref" in schema:
-        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-    examples = schema.get("examples") or [{}]
-    return {"json": examples[0]}
-
-
-async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_unknown(probe):
+async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_unknown(
+    probe, example_body
+):
     app, client, tenants = probe
     a, b = tenants["a"], tenants["b"]
     before = await snapshot(app, b["id"])
