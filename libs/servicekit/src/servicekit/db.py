@@ -1,5 +1,6 @@
 """Engine, sessions and the unit of work. Service code never commits: the boundary does."""
 
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from uuid import UUID
@@ -13,6 +14,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 Placement = Callable[[UUID], Awaitable[dict[str, str] | None]]
+Heard = Callable[[str], Awaitable[None] | None]
+NOTIFIED = "notified"
+"""Key of `session.info`: the (channel, payload) pairs the transaction NOTIFYs."""
 
 
 class Database:
@@ -22,6 +26,14 @@ class Database:
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._placement: Placement | None = None
+        self._listeners: dict[str, list[Heard]] = {}
+
+    def hear_locally(self, channel: str, heard: Heard) -> Callable[[], None]:
+        """Also call `heard(payload)` when this process commits a NOTIFY on `channel` — at
+        once, before the unit of work returns, so a replica reads its own changes without
+        waiting for Postgres to echo them. Returns the function that stops it."""
+        self._listeners.setdefault(channel, []).append(heard)
+        return lambda: self._listeners[channel].remove(heard)
 
     def place_tenants_with(self, placement: "Placement") -> None:
         """Tenants' data may live in schemas of their own ("silos"): `placement` says, per
@@ -46,6 +58,11 @@ class Database:
                     {"tenant": str(tenant)},
                 )
             yield session
+        for channel, payload in session.info.get(NOTIFIED, ()):
+            for heard in list(self._listeners.get(channel, ())):
+                outcome = heard(payload)
+                if inspect.isawaitable(outcome):
+                    await outcome
 
     async def dispose(self) -> None:
         await self.engine.dispose()

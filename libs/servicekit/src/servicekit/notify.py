@@ -1,5 +1,9 @@
 """Postgres LISTEN on one channel, for as long as the process runs, reconnecting when the
-connection drops. NOTIFY is delivered on commit, so a listener hears only committed changes."""
+connection drops. NOTIFY is delivered on commit, so a listener hears only committed changes.
+
+A listener also hears its own process's NOTIFYs at once, when the unit of work commits (and
+again when Postgres delivers them: listeners are idempotent). So the replica that made a
+change — revoked a key, say — acts on it before it answers the request that made it."""
 
 import asyncio
 import logging
@@ -9,13 +13,21 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from servicekit.db import Database
+from servicekit.db import NOTIFIED, Database
 
 log = logging.getLogger(__name__)
 
 
 async def listen(db: Database, channel: str, on_notify: Callable[[str], None]) -> None:
     """Call `on_notify(payload)` for every NOTIFY on `channel`. Runs until cancelled."""
+    stop_hearing = db.hear_locally(channel, on_notify)
+    try:
+        await _listen(db, channel, on_notify)
+    finally:
+        stop_hearing()
+
+
+async def _listen(db: Database, channel: str, on_notify: Callable[[str], None]) -> None:
     while True:
         try:
             async with db.engine.connect() as conn:
@@ -35,6 +47,7 @@ async def listen(db: Database, channel: str, on_notify: Callable[[str], None]) -
 async def notify(session: AsyncSession, channel: str, payload: str = "") -> None:
     """NOTIFY `channel` with `payload` when the session's transaction commits (not before)."""
     await session.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": payload})
+    session.info.setdefault(NOTIFIED, []).append((channel, payload))
 
 
 @asynccontextmanager
@@ -51,12 +64,14 @@ async def following(
             await apply(await pending.get())
 
     tasks = [
-        asyncio.create_task(listen(db, channel, pending.put_nowait)),
+        asyncio.create_task(_listen(db, channel, pending.put_nowait)),
         asyncio.create_task(drain()),
     ]
+    stop_hearing = db.hear_locally(channel, apply)
     try:
         yield
     finally:
+        stop_hearing()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -26,6 +26,7 @@ from tenant_api.auth.tokens import AccessClaims, AccessTokens, BadToken
 from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.models import Tenant
 from tenant_api.tenants import service
+from tenant_api.tenants.directory import TenantDirectory
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -42,6 +43,11 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such thin
 def get_entitlements(request: Request) -> EntitlementStore:
     store: EntitlementStore = request.app.state.entitlements
     return store
+
+
+def get_tenant_directory(request: Request) -> TenantDirectory:
+    directory: TenantDirectory = request.app.state.tenant_directory
+    return directory
 
 
 def get_access_guard(request: Request) -> AccessGuard:
@@ -101,17 +107,17 @@ async def _resolve_tenant(
             raise BadRequest(
                 "X-Tenant-ID must be the ISP's tenant id (a UUID).", header="X-Tenant-ID"
             ) from None
-    async with runtime.db.unit_of_work() as session:
-        at_host = await service.at_host(session, host)
-        if at_host is not None:
-            if named is not None and named != at_host.id:
-                raise BadRequest(
-                    "X-Tenant-ID names another ISP than the host this request was sent to.",
-                    header="X-Tenant-ID",
-                )
-            return at_host
-        named = named or _claimed_tenant(request)
-        tenant = await session.get(Tenant, named) if named is not None else None
+    directory = get_tenant_directory(request)
+    at_host = await directory.at_host(runtime.db, host)
+    if at_host is not None:
+        if named is not None and named != at_host.id:
+            raise BadRequest(
+                "X-Tenant-ID names another ISP than the host this request was sent to.",
+                header="X-Tenant-ID",
+            )
+        return at_host
+    named = named or _claimed_tenant(request)
+    tenant = await directory.get(runtime.db, named) if named is not None else None
     if tenant is None:
         if named is not None:
             raise NotFound(f"No ISP with tenant id {named}.")

@@ -22,10 +22,10 @@ from servicekit.notify import listen
 from servicekit.rls import isolate_tenant_table, service_role
 from servicekit.runtime import Runtime
 from tenant_api.models import TENANT_DATA, TENANT_DATA_TABLES, Tenant
-from tenant_api.tenants.service import PLACEMENT
+from tenant_api.tenants.service import TENANT_CHANGED
 
 APP_ROLE = "dotmac_tenant_api"
-CHANNEL = PLACEMENT
+CHANNEL = TENANT_CHANGED
 SILO_PREFIX = "tenant_silo_"
 
 

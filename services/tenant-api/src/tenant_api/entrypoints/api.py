@@ -28,6 +28,7 @@ from tenant_api.placement import Placements
 from tenant_api.plans.endpoints import router as plans
 from tenant_api.reports.endpoints import router as reports
 from tenant_api.subscriptions.endpoints import router as subscriptions
+from tenant_api.tenants.directory import TenantDirectory
 from tenant_api.tenants.endpoints import internal_router, public
 from tenant_api.tickets.endpoints import router as tickets
 from tenant_api.users.endpoints import router as users
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     access_ttl = timedelta(seconds=settings.access_token_ttl_s)
     guard = AccessGuard(access_ttl)
     placements = Placements()
+    directory = TenantDirectory()
     runtime = Runtime(
         name="tenant-api",
         settings=settings.platform,
@@ -80,12 +82,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         subscriptions=SUBSCRIPTIONS,
         uploads=UPLOADS,
-        background=(placements.kept_current, store.kept_current, guard.kept_current, mail_sender),
+        background=(
+            directory.kept_current,
+            placements.kept_current,
+            store.kept_current,
+            guard.kept_current,
+            mail_sender,
+        ),
     )
     app.state.entitlements = store
     app.state.settings = settings
     app.state.welcome = Welcome(mailer, settings.platform.gateway_url)
     app.state.access_guard = guard
+    app.state.tenant_directory = directory
     app.state.sealer = Sealer(settings.platform.device_secrets_keys.get_secret_value())
     app.state.access_tokens = AccessTokens(settings.jwt_secret.get_secret_value(), access_ttl)
     return app

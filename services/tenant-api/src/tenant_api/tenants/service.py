@@ -5,14 +5,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import TenantActivated
-from servicekit.notify import notify
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound
 from tenant_api.auth.welcome import Welcome
 from tenant_api.models import Tenant
 from tenant_api.tenants.schemas import TenantSpec, TenantStatus
 
-PLACEMENT = "tenant_placement_changed"  # tenant_api.placement listens on it
+TENANT_CHANGED = "tenant_changed"
+"""NOTIFY channel on which the database announces each tenant row updated or deleted (payload:
+its id; a trigger, migration 0009). Each replica's tenant directory and placements forget it."""
 
 
 async def put_tenant(
@@ -85,7 +86,6 @@ async def drop(session: AsyncSession, tenant_id: UUID) -> Tenant | None:
     if tenant is None:
         return None
     await session.delete(tenant)
-    await notify(session, PLACEMENT, str(tenant_id))
     return tenant
 
 

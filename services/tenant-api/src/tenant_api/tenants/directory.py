@@ -1,0 +1,65 @@
+"""Which tenant answers at which host: looked up once per replica and kept, so resolving the
+tenant of a request costs no database round trip. The database announces every update or
+deletion of a tenant row on `TENANT_CHANGED` (a trigger), and each replica forgets that tenant;
+a lookup that raced the change is not kept (a generation count tells)."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, select
+
+from servicekit.db import Database
+from servicekit.notify import listen
+from servicekit.runtime import Runtime
+from tenant_api.models import Tenant
+from tenant_api.tenants.service import TENANT_CHANGED, host_of
+
+
+class TenantDirectory:
+    def __init__(self) -> None:
+        self._by_host: dict[str, Tenant] = {}
+        self._by_id: dict[UUID, Tenant] = {}
+        self._generation = 0
+
+    async def at_host(self, db: Database, host_header: str | None) -> Tenant | None:
+        host = host_of(host_header)
+        if not host:
+            return None
+        if host not in self._by_host:
+            await self._load(db, Tenant.host == host)
+        return self._by_host.get(host)
+
+    async def get(self, db: Database, tenant_id: UUID) -> Tenant | None:
+        if tenant_id not in self._by_id:
+            await self._load(db, Tenant.id == tenant_id)
+        return self._by_id.get(tenant_id)
+
+    def forget(self, tenant_id: UUID) -> None:
+        self._generation += 1
+        tenant = self._by_id.pop(tenant_id, None)
+        if tenant is not None:
+            self._by_host.pop(tenant.host, None)
+
+    async def _load(self, db: Database, where: ColumnElement[bool]) -> None:
+        generation = self._generation
+        async with db.unit_of_work() as session:
+            tenant = (await session.execute(select(Tenant).where(where))).scalar_one_or_none()
+            if tenant is None:
+                return  # unknown: not remembered, so a tenant created later is found
+            session.expunge(tenant)
+        if generation == self._generation:
+            self._by_id[tenant.id] = tenant
+            self._by_host[tenant.host] = tenant
+
+    @asynccontextmanager
+    async def kept_current(self, runtime: Runtime) -> AsyncIterator[None]:
+        listener = asyncio.create_task(
+            listen(runtime.db, TENANT_CHANGED, lambda tenant: self.forget(UUID(tenant)))
+        )
+        try:
+            yield
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
