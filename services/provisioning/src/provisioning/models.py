@@ -52,7 +52,7 @@ class Instance(Base):
     __tablename__ = "instances"
 
     isp_id: Mapped[UUID] = mapped_column(primary_key=True)
-    deployment_id: Mapped[UUID] = mapped_column(ForeignKey("deployments.id"))
+    deployment_id: Mapped[UUID] = mapped_column(ForeignKey("deployments.id"), index=True)
     provider: Mapped[str] = mapped_column(String(32))
     host: Mapped[str] = mapped_column(String(253), unique=True)
     url: Mapped[str] = mapped_column(String(300))

@@ -119,8 +119,12 @@ class RefreshToken(Base):
     __table_args__ = {"schema": TENANT_DATA}
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
-    user_id: Mapped[UUID] = mapped_column(ForeignKey(f"{TENANT_DATA}.users.id", ondelete="CASCADE"))
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.users.id", ondelete="CASCADE"), index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -134,8 +138,12 @@ class LoginLink(Base):
     __table_args__ = {"schema": TENANT_DATA}
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
-    user_id: Mapped[UUID] = mapped_column(ForeignKey(f"{TENANT_DATA}.users.id", ondelete="CASCADE"))
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.users.id", ondelete="CASCADE"), index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -149,13 +157,16 @@ class ApiKey(Base):
     __table_args__ = {"schema": TENANT_DATA}
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16), comment="the key's first characters, shown")
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[list[str]] = mapped_column(JSONB)
     created_by: Mapped[UUID | None] = mapped_column(
-        ForeignKey(f"{TENANT_DATA}.users.id", ondelete="SET NULL")
+        ForeignKey(f"{TENANT_DATA}.users.id", ondelete="SET NULL"),
+        index=True,
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -200,6 +211,7 @@ class Customer(Base):
     reseller_id: Mapped[UUID | None] = mapped_column(
         ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="SET NULL"),
         comment="the reseller this customer was sold through",
+        index=True,
     )
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(32))
@@ -255,7 +267,9 @@ class CustomerNote(Base):
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
     customer_id: Mapped[UUID] = mapped_column(
         ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="CASCADE")
     )
@@ -292,7 +306,9 @@ class ServicePlan(Base):
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(String(500))
     download_mbps: Mapped[int] = mapped_column(Integer)
@@ -306,6 +322,7 @@ class ServicePlan(Base):
     customer_id: Mapped[UUID | None] = mapped_column(
         ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="CASCADE"),
         comment="set: a custom package only this customer can subscribe to",
+        index=True,
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -327,7 +344,7 @@ class Subscription(Base):
     customer_id: Mapped[UUID] = mapped_column(
         ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="CASCADE")
     )
-    plan_id: Mapped[UUID] = mapped_column(ForeignKey(f"{TENANT_DATA}.service_plans.id"))
+    plan_id: Mapped[UUID] = mapped_column(ForeignKey(f"{TENANT_DATA}.service_plans.id"), index=True)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(
         Date, comment="the first day no longer on the plan; null: open"
@@ -335,7 +352,8 @@ class Subscription(Base):
     end_reason: Mapped[str | None] = mapped_column(String(16), comment="changed or cancelled")
     cancellation_reason: Mapped[str | None] = mapped_column(String(500))
     previous_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey(f"{TENANT_DATA}.subscriptions.id", ondelete="SET NULL")
+        ForeignKey(f"{TENANT_DATA}.subscriptions.id", ondelete="SET NULL"),
+        index=True,
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -362,7 +380,8 @@ class Ticket(Base):
         ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="SET NULL")
     )
     assignee_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey(f"{TENANT_DATA}.users.id", ondelete="SET NULL")
+        ForeignKey(f"{TENANT_DATA}.users.id", ondelete="SET NULL"),
+        index=True,
     )
     opened_by: Mapped[str] = mapped_column(String(200))
     sla_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -380,14 +399,17 @@ class TicketComment(Base):
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
     ticket_id: Mapped[UUID] = mapped_column(
         ForeignKey(f"{TENANT_DATA}.tickets.id", ondelete="CASCADE")
     )
     body: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(200))
     author_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey(f"{TENANT_DATA}.users.id", ondelete="SET NULL")
+        ForeignKey(f"{TENANT_DATA}.users.id", ondelete="SET NULL"),
+        index=True,
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -428,7 +450,9 @@ class CustomerImport(Base):
     __table_args__ = {"schema": TENANT_DATA}
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
     filename: Mapped[str | None] = mapped_column(String(200))
     content: Mapped[str] = mapped_column(Text, comment="the file as uploaded (UTF-8)")
     columns: Mapped[list[str]] = mapped_column(JSONB, comment="the file's header row")
