@@ -16,6 +16,7 @@ Each measurement uses a fresh tenant, deleted afterwards. The last line is one J
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -23,13 +24,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import delete
 
-from tenant_api.auth.roles import Role
-from tenant_api.auth.service import create_user
-from tenant_api.config import Settings
-from tenant_api.entrypoints.api import create_app
-from tenant_api.models import Entitlement, Tenant
+# bench/tenant_api.py is named like the service's package, and this directory comes first on
+# sys.path when a bench runs: drop it, or `import tenant_api` would import that script.
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
+
+from tenant_api.auth.roles import Role  # noqa: E402
+from tenant_api.auth.service import create_user  # noqa: E402
+from tenant_api.config import Settings  # noqa: E402
+from tenant_api.entrypoints.api import create_app  # noqa: E402
+from tenant_api.models import Entitlement  # noqa: E402
 
 PLUGINS = ["customer_management", "basic_billing", "user_auth", "basic_reporting"]
 FIRST = ["Maria", "Tom", "Aisha", "Wei", "Olga", "Diego", "Priya", "Sam", "Lena", "Kofi"]
@@ -135,8 +140,11 @@ class Bench:
         return check_s, commit_s
 
     async def clean(self) -> None:
-        async with self.app.state.runtime.db.unit_of_work() as session:
-            await session.execute(delete(Tenant).where(Tenant.id.in_(self.made)))
+        for tenant_id in self.made:
+            dropped = await self.client.delete(
+                f"/internal/v1/tenants/{tenant_id}", headers=self.internal
+            )
+            dropped.raise_for_status()
 
 
 async def main(rows: int, repeat: int) -> dict[str, float | int]:

@@ -7,7 +7,6 @@ credential itself (an access token's tenant claim, an API key's tenant). Whichev
 request carries must agree.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -60,8 +59,16 @@ def access_tokens(request: Request) -> AccessTokens:
     return tokens
 
 
-EntitlementsDep = Annotated[EntitlementStore, Depends(get_entitlements)]
-AccessGuardDep = Annotated[AccessGuard, Depends(get_access_guard)]
+async def _entitlements(request: Request) -> EntitlementStore:
+    return get_entitlements(request)  # async: FastAPI runs plain functions on a thread
+
+
+async def _access_guard(request: Request) -> AccessGuard:
+    return get_access_guard(request)
+
+
+EntitlementsDep = Annotated[EntitlementStore, Depends(_entitlements)]
+AccessGuardDep = Annotated[AccessGuard, Depends(_access_guard)]
 HostHeader = Annotated[str | None, Header(alias="Host", include_in_schema=False)]
 TenantIdHeader = Annotated[
     str | None,
@@ -154,12 +161,11 @@ CurrentTenant = Annotated[Tenant, Depends(current_tenant)]
 def require_plugin(plugin: str) -> Any:
     """Gate a route on a plugin: without it, 403 naming the plugin and the lowest tier with it."""
 
-    def check(tenant: CurrentTenant, entitlements: EntitlementsDep) -> None:
+    async def check(tenant: CurrentTenant, entitlements: EntitlementsDep) -> None:
         entitlements.require(tenant.id, plugin)
 
     check.__name__ = f"require_{plugin}"
-    dependency: Callable[..., None] = check
-    return Depends(dependency)
+    return Depends(check)
 
 
 @dataclass(frozen=True)
@@ -261,7 +267,7 @@ def require(permission: Permission) -> Any:
     """Gate a route on a permission: of the signed-in person's role (see auth.roles), or among
     the API key's scopes."""
 
-    def check(caller: CurrentCaller) -> Caller:
+    async def check(caller: CurrentCaller) -> Caller:
         if permission not in caller.permissions:
             raise _denied(caller, permission)
         return caller
@@ -274,7 +280,7 @@ def require(permission: Permission) -> Any:
 def require_person(permission: Permission) -> Any:
     """As `require`, for what only people do (managing users and API keys)."""
 
-    def check(user: CurrentUser) -> AccessClaims:
+    async def check(user: CurrentUser) -> AccessClaims:
         if permission not in PERMISSIONS[user.role]:
             raise Forbidden(
                 f"The {user.role.value} role may not {permission.value.replace(':', ' ')}.",

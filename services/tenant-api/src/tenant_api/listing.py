@@ -39,19 +39,10 @@ class Page(BaseModel, Generic[T]):
 class Paging:
     """`limit` and `offset` of a list, or every row when the list is exported as CSV."""
 
-    def __init__(
-        self,
-        request: Request,
-        tenant: CurrentTenant,
-        entitlements: EntitlementsDep,
-        limit: Annotated[Limit, Query(description="rows per page")] = 50,
-        offset: Annotated[Offset, Query(description="rows to skip")] = 0,
-    ) -> None:
-        self.export = CSV in request.headers.get("accept", "")
-        if self.export:
-            entitlements.require(tenant.id, EXPORT_PLUGIN)
-        self.limit = EXPORT_MAX_ROWS if self.export else limit
-        self.offset = 0 if self.export else offset
+    def __init__(self, *, export: bool, limit: int, offset: int) -> None:
+        self.export = export
+        self.limit = EXPORT_MAX_ROWS if export else limit
+        self.offset = 0 if export else offset
 
     async def fetch(self, session: AsyncSession, query: Select[Any]) -> tuple[list[Any], int]:
         """The page of `query`'s rows, and how many there are in all (one round trip: the
@@ -71,7 +62,20 @@ class Paging:
         return csv_response(page.items, name)
 
 
-PagingDep = Annotated[Paging, Depends()]
+async def paging(
+    request: Request,
+    tenant: CurrentTenant,
+    entitlements: EntitlementsDep,
+    limit: Annotated[Limit, Query(description="rows per page")] = 50,
+    offset: Annotated[Offset, Query(description="rows to skip")] = 0,
+) -> Paging:
+    export = CSV in request.headers.get("accept", "")
+    if export:
+        entitlements.require(tenant.id, EXPORT_PLUGIN)
+    return Paging(export=export, limit=limit, offset=offset)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
 
 
 def contains(column: Any, text: str, *, lowered: bool = False) -> ColumnElement[bool]:

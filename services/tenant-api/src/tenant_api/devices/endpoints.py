@@ -34,7 +34,7 @@ TAKEN: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_sealer(request: Request) -> Sealer:
+async def get_sealer(request: Request) -> Sealer:
     sealer: Sealer = request.app.state.sealer
     return sealer
 
