@@ -1,5 +1,7 @@
 """The composition root: runtime, Temporal client and worker, HTTP clients, providers."""
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +14,7 @@ from temporalio.worker import Worker
 from provisioning.clients.caddy import CaddyRoutes
 from provisioning.clients.tenant_api import TenantApi
 from provisioning.config import Settings
+from provisioning.errors import ConfigurationError
 from provisioning.models import messaging
 from provisioning.onboarding.activities import OnboardingActivities
 from provisioning.onboarding.subscribers import onboarding_subscriptions
@@ -21,6 +24,8 @@ from provisioning.providers.local import LocalProvider
 from servicekit.consumer import Subscription
 from servicekit.runtime import Runtime
 from servicekit.telemetry import configure_tracing, tracing_enabled
+
+log = logging.getLogger(__name__)
 
 
 class Provisioning:
@@ -81,12 +86,13 @@ class Provisioning:
             tenants = TenantApi(
                 platform.tenant_api_url, platform.internal_token.get_secret_value(), http
             )
+            providers = self.providers(gateway_http, tenants)
             activities = OnboardingActivities(
-                db=runtime.db,
-                outbox=runtime.outbox,
-                providers=self.providers(gateway_http, tenants),
-                tenants=tenants,
+                db=runtime.db, outbox=runtime.outbox, providers=providers, tenants=tenants
             )
+            local = providers["local"]
+            assert isinstance(local, LocalProvider)
+            restoring = runtime.spawn(restore_routes(local, runtime), "restore-gateway-routes")
             worker = Worker(
                 self._temporal,
                 task_queue=self.settings.task_queue,
@@ -101,3 +107,18 @@ class Provisioning:
             )
             async with worker:
                 yield
+            restoring.cancel()
+
+
+async def restore_routes(local: LocalProvider, runtime: Runtime, attempts: int = 300) -> None:
+    """Once the gateway answers (the dev stack starts it after the services), give it back
+    the tenant routes it forgot when it last stopped."""
+    for _ in range(attempts):
+        try:
+            restored = await local.restore_routes(runtime.db)
+        except (httpx.HTTPError, ConfigurationError):
+            await asyncio.sleep(1.0)
+            continue
+        log.info("gateway routes: %d restored", restored)
+        return
+    log.warning("gateway routes: the gateway did not answer; none restored")

@@ -127,3 +127,22 @@ async def test_api_clients_naming_their_isp_reach_tenant_api_through_the_platfor
             assert platform.status_code == 502, "still routed to the platform's service"
     finally:
         caddy.stop()
+
+
+async def test_a_restarted_gateway_gets_back_every_tenant_route_once(gateway, upstream):
+    limits = httpx.Limits(max_keepalive_connections=0)
+    wanted = [(f"tenant-isp{i}", f"isp{i}.localhost", upstream) for i in range(7)]
+    async with httpx.AsyncClient(timeout=10, limits=limits) as http:
+        routes = CaddyRoutes(gateway.admin_url, http)
+        assert await routes.ensure_host_route(*wanted[0]) is True
+        gateway.stop()  # Caddy keeps no configuration: it starts with no tenant route
+        gateway.start()
+        gateway.wait_ready()
+        assert await routes.restore(wanted, chunk=3) == 7
+        assert await routes.restore(wanted) == 0, "a second restore adds nothing"
+        listed = (await http.get(f"{gateway.admin_url}/id/tenant-routes/handle/0/routes")).json()
+        assert sorted(r["@id"] for r in listed) == sorted(r[0] for r in wanted)
+        answered = await http.get(
+            f"http://127.0.0.1:{gateway.port}/api/v1/tenant", headers={"Host": "isp6.localhost"}
+        )
+        assert answered.text == "isp6.localhost"

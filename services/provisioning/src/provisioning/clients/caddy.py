@@ -20,6 +20,15 @@ from provisioning.errors import ConfigurationError
 TENANT_ROUTES = "tenant-routes"
 
 
+def host_route(route_id: str, host: str, upstream: str) -> dict[str, Any]:
+    return {
+        "@id": route_id,
+        "match": [{"host": [host], "path": ["/api/*"]}],
+        "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": upstream}]}],
+        "terminal": True,
+    }
+
+
 class CaddyRoutes:
     def __init__(self, admin_url: str, http: httpx.AsyncClient) -> None:
         self._admin = admin_url.rstrip("/")
@@ -39,12 +48,7 @@ class CaddyRoutes:
             return False
         if route_id in self._pending:
             return await asyncio.shield(self._pending[route_id][1])
-        route = {
-            "@id": route_id,
-            "match": [{"host": [host], "path": ["/api/*"]}],
-            "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": upstream}]}],
-            "terminal": True,
-        }
+        route = host_route(route_id, host, upstream)
         added: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._pending[route_id] = (route, added)
         if self._flusher is None or self._flusher.done():
@@ -96,6 +100,20 @@ class CaddyRoutes:
                 response=response,
             )
         return True
+
+    async def restore(self, routes: list[tuple[str, str, str]], chunk: int = 500) -> int:
+        """Put back every (route id, host, upstream) the gateway lacks — Caddy keeps no
+        configuration across restarts, so a restarted gateway knows no tenant. Returns how many
+        were missing."""
+        async with self._one_at_a_time:
+            listed = await resend.request(self._http, "GET", self._tenant_routes)
+            listed.raise_for_status()
+            present = {route.get("@id") for route in listed.json() or []}
+            missing = [host_route(*r) for r in routes if r[0] not in present]
+            for start in range(0, len(missing), chunk):
+                response = await self._append(missing[start : start + chunk])
+                response.raise_for_status()
+            return len(missing)
 
     async def remove_route(self, route_id: str) -> bool:
         async with self._one_at_a_time:

@@ -5,12 +5,15 @@ import time
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import select
 
 from provisioning.clients import resend
 from provisioning.clients.caddy import CaddyRoutes
 from provisioning.clients.tenant_api import TenantApi
+from provisioning.models import Deployment, Instance
 from provisioning.onboarding.messages import Onboarding
 from provisioning.providers.base import InstanceInfo
+from servicekit.db import Database
 
 
 class InstanceNotHealthy(Exception):
@@ -40,6 +43,18 @@ class LocalProvider:
     @staticmethod
     def route_id(onboarding: Onboarding) -> str:
         return f"tenant-{onboarding.slug}"
+
+    async def restore_routes(self, db: Database) -> int:
+        """Give the gateway back the route of every instance this provider holds (Caddy forgets
+        them when it restarts). Returns how many it lacked."""
+        async with db.unit_of_work() as session:
+            rows = await session.execute(
+                select(Deployment.slug, Instance.host)
+                .join(Deployment, Deployment.id == Instance.deployment_id)
+                .where(Instance.provider == self.name)
+            )
+            routes = [(f"tenant-{slug}", host, self._tenant_api) for slug, host in rows]
+        return await self._caddy.restore(routes)
 
     async def provision(self, onboarding: Onboarding) -> InstanceInfo:
         host = f"{onboarding.slug}.{self._base_domain}"
