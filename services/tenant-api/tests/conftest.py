@@ -1,3 +1,4 @@
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -7,13 +8,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from servicekit.config import PlatformSettings
 from tenant_api.auth.roles import Role
 from tenant_api.auth.service import create_user
 from tenant_api.config import Settings
 from tenant_api.entrypoints.api import create_app
-from tenant_api.models import Entitlement
+from tenant_api.models import Entitlement, messaging
 
 StartTenantApi = Callable[..., AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient]]]
 
@@ -148,6 +150,17 @@ class BusinessIsp:
     def as_(self, role: Role) -> dict[str, str]:
         return self.headers[role]
 
+    async def published(self, subject: str) -> list[dict[str, Any]]:
+        """The events of this ISP on `subject` its outbox holds, oldest first."""
+        outbox = messaging.outbox
+        async with self.app.state.runtime.db.unit_of_work() as session:
+            rows = await session.execute(
+                select(outbox.c.data)
+                .where(outbox.c.subject == subject, outbox.c.ce_subject == str(self.id))
+                .order_by(outbox.c.id)
+            )
+            return [json.loads(data) for data in rows.scalars()]
+
     @property
     def owner(self) -> dict[str, str]:
 
@@ -183,6 +196,12 @@ def isp_on() -> Callable[..., Any]:
         return await BusinessIsp(app, client).start(**terms)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def all_plugins() -> tuple[str, ...]:
+    """Every plugin of the tier catalogue (an enterprise licence grants them all)."""
+    return ALL_PLUGINS
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,12 @@
 """Engine, sessions and the unit of work. Service code never commits: the boundary does."""
 
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -66,3 +67,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def insert_rows(session: AsyncSession, model: Any, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert `rows` into `model`'s table in batched multi-row INSERTs (no ORM objects), in
+    the session's transaction and tenant schema."""
+    batch = list(rows)
+    if batch:
+        await session.execute(insert(model.__table__), batch)

@@ -62,6 +62,12 @@ class Conflict(Problem):
     status, title, slug = 409, "Conflict", "conflict"
 
 
+class TransitionRefused(Problem):
+    """A lifecycle change its current state does not allow (a cancelled customer's, say)."""
+
+    status, title, slug = 409, "Status change refused", "status-change-refused"
+
+
 class UnprocessableContent(Problem):
     status, title, slug = 422, "Unprocessable content", "validation-error"
 

@@ -20,6 +20,7 @@ from servicekit.validation import SearchTerm
 from tenant_api.deps import CurrentTenant, EntitlementsDep
 
 T = TypeVar("T", bound=BaseModel)
+P = TypeVar("P", bound="Page[Any]")
 CSV = "text/csv"
 EXPORT_PLUGIN = "basic_reporting"
 EXPORT_MAX_ROWS = 200_000
@@ -56,6 +57,9 @@ class Paging:
         total = await session.scalar(select(func.count()).select_from(query.subquery()))
         return [], total or 0
 
+    def page(self, model: type[P], items: list[Any], total: int) -> P:
+        return model(items=items, total=total, limit=self.limit, offset=self.offset)
+
     def respond(self, page: Page[T], name: str) -> Page[T] | Response:
         if not self.export:
             return page
@@ -69,13 +73,17 @@ async def paging(
     limit: Annotated[Limit, Query(description="rows per page")] = 50,
     offset: Annotated[Offset, Query(description="rows to skip")] = 0,
 ) -> Paging:
-    export = CSV in request.headers.get("accept", "")
+    export = wants_csv(request)
     if export:
         entitlements.require(tenant.id, EXPORT_PLUGIN)
     return Paging(export=export, limit=limit, offset=offset)
 
 
 PagingDep = Annotated[Paging, Depends(paging)]
+
+
+def wants_csv(request: Request) -> bool:
+    return CSV in request.headers.get("accept", "")
 
 
 def contains(column: Any, text: str, *, lowered: bool = False) -> ColumnElement[bool]:

@@ -21,7 +21,6 @@ from tenant_api.models import (
     Subscription,
     Ticket,
     TicketComment,
-    messaging,
 )
 
 pytestmark = pytest.mark.integration
@@ -122,15 +121,7 @@ async def test_the_control_plane_loads_through_the_internal_route(business_isp):
     )
     assert loaded.status_code == 201, loaded.text
     assert loaded.json()["customers"] == 500
-    async with isp.app.state.runtime.db.unit_of_work() as session:
-        registered = await session.scalar(
-            select(func.count())
-            .select_from(messaging.outbox)
-            .where(
-                messaging.outbox.c.subject == "dotmac.tenant.device.registered.v1",
-                messaging.outbox.c.ce_subject == str(isp.id),
-            )
-        )
+    registered = len(await isp.published("dotmac.tenant.device.registered.v1"))
     assert registered == loaded.json()["devices"], "each device announced to the network"
 
 

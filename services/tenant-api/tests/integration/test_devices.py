@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from servicekit.sealing import CannotUnseal, Sealer
 from tenant_api.auth.roles import Role
-from tenant_api.models import Device, messaging
+from tenant_api.models import Device
 
 pytestmark = pytest.mark.integration
 
@@ -32,16 +32,7 @@ V3 = {
 
 
 async def published(isp, subject_suffix: str) -> list[dict]:
-    async with isp.app.state.runtime.db.unit_of_work() as session:
-        rows = await session.execute(
-            select(messaging.outbox.c.data)
-            .where(
-                messaging.outbox.c.subject == f"dotmac.tenant.device.{subject_suffix}.v1",
-                messaging.outbox.c.ce_subject == str(isp.id),
-            )
-            .order_by(messaging.outbox.c.id)
-        )
-        return [json.loads(r) for r in rows.scalars()]
+    return await isp.published(f"dotmac.tenant.device.{subject_suffix}.v1")
 
 
 async def test_snmp_secrets_are_sealed_never_shown_and_published_sealed(business_isp):

@@ -22,7 +22,7 @@ PASSWORD = "probe password long"
 
 
 @pytest.fixture(scope="module", params=["shared", "silo"])
-async def probe(start_tenant_api, request):
+async def probe(start_tenant_api, request, all_plugins):
     """Tenants A and B, either both in the shared tables or each in a silo of its own: the same
     routes and the same code serve both placements, and the probe holds for both."""
     async with start_tenant_api(internal_token=TOKEN, smtp_port=9) as (app, client):
@@ -51,7 +51,7 @@ async def probe(start_tenant_api, request):
                     password=PASSWORD,
                     now=datetime.now(UTC),
                 )
-                await grant_licence(session, tenant_id)
+                await grant_licence(session, tenant_id, all_plugins)
             await app.state.entitlements.load(app.state.runtime.db, str(tenant_id))
             host = {"Host": f"{slug}.localhost"}
             pair = (
@@ -85,24 +85,6 @@ async def probe(start_tenant_api, request):
                 },
             }
         yield app, client, tenants
-
-
-EVERY_PLUGIN = [
-    "customer_management",
-    "basic_billing",
-    "user_auth",
-    "automated_billing",
-    "email_notifications",
-    "basic_reporting",
-    "network_monitoring",
-    "advanced_reporting",
-    "api_access",
-    "snmp_integration",
-    "advanced_automation",
-    "custom_integrations",
-    "white_label",
-    "sla_management",
-]
 
 
 async def seed(client, signed_in, customer_id) -> dict[str, str]:
@@ -162,7 +144,7 @@ def signed_in_routes(app) -> list[tuple[str, str]]:
     return routes
 
 
-async def grant_licence(session, tenant_id) -> None:
+async def grant_licence(session, tenant_id, plugins) -> None:
     """What licensing's LicenceIssued would have recorded: everything, at the full API rate."""
     now = datetime.now(UTC)
     session.add(
@@ -170,7 +152,7 @@ async def grant_licence(session, tenant_id) -> None:
             tenant_id=tenant_id,
             licence_id=uuid.uuid4(),
             tier="enterprise",
-            plugins=EVERY_PLUGIN,
+            plugins=list(plugins),
             customer_cap=None,
             api_rate_per_minute=1200,
             issued_at=now,

@@ -104,9 +104,7 @@ async def list_customers(
     )
     async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
         rows, total = await paging.fetch(session, query)
-        page = CustomerPage(
-            items=[read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset
-        )
+        page = paging.page(CustomerPage, [read(r) for r in rows], total)
     return paging.respond(page, "customers")
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.sql.schema import Table
 
 from dotmac_contracts.events import CustomersCounted
 from servicekit.outbox import Outbox
-from servicekit.problems import Conflict, NotFound, Problem, UnprocessableContent
+from servicekit.problems import Conflict, NotFound, Problem, TransitionRefused, UnprocessableContent
 from tenant_api.customers.schemas import (
     NEEDS_REASON,
     TRANSITIONS,
@@ -43,10 +43,6 @@ from tenant_api.models import (
 
 class CustomerCapReached(Problem):
     status, title, slug = 403, "Customer cap reached", "customer-cap-reached"
-
-
-class TransitionRefused(Problem):
-    status, title, slug = 409, "Status change refused", "status-change-refused"
 
 
 @dataclass(frozen=True)
@@ -184,10 +180,9 @@ async def update_customer(
 ) -> Customer:
     customer = await get_customer(session, customer_id)
     fields = change.model_fields_set
-    if "name" in fields or "kind" in fields:
-        for required in ("name", "kind"):
-            if required in fields and getattr(change, required) is None:
-                raise UnprocessableContent(f"A customer's {required} cannot be cleared.")
+    for required in fields & {"name", "kind"}:
+        if getattr(change, required) is None:
+            raise UnprocessableContent(f"A customer's {required} cannot be cleared.")
     values: dict[str, Any] = {}
     for field in fields:
         value = getattr(change, field)

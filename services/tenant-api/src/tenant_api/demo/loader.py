@@ -9,10 +9,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import DeviceRegistered
+from servicekit.db import insert_rows
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict
 from servicekit.sealing import Sealer
@@ -68,25 +69,25 @@ async def load(
     since = min(c.created_at for c in scenario.customers)
     plans = [_plan(tenant_id, p, plan_ids, customer_ids, since) for p in scenario.plans]
     subscriptions = list(_subscriptions(tenant_id, scenario, customer_ids, plan_ids))
-    for plan in plans:
+    for plan in plans:  # a legacy plan was retired the day after its last new subscriber
         if plan["retired_at"] is not None:
             starts = [s["starts_on"] for s in subscriptions if s["plan_id"] == plan["id"]]
             last = max(starts, default=since.date())
             plan["retired_at"] = datetime.combine(last + timedelta(days=1), since.timetz())
     customers = [_customer(tenant_id, c, customer_ids) for c in scenario.customers]
     resellers_first = sorted(customers, key=lambda c: c["reseller_id"] is not None)
-    await _insert(session, ServicePlan, (p for p in plans if p["customer_id"] is None))
-    await _insert(session, Customer, resellers_first)
-    await _insert(session, ServicePlan, (p for p in plans if p["customer_id"] is not None))
-    await _insert(session, CustomerStatusChange, _history(tenant_id, scenario, customer_ids))
-    await _insert(session, Subscription, subscriptions)
-    await _insert(
+    await insert_rows(session, ServicePlan, (p for p in plans if p["customer_id"] is None))
+    await insert_rows(session, Customer, resellers_first)
+    await insert_rows(session, ServicePlan, (p for p in plans if p["customer_id"] is not None))
+    await insert_rows(session, CustomerStatusChange, _history(tenant_id, scenario, customer_ids))
+    await insert_rows(session, Subscription, subscriptions)
+    await insert_rows(
         session,
         AccountNumbers,
         [{"tenant_id": tenant_id, "next_number": _next_account_number(scenario)}],
     )
     devices = [_device(tenant_id, d, sealer, since) for d in scenario.devices]
-    await _insert(session, Device, devices)
+    await insert_rows(session, Device, devices)
     for row in devices:
         device = Device(**row)
         await outbox.add(
@@ -100,8 +101,8 @@ async def load(
         ).scalars()
     )
     tickets, comments = _tickets(tenant_id, scenario, customer_ids, staff, sla)
-    await _insert(session, Ticket, tickets)
-    await _insert(session, TicketComment, comments)
+    await insert_rows(session, Ticket, tickets)
+    await insert_rows(session, TicketComment, comments)
     await publish_count(session, outbox, tenant_id, billable, now)
     return Loaded(
         scenario=scenario.name,
@@ -122,13 +123,6 @@ async def _check_empty(session: AsyncSession) -> None:
                 "tenant.",
                 has=what,
             )
-
-
-async def _insert(session: AsyncSession, model: Any, rows: Iterable[dict[str, Any]]) -> None:
-    batch = list(rows)
-    if batch:
-        table: Table = model.__table__
-        await session.execute(insert(table), batch)
 
 
 def _plan(
@@ -153,12 +147,8 @@ def _plan(
         "status": "retired" if plan.retired else "active",
         "customer_id": customer_ids[plan.customer_key] if plan.customer_key else None,
         "created_at": since,
-        "retired_at": _retired_at(plan, since) if plan.retired else None,
+        "retired_at": since if plan.retired else None,  # moved once subscriptions are known
     }
-
-
-def _retired_at(plan: Any, since: datetime) -> datetime:
-    return since  # `load` moves it to the day after the plan's last new subscriber
 
 
 def _customer(tenant_id: UUID, c: Any, ids: dict[str, UUID]) -> dict[str, Any]:

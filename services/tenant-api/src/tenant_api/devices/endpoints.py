@@ -89,9 +89,7 @@ async def list_devices(
     query = service.search(q=q, site=site, vendor=vendor, role=role)
     async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
         rows, total = await paging.fetch(session, query)
-        page = DevicePage(
-            items=[read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset
-        )
+        page = paging.page(DevicePage, [read(r) for r in rows], total)
     return paging.respond(page, "devices")
 
 

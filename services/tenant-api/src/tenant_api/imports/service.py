@@ -3,15 +3,15 @@ does; the commit runs it again under the customers lock, against the customers t
 and creates every customer (with its history and subscription) in one transaction, or none."""
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from servicekit.db import insert_rows
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound, UnprocessableContent
 from tenant_api.customers.schemas import CustomerStatus
@@ -287,9 +287,9 @@ async def commit(
                     now,
                 )
             )
-    await _insert(session, Customer, customers)
-    await _insert(session, CustomerStatusChange, history)
-    await _insert(session, Subscription, subscriptions)
+    await insert_rows(session, Customer, customers)
+    await insert_rows(session, CustomerStatusChange, history)
+    await insert_rows(session, Subscription, subscriptions)
     upload.status, upload.committed_at = "committed", now
     await session.flush()
     await publish_count(session, outbox, tenant_id, current + billable, now)
@@ -307,12 +307,6 @@ async def _pending(session: AsyncSession, import_id: UUID, lock: bool = False) -
             import_id=import_id,
         )
     return upload
-
-
-async def _insert(session: AsyncSession, model: Any, rows: Iterable[dict[str, Any]]) -> None:
-    batch = list(rows)
-    if batch:
-        await session.execute(insert(model.__table__), batch)
 
 
 def _customer(

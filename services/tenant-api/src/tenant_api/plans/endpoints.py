@@ -53,9 +53,7 @@ async def list_plans(
     query = service.search(q=q, status=status, customer_id=customer_id, custom=custom)
     async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
         rows, total = await paging.fetch(session, query)
-        page = PlanPage(
-            items=[read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset
-        )
+        page = paging.page(PlanPage, [read(r) for r in rows], total)
     return paging.respond(page, "plans")
 
 

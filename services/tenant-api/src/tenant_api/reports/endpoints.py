@@ -12,7 +12,7 @@ from servicekit.http import RuntimeDep
 from servicekit.problems import UnprocessableContent
 from tenant_api.auth.roles import Permission
 from tenant_api.deps import ERRORS, Caller, require, require_plugin
-from tenant_api.listing import CSV, csv_response
+from tenant_api.listing import CSV_RESPONSE, csv_response, wants_csv
 from tenant_api.reports import service
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=ERRORS)
@@ -22,9 +22,6 @@ CustomersReader = Annotated[Caller, require(Permission.CUSTOMERS_READ)]
 BillingReader = Annotated[Caller, require(Permission.BILLING_READ)]
 TicketsReader = Annotated[Caller, require(Permission.TICKETS_READ)]
 Months = Annotated[int, Query(ge=1, le=60, description="how many months, this one included")]
-AS_CSV: dict[int | str, dict[str, Any]] = {
-    200: {"content": {CSV: {"schema": {"type": "string"}}}, "description": "JSON, or CSV"}
-}
 
 
 class StatusCounts(BaseModel):
@@ -86,7 +83,7 @@ class TicketResolution(BaseModel):
 
 
 def _answer(request: Request, report: BaseModel, rows: Sequence[BaseModel], name: str) -> Any:
-    if CSV in request.headers.get("accept", ""):
+    if wants_csv(request):
         return csv_response(rows, name)
     return report
 
@@ -94,7 +91,7 @@ def _answer(request: Request, report: BaseModel, rows: Sequence[BaseModel], name
 @router.get(
     "/customers-by-status",
     dependencies=Basic,
-    responses=AS_CSV,
+    responses=CSV_RESPONSE,
     response_model=CustomersByStatus,
 )
 async def customers_by_status(
@@ -108,7 +105,7 @@ async def customers_by_status(
     return _answer(request, CustomersByStatus(months=rows), rows, "customers-by-status")
 
 
-@router.get("/mrr-by-plan", dependencies=Basic, responses=AS_CSV, response_model=MrrByPlan)
+@router.get("/mrr-by-plan", dependencies=Basic, responses=CSV_RESPONSE, response_model=MrrByPlan)
 async def mrr_by_plan(
     caller: BillingReader,
     runtime: RuntimeDep,
@@ -129,7 +126,7 @@ async def mrr_by_plan(
     return _answer(request, report, rows, "mrr-by-plan")
 
 
-@router.get("/churn", dependencies=Advanced, responses=AS_CSV, response_model=Churn)
+@router.get("/churn", dependencies=Advanced, responses=CSV_RESPONSE, response_model=Churn)
 async def churn(
     caller: CustomersReader, runtime: RuntimeDep, request: Request, months: Months = 12
 ) -> Churn | Response:
@@ -142,7 +139,10 @@ async def churn(
 
 
 @router.get(
-    "/ticket-resolution", dependencies=Advanced, responses=AS_CSV, response_model=TicketResolution
+    "/ticket-resolution",
+    dependencies=Advanced,
+    responses=CSV_RESPONSE,
+    response_model=TicketResolution,
 )
 async def ticket_resolution(
     caller: TicketsReader,

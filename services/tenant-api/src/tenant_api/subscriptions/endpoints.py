@@ -76,9 +76,7 @@ async def list_subscriptions(
     )
     async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
         rows, total = await paging.fetch(session, query)
-        page = SubscriptionPage(
-            items=[read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset
-        )
+        page = paging.page(SubscriptionPage, [read(r) for r in rows], total)
     return paging.respond(page, "subscriptions")
 
 

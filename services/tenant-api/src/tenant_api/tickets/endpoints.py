@@ -86,12 +86,7 @@ async def list_tickets(
     )
     async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
         rows, total = await paging.fetch(session, query)
-        page = TicketPage(
-            items=[read(r, now) for r in rows],
-            total=total,
-            limit=paging.limit,
-            offset=paging.offset,
-        )
+        page = paging.page(TicketPage, [read(r, now) for r in rows], total)
     return paging.respond(page, "tickets")
 
 

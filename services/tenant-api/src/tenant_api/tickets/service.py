@@ -6,7 +6,7 @@ from uuid import UUID
 from sqlalchemy import Select, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from servicekit.problems import NotFound, Problem, UnprocessableContent
+from servicekit.problems import NotFound, TransitionRefused, UnprocessableContent
 from tenant_api.customers.service import get_customer
 from tenant_api.listing import contains
 from tenant_api.models import Ticket, TicketComment, User
@@ -24,10 +24,6 @@ from tenant_api.tickets.schemas import (
 ORDER = {
     p: n for n, p in enumerate((Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW))
 }
-
-
-class TransitionRefused(Problem):
-    status, title, slug = 409, "Status change refused", "status-change-refused"
 
 
 async def open_ticket(
