@@ -25,7 +25,6 @@ from tenant_api.customers.schemas import (
     Tag,
 )
 from tenant_api.deps import ERRORS, NOT_FOUND, Caller, EntitlementsDep, require, require_plugin
-from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.listing import CSV_RESPONSE, PagingDep, SearchText
 
 router = APIRouter(
@@ -36,13 +35,6 @@ router = APIRouter(
 )
 Reader = Annotated[Caller, require(Permission.CUSTOMERS_READ)]
 Writer = Annotated[Caller, require(Permission.CUSTOMERS_WRITE)]
-
-
-def cap_of(entitlements: EntitlementStore, tenant_id: UUID) -> service.Cap:
-    grant = entitlements.grant(tenant_id)
-    if grant is None:
-        return service.Cap(tier=None, customers=0)
-    return service.Cap(tier=grant.tier, customers=grant.customer_cap)
 
 
 def read(customer: Any) -> CustomerRead:
@@ -67,7 +59,7 @@ async def create_customer(
             runtime.outbox,
             caller.tenant_id,
             spec,
-            cap=cap_of(entitlements, caller.tenant_id),
+            cap=service.cap_of(entitlements, caller.tenant_id),
             now=datetime.now(UTC),
             by=caller.reference,
         )

@@ -31,6 +31,7 @@ from tenant_api.customers.schemas import (
     NoteCreate,
     StatusChange,
 )
+from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.listing import contains
 from tenant_api.models import (
     AccountNumbers,
@@ -51,6 +52,14 @@ class Cap:
 
     tier: str | None
     customers: int | None
+
+
+def cap_of(entitlements: EntitlementStore, tenant_id: UUID) -> Cap:
+    """The cap the tenant's licence sets; with no licence, no customer at all."""
+    grant = entitlements.grant(tenant_id)
+    if grant is None:
+        return Cap(tier=None, customers=0)
+    return Cap(tier=grant.tier, customers=grant.customer_cap)
 
 
 async def lock_customers(session: AsyncSession, tenant_id: UUID) -> None:

@@ -12,7 +12,7 @@ from servicekit.runtime import Runtime
 from servicekit.sealing import Sealer
 from tenant_api.auth.roles import Permission
 from tenant_api.auth.tokens import AccessClaims
-from tenant_api.customers.endpoints import cap_of
+from tenant_api.customers.service import cap_of
 from tenant_api.demo import loader, scenarios
 from tenant_api.deps import ERRORS, require_person
 from tenant_api.entitlements.store import EntitlementStore
