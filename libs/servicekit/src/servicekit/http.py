@@ -41,6 +41,9 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = runtime
         async with AsyncExitStack() as stack:
+            # The database outlives everything that uses it: background listeners still hold
+            # connections while they stop, so the pool is disposed last.
+            stack.push_async_callback(runtime.db.dispose)
             # Background first: consumers may depend on what it connects (a Temporal client).
             for context in background:
                 await stack.enter_async_context(context(runtime))

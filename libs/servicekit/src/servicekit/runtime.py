@@ -83,4 +83,3 @@ class Runtime:
         self._tasks.clear()
         if self._nc is not None and not self._nc.is_closed:
             await self._nc.close()
-        await self.db.dispose()
