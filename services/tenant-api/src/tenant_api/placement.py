@@ -9,20 +9,23 @@ A tenant's placement is chosen when it is created and never changes.
 Migrations that change `tenant_data` must change every silo too: `silo_schemas()` lists them.
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from uuid import UUID
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from servicekit.db import Database
+from servicekit.notify import listen
 from servicekit.rls import isolate_tenant_table, service_role
 from servicekit.runtime import Runtime
-from tenant_api.models import TENANT_DATA, TENANT_DATA_TABLES
-from tenant_api.tenants.directory import TenantDirectory
+from tenant_api.models import TENANT_DATA, TENANT_DATA_TABLES, Tenant
+from tenant_api.tenants.service import TENANT_CHANGED
 
 APP_ROLE = "dotmac_tenant_api"
+CHANNEL = TENANT_CHANGED
 SILO_PREFIX = "tenant_silo_"
 
 
@@ -31,25 +34,42 @@ def silo_schema(tenant_id: UUID) -> str:
 
 
 class Placements:
-    """Each tenant's schemas, read from the replica's tenant directory (which keeps the tenant
-    rows, and forgets a tenant when the database announces it changed or went)."""
+    """Each tenant's schemas, looked up once per replica and kept (placements do not change;
+    a dropped tenant is forgotten by every replica)."""
 
-    def __init__(self, directory: TenantDirectory) -> None:
-        self._directory = directory
+    def __init__(self) -> None:
+        self._known: dict[UUID, dict[str, str] | None] = {}
         self._db: Database | None = None
 
     async def __call__(self, tenant_id: UUID) -> dict[str, str] | None:
-        assert self._db is not None, "placements are used before the service started"
-        tenant = await self._directory.get(self._db, tenant_id)
-        if tenant is None or tenant.data_schema is None:
-            return None
-        return {TENANT_DATA: tenant.data_schema}
+        if tenant_id not in self._known:
+            assert self._db is not None, "placements are used before the service started"
+            async with self._db.unit_of_work() as session:
+                row = (
+                    await session.execute(
+                        select(Tenant.id, Tenant.data_schema).where(Tenant.id == tenant_id)
+                    )
+                ).first()
+            if row is None:  # no such tenant (yet): keep no guess
+                return None
+            self._known[tenant_id] = {TENANT_DATA: row.data_schema} if row.data_schema else None
+        return self._known[tenant_id]
+
+    def forget(self, tenant_id: UUID) -> None:
+        self._known.pop(tenant_id, None)
 
     @asynccontextmanager
     async def kept_current(self, runtime: Runtime) -> AsyncIterator[None]:
         self._db = runtime.db
         runtime.db.place_tenants_with(self)
-        yield
+        listener = asyncio.create_task(
+            listen(runtime.db, CHANNEL, lambda tenant: self.forget(UUID(tenant)))
+        )
+        try:
+            yield
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
 
 
 def _create_tables(connection: Connection, schema: str) -> None:

@@ -21,7 +21,6 @@ from tenant_api.demo.endpoints import load_into
 from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.models import Tenant, messaging
 from tenant_api.placement import Placements
-from tenant_api.tenants.directory import TenantDirectory
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,11 +39,10 @@ async def _load(settings: Settings, tenant: str, scenario: str) -> int:
         tables=messaging,
         database_url=settings.service_database_url(),
     )
-    directory = TenantDirectory()
-    placements = Placements(directory)
+    placements = Placements()
     entitlements = EntitlementStore()
     try:
-        async with directory.kept_current(runtime), placements.kept_current(runtime):
+        async with placements.kept_current(runtime):
             async with runtime.db.unit_of_work() as session:
                 found = await session.scalar(select(Tenant.id).where(_named(tenant)))
             if found is None:

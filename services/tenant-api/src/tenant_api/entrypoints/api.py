@@ -40,8 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = EntitlementStore()
     access_ttl = timedelta(seconds=settings.access_token_ttl_s)
     guard = AccessGuard(access_ttl)
+    placements = Placements()
     directory = TenantDirectory()
-    placements = Placements(directory)
     runtime = Runtime(
         name="tenant-api",
         settings=settings.platform,
