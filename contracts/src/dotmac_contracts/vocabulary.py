@@ -29,6 +29,10 @@ class Region(StrEnum):
     AP_NORTHEAST_1 = "ap-northeast-1"
 
 
+EU_REGIONS: frozenset[Region] = frozenset({Region.EU_WEST_1, Region.EU_CENTRAL_1, Region.EU_WEST_2})
+"""Where an ISP that keeps its data in the EU may be placed."""
+
+
 class Provider(StrEnum):
     LOCAL = "local"
     AWS = "aws"

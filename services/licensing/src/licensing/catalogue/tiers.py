@@ -1,23 +1,13 @@
 from dataclasses import dataclass
 from typing import Literal
 
+from dotmac_contracts.capacity import TIER_RESOURCES, Resources
 from dotmac_contracts.vocabulary import Tier
 
 ApiAccess = Literal["none", "limited", "full"]
 
 API_RATE_PER_MINUTE: dict[ApiAccess, int | None] = {"none": None, "limited": 60, "full": 1_200}
 """Requests per minute an ISP's API keys may make, by its tier's API access; None: no access."""
-
-
-@dataclass(frozen=True)
-class Resources:
-    """What an instance of the tier runs with (Kubernetes requests, HPA bounds, storage)."""
-
-    min_replicas: int
-    max_replicas: int
-    cpu_request: str
-    memory_request: str
-    storage: str
 
 
 @dataclass(frozen=True)
@@ -45,7 +35,7 @@ CATALOGUE: tuple[TierSpec, ...] = (
         ("customer_management", "basic_billing", "user_auth"),
         support="community",
         api_access="none",
-        resources=Resources(1, 2, "200m", "512Mi", "10GB"),
+        resources=TIER_RESOURCES[Tier.FREE],
     ),
     TierSpec(
         Tier.BASIC,
@@ -54,7 +44,7 @@ CATALOGUE: tuple[TierSpec, ...] = (
         ("automated_billing", "email_notifications", "basic_reporting"),
         support="email",
         api_access="limited",
-        resources=Resources(2, 5, "500m", "1Gi", "50GB"),
+        resources=TIER_RESOURCES[Tier.BASIC],
     ),
     TierSpec(
         Tier.PREMIUM,
@@ -63,7 +53,7 @@ CATALOGUE: tuple[TierSpec, ...] = (
         ("network_monitoring", "advanced_reporting", "api_access", "snmp_integration"),
         support="priority",
         api_access="full",
-        resources=Resources(3, 10, "1000m", "2Gi", "200GB"),
+        resources=TIER_RESOURCES[Tier.PREMIUM],
     ),
     TierSpec(
         Tier.ENTERPRISE,
@@ -72,7 +62,7 @@ CATALOGUE: tuple[TierSpec, ...] = (
         ("advanced_automation", "custom_integrations", "white_label", "sla_management"),
         support="dedicated",
         api_access="full",
-        resources=Resources(5, 25, "2000m", "4Gi", "1TB"),
+        resources=TIER_RESOURCES[Tier.ENTERPRISE],
         custom_pricing=True,
     ),
 )
