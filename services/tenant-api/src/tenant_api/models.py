@@ -3,6 +3,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from sqlalchemy import (
+    Boolean,
     Computed,
     Date,
     DateTime,
@@ -466,6 +467,52 @@ class CustomerImport(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AutomationRule(Base):
+    """When `trigger` happens and the facts meet `conditions`, run `actions` (advanced_automation).
+    Conditions and actions are kept as validated JSON (`tenant_api.automations.schemas`)."""
+
+    __tablename__ = "automation_rules"
+    __table_args__ = (
+        Index("ix_automation_rules_tenant_trigger", "tenant_id", "trigger"),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    trigger: Mapped[str] = mapped_column(String(40))
+    conditions: Mapped[list[dict[str, object]]] = mapped_column(JSONB)
+    actions: Mapped[list[dict[str, object]]] = mapped_column(JSONB)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    runs: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AutomationRun(Base):
+    """One time a rule's conditions held: what each of its actions did."""
+
+    __tablename__ = "automation_runs"
+    __table_args__ = (
+        Index("ix_automation_runs_rule", "rule_id", "ran_at"),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
+    rule_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.automation_rules.id", ondelete="CASCADE")
+    )
+    trigger: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[UUID] = mapped_column(comment="the customer or ticket it was about")
+    done: Mapped[list[str]] = mapped_column(JSONB)
+    ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 TENANT_DATA_TABLES = [t for t in metadata.sorted_tables if t.schema == TENANT_DATA]

@@ -116,6 +116,15 @@ async def seed(client, signed_in, customer_id) -> dict[str, str]:
             "snmp": {"version": "v2c", "community": "probe"},
         },
     )
+    rule_id = await created(
+        "/api/v1/automations",
+        {
+            "name": "Tag business customers",
+            "trigger": "customer.created",
+            "conditions": [{"fact": "customer.kind", "value": "business"}],
+            "actions": [{"type": "add_tag", "tag": "b2b"}],
+        },
+    )
     upload = await client.post(
         "/api/v1/customer-imports",
         content=b"Name,Email\nAnn Lee,ann@example.net\n",
@@ -128,6 +137,7 @@ async def seed(client, signed_in, customer_id) -> dict[str, str]:
         "subscription_id": subscription_id,
         "ticket_id": ticket_id,
         "device_id": device_id,
+        "rule_id": rule_id,
     }
 
 

@@ -7,6 +7,7 @@ from itertools import pairwise
 
 import pytest
 
+from tenant_api.automations.schemas import RuleCreate
 from tenant_api.demo.scenarios import SCENARIOS, DemoCustomer, Scenario, build
 
 ANCHOR = date(2025, 6, 15)
@@ -101,7 +102,15 @@ def test_enterprise_has_the_promised_counts() -> None:
     assert {"router", "switch", "olt", "access_point"} <= set().union(*sites.values())
     assert 140 <= len(enterprise.tickets) <= 160
     assert 3 <= len(enterprise.automations) <= 6
-    assert all(a.name and a.trigger and a.action for a in enterprise.automations)
+    for automation in enterprise.automations:  # each is a rule the automations API accepts
+        RuleCreate.model_validate(
+            {
+                "name": automation.name,
+                "trigger": automation.trigger,
+                "conditions": automation.conditions,
+                "actions": automation.actions,
+            }
+        )
 
 
 def test_customers_are_created_over_the_scenarios_history(scenario: Scenario) -> None:

@@ -24,6 +24,8 @@ class Permission(StrEnum):
     NETWORK_READ = "network:read"
     NETWORK_WRITE = "network:write"
     API_KEYS_MANAGE = "api_keys:manage"
+    AUTOMATIONS_READ = "automations:read"
+    AUTOMATIONS_MANAGE = "automations:manage"
 
 
 _READ = {
@@ -32,6 +34,7 @@ _READ = {
     Permission.BILLING_READ,
     Permission.TICKETS_READ,
     Permission.NETWORK_READ,
+    Permission.AUTOMATIONS_READ,
 }
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from servicekit.http import RuntimeDep
 from tenant_api.auth.roles import Permission
+from tenant_api.automations import service as automation
 from tenant_api.customers import service
 from tenant_api.customers.schemas import (
     CustomerCreate,
@@ -26,6 +27,7 @@ from tenant_api.customers.schemas import (
 )
 from tenant_api.deps import ERRORS, NOT_FOUND, Caller, EntitlementsDep, require, require_plugin
 from tenant_api.listing import CSV_RESPONSE, PagingDep, SearchText
+from tenant_api.tickets.endpoints import SLA_PLUGIN
 
 router = APIRouter(
     prefix="/api/v1/customers",
@@ -53,6 +55,7 @@ async def create_customer(
     spec: CustomerCreate, caller: Writer, runtime: RuntimeDep, entitlements: EntitlementsDep
 ) -> CustomerRead:
     """Add a customer. Refused once the ISP has as many as its tier allows."""
+    now = datetime.now(UTC)
     async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
         customer = await service.create_customer(
             session,
@@ -60,9 +63,17 @@ async def create_customer(
             caller.tenant_id,
             spec,
             cap=service.cap_of(entitlements, caller.tenant_id),
-            now=datetime.now(UTC),
+            now=now,
             by=caller.reference,
         )
+        if entitlements.allows(caller.tenant_id, automation.PLUGIN):
+            await automation.run_rules(
+                session,
+                caller.tenant_id,
+                automation.customer_created(customer),
+                sla=entitlements.allows(caller.tenant_id, SLA_PLUGIN),
+                now=now,
+            )
         return read(customer)
 
 
@@ -127,19 +138,29 @@ async def change_status(
     change: StatusChange,
     caller: Writer,
     runtime: RuntimeDep,
+    entitlements: EntitlementsDep,
 ) -> CustomerRead:
     """Move a customer along lead → active ⇄ suspended → cancelled, with the reason (needed to
     suspend or cancel). Cancelling ends the customer's subscriptions that day."""
+    now = datetime.now(UTC)
     async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        customer = await service.change_status(
+        customer, before = await service.change_status(
             session,
             runtime.outbox,
             caller.tenant_id,
             customer_id,
             change,
-            now=datetime.now(UTC),
+            now=now,
             by=caller.reference,
         )
+        if before is not None and entitlements.allows(caller.tenant_id, automation.PLUGIN):
+            await automation.run_rules(
+                session,
+                caller.tenant_id,
+                automation.customer_status_changed(customer, before.value),
+                sla=entitlements.allows(caller.tenant_id, SLA_PLUGIN),
+                now=now,
+            )
         return read(customer)
 
 

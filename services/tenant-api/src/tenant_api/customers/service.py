@@ -224,12 +224,13 @@ async def change_status(
     *,
     now: datetime,
     by: str,
-) -> Customer:
+) -> tuple[Customer, CustomerStatus | None]:
+    """The customer, and the status it moved from (None when it was there already)."""
     await lock_customers(session, tenant_id)
     customer = await get_customer(session, customer_id)
     current = CustomerStatus(customer.status)
     if change.status == current:
-        return customer  # already so: a repeat changes nothing
+        return customer, None  # already so: a repeat changes nothing
     if change.status not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing: it is final"
         raise TransitionRefused(
@@ -252,7 +253,7 @@ async def change_status(
         await session.flush()
         await publish_count(session, outbox, tenant_id, await count(session), now)
     await session.flush()
-    return customer
+    return customer, current
 
 
 async def status_history(session: AsyncSession, customer_id: UUID) -> list[CustomerStatusChange]:

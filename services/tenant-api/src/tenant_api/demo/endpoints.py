@@ -42,6 +42,7 @@ class DemoDataLoaded(BaseModel):
     subscriptions: int
     devices: int
     tickets: int
+    automations: int = Field(description="automation rules (they run with advanced_automation)")
 
 
 REFUSED = {

@@ -17,12 +17,14 @@ from servicekit.db import insert_rows
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict
 from servicekit.sealing import Sealer
+from tenant_api.automations.schemas import RuleCreate
 from tenant_api.customers.service import Cap, check_cap, lock_customers, publish_count
-from tenant_api.demo.scenarios import DemoSnmp, Scenario
+from tenant_api.demo.scenarios import DemoAutomation, DemoSnmp, Scenario
 from tenant_api.devices.schemas import SnmpCommunity, SnmpUser
 from tenant_api.devices.service import record, snmp_columns
 from tenant_api.models import (
     AccountNumbers,
+    AutomationRule,
     Customer,
     CustomerStatusChange,
     Device,
@@ -46,6 +48,7 @@ class Loaded:
     subscriptions: int
     devices: int
     tickets: int
+    automations: int
 
 
 async def load(
@@ -103,6 +106,8 @@ async def load(
     tickets, comments = _tickets(tenant_id, scenario, customer_ids, staff, sla)
     await insert_rows(session, Ticket, tickets)
     await insert_rows(session, TicketComment, comments)
+    rules = [_automation(tenant_id, a, now) for a in scenario.automations]
+    await insert_rows(session, AutomationRule, rules)
     await publish_count(session, outbox, tenant_id, billable, now)
     return Loaded(
         scenario=scenario.name,
@@ -112,7 +117,32 @@ async def load(
         subscriptions=len(subscriptions),
         devices=len(devices),
         tickets=len(tickets),
+        automations=len(rules),
     )
+
+
+def _automation(tenant_id: UUID, automation: DemoAutomation, now: datetime) -> dict[str, Any]:
+    spec = RuleCreate.model_validate(
+        {
+            "name": automation.name,
+            "trigger": automation.trigger,
+            "conditions": automation.conditions,
+            "actions": automation.actions,
+        }
+    )
+    return {
+        "id": uuid.uuid4(),
+        "tenant_id": tenant_id,
+        "name": spec.name,
+        "trigger": spec.trigger.value,
+        "conditions": [c.model_dump(mode="json") for c in spec.conditions],
+        "actions": [a.model_dump(mode="json") for a in spec.actions],
+        "enabled": True,
+        "runs": 0,
+        "created_by": "demo-data",
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 async def _check_empty(session: AsyncSession) -> None:

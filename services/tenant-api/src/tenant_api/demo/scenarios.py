@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 SCENARIOS = ("small", "medium", "enterprise")
 
@@ -143,9 +144,12 @@ class DemoTicket:
 
 @dataclass(frozen=True)
 class DemoAutomation:
+    """An automation rule, in the shape `POST /api/v1/automations` takes."""
+
     name: str
     trigger: str
-    action: str
+    conditions: tuple[dict[str, Any], ...]
+    actions: tuple[dict[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -645,29 +649,73 @@ _TICKET_KINDS = (
 
 _AUTOMATIONS = (
     DemoAutomation(
-        "Suspend after 30 days overdue",
-        "invoice.overdue >= 30 days",
-        "suspend customer and notify by email",
+        "Retention call when a customer cancels",
+        "customer.status_changed",
+        ({"fact": "status.to", "op": "equals", "value": "cancelled"},),
+        (
+            {
+                "type": "open_ticket",
+                "subject": "Retention call: {customer.name} cancelled",
+                "description": "Account {customer.account_number}. Reason given: {status.reason}",
+                "priority": "high",
+            },
+        ),
     ),
     DemoAutomation(
-        "Restore service when paid",
-        "payment.received and customer.status == suspended",
-        "reactivate customer and send a confirmation email",
+        "Collections follow-up on suspension",
+        "customer.status_changed",
+        ({"fact": "status.to", "op": "equals", "value": "suspended"},),
+        (
+            {"type": "add_tag", "tag": "collections"},
+            {
+                "type": "open_ticket",
+                "subject": "Payment follow-up: {customer.name} ({customer.account_number})",
+                "description": "Suspended: {status.reason}",
+                "priority": "normal",
+            },
+        ),
     ),
     DemoAutomation(
-        "Welcome new customers",
-        "customer.status changed to active",
-        "send the welcome email with the router setup guide",
+        "Welcome call for new business customers",
+        "customer.status_changed",
+        (
+            {"fact": "status.to", "op": "equals", "value": "active"},
+            {"fact": "customer.kind", "op": "equals", "value": "business"},
+        ),
+        (
+            {
+                "type": "open_ticket",
+                "subject": "Welcome call: {customer.name}",
+                "description": "Check the install, the router setup and the billing contact.",
+                "priority": "low",
+            },
+        ),
     ),
     DemoAutomation(
-        "Escalate unassigned urgent tickets",
-        "ticket.priority == urgent and unassigned for 15 minutes",
-        "page the on-call engineer",
+        "Business customers get the business SLA",
+        "ticket.opened",
+        (
+            {"fact": "customer.kind", "op": "in", "value": ["business", "reseller"]},
+            {"fact": "ticket.priority", "op": "in", "value": ["low", "normal"]},
+        ),
+        (
+            {"type": "set_priority", "priority": "high"},
+            {
+                "type": "comment",
+                "body": "Raised to high: tickets from business customers are answered first.",
+            },
+        ),
     ),
     DemoAutomation(
-        "Open a ticket when a device goes down",
-        "device.snmp_unreachable for 5 minutes",
-        "open an urgent internal ticket and notify the NOC channel",
+        "Acknowledge urgent tickets",
+        "ticket.opened",
+        ({"fact": "ticket.priority", "op": "equals", "value": "urgent"},),
+        (
+            {
+                "type": "comment",
+                "body": "Ticket #{ticket.number} is urgent: the on-call engineer is paged.",
+            },
+        ),
     ),
 )
 

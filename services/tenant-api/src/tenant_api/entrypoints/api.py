@@ -14,6 +14,7 @@ from tenant_api.auth.access import AccessGuard
 from tenant_api.auth.endpoints import router as auth
 from tenant_api.auth.tokens import AccessTokens
 from tenant_api.auth.welcome import Welcome
+from tenant_api.automations.endpoints import router as automations
 from tenant_api.config import Settings
 from tenant_api.customers.endpoints import router as customers
 from tenant_api.demo import endpoints as demo
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             tickets,
             devices,
             reports,
+            automations,
             demo.router,
             demo.internal_router(internal_caller(settings.platform)),
             internal_router(internal_caller(settings.platform)),

@@ -7,6 +7,8 @@ from fastapi.responses import Response
 
 from servicekit.http import RuntimeDep
 from tenant_api.auth.roles import Permission
+from tenant_api.automations import service as automation
+from tenant_api.customers.service import get_customer
 from tenant_api.deps import ERRORS, NOT_FOUND, Caller, EntitlementsDep, require, require_plugin
 from tenant_api.listing import CSV_RESPONSE, PagingDep, SearchText
 from tenant_api.models import Ticket
@@ -48,15 +50,27 @@ async def open_ticket(
     """Open a ticket. With sla_management it is due by its priority: urgent 4 h, high 8 h,
     normal 24 h, low 72 h."""
     now = _now()
+    sla = entitlements.allows(caller.tenant_id, SLA_PLUGIN)
     async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
         ticket = await service.open_ticket(
             session,
             caller.tenant_id,
             spec,
-            sla=entitlements.allows(caller.tenant_id, SLA_PLUGIN),
+            sla=sla,
             now=now,
             by=caller.reference,
         )
+        if entitlements.allows(caller.tenant_id, automation.PLUGIN):
+            customer = (
+                await get_customer(session, ticket.customer_id) if ticket.customer_id else None
+            )
+            await automation.run_rules(
+                session,
+                caller.tenant_id,
+                automation.ticket_opened(ticket, customer),
+                sla=sla,
+                now=now,
+            )
         return read(ticket, now)
 
 

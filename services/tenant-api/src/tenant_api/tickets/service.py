@@ -38,7 +38,7 @@ async def open_ticket(
     if spec.customer_id is not None:
         await _check_customer(session, spec.customer_id)
     if spec.assignee_id is not None:
-        await _check_assignee(session, spec.assignee_id)
+        await check_assignee(session, spec.assignee_id)
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:t, 0))"),
         {"t": f"tickets:{tenant_id}"},
@@ -84,7 +84,7 @@ async def update_ticket(
     if "customer_id" in fields and change.customer_id is not None:
         await _check_customer(session, change.customer_id)
     if "assignee_id" in fields and change.assignee_id is not None:
-        await _check_assignee(session, change.assignee_id)
+        await check_assignee(session, change.assignee_id)
     if change.status is not None and change.status != ticket.status:
         _move(ticket, change.status, now)
     for field in fields - {"status"}:
@@ -205,7 +205,7 @@ async def _check_customer(session: AsyncSession, customer_id: UUID) -> None:
         ) from None
 
 
-async def _check_assignee(session: AsyncSession, user_id: UUID) -> None:
+async def check_assignee(session: AsyncSession, user_id: UUID) -> None:
     status = await session.scalar(select(User.status).where(User.id == user_id))
     if status is None or status == "disabled":
         raise UnprocessableContent(
