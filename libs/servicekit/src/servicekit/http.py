@@ -1,7 +1,10 @@
 """The FastAPI application every service starts from: problem documents, body guard, health,
 tracing, docs under `/api/v1/<service>/docs` so the gateway can route them."""
 
+import asyncio
 import hmac
+import io
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Annotated
@@ -16,6 +19,40 @@ from servicekit.runtime import Runtime
 from servicekit.telemetry import tracing_enabled
 
 Background = Callable[[Runtime], AbstractAsyncContextManager[object]]
+SLOW_SHUTDOWN_S = 15.0
+log = logging.getLogger(__name__)
+
+
+class SlowShutdownReport:
+    """Once armed (when a service starts stopping), logs the stack of every task still running
+    if stopping takes longer than `after_s`: a stop that hangs then says what it waits for."""
+
+    def __init__(self, name: str, after_s: float = SLOW_SHUTDOWN_S) -> None:
+        self._name, self._after_s = name, after_s
+        self._timer: asyncio.TimerHandle | None = None
+
+    def __enter__(self) -> "SlowShutdownReport":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def arm(self) -> None:
+        self._timer = asyncio.get_running_loop().call_later(self._after_s, self._report)
+
+    def _report(self) -> None:
+        stacks = []
+        for task in asyncio.all_tasks():
+            out = io.StringIO()
+            task.print_stack(file=out)
+            stacks.append(out.getvalue())
+        log.warning(
+            "%s: still stopping after %.0f s; tasks still running:\n%s",
+            self._name,
+            self._after_s,
+            "\n".join(stacks),
+        )
 
 
 class Unauthorized(Problem):
@@ -41,6 +78,9 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = runtime
         async with AsyncExitStack() as stack:
+            # Pushed first, so it ends last: from the moment stopping begins until everything
+            # has stopped, a stop that hangs reports what it waits for.
+            watchdog = stack.enter_context(SlowShutdownReport(name))
             # The database outlives everything that uses it: background listeners still hold
             # connections while they stop, so the pool is disposed last.
             stack.push_async_callback(runtime.db.dispose)
@@ -50,6 +90,7 @@ def create_service_app(
             await runtime.start(subscriptions)
             stack.push_async_callback(runtime.stop)
             yield
+            watchdog.arm()
 
     app = FastAPI(
         title=title,
