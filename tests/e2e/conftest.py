@@ -4,6 +4,7 @@ exporting its spans over OTLP to a receiver in this test process."""
 
 import asyncio
 import sys
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from starlette.routing import Route
 from devstack.components import (
     Caddy,
     MailSink,
+    MotoServer,
     NatsServer,
     Postgres,
     ServiceProcess,
@@ -40,6 +42,9 @@ from devstack.wiring import (
 )
 
 INTERNAL_TOKEN = "e2e-internal-token"
+AWS_REGION = "eu-west-1"
+"""Registrations in this region are placed on the aws provider (moto); every other on local."""
+AWS_IMAGE = "ami-12c6146b"
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,48 @@ class Platform:
     internal_token: str
     spans: OtlpReceiver
     mail: MailSink
+    aws: MotoServer
+    processes: dict[str, ServiceProcess]
+    aws_region: str = AWS_REGION
+    aws_image: str = AWS_IMAGE
+
+    @staticmethod
+    def registration(name: str, **changes: object) -> dict:
+        """A valid registration body for a company called `name` (made unique)."""
+        tag = uuid.uuid4().hex[:8]
+        return {
+            "company": {
+                "name": f"{name} {tag}",
+                "registration_number": tag,
+                "tax_id": "US-99",
+                "country": "US",
+            },
+            "contacts": {
+                "primary": {"name": "Ann", "email": "ann@acme.example", "phone": "+15550100"},
+                "technical": {"name": "Tom", "email": "tom@acme.example"},
+            },
+            "service_area": "Springfield county",
+            "expected_customers": 800,
+            "region": "us-east-1",
+            "tier": "basic",
+            "billing_period": "monthly",
+            "domain": f"{name.lower().replace(' ', '-')}-{tag}.example",
+            **changes,
+        }
+
+    @staticmethod
+    async def wait_for_state(
+        http: httpx.AsyncClient, url: str, states: set[str], timeout: float = 30
+    ) -> dict:
+        """Poll a deployment's status URL until its state is one of `states`."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        status: dict = {}
+        while asyncio.get_running_loop().time() < deadline:
+            status = (await http.get(url)).json()
+            if status["state"] in states:
+                return status
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"never reached {states}; last status: {status}")
 
     async def nats(self) -> Nats:
         return await nats.connect(self.nats_url)
@@ -153,7 +200,12 @@ def platform_processes(
     )
     logs = tmp_path_factory.mktemp("logs")
     mail = MailSink(ports.smtp, Path(logs) / "mail")
+    aws = MotoServer(free_port(), Path(logs) / "moto.log")
     env = {
+        **aws.client_environment(),
+        "PROVISIONING_AWS_IMAGE_ID": AWS_IMAGE,
+        "PROVISIONING_AWS_BOOT_WAIT_S": "5",
+        "REGISTRATION_PLACEMENTS": f'{{"{AWS_REGION}": "aws"}}',
         **service_environment(ports),
         "DOTMAC_DATABASE_URL": migrated_database,
         "DOTMAC_OTLP_ENDPOINT": otlp.endpoint,
@@ -161,8 +213,10 @@ def platform_processes(
         "OTEL_BSP_SCHEDULE_DELAY": "100",
         "LICENSING_SIGNING_KEY_FILE": str(logs / "licensing-signing-key.pem"),
     }
-    started: list = [mail]
+    started: list = [mail, aws]
+    processes: dict[str, ServiceProcess] = {}
     mail.start()
+    aws.start()
     try:
         for service in SERVICES:
             process = ServiceProcess(
@@ -174,6 +228,7 @@ def platform_processes(
             )
             process.start()
             started.append(process)
+            processes[service.name] = process
         for process in started:
             process.wait_ready(timeout=60)
         gateway = Caddy(
@@ -196,6 +251,8 @@ def platform_processes(
             internal_token=INTERNAL_TOKEN,
             spans=otlp,
             mail=mail,
+            aws=aws,
+            processes=processes,
         )
     finally:
         for process in reversed(started):

@@ -8,7 +8,6 @@ import os
 import uuid
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 
@@ -17,47 +16,21 @@ from dotmac_contracts.events import IspRegistered
 
 pytestmark = pytest.mark.e2e
 
-STEPS = ["provisioning", "deploying", "configuring", "initializing", "validating"]
-
-
-def registration(name: str) -> dict:
-    tag = uuid.uuid4().hex[:8]
-    return {
-        "company": {
-            "name": f"{name} {tag}",
-            "registration_number": tag,
-            "tax_id": "US-99",
-            "country": "US",
-        },
-        "contacts": {
-            "primary": {"name": "Ann", "email": "ann@acme.example", "phone": "+15550100"},
-            "technical": {"name": "Tom", "email": "tom@acme.example"},
-        },
-        "service_area": "Springfield county",
-        "expected_customers": 800,
-        "region": "us-east-1",
-        "tier": "basic",
-        "billing_period": "monthly",
-        "domain": f"{name.lower().replace(' ', '-')}-{tag}.example",
-    }
-
-
-async def wait_for_state(http: httpx.AsyncClient, url: str, states: set[str], timeout=30) -> dict:
-    deadline = asyncio.get_running_loop().time() + timeout
-    status: dict = {}
-    while asyncio.get_running_loop().time() < deadline:
-        status = (await http.get(url)).json()
-        if status["state"] in states:
-            return status
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"never reached {states}; last status: {status}")
+STEPS = [
+    "provisioning",
+    "deploying",
+    "configuring",
+    "initializing",
+    "validating",
+    "welcoming",
+]
 
 
 async def test_a_registered_isp_becomes_active_in_one_trace(platform, http):
     trace_id = os.urandom(16).hex()
     response = await http.post(
         f"{platform.gateway_url}/api/v1/isp/register",
-        json=registration("Acme Fiber"),
+        json=platform.registration("Acme Fiber"),
         headers={
             "traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01",
             "Idempotency-Key": str(uuid.uuid4()),
@@ -81,7 +54,9 @@ async def test_a_registered_isp_becomes_active_in_one_trace(platform, http):
     order = [lifecycle.index(state) for state in seen_states]
     assert order == sorted(order), f"the stream went backwards: {seen_states}"
 
-    status = await wait_for_state(http, platform.gateway_url + accepted["status_url"], {"active"})
+    status = await platform.wait_for_state(
+        http, platform.gateway_url + accepted["status_url"], {"active"}
+    )
     assert [s["name"] for s in status["steps"]] == STEPS
     assert all(s["status"] == "completed" for s in status["steps"])
     times = [(s["started_at"], s["completed_at"]) for s in status["steps"]]
@@ -147,11 +122,11 @@ async def test_a_registered_isp_becomes_active_in_one_trace(platform, http):
 async def test_a_repeated_registration_event_attaches_to_the_running_onboarding(platform, http):
     response = await http.post(
         f"{platform.gateway_url}/api/v1/isp/register",
-        json=registration("Echo Net"),
+        json=platform.registration("Echo Net"),
         headers={"Idempotency-Key": str(uuid.uuid4())},
     )
     accepted = response.json()
-    await wait_for_state(http, platform.gateway_url + accepted["status_url"], {"active"})
+    await platform.wait_for_state(http, platform.gateway_url + accepted["status_url"], {"active"})
 
     # The same fact published again under a new event id (a producer that retried after the
     # duplicate window): provisioning must not onboard the ISP twice.
@@ -186,7 +161,7 @@ async def test_a_repeated_registration_event_attaches_to_the_running_onboarding(
 
 
 async def test_a_failed_step_rolls_back_what_was_created(platform, http):
-    body = registration("Clash Telecom")
+    body = platform.registration("Clash Telecom")
     slug = f"clash-telecom-{body['company']['registration_number']}"
     # Another tenant already holds the host this ISP would get: initialization must fail, for
     # good (retrying cannot fix it), and the onboarding must undo its earlier steps.
@@ -205,7 +180,7 @@ async def test_a_failed_step_rolls_back_what_was_created(platform, http):
         )
     ).json()
     assert accepted["slug"] == slug
-    status = await wait_for_state(
+    status = await platform.wait_for_state(
         http, platform.gateway_url + accepted["status_url"], {"rolled_back", "active"}
     )
     assert status["state"] == "rolled_back"
@@ -217,6 +192,7 @@ async def test_a_failed_step_rolls_back_what_was_created(platform, http):
         "configuring": "completed",
         "initializing": "failed",
         "validating": "pending",
+        "welcoming": "pending",
     }
     # The gateway route it had created is gone; the other tenant is untouched.
     assert (await http.get(f"{platform.caddy_admin_url}/id/tenant-{slug}")).status_code == 404
@@ -237,11 +213,11 @@ async def test_an_active_isp_holds_a_licence_its_instance_can_verify_offline(pla
 
     response = await http.post(
         f"{platform.gateway_url}/api/v1/isp/register",
-        json={**registration("Lumen Net"), "tier": "premium"},
+        json={**platform.registration("Lumen Net"), "tier": "premium"},
         headers={"Idempotency-Key": str(uuid.uuid4())},
     )
     accepted = response.json()
-    await wait_for_state(http, platform.gateway_url + accepted["status_url"], {"active"})
+    await platform.wait_for_state(http, platform.gateway_url + accepted["status_url"], {"active"})
     licence_url = f"{platform.gateway_url}/api/v1/licensing/isps/{accepted['isp_id']}/licence"
     for _ in range(100):
         licence = await http.get(licence_url)
@@ -284,7 +260,7 @@ async def test_an_active_isp_holds_a_licence_its_instance_can_verify_offline(pla
 async def test_the_owner_is_welcomed_by_email_and_signs_in_through_the_gateway(platform, http):
     import re
 
-    body = registration("Welcome Fiber")
+    body = platform.registration("Welcome Fiber")
     owner = f"owner-{body['company']['registration_number']}@welcome.example"
     body["contacts"]["primary"] = {"name": "Wanda", "email": owner}
     accepted = (
@@ -294,7 +270,9 @@ async def test_the_owner_is_welcomed_by_email_and_signs_in_through_the_gateway(p
             headers={"Idempotency-Key": str(uuid.uuid4())},
         )
     ).json()
-    status = await wait_for_state(http, platform.gateway_url + accepted["status_url"], {"active"})
+    status = await platform.wait_for_state(
+        http, platform.gateway_url + accepted["status_url"], {"active"}
+    )
     for _ in range(100):
         welcome = [m for m in platform.mail.messages() if m["To"] == owner]
         if welcome:

@@ -48,6 +48,7 @@ class DeploymentStep(StrEnum):
     CONFIGURING = "configuring"
     INITIALIZING = "initializing"
     VALIDATING = "validating"
+    WELCOMING = "welcoming"
 
 
 class DeploymentState(StrEnum):
@@ -59,6 +60,7 @@ class DeploymentState(StrEnum):
     CONFIGURING = "configuring"
     INITIALIZING = "initializing"
     VALIDATING = "validating"
+    WELCOMING = "welcoming"
     ACTIVE = "active"
     FAILED = "failed"
     COMPENSATING = "compensating"

@@ -20,6 +20,8 @@ from provisioning.onboarding.activities import OnboardingActivities
 from provisioning.onboarding.subscribers import onboarding_subscriptions
 from provisioning.onboarding.workflows import OnboardIspWorkflow
 from provisioning.providers import Provider
+from provisioning.providers.aws import AwsProvider
+from provisioning.providers.kubernetes import KubernetesProvider
 from provisioning.providers.local import LocalProvider
 from servicekit.consumer import Subscription
 from servicekit.runtime import Runtime
@@ -59,7 +61,15 @@ class Provisioning:
             tenant_api_url=platform.tenant_api_url,
             base_domain=platform.tenant_base_domain,
         )
-        return {local.name: local}
+        aws = AwsProvider(
+            serving=local,
+            image_id=self.settings.aws_image_id,
+            boot_wait_s=self.settings.aws_boot_wait_s,
+        )
+        kubernetes = KubernetesProvider(
+            kubeconfig=self.settings.kubeconfig or None, image=self.settings.kubernetes_image
+        )
+        return {p.name: p for p in (local, aws, kubernetes)}
 
     @asynccontextmanager
     async def connected(self, runtime: Runtime) -> AsyncIterator[None]:

@@ -15,3 +15,21 @@ class Settings(ServiceSettings):
     run_consumers: bool = Field(
         default=True, description="Consume events (and so start onboardings) in this process"
     )
+    aws_image_id: str = Field(
+        default="",
+        description="AMI the aws provider starts ISP instances from (the ISP framework image); "
+        "AWS credentials and AWS_ENDPOINT_URL come from the usual AWS environment",
+    )
+    aws_boot_wait_s: float = Field(
+        default=45.0, description="How long one attempt waits for an instance to run"
+    )
+    digitalocean_image: str = Field(
+        default="ubuntu-24-04-x64", description="Droplet image slug for ISP instances"
+    )
+    kubeconfig: str = Field(
+        default="", description="kubeconfig of the cluster the kubernetes provider applies to"
+    )
+    kubernetes_image: str = Field(
+        default="dotmac/isp-framework:latest",
+        description="Image of the ISP framework on Kubernetes",
+    )

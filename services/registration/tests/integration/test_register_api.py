@@ -64,6 +64,7 @@ async def test_registration_is_accepted_stored_and_announced(api, body):
         "configuring",
         "initializing",
         "validating",
+        "welcoming",
     ]
     assert all(s["status"] == "pending" for s in status["steps"])
 

@@ -38,6 +38,7 @@ __all__ = [
     "Component",
     "ComponentError",
     "MailSink",
+    "MotoServer",
     "NatsServer",
     "Postgres",
     "ServiceProcess",
@@ -101,6 +102,40 @@ class NatsServer(Component):
 
     def probe(self) -> bool:
         return http_status(f"{self.monitor_url}/healthz") == 200
+
+
+class MotoServer(Component):
+    """moto's server: the AWS APIs the aws provider calls (EC2, Route53, S3), in memory. Clients
+    reach it through ``AWS_ENDPOINT_URL`` (``client_environment()``) with any keys."""
+
+    def __init__(self, port: int, log_path: Path) -> None:
+        self.port = port
+        super().__init__("moto", log_path)
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOCALHOST}:{self.port}"
+
+    def client_environment(self) -> dict[str, str]:
+        """What a client needs to use this server instead of AWS."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": "dotmac-dev",
+            "AWS_SECRET_ACCESS_KEY": "dotmac-dev",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+    def ports(self) -> list[int]:
+        return [self.port]
+
+    def prepare(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> list[str]:
+        return [str(find_binary("moto_server", "moto")), "-H", LOCALHOST, "-p", str(self.port)]
+
+    def probe(self) -> bool:
+        return http_status(f"{self.url}/moto-api/") == 200
 
 
 class MailSink(Component):

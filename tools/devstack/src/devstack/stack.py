@@ -33,6 +33,7 @@ from devstack.components import (
     Component,
     ComponentError,
     MailSink,
+    MotoServer,
     NatsServer,
     Postgres,
     ServiceProcess,
@@ -65,6 +66,11 @@ INFRA_READY_TIMEOUT = 60.0
 NAME_WIDTH = max(len(s.name) for s in SERVICES)  # aligns the per-component lines
 SERVICE_READY_TIMEOUT = 120.0  # six Python services importing in parallel on two cores
 MIGRATE_TIMEOUT = 300.0
+DEV_AWS = {
+    "REGISTRATION_PLACEMENTS": '{"eu-west-1": "aws"}',
+    "PROVISIONING_AWS_IMAGE_ID": "ami-12c6146b",  # one of the images moto knows
+}
+"""The dev stack places ISPs registered in eu-west-1 on the aws provider, against moto."""
 
 
 class Stack:
@@ -92,7 +98,8 @@ class Stack:
             log_path=logs / "temporal.log",
         )
         self.mail = MailSink(ports.smtp, state.home / "mail", log_path=logs / "mail.log")
-        env = service_environment(ports)
+        self.aws = MotoServer(ports.aws, logs / "moto.log")
+        env = {**service_environment(ports), **DEV_AWS, **self.aws.client_environment()}
         self.services = {
             s.name: ServiceProcess(
                 s.name,
@@ -117,7 +124,7 @@ class Stack:
 
     @property
     def infrastructure(self) -> list[Component]:
-        return [self.postgres, self.nats, self.temporal, self.mail]
+        return [self.postgres, self.nats, self.temporal, self.mail, self.aws]
 
     @property
     def components(self) -> list[Component]:
@@ -328,6 +335,7 @@ class Stack:
             f"  Postgres      {self.postgres.url}",
             f"  Caddy admin   {self.caddy.admin_url}",
             f"  Mail          smtp://127.0.0.1:{self.ports.smtp}, kept in {self.mail.maildir}",
+            f"  AWS (moto)    {self.aws.url}  (ISPs registered in eu-west-1 are placed there)",
             f"  Logs          {self.state.logs_dir}",
             "",
         ]

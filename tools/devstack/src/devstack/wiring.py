@@ -115,6 +115,7 @@ PORT_VARIABLES: dict[str, str] = {
     "temporal_metrics": "DOTMAC_TEMPORAL_METRICS_PORT",
     "postgres": "DOTMAC_POSTGRES_PORT",
     "smtp": "DOTMAC_SMTP_PORT",
+    "aws": "DOTMAC_AWS_PORT",
 }
 
 
@@ -132,6 +133,7 @@ class Ports:
     temporal_metrics: int = 7244
     postgres: int = 5433
     smtp: int = 1025
+    aws: int = 4566
     services: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SERVICE_PORTS))
 
     @classmethod

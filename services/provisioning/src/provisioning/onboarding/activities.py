@@ -119,26 +119,34 @@ class OnboardingActivities:
                 return StepOutcome(f"Tenant {onboarding.slug} created in the ISP framework")
             case DeploymentStep.VALIDATING:
                 return StepOutcome(await provider.validate(onboarding, instance))
+            case DeploymentStep.WELCOMING:
+                # Opening the tenant queues the owner's welcome in its own transaction (once,
+                # however often this runs): the instance URL and a one-time sign-in link.
+                await self._tenants.activate(UUID(onboarding.isp_id))
+                return StepOutcome(
+                    f"Welcome email to {onboarding.contact_email} sent with the sign-in link "
+                    f"for {instance.url}"
+                )
         raise AssertionError(step)
 
     @activity.defn
     async def undo_step(self, run: StepRun) -> bool:
-        """Compensate one step. Returns whether there was anything to undo."""
+        """Compensate one step. Returns whether the step is one that leaves something to undo.
+
+        Each compensation finds its work from the onboarding alone, so it also removes what a
+        step made before failing half-way."""
         step, onboarding = DeploymentStep(run.step), run.onboarding
         isp_id = UUID(onboarding.isp_id)
-        async with self._db.unit_of_work() as session:
-            row = await session.get(Instance, isp_id)
-            instance = InstanceInfo(row.host, row.url, "") if row else None
-        if instance is None:
+        provider = self._providers.get(onboarding.provider)
+        if provider is None:  # never configured here, so it made nothing
             return False
-        provider = self._provider(onboarding)
         match step:
             case DeploymentStep.INITIALIZING:
                 await self._tenants.delete(isp_id)
             case DeploymentStep.CONFIGURING:
-                await provider.unconfigure(onboarding, instance)
+                await provider.unconfigure(onboarding)
             case DeploymentStep.PROVISIONING:
-                await provider.deprovision(onboarding, instance)
+                await provider.deprovision(onboarding)
                 async with self._db.unit_of_work() as session:
                     await session.execute(delete(Instance).where(Instance.isp_id == isp_id))
             case _:
@@ -148,7 +156,6 @@ class OnboardingActivities:
     @activity.defn
     async def complete(self, onboarding: Onboarding) -> OnboardingResult:
         isp_id = UUID(onboarding.isp_id)
-        await self._tenants.activate(isp_id)
         now = _now()
         async with self._db.unit_of_work() as session:
             url = (

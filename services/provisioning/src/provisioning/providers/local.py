@@ -93,8 +93,8 @@ class LocalProvider:
             f"{instance.host} answered its health check through the gateway in {elapsed_ms:.0f} ms"
         )
 
-    async def unconfigure(self, onboarding: Onboarding, instance: InstanceInfo) -> None:
+    async def unconfigure(self, onboarding: Onboarding) -> None:
         await self._caddy.remove_route(self.route_id(onboarding))
 
-    async def deprovision(self, onboarding: Onboarding, instance: InstanceInfo) -> None:
+    async def deprovision(self, onboarding: Onboarding) -> None:
         return None

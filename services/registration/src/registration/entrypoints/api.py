@@ -11,14 +11,16 @@ from servicekit.http import create_service_app
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     watch = DeploymentWatch()
+    settings = settings or Settings()
     app = create_service_app(
         name="registration",
         title="DotMac registration",
         description="ISPs sign up here and follow their onboarding.",
-        runtime=bootstrap(settings or Settings()),
+        runtime=bootstrap(settings),
         routers=(isps, deployments),
         subscriptions=SUBSCRIPTIONS,
         background=(watch.running,),
     )
     app.state.deployment_watch = watch
+    app.state.settings = settings
     return app

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 
 from registration.isps import service
@@ -32,6 +32,7 @@ IdempotencyKey = Annotated[
 async def register_isp(
     body: IspRegistration,
     runtime: RuntimeDep,
+    request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> RegistrationAccepted:
@@ -44,7 +45,11 @@ async def register_isp(
         try:
             async with runtime.db.unit_of_work() as session:
                 accepted = await service.register_isp(
-                    session, runtime.outbox, body, idempotency_key=idempotency_key
+                    session,
+                    runtime.outbox,
+                    body,
+                    provider=request.app.state.settings.provider_for(body.region),
+                    idempotency_key=idempotency_key,
                 )
             break
         except IntegrityError:

@@ -1,8 +1,9 @@
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
-from dotmac_contracts.vocabulary import BillingPeriod, DeploymentState, Region, Tier
+from dotmac_contracts.vocabulary import EU_REGIONS, BillingPeriod, DeploymentState, Region, Tier
 from servicekit.validation import (
     CountryCode,
     Description,
@@ -43,10 +44,23 @@ class IspRegistration(_Strict):
     contacts: Contacts
     service_area: Description = Field(examples=["Springfield county"])
     expected_customers: int = Field(ge=0, le=10_000_000, examples=[800])
+    data_residency: Literal["eu"] | None = Field(
+        default=None, description="eu: the ISP's data must stay in the EU (an EU region)"
+    )
     region: Region
     tier: Tier
     billing_period: BillingPeriod = BillingPeriod.MONTHLY
     domain: DomainName = Field(examples=["acme.example"])
+
+    @field_validator("region")
+    @classmethod
+    def _resident(cls, region: Region, info: ValidationInfo) -> Region:
+        if info.data.get("data_residency") == "eu" and region not in EU_REGIONS:
+            places = ", ".join(sorted(r.value for r in EU_REGIONS))
+            raise ValueError(
+                f"data that must stay in the EU cannot be placed in {region.value}: choose {places}"
+            )
+        return region
 
 
 class RegistrationAccepted(BaseModel):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import IspRegistered
-from dotmac_contracts.vocabulary import DeploymentState
+from dotmac_contracts.vocabulary import DeploymentState, Provider
 from registration.isps.repository import IspRepository
 from registration.isps.schemas import IspRegistration, RegistrationAccepted
 from registration.models import Deployment, IdempotentResponse, Isp
@@ -67,6 +67,7 @@ async def register_isp(
     outbox: Outbox,
     request: IspRegistration,
     *,
+    provider: Provider = Provider.LOCAL,
     idempotency_key: str | None = None,
 ) -> RegistrationAccepted:
     repo = IspRepository(session)
@@ -161,6 +162,7 @@ async def register_isp(
             primary_contact_name=request.contacts.primary.name,
             primary_contact_email=request.contacts.primary.email,
             expected_customers=request.expected_customers,
+            provider=provider,
             registered_at=now,
         ),
     )
