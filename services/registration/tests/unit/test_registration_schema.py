@@ -83,3 +83,28 @@ def test_fingerprint_ignores_formatting_but_not_content(acme):
     b = IspRegistration.model_validate(with_(acme, "company.name", "  Acme Fiber "))
     c = IspRegistration.model_validate(with_(acme, "tier", "premium"))
     assert request_fingerprint(a) == request_fingerprint(b) != request_fingerprint(c)
+
+
+def test_data_that_must_stay_in_the_eu_is_placed_only_in_an_eu_region(acme):
+    eu = with_(acme, "data_residency", "eu")
+    with pytest.raises(ValidationError) as caught:
+        IspRegistration.model_validate(eu)  # the example's region is us-east-1
+    [error] = caught.value.errors()
+    assert error["loc"] == ("region",)
+    assert "us-east-1" in error["msg"] and "eu-central-1" in error["msg"]
+    for region in ("eu-west-1", "eu-central-1", "eu-west-2"):
+        assert IspRegistration.model_validate(with_(eu, "region", region)).region == region
+    assert "data_residency" in invalid_fields(with_(acme, "data_residency", "us"))
+    # Without a residency requirement any region goes.
+    assert IspRegistration.model_validate(with_(acme, "region", "ap-northeast-1"))
+
+
+def test_the_platform_places_each_region_by_its_configuration():
+    from dotmac_contracts.vocabulary import Provider, Region
+    from registration.config import Settings
+
+    settings = Settings(placements={"eu-west-1": "aws"})
+    assert settings.provider_for(Region.EU_WEST_1) is Provider.AWS
+    assert settings.provider_for(Region.US_EAST_1) is Provider.LOCAL
+    with pytest.raises(ValidationError, match="no datacentre for sa-east-1"):
+        Settings(default_provider="digitalocean")
