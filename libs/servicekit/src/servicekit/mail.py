@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from servicekit.config import PlatformSettings
 from servicekit.db import Database
 from servicekit.notify import listen, notify
+from servicekit.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class MailSender:
                 except TimeoutError:
                     pass
         finally:
-            listener.cancel()
+            await cancel_and_wait(listener)
 
     async def send_pending(self) -> bool:
         """Deliver what is queued. True when nothing failed."""

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.db import NOTIFIED, Database
+from servicekit.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,5 @@ async def following(
         yield
     finally:
         stop_hearing()
-        for task in tasks:
-            task.cancel()
+        await cancel_and_wait(*tasks)
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -21,6 +21,7 @@ from dotmac_contracts import CloudEvent, Event
 from servicekit.db import Database
 from servicekit.messaging import MessagingTables
 from servicekit.notify import listen
+from servicekit.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -116,7 +117,7 @@ class OutboxRelay:
                     except TimeoutError:
                         pass
         finally:
-            listener.cancel()
+            await cancel_and_wait(listener)
 
     async def publish_pending(self) -> tuple[int, bool]:
         """One pass: publish up to a batch of pending rows. Returns (published, all_succeeded)."""

@@ -21,6 +21,7 @@ from servicekit.db import Database
 from servicekit.notify import listen
 from servicekit.rls import isolate_tenant_table, service_role
 from servicekit.runtime import Runtime
+from servicekit.tasks import cancel_and_wait
 from tenant_api.models import TENANT_DATA, TENANT_DATA_TABLES, Tenant
 from tenant_api.tenants.service import TENANT_CHANGED
 
@@ -68,7 +69,7 @@ class Placements:
         try:
             yield
         finally:
-            listener.cancel()
+            await cancel_and_wait(listener)
             await asyncio.gather(listener, return_exceptions=True)
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from servicekit.notify import listen
 from servicekit.runtime import Runtime
+from servicekit.tasks import cancel_and_wait
 
 CHANNEL = "registration_deployment_changed"
 """Postgres NOTIFY channel; the payload is the ISP id. `service.advance` notifies on it."""
@@ -40,5 +41,5 @@ class DeploymentWatch:
         try:
             yield
         finally:
-            listener.cancel()
+            await cancel_and_wait(listener)
             await asyncio.gather(listener, return_exceptions=True)

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, select
 from servicekit.db import Database
 from servicekit.notify import listen
 from servicekit.runtime import Runtime
+from servicekit.tasks import cancel_and_wait
 from tenant_api.models import Tenant
 from tenant_api.tenants.service import TENANT_CHANGED, host_of
 
@@ -61,5 +62,5 @@ class TenantDirectory:
         try:
             yield
         finally:
-            listener.cancel()
+            await cancel_and_wait(listener)
             await asyncio.gather(listener, return_exceptions=True)
