@@ -1,5 +1,13 @@
 """Importing this package registers every event model in `dotmac_contracts.EVENTS`."""
 
+from dotmac_contracts.events.demo import (
+    DemoConverted,
+    DemoExtended,
+    DemoOpened,
+    DemoReminded,
+    DemoRemoved,
+    DemoRequested,
+)
 from dotmac_contracts.events.licensing import (
     LicenceChanged,
     LicenceIssued,
@@ -26,10 +34,17 @@ from dotmac_contracts.events.tenant import (
     DeviceRemoved,
     SnmpAccess,
     TenantActivated,
+    TenantUsed,
 )
 
 __all__ = [
     "CustomersCounted",
+    "DemoConverted",
+    "DemoExtended",
+    "DemoOpened",
+    "DemoReminded",
+    "DemoRemoved",
+    "DemoRequested",
     "DeploymentCompleted",
     "DeploymentFailed",
     "DeploymentRolledBack",
@@ -48,6 +63,7 @@ __all__ = [
     "LicenceSuspended",
     "SnmpAccess",
     "TenantActivated",
+    "TenantUsed",
     "TierCatalogPublished",
     "TierTerms",
 ]

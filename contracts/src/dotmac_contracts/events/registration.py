@@ -24,4 +24,8 @@ class IspRegistered(IspEvent):
     primary_contact_email: EmailStr
     expected_customers: int
     provider: Provider = Provider.LOCAL
+    from_demo: bool = Field(
+        default=False,
+        description="a converted demo: the ISP's tenant (same id) exists, with the demo's data",
+    )
     registered_at: datetime

@@ -19,6 +19,14 @@ class TenantActivated(IspEvent):
     activated_at: datetime
 
 
+@event_type("dotmac.tenant.tenant.used.v1")
+class TenantUsed(IspEvent):
+    """Someone signed in to, or worked in, a demo tenant (at most once an hour per tenant):
+    the demo lifecycle extends the demo."""
+
+    used_at: datetime
+
+
 @event_type("dotmac.tenant.customers.counted.v1")
 class CustomersCounted(IspEvent):
     """How many customers an ISP has now (billing meters it; licensing checks tier caps)."""

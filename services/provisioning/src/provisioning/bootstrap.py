@@ -14,8 +14,11 @@ from temporalio.worker import Worker
 from provisioning.clients.caddy import CaddyRoutes
 from provisioning.clients.tenant_api import TenantApi
 from provisioning.config import Settings
+from provisioning.demos.activities import DemoActivities
+from provisioning.demos.subscribers import demo_subscriptions
+from provisioning.demos.workflows import DemoLifecycleWorkflow
 from provisioning.errors import ConfigurationError
-from provisioning.models import messaging
+from provisioning.models import mail_outbox, messaging
 from provisioning.onboarding.activities import OnboardingActivities
 from provisioning.onboarding.subscribers import onboarding_subscriptions
 from provisioning.onboarding.workflows import OnboardIspWorkflow
@@ -24,7 +27,9 @@ from provisioning.providers.aws import AwsProvider
 from provisioning.providers.kubernetes import KubernetesProvider
 from provisioning.providers.local import LocalProvider
 from servicekit.consumer import Subscription
+from servicekit.mail import Mailer, MailSender
 from servicekit.runtime import Runtime
+from servicekit.tasks import cancel_and_wait
 from servicekit.telemetry import configure_tracing, tracing_enabled
 
 log = logging.getLogger(__name__)
@@ -46,10 +51,14 @@ class Provisioning:
         return self._temporal
 
     def subscriptions(self) -> list[Subscription]:
-        return onboarding_subscriptions(
-            temporal=lambda: self.temporal,
-            task_queue=self.settings.task_queue,
-        )
+        return [
+            *onboarding_subscriptions(
+                temporal=lambda: self.temporal, task_queue=self.settings.task_queue
+            ),
+            *demo_subscriptions(
+                temporal=lambda: self.temporal, task_queue=self.settings.task_queue
+            ),
+        ]
 
     def providers(self, gateway_http: httpx.AsyncClient, tenants: TenantApi) -> dict[str, Provider]:
         platform = self.settings.platform
@@ -103,21 +112,31 @@ class Provisioning:
             local = providers["local"]
             assert isinstance(local, LocalProvider)
             restoring = runtime.spawn(restore_routes(local, runtime), "restore-gateway-routes")
+            mailer = Mailer(mail_outbox)
+            sending = runtime.spawn(MailSender(runtime.db, mailer, platform).run(), "mail-sender")
+            demos = DemoActivities(
+                db=runtime.db, outbox=runtime.outbox, mailer=mailer, tenants=tenants, serving=local
+            )
             worker = Worker(
                 self._temporal,
                 task_queue=self.settings.task_queue,
-                workflows=[OnboardIspWorkflow],
+                workflows=[OnboardIspWorkflow, DemoLifecycleWorkflow],
                 activities=[
                     activities.run_step,
                     activities.undo_step,
                     activities.complete,
                     activities.report_failure,
                     activities.report_rolled_back,
+                    demos.open_demo,
+                    demos.remind,
+                    demos.remove_demo,
+                    demos.hand_over,
+                    demos.announce,
                 ],
             )
             async with worker:
                 yield
-            restoring.cancel()
+            await cancel_and_wait(restoring, sending)
 
 
 async def restore_routes(local: LocalProvider, runtime: Runtime, attempts: int = 300) -> None:

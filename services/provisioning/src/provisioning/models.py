@@ -4,11 +4,13 @@ from uuid import UUID
 from sqlalchemy import DateTime, ForeignKey, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from servicekit.mail import mail_outbox_table
 from servicekit.messaging import messaging_tables
 
 SCHEMA = "provisioning"
 metadata = MetaData(schema=SCHEMA)
 messaging = messaging_tables(metadata)
+mail_outbox = mail_outbox_table(metadata)
 
 
 class Base(DeclarativeBase):

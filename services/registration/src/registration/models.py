@@ -79,3 +79,25 @@ class DeploymentStep(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Demo(Base):
+    """A prospect's demo: the request, and its life as provisioning reports it."""
+
+    __tablename__ = "demos"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, comment="its tenant's id too")
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    company_name: Mapped[str] = mapped_column(String(200))
+    prospect_name: Mapped[str] = mapped_column(String(200))
+    prospect_email: Mapped[str] = mapped_column(String(320), index=True)
+    scenario: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(
+        String(16), comment="requested, active, expiring, removed, converted"
+    )
+    url: Mapped[str | None] = mapped_column(String(300))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removal_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -55,6 +55,12 @@ class Tenant(Base):
     owner_email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    demo: Mapped[bool] = mapped_column(
+        Boolean, server_default="false", comment="a prospect's demo, removed by its lifecycle"
+    )
+    last_used_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="a demo's last sign-in, to the hour"
+    )
     data_schema: Mapped[str | None] = mapped_column(
         String(63), comment="the schema of its own data if placed in a silo; null: shared"
     )

@@ -214,3 +214,88 @@ async def test_entitlements_follow_licensing_events_and_gate_plugins(api, publis
         "premium",
         "basic",
     )
+
+
+async def test_a_demo_tenant_announces_its_sign_ins_hourly_and_converts_keeping_its_data(api):
+    from datetime import UTC, datetime, timedelta
+
+    from tenant_api.auth.roles import Role
+    from tenant_api.auth.service import create_user
+    from tenant_api.models import Customer
+    from tenant_api.tenants.service import record_use
+
+    client, runtime = api
+    tenant_id, slug = uuid.uuid4(), f"demo-{uuid.uuid4().hex[:6]}"
+    demo = {**spec(slug), "demo": True, "tier": "premium"}
+    created = await client.put(f"/internal/v1/tenants/{tenant_id}", json=demo, headers=AUTH)
+    assert created.status_code == 201 and created.json()["demo"] is True
+    async with runtime.db.unit_of_work(tenant=tenant_id) as s:
+        await create_user(
+            s,
+            tenant_id=tenant_id,
+            email="prospect@demo.example",
+            name="Prospect",
+            role=Role.OWNER,
+            password="a long enough password",
+            now=datetime.now(UTC),
+        )
+        s.add(
+            Customer(
+                id=uuid.uuid4(),
+                tenant_id=tenant_id,
+                account_number="C-1",
+                name="Sample Customer",
+                status="active",
+                status_changed_at=datetime.now(UTC),
+                created_at=datetime.now(UTC),
+                updated_at=datetime.now(UTC),
+            )
+        )
+    host = {"Host": f"{slug}.localhost"}
+    for _ in range(2):
+        login = await client.post(
+            "/api/v1/auth/login",
+            json={"email": "prospect@demo.example", "password": "a long enough password"},
+            headers=host,
+        )
+        assert login.status_code == 200, login.text
+
+    async def used() -> list[str]:
+        async with runtime.db.unit_of_work() as s:
+            return list(
+                (
+                    await s.execute(
+                        select(messaging.outbox.c.subject).where(
+                            messaging.outbox.c.ce_subject == str(tenant_id),
+                            messaging.outbox.c.subject == "dotmac.tenant.tenant.used.v1",
+                        )
+                    )
+                ).scalars()
+            )
+
+    assert len(await used()) == 1, "two sign-ins within the hour: announced once"
+    async with runtime.db.unit_of_work() as s:  # an hour later, it counts again
+        later = datetime.now(UTC) + timedelta(hours=1, minutes=1)
+        assert await record_use(s, runtime.outbox, tenant_id, now=later)
+    assert len(await used()) == 2
+
+    # Converted: the paid ISP's slug, host and tier; the demo's data kept.
+    paid = {**spec(f"paid-{slug}"), "tier": "enterprise", "name": "Paid Fiber"}
+    converted = await client.put(f"/internal/v1/tenants/{tenant_id}", json=paid, headers=AUTH)
+    assert converted.status_code == 200, converted.text
+    body = converted.json()
+    assert (body["slug"], body["host"], body["tier"], body["demo"]) == (
+        f"paid-{slug}",
+        f"paid-{slug}.localhost",
+        "enterprise",
+        False,
+    )
+    async with runtime.db.unit_of_work(tenant=tenant_id) as s:
+        assert (await s.execute(select(func.count()).select_from(Customer))).scalar_one() == 1
+    # A paid tenant is no longer a demo: sign-ins are not tracked, and it cannot be re-keyed.
+    async with runtime.db.unit_of_work() as s:
+        assert not await record_use(s, runtime.outbox, tenant_id, now=later + timedelta(hours=2))
+    again = await client.put(
+        f"/internal/v1/tenants/{tenant_id}", json=spec(f"other-{slug}"), headers=AUTH
+    )
+    assert again.status_code == 409

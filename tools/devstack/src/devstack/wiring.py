@@ -228,6 +228,7 @@ ROUTE_TABLE: tuple[tuple[str, str], ...] = (
     ("/api/v1/isp/*/tier", "licensing"),
     ("/api/v1/isp/*", "registration"),
     ("/api/v1/registration/*", "registration"),
+    ("/api/v1/demos*", "registration"),
     ("/api/v1/tiers*", "licensing"),
     ("/.well-known/dotmac-licence-keys", "licensing"),
     ("/api/v1/licensing/*", "licensing"),

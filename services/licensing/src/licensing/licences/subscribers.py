@@ -1,16 +1,24 @@
 """An ISP whose tenant becomes active gets its licence; its customer count is kept for tier
 changes."""
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts import CloudEvent
-from dotmac_contracts.events import CustomersCounted, TenantActivated
-from licensing.licences.service import issue_licence, record_customer_count
+from dotmac_contracts.events import CustomersCounted, IspRegistered, TenantActivated
+from licensing.licences.service import (
+    TierBelowUsage,
+    change_tier,
+    issue_licence,
+    record_customer_count,
+)
 from licensing.licences.signing import LicenceSigner
 from servicekit.consumer import Subscription
 from servicekit.outbox import Outbox
+
+log = logging.getLogger(__name__)
 
 
 def licence_subscriptions(
@@ -27,6 +35,28 @@ def licence_subscriptions(
             validity=validity,
         )
 
+    async def on_isp_registered(session: AsyncSession, e: IspRegistered, _: CloudEvent) -> None:
+        """A converted demo keeps the licence its demo tenant got, moved to the tier the ISP
+        signed up for (other ISPs get theirs when their tenant opens)."""
+        if not e.from_demo:
+            return
+        try:
+            await change_tier(
+                session,
+                outbox,
+                signer,
+                isp_id=e.isp_id,
+                tier=e.tier,
+                now=e.registered_at,
+                validity=validity,
+            )
+        except TierBelowUsage:
+            log.warning(
+                "converted demo %s keeps its demo tier: its sample customers exceed %s",
+                e.isp_id,
+                e.tier.value,
+            )
+
     async def on_customers_counted(
         session: AsyncSession, e: CustomersCounted, _: CloudEvent
     ) -> None:
@@ -37,4 +67,5 @@ def licence_subscriptions(
     return [
         Subscription(TenantActivated, on_tenant_activated),
         Subscription(CustomersCounted, on_customers_counted),
+        Subscription(IspRegistered, on_isp_registered),
     ]

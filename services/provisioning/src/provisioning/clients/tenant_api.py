@@ -7,6 +7,10 @@ import httpx
 from provisioning.errors import ConfigurationError
 
 
+class LicenceNotYetGranted(Exception):
+    """Transient: licensing grants a new tenant its licence moments after it opens."""
+
+
 class TenantApi:
     def __init__(self, base_url: str, token: str, http: httpx.AsyncClient) -> None:
         self._base = base_url.rstrip("/")
@@ -29,6 +33,7 @@ class TenantApi:
         host: str,
         owner_name: str,
         owner_email: str,
+        demo: bool = False,
     ) -> None:
         response = await self._http.put(
             f"{self._base}/internal/v1/tenants/{tenant_id}",
@@ -38,6 +43,7 @@ class TenantApi:
                 "tier": tier,
                 "host": host,
                 "owner": {"name": owner_name or owner_email, "email": owner_email},
+                "demo": demo,
             },
             headers=self._headers,
         )
@@ -48,6 +54,21 @@ class TenantApi:
             f"{self._base}/internal/v1/tenants/{tenant_id}/activate", headers=self._headers
         )
         self._check(response, f"activate tenant {tenant_id}")
+
+    async def load_demo_data(self, tenant_id: UUID, scenario: str) -> None:
+        """Sample data for a demo tenant. Its licence (which sets how many customers it may
+        have) follows its activation by a moment: until it arrives, this is retried; data
+        loaded by an earlier attempt counts as done."""
+        response = await self._http.post(
+            f"{self._base}/internal/v1/tenants/{tenant_id}/demo-data",
+            json={"scenario": scenario},
+            headers=self._headers,
+        )
+        if response.status_code == 409:
+            return  # loaded already
+        if response.status_code == 403:
+            raise LicenceNotYetGranted(f"tenant {tenant_id} has no licence yet: {response.text}")
+        self._check(response, f"load the {scenario} sample data into {tenant_id}")
 
     async def delete(self, tenant_id: UUID) -> None:
         response = await self._http.delete(

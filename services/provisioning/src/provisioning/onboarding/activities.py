@@ -142,6 +142,8 @@ class OnboardingActivities:
             return False
         match step:
             case DeploymentStep.INITIALIZING:
+                if onboarding.from_demo:
+                    return False  # the converted demo's tenant and data stay the prospect's
                 await self._tenants.delete(isp_id)
             case DeploymentStep.CONFIGURING:
                 await provider.unconfigure(onboarding)

@@ -18,6 +18,7 @@ class Onboarding:
     domain: str
     contact_email: str
     contact_name: str = ""
+    from_demo: bool = False  # its tenant is a converted demo's: kept, with its data, on failure
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from dotmac_contracts import CloudEvent
 from dotmac_contracts.events import IspRegistered
+from provisioning.demos.subscribers import signal_demo
 from provisioning.onboarding.messages import Onboarding
 from provisioning.onboarding.workflows import OnboardIspWorkflow, workflow_id
 from servicekit.consumer import Subscription
@@ -42,7 +43,10 @@ def onboarding_subscriptions(
             domain=event.domain,
             contact_email=str(event.primary_contact_email),
             contact_name=event.primary_contact_name,
+            from_demo=event.from_demo,
         )
+        if event.from_demo:  # the demo's lifecycle ends, its tenant handed over
+            await signal_demo(temporal(), onboarding.isp_id, "converted")
         try:
             await temporal().start_workflow(
                 OnboardIspWorkflow.run,

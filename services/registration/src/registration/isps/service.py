@@ -69,7 +69,9 @@ async def register_isp(
     *,
     provider: Provider = Provider.LOCAL,
     idempotency_key: str | None = None,
+    isp_id: uuid.UUID | None = None,
 ) -> RegistrationAccepted:
+    """Register an ISP. With `isp_id` (a demo's id), the ISP takes over that demo's tenant."""
     repo = IspRepository(session)
     if idempotency_key and (previous := await replay(session, idempotency_key, request)):
         return previous
@@ -96,7 +98,8 @@ async def register_isp(
             field="company",
         )
 
-    isp_id, deployment_id = uuid.uuid4(), uuid.uuid4()
+    from_demo = isp_id is not None
+    isp_id, deployment_id = isp_id or uuid.uuid4(), uuid.uuid4()
     slug = slugify(request.company.name)
     if await repo.slug_taken(slug):
         slug = f"{slug[:35]}-{isp_id.hex[:4]}"
@@ -163,6 +166,7 @@ async def register_isp(
             primary_contact_email=request.contacts.primary.email,
             expected_customers=request.expected_customers,
             provider=provider,
+            from_demo=from_demo,
             registered_at=now,
         ),
     )

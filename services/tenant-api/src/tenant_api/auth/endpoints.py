@@ -10,6 +10,7 @@ from tenant_api.auth.service import InvalidCredentials
 from tenant_api.auth.welcome import first_login as set_first_password
 from tenant_api.deps import CurrentUser, SigningInTenant, access_tokens
 from tenant_api.models import User
+from tenant_api.tenants.service import record_use
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
@@ -25,16 +26,21 @@ def _refresh_ttl(request: Request) -> timedelta:
 async def login(
     credentials: Login, tenant: SigningInTenant, runtime: RuntimeDep, request: Request
 ) -> TokenPair:
-    """Sign in to this ISP (the host says which) with email and password."""
+    """Sign in to this ISP (the host says which) with email and password. Signing in to a
+    demo extends it."""
+    now = datetime.now(UTC)
     async with runtime.db.unit_of_work(tenant=tenant.id) as session:
-        return await service.login(
+        pair = await service.login(
             session,
             access_tokens(request),
             email=credentials.email,
             password=credentials.password,
-            now=datetime.now(UTC),
+            now=now,
             refresh_ttl=_refresh_ttl(request),
         )
+        if tenant.demo:
+            await record_use(session, runtime.outbox, tenant.id, now=now)
+        return pair
 
 
 @router.post("/refresh", responses=UNAUTHORIZED)

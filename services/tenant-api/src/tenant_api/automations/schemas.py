@@ -48,10 +48,6 @@ PLACEHOLDERS: dict[Trigger, tuple[str, ...]] = {
 LIST_FACTS = frozenset({"customer.tags"})
 PLACEHOLDER = re.compile(r"\{([a-z_]+\.[a-z_]+)\}")
 
-Word = Label
-Template = Body
-Subject = Name
-
 
 class Condition(BaseModel):
     """`equals`/`not_equals` compare a fact with one value, `in` with several; `contains` asks
@@ -61,7 +57,7 @@ class Condition(BaseModel):
 
     fact: str = Field(max_length=40, description="one of the facts the trigger offers")
     op: Literal["equals", "not_equals", "in", "contains"] = "equals"
-    value: Word | Annotated[list[Word], Field(min_length=1, max_length=20)]
+    value: Label | Annotated[list[Label], Field(min_length=1, max_length=20)]
 
     @model_validator(mode="after")
     def _value_fits_op(self) -> Self:
@@ -85,8 +81,8 @@ class OpenTicket(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     type: Literal["open_ticket"]
-    subject: Subject
-    description: Template | None = None
+    subject: Name
+    description: Body | None = None
     priority: Priority = Priority.NORMAL
 
 
@@ -105,7 +101,7 @@ class AssignTicket(BaseModel):
 class CommentOnTicket(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["comment"]
-    body: Template
+    body: Body
 
 
 Action = Annotated[

@@ -8,6 +8,7 @@ from servicekit.http import create_service_app, internal_caller
 from servicekit.mail import Mailer, MailSender
 from servicekit.runtime import Runtime
 from servicekit.sealing import Sealer
+from servicekit.tasks import cancel_and_wait
 from servicekit.telemetry import configure_tracing
 from tenant_api.apikeys.endpoints import router as api_keys
 from tenant_api.auth.access import AccessGuard
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             MailSender(runtime.db, mailer, settings.platform).run(), "mail-sender"
         )
         yield
-        sending.cancel()
+        await cancel_and_wait(sending)
 
     app = create_service_app(
         name="tenant-api",

@@ -38,6 +38,11 @@ class TenantSpec(BaseModel):
         description="shared: the ISP's rows sit in shared tables under row-level security; "
         "silo (enterprise only): in a schema of the ISP's own",
     )
+    demo: bool = Field(
+        default=False,
+        description="a prospect's demo; putting a demo tenant again without it converts it "
+        "into the paid ISP's tenant (new slug, host, name and tier; its data kept)",
+    )
 
     @model_validator(mode="after")
     def _silo_is_enterprise(self) -> Self:
@@ -54,6 +59,7 @@ class TenantRead(BaseModel):
     host: str
     status: TenantStatus
     isolation: Literal["shared", "silo"]
+    demo: bool
     created_at: datetime
     activated_at: datetime | None
 

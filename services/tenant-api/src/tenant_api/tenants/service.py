@@ -1,10 +1,10 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dotmac_contracts.events import TenantActivated
+from dotmac_contracts.events import TenantActivated, TenantUsed
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound
 from tenant_api.auth.welcome import Welcome
@@ -22,6 +22,8 @@ async def put_tenant(
     """Create the tenant (its data in `data_schema` if it has a silo), or confirm it exists as
     specified. Returns (tenant, created)."""
     existing = await session.get(Tenant, tenant_id)
+    if existing is not None and existing.demo and not spec.demo:
+        return await _convert_demo(session, existing, spec), False
     if existing is not None:
         if (existing.slug, existing.host, existing.isolation) != (
             spec.slug,
@@ -48,10 +50,53 @@ async def put_tenant(
         owner_email=str(spec.owner.email).lower() if spec.owner else None,
         created_at=datetime.now(UTC),
         data_schema=data_schema,
+        demo=spec.demo,
     )
     session.add(tenant)
     await session.flush()
     return tenant, True
+
+
+async def _convert_demo(session: AsyncSession, demo: Tenant, spec: TenantSpec) -> Tenant:
+    """The prospect became a paid ISP: its demo tenant, data and all, becomes the ISP's."""
+    clash = (
+        await session.execute(
+            select(Tenant.id).where(
+                ((Tenant.slug == spec.slug) | (Tenant.host == spec.host)) & (Tenant.id != demo.id)
+            )
+        )
+    ).first()
+    if clash is not None:
+        raise Conflict(f"The slug {spec.slug} or host {spec.host} belongs to another tenant.")
+    demo.slug, demo.host, demo.name, demo.tier = spec.slug, spec.host, spec.name, spec.tier.value
+    demo.demo = False
+    await session.flush()
+    return demo
+
+
+USE_GRANULARITY = timedelta(hours=1)
+
+
+async def record_use(
+    session: AsyncSession, outbox: Outbox, tenant_id: UUID, *, now: datetime
+) -> bool:
+    """A demo tenant was signed in to: announce it (TenantUsed, at most once an hour) so its
+    lifecycle extends it. Other tenants are not tracked. True if announced."""
+    marked = await session.execute(
+        update(Tenant)
+        .where(
+            Tenant.id == tenant_id,
+            Tenant.demo,
+            (Tenant.last_used_at.is_(None)) | (Tenant.last_used_at < now - USE_GRANULARITY),
+        )
+        .values(last_used_at=now)
+        .returning(Tenant.id)
+        .execution_options(synchronize_session=False)
+    )
+    if marked.first() is None:
+        return False
+    await outbox.add(session, TenantUsed(isp_id=tenant_id, used_at=now))
+    return True
 
 
 async def activate(

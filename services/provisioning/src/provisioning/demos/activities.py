@@ -1,0 +1,131 @@
+"""The demo lifecycle's activities. A demo is served like a `local` ISP: a tenant of the shared
+ISP framework flagged as a demo, routed by the gateway at `<slug>.<base domain>`."""
+
+from datetime import datetime
+from uuid import UUID
+
+from temporalio import activity
+
+from dotmac_contracts.events import (
+    DemoConverted,
+    DemoExtended,
+    DemoOpened,
+    DemoReminded,
+    DemoRemoved,
+)
+from dotmac_contracts.registry import IspEvent
+from provisioning.clients.tenant_api import TenantApi
+from provisioning.demos.messages import Announcement, Demo, Opened, Reminder
+from provisioning.onboarding.messages import Onboarding
+from provisioning.providers.local import LocalProvider
+from servicekit.db import Database
+from servicekit.mail import Mailer
+from servicekit.outbox import Outbox
+
+
+def as_onboarding(demo: Demo) -> Onboarding:
+    """The demo in the shape the local provider places ISPs in."""
+    return Onboarding(
+        isp_id=demo.demo_id,
+        deployment_id=demo.demo_id,
+        slug=demo.slug,
+        company_name=demo.company_name,
+        tier=demo.tier,
+        region="",
+        provider="local",
+        domain="",
+        contact_email=demo.prospect_email,
+        contact_name=demo.prospect_name,
+    )
+
+
+class DemoActivities:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        outbox: Outbox,
+        mailer: Mailer,
+        tenants: TenantApi,
+        serving: LocalProvider,
+    ) -> None:
+        self._db = db
+        self._outbox = outbox
+        self._mailer = mailer
+        self._tenants = tenants
+        self._serving = serving
+
+    @activity.defn
+    async def open_demo(self, demo: Demo) -> Opened:
+        """Tenant, route, welcome, sample data: each step finds its own earlier work."""
+        onboarding = as_onboarding(demo)
+        instance = await self._serving.provision(onboarding)
+        await self._tenants.put_tenant(
+            UUID(demo.demo_id),
+            slug=demo.slug,
+            name=demo.company_name,
+            tier=demo.tier,
+            host=instance.host,
+            owner_name=demo.prospect_name,
+            owner_email=demo.prospect_email,
+            demo=True,
+        )
+        await self._serving.configure(onboarding, instance)
+        await self._tenants.activate(UUID(demo.demo_id))  # the welcome email, once
+        await self._tenants.load_demo_data(UUID(demo.demo_id), demo.scenario)
+        await self._serving.validate(onboarding, instance)
+        return Opened(url=instance.url)
+
+    @activity.defn
+    async def remind(self, reminder: Reminder) -> None:
+        demo, removal = reminder.demo, datetime.fromisoformat(reminder.removal_at)
+        async with self._db.unit_of_work() as session:
+            await self._mailer.queue(
+                session,
+                to=demo.prospect_email,
+                subject=f"Your DotMac demo for {demo.company_name} closes on {removal:%d %B %Y}",
+                body=(
+                    f"Hello {demo.prospect_name},\n\n"
+                    f"Your demo at {reminder.url} has not been used for a week. It stays open "
+                    f"until {removal:%d %B %Y}: sign in to keep it another week, or make it "
+                    "your ISP's own (your data comes along) from the DotMac sign-up page.\n\n"
+                    "After that date the demo and its sample data are removed.\n"
+                ),
+            )
+
+    @activity.defn
+    async def remove_demo(self, demo: Demo) -> None:
+        await self._serving.unconfigure(as_onboarding(demo))
+        await self._tenants.delete(UUID(demo.demo_id))
+
+    @activity.defn
+    async def hand_over(self, demo: Demo) -> None:
+        """The paid ISP's onboarding takes the tenant (and its data) under its own name and
+        host; the demo's address stops answering."""
+        await self._serving.unconfigure(as_onboarding(demo))
+
+    @activity.defn
+    async def announce(self, announcement: Announcement) -> None:
+        demo_id, at = UUID(announcement.demo.demo_id), datetime.fromisoformat(announcement.at)
+        until = datetime.fromisoformat(announcement.until) if announcement.until else None
+        event: IspEvent
+        match announcement.kind:
+            case "opened":
+                assert until is not None
+                event = DemoOpened(
+                    isp_id=demo_id, url=announcement.url, expires_at=until, opened_at=at
+                )
+            case "extended":
+                assert until is not None
+                event = DemoExtended(isp_id=demo_id, expires_at=until, used_at=at)
+            case "reminded":
+                assert until is not None
+                event = DemoReminded(isp_id=demo_id, removal_at=until, followed_up_at=at)
+            case "removed":
+                event = DemoRemoved(isp_id=demo_id, removed_at=at)
+            case "converted":
+                event = DemoConverted(isp_id=demo_id, converted_at=at)
+            case _:
+                raise ValueError(f"no demo event {announcement.kind!r}")
+        async with self._db.unit_of_work() as session:
+            await self._outbox.add(session, event)

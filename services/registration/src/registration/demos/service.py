@@ -1,0 +1,120 @@
+"""Demo requests, their read model, and their conversion into a paid ISP."""
+
+import uuid
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dotmac_contracts.events import DemoRequested
+from dotmac_contracts.vocabulary import Tier
+from registration.demos.schemas import DemoRead, DemoRequest
+from registration.isps.service import slugify
+from registration.models import Demo
+from servicekit.outbox import Outbox
+from servicekit.problems import Conflict, NotFound
+
+TIER_OF_SCENARIO = {"small": Tier.BASIC, "medium": Tier.PREMIUM, "enterprise": Tier.ENTERPRISE}
+"""The lowest tier whose customer cap and plugins the scenario's sample data fits."""
+LIVE = ("requested", "active", "expiring")
+
+
+def status_url(demo_id: UUID) -> str:
+    return f"/api/v1/demos/{demo_id}"
+
+
+def read(demo: Demo) -> DemoRead:
+    return DemoRead(
+        demo_id=demo.id,
+        slug=demo.slug,
+        company=demo.company_name,
+        scenario=demo.scenario,  # type: ignore[arg-type]
+        tier=demo.tier,
+        state=demo.state,  # type: ignore[arg-type]
+        url=demo.url,
+        expires_at=demo.expires_at,
+        removal_at=demo.removal_at,
+        status_url=status_url(demo.id),
+        created_at=demo.created_at,
+    )
+
+
+async def request_demo(session: AsyncSession, outbox: Outbox, request: DemoRequest) -> Demo:
+    """One live demo per prospect email: a second request while one lives is refused (409)
+    with the first one's address."""
+    email = str(request.prospect.email).lower()
+    live = (
+        await session.execute(
+            select(Demo).where(Demo.prospect_email == email, Demo.state.in_(LIVE))
+        )
+    ).scalar_one_or_none()
+    if live is not None:
+        raise Conflict(
+            f"{email} already has a demo running; it is at {status_url(live.id)}.",
+            demo_id=str(live.id),
+            status_url=status_url(live.id),
+        )
+    demo_id, now = uuid.uuid4(), datetime.now(UTC)
+    tier = TIER_OF_SCENARIO[request.scenario]
+    demo = Demo(
+        id=demo_id,
+        slug=f"demo-{slugify(request.company, 28)}-{demo_id.hex[:6]}",
+        company_name=request.company,
+        prospect_name=request.prospect.name,
+        prospect_email=email,
+        scenario=request.scenario,
+        tier=tier.value,
+        state="requested",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(demo)
+    await session.flush()
+    await outbox.add(
+        session,
+        DemoRequested(
+            isp_id=demo_id,
+            slug=demo.slug,
+            company_name=demo.company_name,
+            prospect_name=demo.prospect_name,
+            prospect_email=email,
+            scenario=request.scenario,
+            tier=tier,
+            requested_at=now,
+        ),
+    )
+    return demo
+
+
+async def get_demo(session: AsyncSession, demo_id: UUID) -> Demo:
+    demo = await session.get(Demo, demo_id)
+    if demo is None:
+        raise NotFound(f"No demo {demo_id}.")
+    return demo
+
+
+async def convertible(session: AsyncSession, demo_id: UUID) -> Demo:
+    demo = await get_demo(session, demo_id)
+    if demo.state not in ("active", "expiring"):
+        raise Conflict(
+            f"This demo is {demo.state}: only an open demo can become an ISP.",
+            state=demo.state,
+        )
+    return demo
+
+
+async def move(
+    session: AsyncSession, demo_id: UUID, state: str, at: datetime, **fields: object
+) -> None:
+    """Apply one of provisioning's demo events (each carries the whole new state, so a late
+    or repeated one changes nothing it should not)."""
+    demo = await session.get(Demo, demo_id, with_for_update=True)
+    if demo is None:
+        return  # not one of ours
+    if demo.state in ("removed", "converted"):
+        return  # final
+    demo.state = state
+    for name, value in fields.items():
+        setattr(demo, name, value)
+    demo.updated_at = max(demo.updated_at, at)
