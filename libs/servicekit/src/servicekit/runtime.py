@@ -18,6 +18,7 @@ from servicekit.consumer import EventConsumer, Subscription
 from servicekit.db import Database
 from servicekit.messaging import MessagingTables
 from servicekit.outbox import Outbox, OutboxRelay
+from servicekit.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +78,7 @@ class Runtime:
             log.error("%s stopped", task.get_name(), exc_info=task.exception())
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(*self._tasks)
         self._tasks.clear()
         if self._nc is not None and not self._nc.is_closed:
             await self._nc.close()
