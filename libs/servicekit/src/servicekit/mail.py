@@ -85,7 +85,8 @@ class MailSender:
                     delivered_all = False
                 timeout = 30.0 if delivered_all else 5.0
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
                 except TimeoutError:
                     pass
         finally:

@@ -113,7 +113,8 @@ class OutboxRelay:
                     await asyncio.sleep(min(0.1 * 2**failures, 2.0))
                 elif published < self._batch_size:
                     try:
-                        await asyncio.wait_for(self._wake.wait(), self._idle_poll_s)
+                        async with asyncio.timeout(self._idle_poll_s):
+                            await self._wake.wait()
                     except TimeoutError:
                         pass
         finally:

@@ -55,7 +55,8 @@ async def stream_deployment(
                 if status.state in SETTLED:
                     return
                 try:
-                    await asyncio.wait_for(changed.wait(), KEEP_ALIVE_S)
+                    async with asyncio.timeout(KEEP_ALIVE_S):
+                        await changed.wait()
                     # Changes come in bursts (a step ends, the next begins): read once per burst.
                     await asyncio.sleep(COALESCE_S)
                 except TimeoutError:
