@@ -3,13 +3,17 @@
 Needs the stack that `make up` starts (gateway on 127.0.0.1:8080 unless --gateway says
 otherwise). Run:
 
-    .venv/bin/python bench/onboarding.py            # 20 registrations
+    .venv/bin/python bench/onboarding.py                      # 20 registrations, local
     .venv/bin/python bench/onboarding.py -n 50
+    .venv/bin/python bench/onboarding.py -n 20 --provider aws  # on AWS (moto in the dev stack)
+
+`--provider aws` registers in eu-west-1, the region the dev stack places on the aws provider
+(against its moto server); each onboarding must report that provider to count.
 
 Each client follows its ISP's status stream (server-sent events), so the figures are exact
 and the measurement adds no polling load. Prints one line per onboarding that did not reach
 `active`, then, as its last line, one JSON object:
-{"n": 20, "p50_s": ..., "p95_s": ..., "max_s": ..., "failed": 0}.
+{"n": 20, "provider": "local", "p50_s": ..., "p95_s": ..., "max_s": ..., "failed": 0}.
 """
 
 import argparse
@@ -23,9 +27,11 @@ import uuid
 import httpx
 
 TERMINAL = {"active", "failed", "rolled_back"}
+REGION_OF = {"local": "us-east-1", "aws": "eu-west-1"}
+"""Where the dev stack places each provider (REGISTRATION_PLACEMENTS)."""
 
 
-def registration() -> dict:
+def registration(region: str) -> dict:
     tag = uuid.uuid4().hex[:12]
     return {
         "company": {
@@ -37,7 +43,7 @@ def registration() -> dict:
         "contacts": {"primary": {"name": "Ann", "email": "ann@bench.example"}},
         "service_area": "Benchmark county",
         "expected_customers": 100,
-        "region": "us-east-1",
+        "region": region,
         "tier": "basic",
         "billing_period": "monthly",
         "domain": f"bench-{tag}.example",
@@ -58,13 +64,15 @@ async def send(http: httpx.AsyncClient, method: str, url: str, **kwargs) -> http
     raise AssertionError("unreachable")
 
 
-async def onboard(http: httpx.AsyncClient, gateway: str, timeout_s: float) -> tuple[float, str]:
+async def onboard(
+    http: httpx.AsyncClient, gateway: str, provider: str, timeout_s: float
+) -> tuple[float, str]:
     started = time.perf_counter()
     response = await send(
         http,
         "POST",
         f"{gateway}/api/v1/isp/register",
-        json=registration(),
+        json=registration(REGION_OF[provider]),
         headers={"Idempotency-Key": str(uuid.uuid4())},
     )
     if response.status_code != 202:
@@ -81,7 +89,12 @@ async def onboard(http: httpx.AsyncClient, gateway: str, timeout_s: float) -> tu
                         state = json.loads(line.removeprefix("data: "))["state"]
         except httpx.TransportError:
             await asyncio.sleep(0.02)
-    return time.perf_counter() - started, state
+    elapsed = time.perf_counter() - started
+    if state == "active":
+        placed = (await send(http, "GET", gateway + response.json()["status_url"])).json()
+        if placed.get("provider") != provider:
+            return elapsed, f"active, but on {placed.get('provider')} instead of {provider}"
+    return elapsed, state
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -92,13 +105,14 @@ def percentile(values: list[float], p: float) -> float:
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=20, help="concurrent registrations")
+    parser.add_argument("--provider", choices=sorted(REGION_OF), default="local")
     parser.add_argument("--gateway", default="http://127.0.0.1:8080")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each")
     args = parser.parse_args()
     limits = httpx.Limits(max_connections=args.n * 2)
     async with httpx.AsyncClient(timeout=30.0, limits=limits) as http:
         results = await asyncio.gather(
-            *(onboard(http, args.gateway, args.timeout) for _ in range(args.n))
+            *(onboard(http, args.gateway, args.provider, args.timeout) for _ in range(args.n))
         )
     done = [seconds for seconds, state in results if state == "active"]
     for seconds, state in results:
@@ -106,6 +120,7 @@ async def main() -> int:
             print(f"not active after {seconds:.2f} s: {state}", file=sys.stderr)
     summary = {
         "n": args.n,
+        "provider": args.provider,
         "p50_s": round(statistics.median(done), 3) if done else None,
         "p95_s": round(percentile(done, 95), 3) if done else None,
         "max_s": round(max(done), 3) if done else None,

@@ -1,13 +1,19 @@
 """The whole platform for end-to-end tests: every service as its own process, wired exactly as
 `make up` wires them (the same devstack functions), on free ports, behind a real Caddy gateway,
-exporting its spans over OTLP to a receiver in this test process."""
+exporting its spans over OTLP to a receiver in this test process; and `faults`, which runs one
+onboarding on a worker of the test's own with a failure injected at a step."""
 
 import asyncio
+import json
+import os
+import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 import httpx
 import nats
@@ -18,13 +24,18 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.worker import Worker
 
 from devstack.components import (
     Caddy,
+    FakeDigitalOcean,
     MailSink,
     MotoServer,
     NatsServer,
@@ -40,11 +51,27 @@ from devstack.wiring import (
     process_environment,
     service_environment,
 )
+from dotmac_contracts.vocabulary import DeploymentStep
+from provisioning.clients.caddy import CaddyRoutes
+from provisioning.clients.tenant_api import TenantApi
+from provisioning.errors import ConfigurationError
+from provisioning.models import Deployment, Instance, messaging
+from provisioning.onboarding.activities import OnboardingActivities
+from provisioning.onboarding.messages import Onboarding
+from provisioning.onboarding.workflows import OnboardIspWorkflow
+from provisioning.providers.base import InstanceInfo, Provider
+from provisioning.providers.local import LocalProvider
+from servicekit.config import PlatformSettings
+from servicekit.runtime import Runtime
 
 INTERNAL_TOKEN = "e2e-internal-token"
 AWS_REGION = "eu-west-1"
-"""Registrations in this region are placed on the aws provider (moto); every other on local."""
+"""Registrations in this region are placed on the aws provider (moto)."""
 AWS_IMAGE = "ami-12c6146b"
+DO_REGION = "eu-central-1"
+"""Registrations in this region are placed on the digitalocean provider (the fake of its API);
+in every other region, on local."""
+DO_TOKEN = "dev-token"
 
 
 @dataclass(frozen=True)
@@ -125,9 +152,12 @@ class Platform:
     spans: OtlpReceiver
     mail: MailSink
     aws: MotoServer
+    digitalocean: FakeDigitalOcean
     processes: dict[str, ServiceProcess]
     aws_region: str = AWS_REGION
     aws_image: str = AWS_IMAGE
+    do_region: str = DO_REGION
+    do_token: str = DO_TOKEN
 
     @staticmethod
     def registration(name: str, **changes: object) -> dict:
@@ -201,11 +231,16 @@ def platform_processes(
     logs = tmp_path_factory.mktemp("logs")
     mail = MailSink(ports.smtp, Path(logs) / "mail")
     aws = MotoServer(free_port(), Path(logs) / "moto.log")
+    digitalocean = FakeDigitalOcean(free_port(), Path(logs) / "digitalocean.log", DO_TOKEN)
     env = {
         **aws.client_environment(),
+        **digitalocean.client_environment(),
         "PROVISIONING_AWS_IMAGE_ID": AWS_IMAGE,
         "PROVISIONING_AWS_BOOT_WAIT_S": "5",
-        "REGISTRATION_PLACEMENTS": f'{{"{AWS_REGION}": "aws"}}',
+        "PROVISIONING_DIGITALOCEAN_TOKEN": DO_TOKEN,
+        "PROVISIONING_DIGITALOCEAN_BOOT_WAIT_S": "5",
+        "PROVISIONING_OFFBOARDING_GRACE_S": "3",
+        "REGISTRATION_PLACEMENTS": json.dumps({AWS_REGION: "aws", DO_REGION: "digitalocean"}),
         **service_environment(ports),
         "DOTMAC_DATABASE_URL": migrated_database,
         "DOTMAC_OTLP_ENDPOINT": otlp.endpoint,
@@ -213,10 +248,11 @@ def platform_processes(
         "OTEL_BSP_SCHEDULE_DELAY": "100",
         "LICENSING_SIGNING_KEY_FILE": str(logs / "licensing-signing-key.pem"),
     }
-    started: list = [mail, aws]
+    started: list = [mail, aws, digitalocean]
     processes: dict[str, ServiceProcess] = {}
     mail.start()
     aws.start()
+    digitalocean.start()
     try:
         for service in SERVICES:
             process = ServiceProcess(
@@ -252,6 +288,7 @@ def platform_processes(
             spans=otlp,
             mail=mail,
             aws=aws,
+            digitalocean=digitalocean,
             processes=processes,
         )
     finally:
@@ -293,3 +330,195 @@ class RetryingTransport(httpx.AsyncBaseTransport):
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=10.0, transport=RetryingTransport()) as client:
         yield client
+
+
+# --- A failure at a step, on a worker of the test's own -----------------------------------------
+
+
+class InjectedFailure(ConfigurationError):
+    pass
+
+
+class FailAt:
+    """A real provider, made to fail once its work in `step` is done (so the failed step
+    leaves its own resources behind for the compensation to find)."""
+
+    def __init__(self, real: Provider, step: str) -> None:
+        self.real = real
+        self.step = step
+        self.name = real.name
+
+    def _fail(self, step: DeploymentStep) -> None:
+        if self.step == step.value:
+            raise InjectedFailure(f"injected failure after {step.value}")
+
+    async def provision(self, onboarding: Onboarding) -> InstanceInfo:
+        info = await self.real.provision(onboarding)
+        self._fail(DeploymentStep.PROVISIONING)
+        return info
+
+    async def deploy(self, onboarding: Onboarding, instance: InstanceInfo) -> str:
+        detail = await self.real.deploy(onboarding, instance)
+        self._fail(DeploymentStep.DEPLOYING)
+        return detail
+
+    async def configure(self, onboarding: Onboarding, instance: InstanceInfo) -> str:
+        detail = await self.real.configure(onboarding, instance)
+        self._fail(DeploymentStep.CONFIGURING)
+        return detail
+
+    async def validate(self, onboarding: Onboarding, instance: InstanceInfo) -> str:
+        detail = await self.real.validate(onboarding, instance)
+        self._fail(DeploymentStep.VALIDATING)
+        return detail
+
+    async def unconfigure(self, onboarding: Onboarding) -> None:
+        await self.real.unconfigure(onboarding)
+
+    async def deprovision(self, onboarding: Onboarding) -> None:
+        await self.real.deprovision(onboarding)
+
+
+class FailingTenants(TenantApi):
+    """tenant-api, made to fail once the tenant exists (initializing), or before it opens
+    (welcoming: a welcome email cannot be unsent, so that failure comes before it)."""
+
+    def __init__(self, real: TenantApi, step: str) -> None:
+        self.__dict__.update(real.__dict__)
+        self._step = step
+
+    async def put_tenant(self, tenant_id: UUID, **fields: Any) -> None:
+        await super().put_tenant(tenant_id, **fields)
+        if self._step == DeploymentStep.INITIALIZING.value:
+            raise InjectedFailure("injected failure after initializing")
+
+    async def activate(self, tenant_id: UUID) -> None:
+        if self._step == DeploymentStep.WELCOMING.value:
+            raise InjectedFailure("injected failure before welcoming")
+        await super().activate(tenant_id)
+
+
+@dataclass
+class Faults:
+    """Onboards one ISP on a worker of the test's own, its provider and tenant-api made to fail
+    at a step, and checks that the rollback left nothing of it in the platform itself: the
+    gateway's route, the tenant, provisioning's records. What the provider made in its cloud is
+    the calling test's to check."""
+
+    platform: Platform
+    postgres: Postgres
+    database_url: str
+
+    @staticmethod
+    def onboarding(*, provider: str, region: str) -> Onboarding:
+        isp_id, suffix = str(uuid.uuid4()), uuid.uuid4().hex[:8]
+        return Onboarding(
+            isp_id=isp_id,
+            deployment_id=str(uuid.uuid4()),
+            slug=f"fault-{suffix}",
+            company_name=f"Fault {suffix}",
+            tier="basic",
+            region=region,
+            provider=provider,
+            domain=f"fault-{suffix}.example",
+            contact_email=f"owner@fault-{suffix}.example",
+            contact_name="Owner",
+        )
+
+    async def fail_at(
+        self, step: str, onboarding: Onboarding, provider: Callable[[LocalProvider], Provider]
+    ) -> None:
+        """Onboard with the provider `provider(serving)` builds made to fail at `step`."""
+        platform = self.platform
+        runtime = Runtime(
+            name="provisioning-faults",
+            settings=PlatformSettings(database_url=self.database_url, nats_url=platform.nats_url),
+            tables=messaging,
+        )
+        temporal = await Client.connect(platform.temporal_address)
+        queue = f"faults-{uuid.uuid4().hex[:8]}"
+        isp_id = onboarding.isp_id
+        async with (
+            httpx.AsyncClient(timeout=10) as http,
+            httpx.AsyncClient(
+                timeout=10, limits=httpx.Limits(max_keepalive_connections=0)
+            ) as gateway_http,
+        ):
+            tenants = TenantApi(platform.tenant_api_url, platform.internal_token, http)
+            serving = LocalProvider(
+                caddy=CaddyRoutes(platform.caddy_admin_url, gateway_http),
+                tenants=tenants,
+                http=gateway_http,
+                gateway_url=platform.gateway_url,
+                tenant_api_url=platform.tenant_api_url,
+                base_domain="localhost",
+            )
+            activities = OnboardingActivities(
+                db=runtime.db,
+                outbox=runtime.outbox,
+                providers={onboarding.provider: FailAt(provider(serving), step)},
+                tenants=FailingTenants(tenants, step),
+            )
+            worker = Worker(
+                temporal,
+                task_queue=queue,
+                workflows=[OnboardIspWorkflow],
+                activities=[
+                    activities.run_step,
+                    activities.undo_step,
+                    activities.complete,
+                    activities.report_failure,
+                    activities.report_rolled_back,
+                ],
+            )
+            async with worker:
+                handle = await temporal.start_workflow(
+                    OnboardIspWorkflow.run, onboarding, id=f"onboard-{isp_id}", task_queue=queue
+                )
+                with pytest.raises(WorkflowFailureError) as failed:
+                    await asyncio.wait_for(handle.result(), 60)
+            assert f"onboarding failed at {step}" in str(failed.value.cause)
+            assert "injected failure" in str(failed.value.cause)
+
+            # Nothing is left in the gateway or in tenant-api...
+            route = await http.get(f"{platform.caddy_admin_url}/id/tenant-{onboarding.slug}")
+            assert route.status_code == 404
+            tenants_db = create_async_engine(self.postgres.url)
+            async with tenants_db.connect() as connection:
+                left = await connection.scalar(
+                    text("SELECT count(*) FROM tenant.tenants WHERE id = :id"), {"id": isp_id}
+                )
+            await tenants_db.dispose()
+            assert left == 0
+        # ...nor in provisioning's own records, which tell the story in its events.
+        async with runtime.db.unit_of_work() as session:
+            assert await session.get(Instance, UUID(isp_id)) is None
+            deployment = await session.get(Deployment, UUID(onboarding.deployment_id))
+            assert deployment is not None and deployment.state == "rolled_back"
+            assert deployment.error is not None and "injected failure" in deployment.error
+            subjects = (
+                await session.execute(
+                    select(messaging.outbox.c.subject).where(
+                        messaging.outbox.c.ce_subject == isp_id
+                    )
+                )
+            ).scalars()
+            published = [s.rsplit(".", 2)[-2] for s in subjects]
+        assert published[-2:] == ["failed", "rolled_back"]
+        await runtime.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def faults(platform: Platform, postgres: Postgres) -> Faults:
+    """Fault injection on a database of the provisioning schema alone, so its deployments never
+    reach the platform's relay (registration knows nothing of them)."""
+    postgres.create_database("provisioning_faults")
+    url = postgres.url.rsplit("/", 1)[0] + "/provisioning_faults"
+    migrated = subprocess.run(
+        [sys.executable, "-m", "provisioning", "migrate"],
+        env={**os.environ, "DOTMAC_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+    )
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    return Faults(platform, postgres, url)

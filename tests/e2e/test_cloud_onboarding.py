@@ -6,35 +6,15 @@ or the gateway; and a worker killed in the middle finishes the onboarding exactl
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 import boto3
-import httpx
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import create_async_engine
-from temporalio.client import Client, WorkflowFailureError
-from temporalio.worker import Worker
 
 from dotmac_contracts.vocabulary import DeploymentStep
-from provisioning.clients.caddy import CaddyRoutes
-from provisioning.clients.tenant_api import TenantApi
-from provisioning.errors import ConfigurationError
-from provisioning.models import Deployment, Instance, messaging
-from provisioning.onboarding.activities import OnboardingActivities
-from provisioning.onboarding.messages import Onboarding
-from provisioning.onboarding.workflows import OnboardIspWorkflow
 from provisioning.providers.aws import AwsProvider
-from provisioning.providers.base import InstanceInfo
-from provisioning.providers.local import LocalProvider
-from servicekit.config import PlatformSettings
-from servicekit.runtime import Runtime
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -164,181 +144,20 @@ async def test_a_region_placed_on_aws_is_refused_for_eu_data_outside_the_eu(plat
 # --- A failure at every step, on a worker of this test's own --------------------------------
 
 
-class InjectedFailure(ConfigurationError):
-    pass
-
-
-@dataclass
-class FailAt:
-    """The real aws provider, made to fail once its work in `step` is done (so the failed step
-    leaves its own resources behind for the compensation to find)."""
-
-    real: AwsProvider
-    step: str
-    name: str = "aws"
-
-    def _fail(self, step: DeploymentStep) -> None:
-        if self.step == step.value:
-            raise InjectedFailure(f"injected failure after {step.value}")
-
-    async def provision(self, onboarding: Onboarding) -> InstanceInfo:
-        info = await self.real.provision(onboarding)
-        self._fail(DeploymentStep.PROVISIONING)
-        return info
-
-    async def deploy(self, onboarding: Onboarding, instance: InstanceInfo) -> str:
-        detail = await self.real.deploy(onboarding, instance)
-        self._fail(DeploymentStep.DEPLOYING)
-        return detail
-
-    async def configure(self, onboarding: Onboarding, instance: InstanceInfo) -> str:
-        detail = await self.real.configure(onboarding, instance)
-        self._fail(DeploymentStep.CONFIGURING)
-        return detail
-
-    async def validate(self, onboarding: Onboarding, instance: InstanceInfo) -> str:
-        detail = await self.real.validate(onboarding, instance)
-        self._fail(DeploymentStep.VALIDATING)
-        return detail
-
-    async def unconfigure(self, onboarding: Onboarding) -> None:
-        await self.real.unconfigure(onboarding)
-
-    async def deprovision(self, onboarding: Onboarding) -> None:
-        await self.real.deprovision(onboarding)
-
-
-class FailingTenants(TenantApi):
-    """tenant-api, made to fail once the tenant exists (initializing), or before it opens
-    (welcoming: a welcome email cannot be unsent, so that failure comes before it)."""
-
-    def __init__(self, real: TenantApi, step: str) -> None:
-        self.__dict__.update(real.__dict__)
-        self._step = step
-
-    async def put_tenant(self, tenant_id: UUID, **fields: Any) -> None:
-        await super().put_tenant(tenant_id, **fields)
-        if self._step == DeploymentStep.INITIALIZING.value:
-            raise InjectedFailure("injected failure after initializing")
-
-    async def activate(self, tenant_id: UUID) -> None:
-        if self._step == DeploymentStep.WELCOMING.value:
-            raise InjectedFailure("injected failure before welcoming")
-        await super().activate(tenant_id)
-
-
-@pytest.fixture(scope="module")
-def faults_database(postgres) -> str:
-    """A database of the provisioning schema alone, so this test's deployments never reach
-    the platform's relay (registration knows nothing of them)."""
-    postgres.create_database("provisioning_faults")
-    url = postgres.url.rsplit("/", 1)[0] + "/provisioning_faults"
-    migrated = subprocess.run(
-        [sys.executable, "-m", "provisioning", "migrate"],
-        env={**os.environ, "DOTMAC_DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-    )
-    assert migrated.returncode == 0, migrated.stderr[-2000:]
-    return url
-
-
 @pytest.mark.parametrize("step", [s.value for s in DeploymentStep])
-async def test_a_failure_at_any_step_is_rolled_back_leaving_nothing_behind(
-    platform, postgres, faults_database, step
-):
+async def test_a_failure_at_any_step_is_rolled_back_leaving_nothing_behind(platform, faults, step):
     os.environ.update(platform.aws.client_environment())
-    runtime = Runtime(
-        name="provisioning-faults",
-        settings=PlatformSettings(database_url=faults_database, nats_url=platform.nats_url),
-        tables=messaging,
+    onboarding = faults.onboarding(provider="aws", region=platform.aws_region)
+    await faults.fail_at(
+        step,
+        onboarding,
+        lambda serving: AwsProvider(serving=serving, image_id=platform.aws_image, boot_wait_s=5),
     )
-    temporal = await Client.connect(platform.temporal_address)
-    queue = f"faults-{uuid.uuid4().hex[:8]}"
-    isp_id, suffix = str(uuid.uuid4()), uuid.uuid4().hex[:8]
-    onboarding = Onboarding(
-        isp_id=isp_id,
-        deployment_id=str(uuid.uuid4()),
-        slug=f"fault-{suffix}",
-        company_name=f"Fault {suffix}",
-        tier="basic",
-        region=platform.aws_region,
-        provider="aws",
-        domain=f"fault-{suffix}.example",
-        contact_email=f"owner@fault-{suffix}.example",
-        contact_name="Owner",
-    )
-    async with (
-        httpx.AsyncClient(timeout=10) as http,
-        httpx.AsyncClient(
-            timeout=10, limits=httpx.Limits(max_keepalive_connections=0)
-        ) as gateway_http,
-    ):
-        tenants = TenantApi(platform.tenant_api_url, platform.internal_token, http)
-        serving = LocalProvider(
-            caddy=CaddyRoutes(platform.caddy_admin_url, gateway_http),
-            tenants=tenants,
-            http=gateway_http,
-            gateway_url=platform.gateway_url,
-            tenant_api_url=platform.tenant_api_url,
-            base_domain="localhost",
-        )
-        aws = AwsProvider(serving=serving, image_id=platform.aws_image, boot_wait_s=5)
-        activities = OnboardingActivities(
-            db=runtime.db,
-            outbox=runtime.outbox,
-            providers={"aws": FailAt(aws, step)},  # type: ignore[dict-item]
-            tenants=FailingTenants(tenants, step),
-        )
-        worker = Worker(
-            temporal,
-            task_queue=queue,
-            workflows=[OnboardIspWorkflow],
-            activities=[
-                activities.run_step,
-                activities.undo_step,
-                activities.complete,
-                activities.report_failure,
-                activities.report_rolled_back,
-            ],
-        )
-        async with worker:
-            handle = await temporal.start_workflow(
-                OnboardIspWorkflow.run, onboarding, id=f"onboard-{isp_id}", task_queue=queue
-            )
-            with pytest.raises(WorkflowFailureError) as failed:
-                await asyncio.wait_for(handle.result(), 60)
-        assert f"onboarding failed at {step}" in str(failed.value.cause)
-        assert "injected failure" in str(failed.value.cause)
-
-        # Nothing is left: not in AWS, not in the gateway, not in tenant-api.
-        assert alive_instances(platform, isp_id) == []
-        assert security_groups(platform, onboarding.slug) == []
-        assert buckets(platform, onboarding.slug) == []
-        assert zones(platform, onboarding.domain) == []
-        route = await http.get(f"{platform.caddy_admin_url}/id/tenant-{onboarding.slug}")
-        assert route.status_code == 404
-        tenants_db = create_async_engine(postgres.url)
-        async with tenants_db.connect() as connection:
-            left = await connection.scalar(
-                text("SELECT count(*) FROM tenant.tenants WHERE id = :id"), {"id": isp_id}
-            )
-        await tenants_db.dispose()
-        assert left == 0
-    # ...nor in provisioning's own records, which tell the story in its events.
-    async with runtime.db.unit_of_work() as session:
-        assert await session.get(Instance, UUID(isp_id)) is None
-        deployment = await session.get(Deployment, UUID(onboarding.deployment_id))
-        assert deployment is not None and deployment.state == "rolled_back"
-        assert deployment.error is not None and "injected failure" in deployment.error
-        subjects = (
-            await session.execute(
-                select(messaging.outbox.c.subject).where(messaging.outbox.c.ce_subject == isp_id)
-            )
-        ).scalars()
-        published = [s.rsplit(".", 2)[-2] for s in subjects]
-    assert published[-2:] == ["failed", "rolled_back"]
-    await runtime.db.dispose()
+    # Nothing is left in AWS (`fail_at` checked the gateway, tenant-api and provisioning).
+    assert alive_instances(platform, onboarding.isp_id) == []
+    assert security_groups(platform, onboarding.slug) == []
+    assert buckets(platform, onboarding.slug) == []
+    assert zones(platform, onboarding.domain) == []
 
 
 # --- The worker killed in the middle --------------------------------------------------------

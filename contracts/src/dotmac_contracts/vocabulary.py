@@ -65,3 +65,5 @@ class DeploymentState(StrEnum):
     FAILED = "failed"
     COMPENSATING = "compensating"
     ROLLED_BACK = "rolled_back"
+    OFFBOARDING = "offboarding"  # cancelled: data exported, the grace period running
+    DELETED = "deleted"  # everything the onboarding made is gone

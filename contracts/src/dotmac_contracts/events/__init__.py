@@ -17,6 +17,14 @@ from dotmac_contracts.events.licensing import (
     TierCatalogPublished,
     TierTerms,
 )
+from dotmac_contracts.events.offboarding import (
+    CancellationRequested,
+    CancellationRetracted,
+    DataExported,
+    OffboardingCompleted,
+    OffboardingStarted,
+    OffboardingStopped,
+)
 from dotmac_contracts.events.provisioning import (
     DeploymentCompleted,
     DeploymentFailed,
@@ -38,7 +46,10 @@ from dotmac_contracts.events.tenant import (
 )
 
 __all__ = [
+    "CancellationRequested",
+    "CancellationRetracted",
     "CustomersCounted",
+    "DataExported",
     "DemoConverted",
     "DemoExtended",
     "DemoOpened",
@@ -61,6 +72,9 @@ __all__ = [
     "LicenceReinstated",
     "LicenceRevoked",
     "LicenceSuspended",
+    "OffboardingCompleted",
+    "OffboardingStarted",
+    "OffboardingStopped",
     "SnmpAccess",
     "TenantActivated",
     "TenantUsed",

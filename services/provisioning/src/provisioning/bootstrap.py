@@ -19,11 +19,15 @@ from provisioning.demos.subscribers import demo_subscriptions
 from provisioning.demos.workflows import DemoLifecycleWorkflow
 from provisioning.errors import ConfigurationError
 from provisioning.models import mail_outbox, messaging
+from provisioning.offboarding.activities import OffboardingActivities
+from provisioning.offboarding.subscribers import offboarding_subscriptions
+from provisioning.offboarding.workflows import OffboardIspWorkflow
 from provisioning.onboarding.activities import OnboardingActivities
 from provisioning.onboarding.subscribers import onboarding_subscriptions
 from provisioning.onboarding.workflows import OnboardIspWorkflow
 from provisioning.providers import Provider
 from provisioning.providers.aws import AwsProvider
+from provisioning.providers.digitalocean import DigitalOceanProvider
 from provisioning.providers.kubernetes import KubernetesProvider
 from provisioning.providers.local import LocalProvider
 from servicekit.consumer import Subscription
@@ -58,6 +62,11 @@ class Provisioning:
             *demo_subscriptions(
                 temporal=lambda: self.temporal, task_queue=self.settings.task_queue
             ),
+            *offboarding_subscriptions(
+                temporal=lambda: self.temporal,
+                task_queue=self.settings.task_queue,
+                grace_s=self.settings.offboarding_grace_s,
+            ),
         ]
 
     def providers(self, gateway_http: httpx.AsyncClient, tenants: TenantApi) -> dict[str, Provider]:
@@ -75,10 +84,16 @@ class Provisioning:
             image_id=self.settings.aws_image_id,
             boot_wait_s=self.settings.aws_boot_wait_s,
         )
+        digitalocean = DigitalOceanProvider(
+            serving=local,
+            token=self.settings.digitalocean_token.get_secret_value(),
+            image=self.settings.digitalocean_image,
+            boot_wait_s=self.settings.digitalocean_boot_wait_s,
+        )
         kubernetes = KubernetesProvider(
             kubeconfig=self.settings.kubeconfig or None, image=self.settings.kubernetes_image
         )
-        return {p.name: p for p in (local, aws, kubernetes)}
+        return {p.name: p for p in (local, aws, digitalocean, kubernetes)}
 
     @asynccontextmanager
     async def connected(self, runtime: Runtime) -> AsyncIterator[None]:
@@ -117,10 +132,17 @@ class Provisioning:
             demos = DemoActivities(
                 db=runtime.db, outbox=runtime.outbox, mailer=mailer, tenants=tenants, serving=local
             )
+            offboarding = OffboardingActivities(
+                db=runtime.db,
+                outbox=runtime.outbox,
+                mailer=mailer,
+                providers=providers,
+                tenants=tenants,
+            )
             worker = Worker(
                 self._temporal,
                 task_queue=self.settings.task_queue,
-                workflows=[OnboardIspWorkflow, DemoLifecycleWorkflow],
+                workflows=[OnboardIspWorkflow, DemoLifecycleWorkflow, OffboardIspWorkflow],
                 activities=[
                     activities.run_step,
                     activities.undo_step,
@@ -132,6 +154,9 @@ class Provisioning:
                     demos.remove_demo,
                     demos.hand_over,
                     demos.announce,
+                    offboarding.export_data,
+                    offboarding.destroy,
+                    offboarding.announce,
                 ],
             )
             async with worker:

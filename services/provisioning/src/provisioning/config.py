@@ -1,4 +1,4 @@
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.config import ServiceSettings
@@ -15,6 +15,11 @@ class Settings(ServiceSettings):
     run_consumers: bool = Field(
         default=True, description="Consume events (and so start onboardings) in this process"
     )
+    offboarding_grace_s: float = Field(
+        default=30 * 24 * 3600,
+        description="How long after a cancellation the ISP is destroyed (it may be retracted "
+        "until then)",
+    )
     aws_image_id: str = Field(
         default="",
         description="AMI the aws provider starts ISP instances from (the ISP framework image); "
@@ -23,8 +28,17 @@ class Settings(ServiceSettings):
     aws_boot_wait_s: float = Field(
         default=45.0, description="How long one attempt waits for an instance to run"
     )
+    digitalocean_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="API token the digitalocean provider acts with (read and write); "
+        "DIGITALOCEAN_END_POINT, read by python-digitalocean itself, points it elsewhere than "
+        "DigitalOcean's API",
+    )
     digitalocean_image: str = Field(
         default="ubuntu-24-04-x64", description="Droplet image slug for ISP instances"
+    )
+    digitalocean_boot_wait_s: float = Field(
+        default=45.0, description="How long one attempt waits for a droplet to be active"
     )
     kubeconfig: str = Field(
         default="", description="kubeconfig of the cluster the kubernetes provider applies to"

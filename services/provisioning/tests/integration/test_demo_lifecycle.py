@@ -48,7 +48,7 @@ class Recorded:
     async def hand_over(self, demo: Demo) -> None:
         self.calls.append("hand_over")
 
-    @activity.defn(name="announce")
+    @activity.defn(name="announce_demo")
     async def announce(self, announcement: Announcement) -> None:
         self.announced.append(announcement)
 

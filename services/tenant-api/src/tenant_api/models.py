@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     SmallInteger,
@@ -61,6 +62,9 @@ class Tenant(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), comment="a demo's last sign-in, to the hour"
     )
+    cancellation_requested_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="the owner cancelled; offboarding runs"
+    )
     data_schema: Mapped[str | None] = mapped_column(
         String(63), comment="the schema of its own data if placed in a silo; null: shared"
     )
@@ -68,6 +72,22 @@ class Tenant(Base):
     @property
     def isolation(self) -> str:
         return "silo" if self.data_schema else "shared"
+
+
+class DataExport(Base):
+    """An archive of all of an ISP's data (a zip of JSON lines, one file per kind of record),
+    made when it leaves, for its owner to download."""
+
+    __tablename__ = "data_exports"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Entitlement(Base):

@@ -65,7 +65,7 @@ async def probe(start_tenant_api, request, all_plugins):
             customer = await client.post(
                 "/api/v1/customers", json={"name": f"Customer of {name}"}, headers=signed_in
             )
-            rows = await seed(client, signed_in, customer.json()["id"])
+            rows = await seed(client, signed_in, customer.json()["id"], tenant_id)
             key = await client.post(
                 "/api/v1/api-keys",
                 json={"name": "probe", "scopes": sorted(KEY_SCOPES)},
@@ -87,7 +87,7 @@ async def probe(start_tenant_api, request, all_plugins):
         yield app, client, tenants
 
 
-async def seed(client, signed_in, customer_id) -> dict[str, str]:
+async def seed(client, signed_in, customer_id, tenant_id) -> dict[str, str]:
     """One of every other kind of row a tenant has, by id (the probe's path parameters)."""
 
     async def created(path: str, body: dict) -> str:
@@ -125,6 +125,10 @@ async def seed(client, signed_in, customer_id) -> dict[str, str]:
             "actions": [{"type": "add_tag", "tag": "b2b"}],
         },
     )
+    export = await client.post(
+        f"/internal/v1/tenants/{tenant_id}/exports", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert export.status_code == 201, export.text
     upload = await client.post(
         "/api/v1/customer-imports",
         content=b"Name,Email\nAnn Lee,ann@example.net\n",
@@ -138,6 +142,7 @@ async def seed(client, signed_in, customer_id) -> dict[str, str]:
         "ticket_id": ticket_id,
         "device_id": device_id,
         "rule_id": rule_id,
+        "export_id": export.json()["export_id"],
     }
 
 

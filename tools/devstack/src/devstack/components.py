@@ -37,6 +37,7 @@ __all__ = [
     "Caddy",
     "Component",
     "ComponentError",
+    "FakeDigitalOcean",
     "MailSink",
     "MotoServer",
     "NatsServer",
@@ -136,6 +137,41 @@ class MotoServer(Component):
 
     def probe(self) -> bool:
         return http_status(f"{self.url}/moto-api/") == 200
+
+
+class FakeDigitalOcean(Component):
+    """A fake of DigitalOcean's v2 API (``devstack.fake_digitalocean``), in memory: what the
+    digitalocean provider calls. python-digitalocean reads its end point from
+    ``DIGITALOCEAN_END_POINT`` (``client_environment()``) and joins its paths to it, so the value
+    ends in ``/v2/``; its ``Manager`` does not pass an ``end_point=`` on to the droplets, volumes
+    and domains it makes, so the variable is the only way. ``token``: the only token accepted
+    (default: any non-empty one)."""
+
+    def __init__(self, port: int, log_path: Path, token: str | None = None) -> None:
+        self.port = port
+        self.token = token
+        super().__init__("digitalocean", log_path)
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOCALHOST}:{self.port}"
+
+    def client_environment(self) -> dict[str, str]:
+        """What python-digitalocean needs to use this fake instead of DigitalOcean."""
+        return {"DIGITALOCEAN_END_POINT": f"{self.url}/v2/"}
+
+    def ports(self) -> list[int]:
+        return [self.port]
+
+    def prepare(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> list[str]:
+        argv = [sys.executable, "-m", "devstack.fake_digitalocean", "--port", str(self.port)]
+        return [*argv, "--token", self.token] if self.token else argv
+
+    def probe(self) -> bool:
+        return http_status(f"{self.url}/healthz") == 200
 
 
 class MailSink(Component):

@@ -1,5 +1,6 @@
 """The ISP framework's internal API: where an ISP's tenant is created, activated and dropped."""
 
+from typing import Any
 from uuid import UUID
 
 import httpx
@@ -69,6 +70,14 @@ class TenantApi:
         if response.status_code == 403:
             raise LicenceNotYetGranted(f"tenant {tenant_id} has no licence yet: {response.text}")
         self._check(response, f"load the {scenario} sample data into {tenant_id}")
+
+    async def export(self, tenant_id: UUID) -> dict[str, Any]:
+        """An archive of all the tenant's data: its id, size, sha256 and download path."""
+        response = await self._http.post(
+            f"{self._base}/internal/v1/tenants/{tenant_id}/exports", headers=self._headers
+        )
+        self._check(response, f"export the data of {tenant_id}")
+        return dict(response.json())
 
     async def delete(self, tenant_id: UUID) -> None:
         response = await self._http.delete(

@@ -104,7 +104,7 @@ class DemoActivities:
         host; the demo's address stops answering."""
         await self._serving.unconfigure(as_onboarding(demo))
 
-    @activity.defn
+    @activity.defn(name="announce_demo")
     async def announce(self, announcement: Announcement) -> None:
         demo_id, at = UUID(announcement.demo.demo_id), datetime.fromisoformat(announcement.at)
         until = datetime.fromisoformat(announcement.until) if announcement.until else None

@@ -17,7 +17,12 @@ from servicekit.problems import NotFound
 STEPS = list(DeploymentStep)
 # Events may be redelivered late: the state only ever moves forward along this order.
 _LIFECYCLE = literal([s.value for s in DeploymentState], ARRAY(String), literal_execute=True)
-SETTLED = {DeploymentState.ACTIVE, DeploymentState.FAILED, DeploymentState.ROLLED_BACK}
+SETTLED = {
+    DeploymentState.ACTIVE,
+    DeploymentState.FAILED,
+    DeploymentState.ROLLED_BACK,
+    DeploymentState.DELETED,
+}
 """States a deployment stays in until someone acts: status streams end there."""
 
 
@@ -126,3 +131,18 @@ async def record_step(
         .values(**values)
         .on_conflict_do_update(index_elements=[StepRow.deployment_id, StepRow.step], set_=update)
     )
+
+
+async def set_state_of_isp(
+    session: AsyncSession, isp_id: UUID, state: DeploymentState, at: datetime
+) -> None:
+    """Put the ISP's deployment in `state` (offboarding moves an active ISP on, and back if
+    its cancellation is retracted) and wake its status streams."""
+    moved = await session.execute(
+        update(Deployment)
+        .where(Deployment.isp_id == isp_id)
+        .values(state=state.value, updated_at=func.greatest(Deployment.updated_at, at))
+        .returning(Deployment.isp_id)
+    )
+    if moved.first() is not None:
+        await session.execute(select(func.pg_notify(CHANGED, str(isp_id))))

@@ -11,9 +11,12 @@ from dotmac_contracts.events import (
     DeploymentStarted,
     DeploymentStepCompleted,
     DeploymentStepStarted,
+    OffboardingCompleted,
+    OffboardingStarted,
+    OffboardingStopped,
 )
 from dotmac_contracts.vocabulary import DeploymentState
-from registration.deployments.service import advance, record_step
+from registration.deployments.service import advance, record_step, set_state_of_isp
 from servicekit.consumer import Subscription
 
 
@@ -66,7 +69,28 @@ async def on_rolled_back(session: AsyncSession, e: DeploymentRolledBack, _: Clou
     await advance(session, e.deployment_id, DeploymentState.ROLLED_BACK, e.rolled_back_at)
 
 
+async def on_offboarding_started(
+    session: AsyncSession, e: OffboardingStarted, _: CloudEvent
+) -> None:
+    await set_state_of_isp(session, e.isp_id, DeploymentState.OFFBOARDING, e.started_at)
+
+
+async def on_offboarding_stopped(
+    session: AsyncSession, e: OffboardingStopped, _: CloudEvent
+) -> None:
+    await set_state_of_isp(session, e.isp_id, DeploymentState.ACTIVE, e.stopped_at)
+
+
+async def on_offboarding_completed(
+    session: AsyncSession, e: OffboardingCompleted, _: CloudEvent
+) -> None:
+    await set_state_of_isp(session, e.isp_id, DeploymentState.DELETED, e.completed_at)
+
+
 SUBSCRIPTIONS = [
+    Subscription(OffboardingStarted, on_offboarding_started),
+    Subscription(OffboardingStopped, on_offboarding_stopped),
+    Subscription(OffboardingCompleted, on_offboarding_completed),
     Subscription(DeploymentStarted, on_started),
     Subscription(DeploymentStepStarted, on_step_started),
     Subscription(DeploymentStepCompleted, on_step_completed),

@@ -26,6 +26,7 @@ class Permission(StrEnum):
     API_KEYS_MANAGE = "api_keys:manage"
     AUTOMATIONS_READ = "automations:read"
     AUTOMATIONS_MANAGE = "automations:manage"
+    ACCOUNT_CLOSE = "account:close"
 
 
 _READ = {
@@ -39,7 +40,7 @@ _READ = {
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
-    Role.ADMIN: frozenset(set(Permission) - {Permission.OWNERS_MANAGE}),
+    Role.ADMIN: frozenset(set(Permission) - {Permission.OWNERS_MANAGE, Permission.ACCOUNT_CLOSE}),
     Role.BILLING: frozenset(_READ | {Permission.BILLING_WRITE, Permission.CUSTOMERS_WRITE}),
     Role.SUPPORT: frozenset(_READ | {Permission.TICKETS_WRITE, Permission.CUSTOMERS_WRITE}),
     Role.READ_ONLY: frozenset(_READ),
@@ -52,6 +53,11 @@ def may(role: Role, permission: Permission) -> bool:
 
 KEY_SCOPES: frozenset[Permission] = frozenset(
     set(Permission)
-    - {Permission.USERS_MANAGE, Permission.OWNERS_MANAGE, Permission.API_KEYS_MANAGE}
+    - {
+        Permission.USERS_MANAGE,
+        Permission.OWNERS_MANAGE,
+        Permission.API_KEYS_MANAGE,
+        Permission.ACCOUNT_CLOSE,
+    }
 )
 """What an API key may be allowed: the work on the ISP's data, never managing people or keys."""

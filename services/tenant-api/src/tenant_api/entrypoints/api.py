@@ -26,6 +26,7 @@ from tenant_api.entitlements.subscribers import SUBSCRIPTIONS
 from tenant_api.imports.endpoints import UPLOADS
 from tenant_api.imports.endpoints import router as imports
 from tenant_api.models import mail_outbox, messaging
+from tenant_api.offboarding import endpoints as offboarding
 from tenant_api.placement import Placements
 from tenant_api.plans.endpoints import router as plans
 from tenant_api.reports.endpoints import router as reports
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             automations,
             demo.router,
             demo.internal_router(internal_caller(settings.platform)),
+            offboarding.router,
+            offboarding.internal_router(internal_caller(settings.platform)),
             internal_router(internal_caller(settings.platform)),
         ),
         subscriptions=SUBSCRIPTIONS,

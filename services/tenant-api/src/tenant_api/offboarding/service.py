@@ -1,0 +1,103 @@
+"""An ISP leaving: its owner's cancellation (and its retraction within the grace period), and
+the archive of all its data it can download before it is deleted."""
+
+import hashlib
+import io
+import json
+import uuid
+import zipfile
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dotmac_contracts.events import CancellationRequested, CancellationRetracted
+from servicekit.outbox import Outbox
+from servicekit.problems import Conflict, NotFound
+from tenant_api.models import TENANT_DATA_TABLES, DataExport, Tenant
+
+LEFT_OUT_TABLES = frozenset({"refresh_tokens", "login_links", "api_keys", "account_numbers"})
+"""Sessions, one-time links and key hashes: credentials, not the ISP's business."""
+LEFT_OUT_COLUMNS = frozenset({"tenant_id", "password_hash", "snmp_secrets", "search_text"})
+"""Secrets (a password hash; sealed SNMP communities and keys) and what is derived."""
+
+
+async def request_cancellation(
+    session: AsyncSession, outbox: Outbox, tenant: Tenant, *, reason: str, by: str, now: datetime
+) -> tuple[datetime, bool]:
+    """Cancel the service. A repeat while the first is pending changes nothing. Returns when
+    it was requested and whether it was just now."""
+    row = await session.get(Tenant, tenant.id, with_for_update=True)
+    assert row is not None
+    if row.cancellation_requested_at is not None:
+        return row.cancellation_requested_at, False
+    row.cancellation_requested_at = now
+    await outbox.add(
+        session,
+        CancellationRequested(isp_id=tenant.id, reason=reason, requested_by=by, requested_at=now),
+    )
+    return now, True
+
+
+async def retract_cancellation(
+    session: AsyncSession, outbox: Outbox, tenant: Tenant, *, by: str, now: datetime
+) -> None:
+    row = await session.get(Tenant, tenant.id, with_for_update=True)
+    assert row is not None
+    if row.cancellation_requested_at is None:
+        raise Conflict("This ISP has no cancellation to retract.")
+    row.cancellation_requested_at = None
+    await outbox.add(
+        session, CancellationRetracted(isp_id=tenant.id, retracted_by=by, retracted_at=now)
+    )
+
+
+async def export_data(session: AsyncSession, tenant_id: UUID) -> DataExport:
+    """Archive every record of the tenant (the session is scoped to it) as a zip of JSON lines:
+    `<kind>.jsonl` per kind of record, and `manifest.json` with the counts."""
+    buffer, counts = io.BytesIO(), {}
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for table in TENANT_DATA_TABLES:
+            if table.name in LEFT_OUT_TABLES:
+                continue
+            lines = [json.dumps(row, default=_plain) for row in await _rows(session, table)]
+            counts[table.name] = len(lines)
+            archive.writestr(f"{table.name}.jsonl", "\n".join(lines) + ("\n" if lines else ""))
+        manifest = {"isp_id": str(tenant_id), "exported_at": datetime.now(UTC), "counts": counts}
+        archive.writestr("manifest.json", json.dumps(manifest, default=_plain, indent=2))
+    content = buffer.getvalue()
+    export = DataExport(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        content=content,
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        created_at=datetime.now(UTC),
+    )
+    session.add(export)
+    await session.flush()
+    return export
+
+
+async def get_export(session: AsyncSession, tenant_id: UUID, export_id: UUID) -> DataExport:
+    export = await session.get(DataExport, export_id)
+    if export is None or export.tenant_id != tenant_id:
+        raise NotFound(f"No data export {export_id} for this ISP.")
+    return export
+
+
+async def _rows(session: AsyncSession, table: Table) -> list[dict[str, Any]]:
+    columns = [c for c in table.columns if c.name not in LEFT_OUT_COLUMNS]
+    if table.name == "customer_imports":
+        columns = [c for c in columns if c.name != "content"]  # the uploaded file, as sent
+    found = await session.execute(select(*columns).order_by(*table.primary_key.columns))
+    return [dict(row._mapping) for row in found]
+
+
+def _plain(value: Any) -> Any:
+    """JSON for what the rows hold besides plain JSON: times, ids, decimals, addresses."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
