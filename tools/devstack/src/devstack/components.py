@@ -133,7 +133,10 @@ class MotoServer(Component):
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
 
     def command(self) -> list[str]:
-        return [str(find_binary("moto_server", "moto")), "-H", LOCALHOST, "-p", str(self.port)]
+        # Run as a module of this interpreter, so the process's command line is the one
+        # recorded (a console script's would start with the interpreter): `down` can
+        # recognise it and stop it.
+        return [sys.executable, "-m", "moto.server", "-H", LOCALHOST, "-p", str(self.port)]
 
     def probe(self) -> bool:
         return http_status(f"{self.url}/moto-api/") == 200
