@@ -486,17 +486,22 @@ PROVIDERS = {
     "example-digitalocean": "digitalocean/digitalocean/2.*",
 }
 """Where each example's provider lies in a plugin cache, under registry.terraform.io/."""
+PLUGIN_DIRS = (Path("/opt/tf-plugins"), Path.home() / ".terraform.d" / "plugins")
+"""Where a machine keeps provider plugins when TF_PLUGIN_CACHE_DIR does not say."""
 
 
 @needs_terraform
 @pytest.mark.parametrize("example", sorted(PROVIDERS))
 def test_terraform_validates_the_example(example, tmp_path):
     """Validating an example validates the module it calls, with the provider's schema."""
-    cache = os.environ.get("TF_PLUGIN_CACHE_DIR")
+    cache = os.environ.get("TF_PLUGIN_CACHE_DIR") or next(
+        (str(d) for d in PLUGIN_DIRS if d.is_dir()), None
+    )
     if not cache:
         pytest.skip(
-            "TF_PLUGIN_CACHE_DIR is not set: terraform validate needs the providers, "
-            "which cannot be downloaded here"
+            "no provider plugins at hand (TF_PLUGIN_CACHE_DIR, or one of "
+            f"{', '.join(map(str, PLUGIN_DIRS))}): terraform validate needs them, and they "
+            "cannot be downloaded here"
         )
     if not list(
         Path(cache).glob(f"registry.terraform.io/{PROVIDERS[example]}/*/terraform-provider-*")
