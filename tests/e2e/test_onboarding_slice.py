@@ -242,9 +242,20 @@ async def test_an_active_isp_holds_a_licence_its_instance_can_verify_offline(pla
         await asyncio.sleep(0.1)
     assert mine["tier"] == "premium" and set(mine["plugins"]) == verified.plugins
 
-    # Upgrading through the gateway reaches tenant-api's entitlements the same way.
+    # Changing tiers is for billing and operators, not the public: the gateway does not offer
+    # it, and licensing's internal route wants the internal token.
+    isp_tier = f"/api/v1/isp/{accepted['isp_id']}/tier"
+    public = await http.post(f"{platform.gateway_url}{isp_tier}", json={"tier": "enterprise"})
+    assert public.status_code in (404, 405), public.text
+    licensing = platform.processes["licensing"].health_url.removesuffix("/healthz")
+    internal = f"{licensing}/internal/v1/licences/{accepted['isp_id']}/tier"
+    anonymous = await http.post(internal, json={"tier": "enterprise"})
+    assert anonymous.status_code == 401
+    # An upgrade reaches tenant-api's entitlements the same way as the licence did.
     upgrade = await http.post(
-        f"{platform.gateway_url}/api/v1/isp/{accepted['isp_id']}/tier", json={"tier": "enterprise"}
+        internal,
+        json={"tier": "enterprise"},
+        headers={"Authorization": f"Bearer {platform.internal_token}"},
     )
     assert upgrade.status_code == 200, upgrade.text
     for _ in range(100):

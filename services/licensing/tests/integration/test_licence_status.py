@@ -17,8 +17,9 @@ from dotmac_contracts.events import (
 from licensing.models import messaging
 
 pytestmark = pytest.mark.integration
+OPERATOR = {"Authorization": "Bearer licensing-test-internal-token"}
 
-ROUTES = ("suspend", "reinstate", "revoke")
+ROUTES = ("suspend", "reinstate", "revoke", "tier")
 
 
 def route(isp_id, action: str) -> str:
@@ -26,6 +27,8 @@ def route(isp_id, action: str) -> str:
 
 
 def body_for(action: str) -> dict | None:
+    if action == "tier":
+        return {"tier": "premium"}
     return None if action == "reinstate" else {"reason": f"{action} in a test"}
 
 
@@ -133,7 +136,9 @@ async def test_a_revoked_licence_is_not_reinstated_suspended_or_moved(
     assert "new licence is needed" in reinstate.json()["detail"]
     suspend = await client.post(route(isp_id, "suspend"), json={"reason": "x"}, headers=operator)
     assert suspend.status_code == 409
-    tier = await client.post(f"/api/v1/isp/{isp_id}/tier", json={"tier": "enterprise"})
+    tier = await client.post(
+        f"/internal/v1/licences/{isp_id}/tier", json={"tier": "enterprise"}, headers=OPERATOR
+    )
     assert tier.status_code == 409
     assert tier.headers["content-type"] == "application/problem+json"
     assert "new licence is needed" in tier.json()["detail"]
@@ -152,7 +157,9 @@ async def test_a_suspended_licence_changes_tier_and_stays_suspended(
     suspended = await client.post(
         route(isp_id, "suspend"), json={"reason": "unpaid"}, headers=operator
     )
-    changed = await client.post(f"/api/v1/isp/{isp_id}/tier", json={"tier": "premium"})
+    changed = await client.post(
+        f"/internal/v1/licences/{isp_id}/tier", json={"tier": "premium"}, headers=OPERATOR
+    )
     assert changed.status_code == 200, changed.text
     body = changed.json()
     assert (body["tier"], body["api_rate_per_minute"]) == ("premium", 1_200)

@@ -19,6 +19,7 @@ from licensing.models import CustomerCount, Licence, messaging
 from servicekit.licences import verify_licence
 
 pytestmark = pytest.mark.integration
+OPERATOR = {"Authorization": "Bearer licensing-test-internal-token"}
 
 
 async def test_the_tier_catalogue(api):
@@ -100,16 +101,16 @@ async def test_tier_changes_replace_the_licence_and_downgrades_must_fit_the_cust
     client, runtime, _ = api
     basic = await licensed_isp("basic")
     isp_id = uuid.UUID(basic["isp_id"])
-    url = f"/api/v1/isp/{isp_id}/tier"
+    url = f"/internal/v1/licences/{isp_id}/tier"
 
-    premium = await client.post(url, json={"tier": "premium"})
+    premium = await client.post(url, json={"tier": "premium"}, headers=OPERATOR)
     assert premium.status_code == 200, premium.text
     body = premium.json()
     assert body["tier"] == "premium" and body["customer_cap"] == 10_000
     assert body["licence_id"] != basic["licence_id"] and body["token"] != basic["token"]
     keys = (await client.get("/.well-known/dotmac-licence-keys")).json()
     assert verify_licence(body["token"], keys).tier == "premium"
-    again = await client.post(url, json={"tier": "premium"})
+    again = await client.post(url, json={"tier": "premium"}, headers=OPERATOR)
     assert again.json()["licence_id"] == body["licence_id"], "same tier: nothing changes"
 
     await publish(CustomersCounted(isp_id=isp_id, customers=1_250, counted_at=datetime.now(UTC)))
@@ -118,7 +119,7 @@ async def test_tier_changes_replace_the_licence_and_downgrades_must_fit_the_cust
             if await s.get(CustomerCount, isp_id) is not None:
                 break
         await asyncio.sleep(0.05)
-    refused = await client.post(url, json={"tier": "basic"})
+    refused = await client.post(url, json={"tier": "basic"}, headers=OPERATOR)
     assert refused.status_code == 409
     problem = refused.json()
     assert (problem["customers"], problem["customer_cap"], problem["over_by"]) == (
@@ -129,7 +130,9 @@ async def test_tier_changes_replace_the_licence_and_downgrades_must_fit_the_cust
     assert "250 over" in problem["detail"]
     still = (await client.get(f"/api/v1/licensing/isps/{isp_id}/licence")).json()
     assert still["tier"] == "premium", "a refused change changes nothing"
-    assert (await client.post(url, json={"tier": "enterprise"})).json()["customer_cap"] is None
+    assert (await client.post(url, json={"tier": "enterprise"}, headers=OPERATOR)).json()[
+        "customer_cap"
+    ] is None
 
     async with runtime.db.unit_of_work() as s:
         changes = (
@@ -156,12 +159,16 @@ async def test_tier_changes_replace_the_licence_and_downgrades_must_fit_the_cust
 )
 async def test_bad_tier_changes_are_refused(api, body, status):
     client, _, _ = api
-    assert (await client.post(f"/api/v1/isp/{uuid.uuid4()}/tier", json=body)).status_code == status
+    assert (
+        await client.post(f"/internal/v1/licences/{uuid.uuid4()}/tier", json=body, headers=OPERATOR)
+    ).status_code == status
 
 
 async def test_changing_the_tier_of_an_isp_without_a_licence_is_a_404(api):
     client, _, _ = api
-    response = await client.post(f"/api/v1/isp/{uuid.uuid4()}/tier", json={"tier": "basic"})
+    response = await client.post(
+        f"/internal/v1/licences/{uuid.uuid4()}/tier", json={"tier": "basic"}, headers=OPERATOR
+    )
     assert response.status_code == 404
 
 
@@ -191,11 +198,19 @@ async def test_a_tier_change_carries_the_new_tiers_api_rate(api, licensed_isp, a
     isp_id = free["isp_id"]
     assert free["api_rate_per_minute"] is None
 
-    premium = (await client.post(f"/api/v1/isp/{isp_id}/tier", json={"tier": "premium"})).json()
+    premium = (
+        await client.post(
+            f"/internal/v1/licences/{isp_id}/tier", json={"tier": "premium"}, headers=OPERATOR
+        )
+    ).json()
     assert premium["api_rate_per_minute"] == 1_200
     keys = (await client.get("/.well-known/dotmac-licence-keys")).json()
     assert claims_of(premium["token"], keys)["api_rate_per_minute"] == 1_200
-    basic = (await client.post(f"/api/v1/isp/{isp_id}/tier", json={"tier": "basic"})).json()
+    basic = (
+        await client.post(
+            f"/internal/v1/licences/{isp_id}/tier", json={"tier": "basic"}, headers=OPERATOR
+        )
+    ).json()
     assert claims_of(basic["token"], keys)["api_rate_per_minute"] == 60
 
     changes = [e for e in await announced(uuid.UUID(isp_id)) if isinstance(e, LicenceChanged)]

@@ -225,7 +225,6 @@ def process_environment(
 
 # (Caddy path matcher, owning service), in match order.
 ROUTE_TABLE: tuple[tuple[str, str], ...] = (
-    ("/api/v1/isp/*/tier", "licensing"),
     ("/api/v1/isp/*", "registration"),
     ("/api/v1/registration/*", "registration"),
     ("/api/v1/demos*", "registration"),

@@ -36,34 +36,6 @@ async def licence_keys(request: Request) -> dict[str, Any]:
     return key_set
 
 
-@router.post(
-    "/api/v1/isp/{isp_id}/tier",
-    responses={
-        404: {"description": "The ISP holds no licence"},
-        409: {"description": "A downgrade below the ISP's customer count, or a revoked licence"},
-    },
-)
-async def change_isp_tier(
-    isp_id: UUID, change: TierChange, runtime: RuntimeDep, request: Request
-) -> LicenceRead:
-    """Move an ISP to another tier: it gets a new licence (and token) for it at once. A
-    downgrade that the ISP's customers would not fit in is refused, saying by how many.
-
-    A revoked licence cannot change tier (409: a new licence is needed). A suspended one can:
-    the new licence stays suspended, with the same reason, until it is reinstated."""
-    async with runtime.db.unit_of_work() as session:
-        licence = await change_tier(
-            session,
-            runtime.outbox,
-            request.app.state.licence_signer,
-            isp_id=isp_id,
-            tier=change.tier,
-            now=datetime.now(UTC),
-            validity=timedelta(days=request.app.state.licence_validity_days),
-        )
-        return LicenceRead.model_validate(licence, from_attributes=True)
-
-
 def internal_router(caller: Callable[..., None]) -> APIRouter:
     """Operator routes (billing will call them): service-to-service, the gateway does not
     expose them."""
@@ -76,6 +48,33 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
             404: {"description": "The ISP holds no licence"},
         },
     )
+
+    @router.post(
+        "/{isp_id}/tier",
+        responses={
+            409: {"description": "A downgrade below the ISP's customer count, or a revoked licence"}
+        },
+    )
+    async def change_isp_tier(
+        isp_id: UUID, change: TierChange, runtime: RuntimeDep, request: Request
+    ) -> LicenceRead:
+        """Move an ISP to another tier (billing calls this once the ISP has paid for it, or
+        an operator): it gets a new licence (and token) for it at once. A downgrade that the
+        ISP's customers would not fit in is refused, saying by how many.
+
+        A revoked licence cannot change tier (409: a new licence is needed). A suspended one
+        can: the new licence stays suspended, with the same reason, until it is reinstated."""
+        async with runtime.db.unit_of_work() as session:
+            licence = await change_tier(
+                session,
+                runtime.outbox,
+                request.app.state.licence_signer,
+                isp_id=isp_id,
+                tier=change.tier,
+                now=datetime.now(UTC),
+                validity=timedelta(days=request.app.state.licence_validity_days),
+            )
+            return LicenceRead.model_validate(licence, from_attributes=True)
 
     @router.post("/{isp_id}/suspend", responses={409: {"description": "The licence is revoked"}})
     async def suspend(isp_id: UUID, change: StatusChange, runtime: RuntimeDep) -> LicenceRead:
