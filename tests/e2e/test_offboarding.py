@@ -96,3 +96,17 @@ async def test_a_cancelled_isp_gets_its_data_and_is_destroyed_after_the_grace_pe
     assert route.status_code == 404
     tenant = await http.get(f"{platform.tenant_api_url}/api/v1/tenant", headers=host)
     assert tenant.status_code == 404
+    # Its names are free again: the same company and domain can sign up anew.
+    again = await http.post(f"{platform.gateway_url}/api/v1/isp/register", json=body)
+    assert again.status_code == 202, again.text
+    assert again.json()["isp_id"] != accepted["isp_id"]
+    # ...and the licence of the ISP that left is revoked.
+    licensing = platform.processes["licensing"].health_url.removesuffix("/healthz")
+    for _ in range(100):
+        licence = (
+            await http.get(f"{licensing}/api/v1/licensing/isps/{accepted['isp_id']}/licence")
+        ).json()
+        if licence["status"] == "revoked":
+            break
+        await asyncio.sleep(0.1)
+    assert (licence["status"], licence["status_reason"]) == ("revoked", "offboarded")

@@ -277,3 +277,32 @@ async def test_a_reason_of_500_characters_is_kept_trimmed(api, licensed_isp, ope
         route(isp_id, "suspend"), json={"reason": f"  {reason} "}, headers=operator
     )
     assert response.status_code == 200 and response.json()["status_reason"] == reason
+
+
+@pytest.mark.parametrize("gone", ["offboarded", "demo removed"])
+async def test_an_isp_that_is_gone_has_its_licence_revoked(api, licensed_isp, publish, gone):
+    from datetime import UTC, datetime
+
+    from dotmac_contracts.events import DemoRemoved, OffboardingCompleted
+
+    client, _, _ = api
+    isp_id = uuid.UUID((await licensed_isp("basic"))["isp_id"])
+    never_licensed = uuid.uuid4()
+    now = datetime.now(UTC)
+    events = (
+        [
+            OffboardingCompleted(isp_id=i, destroyed=["all"], completed_at=now)
+            for i in (never_licensed, isp_id)
+        ]
+        if gone == "offboarded"
+        else [DemoRemoved(isp_id=i, removed_at=now) for i in (never_licensed, isp_id)]
+    )
+    await publish(*events)
+    for _ in range(100):
+        shown = (await client.get(f"/api/v1/licensing/isps/{isp_id}/licence")).json()
+        if shown["status"] == "revoked":
+            break
+        await asyncio.sleep(0.05)
+    assert (shown["status"], shown["status_reason"]) == ("revoked", gone)
+    unknown = await client.get(f"/api/v1/licensing/isps/{never_licensed}/licence")
+    assert unknown.status_code == 404

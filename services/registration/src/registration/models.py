@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint, func
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, MetaData, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -17,17 +17,32 @@ class Base(DeclarativeBase):
     metadata = metadata
 
 
+LIVE = text("deleted_at IS NULL")
+
+
 class Isp(Base):
+    """An ISP signed up. Its names (slug, company, registration, domain) are its own while it
+    lives; once it has been offboarded they are free for whoever comes next."""
+
     __tablename__ = "isps"
     __table_args__ = (
-        UniqueConstraint("country", "registration_number", name="uq_isps_company_registration"),
+        Index("uq_isps_live_slug", "slug", unique=True, postgresql_where=LIVE),
+        Index("uq_isps_live_company_key", "company_key", unique=True, postgresql_where=LIVE),
+        Index(
+            "uq_isps_live_company_registration",
+            "country",
+            "registration_number",
+            unique=True,
+            postgresql_where=LIVE,
+        ),
+        Index("uq_isps_live_domain", "domain", unique=True, postgresql_where=LIVE),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    slug: Mapped[str] = mapped_column(String(63))
     company_name: Mapped[str] = mapped_column(String(200))
     company_key: Mapped[str] = mapped_column(
-        String(200), unique=True, comment="casefolded, space-collapsed name: one ISP per name"
+        String(200), comment="casefolded, space-collapsed name: one ISP per name"
     )
     registration_number: Mapped[str] = mapped_column(String(64))
     tax_id: Mapped[str] = mapped_column(String(64))
@@ -38,8 +53,11 @@ class Isp(Base):
     region: Mapped[str] = mapped_column(String(32))
     tier: Mapped[str] = mapped_column(String(16))
     billing_period: Mapped[str] = mapped_column(String(16))
-    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    domain: Mapped[str] = mapped_column(String(253))
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="offboarded: everything it had is gone"
+    )
 
 
 class IdempotentResponse(Base):

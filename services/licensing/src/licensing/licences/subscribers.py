@@ -7,16 +7,24 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts import CloudEvent
-from dotmac_contracts.events import CustomersCounted, IspRegistered, TenantActivated
+from dotmac_contracts.events import (
+    CustomersCounted,
+    DemoRemoved,
+    IspRegistered,
+    OffboardingCompleted,
+    TenantActivated,
+)
 from licensing.licences.service import (
     TierBelowUsage,
     change_tier,
     issue_licence,
     record_customer_count,
+    revoke_licence,
 )
 from licensing.licences.signing import LicenceSigner
 from servicekit.consumer import Subscription
 from servicekit.outbox import Outbox
+from servicekit.problems import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +65,18 @@ def licence_subscriptions(
                 e.tier.value,
             )
 
+    async def on_isp_gone(
+        session: AsyncSession, e: OffboardingCompleted | DemoRemoved, _: CloudEvent
+    ) -> None:
+        """An ISP offboarded, or a demo removed: its licence is revoked, so no copy of its
+        token still verifies as in force."""
+        at = e.completed_at if isinstance(e, OffboardingCompleted) else e.removed_at
+        reason = "offboarded" if isinstance(e, OffboardingCompleted) else "demo removed"
+        try:
+            await revoke_licence(session, outbox, isp_id=e.isp_id, reason=reason, now=at)
+        except NotFound:
+            pass  # it never held one
+
     async def on_customers_counted(
         session: AsyncSession, e: CustomersCounted, _: CloudEvent
     ) -> None:
@@ -68,4 +88,6 @@ def licence_subscriptions(
         Subscription(TenantActivated, on_tenant_activated),
         Subscription(CustomersCounted, on_customers_counted),
         Subscription(IspRegistered, on_isp_registered),
+        Subscription(OffboardingCompleted, on_isp_gone),
+        Subscription(DemoRemoved, on_isp_gone),
     ]

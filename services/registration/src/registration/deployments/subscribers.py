@@ -17,6 +17,7 @@ from dotmac_contracts.events import (
 )
 from dotmac_contracts.vocabulary import DeploymentState
 from registration.deployments.service import advance, record_step, set_state_of_isp
+from registration.models import Isp
 from servicekit.consumer import Subscription
 
 
@@ -85,6 +86,9 @@ async def on_offboarding_completed(
     session: AsyncSession, e: OffboardingCompleted, _: CloudEvent
 ) -> None:
     await set_state_of_isp(session, e.isp_id, DeploymentState.DELETED, e.completed_at)
+    isp = await session.get(Isp, e.isp_id)
+    if isp is not None and isp.deleted_at is None:
+        isp.deleted_at = e.completed_at  # its names are free for whoever comes next
 
 
 SUBSCRIPTIONS = [

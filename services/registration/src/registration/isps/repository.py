@@ -20,11 +20,12 @@ class IspRepository:
             await self.session.execute(
                 select(Isp)
                 .where(
+                    Isp.deleted_at.is_(None),
                     or_(
                         Isp.domain == domain,
                         Isp.company_key == company_key,
                         (Isp.country == country) & (Isp.registration_number == registration_number),
-                    )
+                    ),
                 )
                 .limit(1)
             )
@@ -32,7 +33,9 @@ class IspRepository:
 
     async def slug_taken(self, slug: str) -> bool:
         return (
-            await self.session.execute(select(Isp.id).where(Isp.slug == slug))
+            await self.session.execute(
+                select(Isp.id).where(Isp.slug == slug, Isp.deleted_at.is_(None))
+            )
         ).first() is not None
 
     def add(self, *rows: object) -> None:
