@@ -22,6 +22,13 @@ class Settings(ServiceSettings):
         '"digitalocean"}',
     )
 
+    demos_per_address_per_hour: int = Field(
+        default=10,
+        ge=1,
+        description="Demo requests one network address may make in an hour (each opens a "
+        "tenant full of sample data)",
+    )
+
     @model_validator(mode="after")
     def _placeable(self) -> Self:
         for region in Region:

@@ -103,6 +103,7 @@ class Demo(Base):
     """A prospect's demo: the request, and its life as provisioning reports it."""
 
     __tablename__ = "demos"
+    __table_args__ = (Index("ix_demos_requested_from", "requested_from", "created_at"),)
 
     id: Mapped[UUID] = mapped_column(primary_key=True, comment="its tenant's id too")
     slug: Mapped[str] = mapped_column(String(63), unique=True)
@@ -111,6 +112,9 @@ class Demo(Base):
     prospect_email: Mapped[str] = mapped_column(String(320), index=True)
     scenario: Mapped[str] = mapped_column(String(16))
     tier: Mapped[str] = mapped_column(String(16))
+    requested_from: Mapped[str | None] = mapped_column(
+        String(45), comment="the requester's address, for the per-address limit"
+    )
     state: Mapped[str] = mapped_column(
         String(16), comment="requested, active, expiring, removed, converted"
     )

@@ -17,14 +17,23 @@ router = APIRouter(prefix="/api/v1/demos", tags=["demos"])
     responses={
         409: {"description": "This email has a demo running already"},
         422: {"description": "Invalid fields, listed per field"},
+        429: {"description": "Too many demos asked for from this address in the last hour"},
     },
 )
-async def request_demo(body: DemoRequest, runtime: RuntimeDep, response: Response) -> DemoRead:
+async def request_demo(
+    body: DemoRequest, runtime: RuntimeDep, request: Request, response: Response
+) -> DemoRead:
     """Try DotMac for a week on sample data. The demo opens in moments (follow it at
     `status_url`); its owner gets a welcome email to sign in. Each sign-in keeps it a week
     longer; an unused demo gets a reminder, then is removed a week later."""
     async with runtime.db.unit_of_work() as session:
-        demo = await service.request_demo(session, runtime.outbox, body)
+        demo = await service.request_demo(
+            session,
+            runtime.outbox,
+            body,
+            address=request.client.host if request.client else None,
+            per_hour=request.app.state.settings.demos_per_address_per_hour,
+        )
         answer = service.read(demo)
     response.headers["Location"] = answer.status_url
     return answer

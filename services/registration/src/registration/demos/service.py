@@ -1,10 +1,10 @@
 """Demo requests, their read model, and their conversion into a paid ISP."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import DemoRequested
@@ -13,7 +13,7 @@ from registration.demos.schemas import DemoRead, DemoRequest
 from registration.isps.service import slugify
 from registration.models import Demo
 from servicekit.outbox import Outbox
-from servicekit.problems import Conflict, NotFound
+from servicekit.problems import Conflict, NotFound, TooManyRequests
 
 TIER_OF_SCENARIO = {"small": Tier.BASIC, "medium": Tier.PREMIUM, "enterprise": Tier.ENTERPRISE}
 """The lowest tier whose customer cap and plugins the scenario's sample data fits."""
@@ -40,10 +40,19 @@ def read(demo: Demo) -> DemoRead:
     )
 
 
-async def request_demo(session: AsyncSession, outbox: Outbox, request: DemoRequest) -> Demo:
+async def request_demo(
+    session: AsyncSession,
+    outbox: Outbox,
+    request: DemoRequest,
+    *,
+    address: str | None = None,
+    per_hour: int = 10,
+) -> Demo:
     """One live demo per prospect email: a second request while one lives is refused (409)
-    with the first one's address."""
+    with the first one's address. One network address may ask for `per_hour` an hour (429)."""
     email = str(request.prospect.email).lower()
+    if address is not None:
+        await _check_rate(session, address, per_hour)
     live = (
         await session.execute(
             select(Demo).where(Demo.prospect_email == email, Demo.state.in_(LIVE))
@@ -65,6 +74,7 @@ async def request_demo(session: AsyncSession, outbox: Outbox, request: DemoReque
         prospect_email=email,
         scenario=request.scenario,
         tier=tier.value,
+        requested_from=address,
         state="requested",
         created_at=now,
         updated_at=now,
@@ -85,6 +95,30 @@ async def request_demo(session: AsyncSession, outbox: Outbox, request: DemoReque
         ),
     )
     return demo
+
+
+async def _check_rate(session: AsyncSession, address: str, per_hour: int) -> None:
+    # Serialized per address, so concurrent requests cannot all slip under the limit.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:a, 0))"), {"a": f"demos:{address}"}
+    )
+    since = datetime.now(UTC) - timedelta(hours=1)
+    recent = list(
+        (
+            await session.execute(
+                select(Demo.created_at)
+                .where(Demo.requested_from == address, Demo.created_at > since)
+                .order_by(Demo.created_at)
+            )
+        ).scalars()
+    )
+    if len(recent) >= per_hour:
+        wait = recent[len(recent) - per_hour] + timedelta(hours=1) - datetime.now(UTC)
+        raise TooManyRequests(
+            f"This address asked for {len(recent)} demos in the last hour; {per_hour} is the "
+            "most. Try again later.",
+            retry_after_s=max(1, int(wait.total_seconds()) + 1),
+        )
 
 
 async def get_demo(session: AsyncSession, demo_id: UUID) -> Demo:
