@@ -94,7 +94,13 @@ async def test_a_demo_opens_with_sample_data_is_extended_by_use_and_converts_kee
     # Converted into a paid basic ISP: the demo's tenant and data under the ISP's own name.
     body = platform.registration("Bay Fiber Networks", tier="basic")
     body["contacts"]["primary"] = {"name": "Dana", "email": email}
-    converted = await http.post(f"{platform.gateway_url}{demo['status_url']}/convert", json=body)
+    convert_url = f"{platform.gateway_url}{demo['status_url']}/convert"
+    anonymous = await http.post(convert_url, json=body)
+    assert anonymous.status_code == 401, "only the demo's owner may convert it"
+    forged = await http.post(convert_url, json=body, headers={"Authorization": "Bearer forged"})
+    assert forged.status_code == 401
+    owner_token = {"Authorization": signed_in["Authorization"]}
+    converted = await http.post(convert_url, json=body, headers=owner_token)
     assert converted.status_code == 202, converted.text
     accepted = converted.json()
     assert accepted["isp_id"] == demo["demo_id"]
@@ -118,7 +124,9 @@ async def test_a_demo_opens_with_sample_data_is_extended_by_use_and_converts_kee
     gone = await http.get(f"{platform.gateway_url}/api/v1/tenant", headers=host)
     assert gone.status_code == 404, "the demo's address answers no more"
     # A converted demo cannot be converted again.
-    twice = await http.post(f"{platform.gateway_url}{demo['status_url']}/convert", json=body)
+    twice = await http.post(
+        convert_url, json=body, headers={"Authorization": paid["Authorization"]}
+    )
     assert twice.status_code == 409
 
 

@@ -68,6 +68,10 @@ class TransitionRefused(Problem):
     status, title, slug = 409, "Status change refused", "status-change-refused"
 
 
+class Forbidden(Problem):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
 class UnprocessableContent(Problem):
     status, title, slug = 422, "Unprocessable content", "validation-error"
 

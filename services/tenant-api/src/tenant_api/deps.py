@@ -16,7 +16,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from servicekit.http import RuntimeDep, Unauthorized
-from servicekit.problems import BadRequest, NotFound, Problem, TooManyRequests
+from servicekit.problems import BadRequest, Forbidden, NotFound, TooManyRequests
 from tenant_api.apikeys.keys import looks_like_key, read_key
 from tenant_api.apikeys.limiter import retry_after
 from tenant_api.auth.access import AccessGuard
@@ -183,10 +183,6 @@ class Caller:
         if self.person is not None:
             return f"user:{self.person.user_id}"
         return f"api_key:{self.api_key_id}"
-
-
-class Forbidden(Problem):
-    status, title, slug = 403, "Forbidden", "forbidden"
 
 
 def api_rate(tenant_id: UUID, entitlements: EntitlementStore) -> int:

@@ -1,14 +1,43 @@
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response, status
+import httpx
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from registration.demos import service
 from registration.demos.schemas import DemoRead, DemoRequest
 from registration.isps import service as isps
 from registration.isps.schemas import IspRegistration, RegistrationAccepted
-from servicekit.http import RuntimeDep
+from servicekit.http import RuntimeDep, Unauthorized
+from servicekit.problems import Forbidden
 
 router = APIRouter(prefix="/api/v1/demos", tags=["demos"])
+bearer = HTTPBearer(auto_error=False)
+
+
+async def owner_of_demo(
+    request: Request, demo_id: UUID, credentials: HTTPAuthorizationCredentials | None
+) -> None:
+    """Ask the ISP framework whose sign-in the token is: it must be the demo tenant's owner."""
+    if credentials is None:
+        raise Unauthorized("Sign in to the demo as its owner, and send that access token.")
+    settings = request.app.state.settings.platform
+    async with httpx.AsyncClient(timeout=10.0) as http:
+        answer = await http.get(
+            f"{settings.tenant_api_url.rstrip('/')}/api/v1/auth/me",
+            headers={
+                "Authorization": f"Bearer {credentials.credentials}",
+                "X-Tenant-ID": str(demo_id),
+            },
+        )
+    if answer.status_code >= 500:
+        answer.raise_for_status()
+    if answer.status_code != 200:
+        raise Unauthorized("This is not a sign-in to this demo: sign in to it again.")
+    who = answer.json()
+    if who.get("tenant_id") != str(demo_id) or who.get("role") != "owner":
+        raise Forbidden("Only the demo's owner can make it a paid ISP.")
 
 
 @router.post(
@@ -49,16 +78,27 @@ async def get_demo(demo_id: UUID, runtime: RuntimeDep) -> DemoRead:
     "/{demo_id}/convert",
     status_code=status.HTTP_202_ACCEPTED,
     responses={
+        401: {"description": "Not signed in as the demo's owner"},
+        403: {"description": "Signed in to the demo, but not as its owner"},
         404: {"description": "No such demo"},
         409: {"description": "The demo is not open, or the domain or company is registered"},
         422: {"description": "Invalid fields, listed per field"},
     },
 )
 async def convert_demo(
-    demo_id: UUID, body: IspRegistration, runtime: RuntimeDep, request: Request, response: Response
+    demo_id: UUID,
+    body: IspRegistration,
+    runtime: RuntimeDep,
+    request: Request,
+    response: Response,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> RegistrationAccepted:
     """Make the demo a paid ISP: the registration of any ISP, onboarded as usual, which takes
-    the demo's tenant and its data over (its id stays the demo's)."""
+    the demo's tenant and its data over (its id stays the demo's). Only the demo's owner may:
+    send the access token of their sign-in to the demo."""
+    async with runtime.db.unit_of_work() as session:
+        await service.get_demo(session, demo_id)
+    await owner_of_demo(request, demo_id, credentials)
     async with runtime.db.unit_of_work() as session:
         await service.convertible(session, demo_id)
         accepted = await isps.register_isp(
