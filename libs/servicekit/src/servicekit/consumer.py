@@ -30,6 +30,7 @@ from dotmac_contracts import CloudEvent, Event, decode_event, stream_for_subject
 from dotmac_contracts.envelope import MalformedEnvelope, UnknownEventType
 from servicekit.db import Database
 from servicekit.messaging import MessagingTables
+from servicekit.tasks import stop_if_asked
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -88,6 +89,7 @@ class EventConsumer:
             filter_subjects=subjects,
         )
         while True:
+            stop_if_asked()
             try:
                 await self._js.add_consumer(stream, config=config)
                 subscription = await self._js.pull_subscribe_bind(durable=durable, stream=stream)
@@ -98,6 +100,7 @@ class EventConsumer:
                 log.warning("%s: cannot bind consumer yet; retrying", durable, exc_info=True)
                 await asyncio.sleep(1.0)
         while True:
+            stop_if_asked()
             try:
                 messages = await self._next_batch(subscription)
             except TimeoutError:

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from servicekit.config import PlatformSettings
 from servicekit.db import Database
 from servicekit.notify import listen, notify
-from servicekit.tasks import cancel_and_wait
+from servicekit.tasks import cancel_and_wait, stop_if_asked
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class MailSender:
         listener = asyncio.create_task(listen(self._db, self._channel, lambda _: self._wake.set()))
         try:
             while True:
+                stop_if_asked()
                 self._wake.clear()
                 try:
                     delivered_all = await self.send_pending()

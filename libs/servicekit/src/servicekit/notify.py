@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.db import NOTIFIED, Database
-from servicekit.tasks import cancel_and_wait
+from servicekit.tasks import cancel_and_wait, stop_if_asked
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ async def listen(db: Database, channel: str, on_notify: Callable[[str], None]) -
 
 async def _listen(db: Database, channel: str, on_notify: Callable[[str], None]) -> None:
     while True:
+        stop_if_asked()
         try:
             async with db.engine.connect() as conn:
                 raw = await conn.get_raw_connection()
@@ -62,6 +63,7 @@ async def following(
 
     async def drain() -> None:
         while True:
+            stop_if_asked()
             await apply(await pending.get())
 
     tasks = [

@@ -21,7 +21,7 @@ from dotmac_contracts import CloudEvent, Event
 from servicekit.db import Database
 from servicekit.messaging import MessagingTables
 from servicekit.notify import listen
-from servicekit.tasks import cancel_and_wait
+from servicekit.tasks import cancel_and_wait, stop_if_asked
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -93,6 +93,7 @@ class OutboxRelay:
         next_purge = 0.0
         try:
             while True:
+                stop_if_asked()
                 if (now := asyncio.get_running_loop().time()) >= next_purge:
                     next_purge = now + PURGE_EVERY_S
                     try:

@@ -6,6 +6,15 @@ import logging
 log = logging.getLogger(__name__)
 
 
+def stop_if_asked() -> None:
+    """Raise CancelledError if the current task was asked to stop, even if a library it called
+    swallowed the cancellation (as `asyncio.wait_for` can on Python 3.11). Loops that run until
+    cancelled call it once a round, so a lost cancellation ends them at their next round."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 async def cancel_and_wait(*tasks: asyncio.Task[object], recancel_after_s: float = 1.0) -> None:
     """Cancel `tasks` and wait until each has finished its own cleanup (a listener returning
     its database connection, say), so whatever is torn down next (the pool) finds nothing of

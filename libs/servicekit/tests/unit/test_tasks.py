@@ -41,3 +41,25 @@ async def test_finished_tasks_and_no_tasks_return_at_once():
     await done
     await asyncio.wait_for(cancel_and_wait(done), 1)
     await asyncio.wait_for(cancel_and_wait(), 1)
+
+
+async def test_a_loop_that_lost_its_cancellation_stops_at_its_next_round():
+    from servicekit.tasks import stop_if_asked
+
+    rounds = []
+
+    async def consumer_loop() -> None:
+        while True:
+            stop_if_asked()
+            rounds.append(1)
+            try:
+                await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                pass  # a library swallowed it
+
+    task = asyncio.create_task(consumer_loop())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 1)
+    assert task.cancelled()
+    assert len(rounds) == 1, "it stopped at the round after the one that swallowed the cancel"
