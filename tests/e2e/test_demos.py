@@ -67,6 +67,13 @@ async def test_a_demo_opens_with_sample_data_is_extended_by_use_and_converts_kee
     expires = datetime.fromisoformat(opened["expires_at"])
     assert timedelta(days=6, hours=23) < expires - datetime.now(UTC) <= timedelta(days=7)
 
+    # Operators find the demo's lifecycle in Temporal by the ISP id it will have.
+    from temporalio.client import Client
+
+    temporal = await Client.connect(platform.temporal_address)
+    found = [w.id async for w in temporal.list_workflows(f'IspId = "{demo["demo_id"]}"')]
+    assert f"demo-{demo['demo_id']}" in found
+
     # A second request for the same prospect while this one lives: refused, pointing at it.
     again = await http.post(
         f"{platform.gateway_url}/api/v1/demos",

@@ -4,7 +4,12 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -12,6 +17,7 @@ from dotmac_contracts import CloudEvent
 from dotmac_contracts.events import DemoRequested, TenantUsed
 from provisioning.demos.messages import Demo
 from provisioning.demos.workflows import DemoLifecycleWorkflow, workflow_id
+from provisioning.search_attributes import ISP_ID, PROVIDER, TIER
 from servicekit.consumer import Subscription
 
 
@@ -46,6 +52,13 @@ def demo_subscriptions(*, temporal: Callable[[], Client], task_queue: str) -> li
                 task_queue=task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(ISP_ID, demo.demo_id),
+                        SearchAttributePair(TIER, demo.tier),
+                        SearchAttributePair(PROVIDER, "local"),
+                    ]
+                ),
             )
         except WorkflowAlreadyStartedError:
             pass  # it ran to its end already: a late duplicate

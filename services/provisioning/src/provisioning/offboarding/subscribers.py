@@ -4,13 +4,19 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from dotmac_contracts import CloudEvent
 from dotmac_contracts.events import CancellationRequested, CancellationRetracted
 from provisioning.offboarding.messages import Offboarding
 from provisioning.offboarding.workflows import OffboardIspWorkflow, workflow_id
+from provisioning.search_attributes import ISP_ID
 from servicekit.consumer import Subscription
 
 
@@ -26,6 +32,9 @@ def offboarding_subscriptions(
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(ISP_ID, str(event.isp_id))]
+            ),
         )
 
     async def on_retracted(_: AsyncSession, event: CancellationRetracted, __: CloudEvent) -> None:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import (
-    SearchAttributeKey,
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
@@ -20,12 +19,8 @@ from dotmac_contracts.events import IspRegistered
 from provisioning.demos.subscribers import signal_demo
 from provisioning.onboarding.messages import Onboarding
 from provisioning.onboarding.workflows import OnboardIspWorkflow, workflow_id
+from provisioning.search_attributes import ISP_ID, PROVIDER, REGION, TIER
 from servicekit.consumer import Subscription
-
-ISP_ID = SearchAttributeKey.for_keyword("IspId")
-TIER = SearchAttributeKey.for_keyword("Tier")
-REGION = SearchAttributeKey.for_keyword("Region")
-PROVIDER = SearchAttributeKey.for_keyword("Provider")
 
 
 def onboarding_subscriptions(
