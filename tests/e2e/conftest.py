@@ -463,13 +463,7 @@ class Faults:
                 temporal,
                 task_queue=queue,
                 workflows=[OnboardIspWorkflow],
-                activities=[
-                    activities.run_step,
-                    activities.undo_step,
-                    activities.complete,
-                    activities.report_failure,
-                    activities.report_rolled_back,
-                ],
+                activities=activities.handlers(),
             )
             async with worker:
                 handle = await temporal.start_workflow(

@@ -144,19 +144,9 @@ class Provisioning:
                 task_queue=self.settings.task_queue,
                 workflows=[OnboardIspWorkflow, DemoLifecycleWorkflow, OffboardIspWorkflow],
                 activities=[
-                    activities.run_step,
-                    activities.undo_step,
-                    activities.complete,
-                    activities.report_failure,
-                    activities.report_rolled_back,
-                    demos.open_demo,
-                    demos.remind,
-                    demos.remove_demo,
-                    demos.hand_over,
-                    demos.announce,
-                    offboarding.export_data,
-                    offboarding.destroy,
-                    offboarding.announce,
+                    *activities.handlers(),
+                    *demos.handlers(),
+                    *offboarding.handlers(),
                 ],
             )
             async with worker:

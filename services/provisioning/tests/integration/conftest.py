@@ -1,8 +1,9 @@
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
-from devstack.components import FakeDigitalOcean
+from devstack.components import FakeDigitalOcean, temporal_test_server_path
 from devstack.ports import free_port
 
 DIGITALOCEAN_TOKEN = "integration-token"
@@ -17,3 +18,13 @@ def fake_digitalocean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fake
     fake.wait_ready()
     yield fake
     fake.stop()
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server: workflow timers of days pass in moments."""
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server_path())
+    )
+    yield environment
+    await environment.shutdown()

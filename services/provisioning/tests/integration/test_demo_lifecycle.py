@@ -11,10 +11,8 @@ from datetime import datetime, timedelta
 
 import pytest
 from temporalio import activity
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from devstack.components import temporal_test_server_path
 from provisioning.demos.messages import Announcement, Demo, Opened, Reminder
 from provisioning.demos.workflows import DemoLifecycleWorkflow, workflow_id
 
@@ -60,15 +58,6 @@ class Recorded:
             return round((datetime.fromisoformat(iso) - start) / DAY, 2)
 
         return [(a.kind, day(a.at), day(a.until) if a.until else None) for a in self.announced]
-
-
-@pytest.fixture(scope="module")
-async def env():
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(temporal_test_server_path())
-    )
-    yield environment
-    await environment.shutdown()
 
 
 async def start(env, recorded: Recorded):

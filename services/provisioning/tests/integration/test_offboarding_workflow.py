@@ -9,10 +9,8 @@ from datetime import timedelta
 
 import pytest
 from temporalio import activity
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from devstack.components import temporal_test_server_path
 from provisioning.offboarding.messages import Exported, Milestone, Offboarding
 from provisioning.offboarding.workflows import OffboardIspWorkflow, workflow_id
 
@@ -38,15 +36,6 @@ class Recorded:
     @activity.defn(name="announce_offboarding")
     async def announce(self, milestone: Milestone) -> None:
         self.milestones.append(milestone)
-
-
-@pytest.fixture(scope="module")
-async def env():
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(temporal_test_server_path())
-    )
-    yield environment
-    await environment.shutdown()
 
 
 async def start(env, recorded: Recorded):

@@ -1,6 +1,7 @@
 """The demo lifecycle's activities. A demo is served like a `local` ISP: a tenant of the shared
 ISP framework flagged as a demo, routed by the gateway at `<slug>.<base domain>`."""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from uuid import UUID
 
@@ -54,6 +55,10 @@ class DemoActivities:
         self._mailer = mailer
         self._tenants = tenants
         self._serving = serving
+
+    def handlers(self) -> list[Callable[..., Awaitable[object]]]:
+        """Every activity of this class, for a worker to register."""
+        return [self.open_demo, self.remind, self.remove_demo, self.hand_over, self.announce]
 
     @activity.defn
     async def open_demo(self, demo: Demo) -> Opened:

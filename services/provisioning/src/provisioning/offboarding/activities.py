@@ -2,6 +2,7 @@
 onboarding made (through the ISP's own provider, with the same compensations a failed
 onboarding runs), and the events that tell the rest of the platform."""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from uuid import UUID
 
@@ -42,6 +43,10 @@ class OffboardingActivities:
         self._mailer = mailer
         self._providers = providers
         self._tenants = tenants
+
+    def handlers(self) -> list[Callable[..., Awaitable[object]]]:
+        """Every activity of this class, for a worker to register."""
+        return [self.export_data, self.destroy, self.announce]
 
     async def _deployment(self, isp_id: str) -> tuple[Deployment, str]:
         async with self._db.unit_of_work() as session:

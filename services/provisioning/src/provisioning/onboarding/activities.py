@@ -5,6 +5,7 @@ The bookkeeping is a few single statements per transaction (insert-or-nothing, u
 because it runs twice per step for every ISP being onboarded at once.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -59,6 +60,16 @@ class OnboardingActivities:
         self._outbox = outbox
         self._providers = providers
         self._tenants = tenants
+
+    def handlers(self) -> list[Callable[..., Awaitable[object]]]:
+        """Every activity of this class, for a worker to register."""
+        return [
+            self.run_step,
+            self.undo_step,
+            self.complete,
+            self.report_failure,
+            self.report_rolled_back,
+        ]
 
     def _provider(self, onboarding: Onboarding) -> CloudProvider:
         provider = self._providers.get(onboarding.provider)

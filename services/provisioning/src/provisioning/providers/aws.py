@@ -28,7 +28,7 @@ from dotmac_contracts.capacity import TIER_RESOURCES
 from dotmac_contracts.vocabulary import Tier
 from provisioning.errors import ConfigurationError
 from provisioning.onboarding.messages import Onboarding
-from provisioning.providers.base import InstanceInfo
+from provisioning.providers.base import InstanceInfo, InstanceNotReady, user_data
 from provisioning.providers.local import LocalProvider
 from provisioning.providers.sizing import AWS_INSTANCE_TYPES
 
@@ -58,22 +58,6 @@ CONFIGURATION_ERRORS = {
     "BucketAlreadyExists",
     "InvalidBucketName",
 }
-
-USER_DATA = """#cloud-config
-write_files:
-  - path: /etc/dotmac/isp.env
-    permissions: "0600"
-    content: |
-      DOTMAC_TENANT_ID={isp_id}
-      DOTMAC_TIER={tier}
-      DOTMAC_DOMAIN={domain}
-runcmd:
-  - [systemctl, enable, --now, dotmac-isp-framework.service]
-"""
-
-
-class InstanceNotReady(Exception):
-    """Transient: the instance is still starting; the step is retried."""
 
 
 def names(onboarding: Onboarding) -> dict[str, str]:
@@ -154,9 +138,7 @@ class AwsProvider:
                     MinCount=1,
                     MaxCount=1,
                     SecurityGroupIds=[group_id],
-                    UserData=USER_DATA.format(
-                        isp_id=onboarding.isp_id, tier=tier.value, domain=onboarding.domain
-                    ),
+                    UserData=user_data(onboarding),
                     BlockDeviceMappings=[
                         {
                             "DeviceName": "/dev/xvda",

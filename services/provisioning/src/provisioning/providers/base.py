@@ -4,6 +4,35 @@ from typing import Protocol
 from provisioning.onboarding.messages import Onboarding
 
 
+class InstanceNotReady(Exception):
+    """Transient: the machine is still starting, or its DNS records are not there yet; the
+    step is retried."""
+
+
+def user_data(onboarding: Onboarding, *, data_device: str | None = None) -> str:
+    """The cloud-init a machine of the ISP boots with: the ISP framework's settings, the data
+    volume mounted (where the provider attaches one as a device), the framework started."""
+    mounts = (
+        f'mounts:\n  - ["{data_device}", /var/lib/dotmac, ext4, "defaults,nofail,discard", '
+        '"0", "2"]\n'
+        if data_device
+        else ""
+    )
+    return (
+        "#cloud-config\n"
+        f"{mounts}"
+        "write_files:\n"
+        "  - path: /etc/dotmac/isp.env\n"
+        '    permissions: "0600"\n'
+        "    content: |\n"
+        f"      DOTMAC_TENANT_ID={onboarding.isp_id}\n"
+        f"      DOTMAC_TIER={onboarding.tier}\n"
+        f"      DOTMAC_DOMAIN={onboarding.domain}\n"
+        "runcmd:\n"
+        "  - [systemctl, enable, --now, dotmac-isp-framework.service]\n"
+    )
+
+
 @dataclass(frozen=True)
 class InstanceInfo:
     host: str

@@ -37,7 +37,7 @@ from dotmac_contracts.capacity import TIER_RESOURCES
 from dotmac_contracts.vocabulary import Tier
 from provisioning.errors import ConfigurationError
 from provisioning.onboarding.messages import Onboarding
-from provisioning.providers.base import InstanceInfo
+from provisioning.providers.base import InstanceInfo, InstanceNotReady, user_data
 from provisioning.providers.local import LocalProvider
 from provisioning.providers.sizing import DIGITALOCEAN_REGIONS, DIGITALOCEAN_SIZES
 
@@ -53,24 +53,6 @@ RECORD_TTL = 300
 OWNER_RECORD = "_dotmac-isp"
 """Name of the TXT record that marks a DigitalOcean domain as the one made for an ISP."""
 REGION_SLUGS = {region.value: slug for region, slug in DIGITALOCEAN_REGIONS.items()}
-
-USER_DATA = """#cloud-config
-mounts:
-  - ["{device}", /var/lib/dotmac, ext4, "defaults,nofail,discard", "0", "2"]
-write_files:
-  - path: /etc/dotmac/isp.env
-    permissions: "0600"
-    content: |
-      DOTMAC_TENANT_ID={isp_id}
-      DOTMAC_TIER={tier}
-      DOTMAC_DOMAIN={domain}
-runcmd:
-  - [systemctl, enable, --now, dotmac-isp-framework.service]
-"""
-
-
-class InstanceNotReady(Exception):
-    """Transient: the droplet is still starting, or its DNS records are not there yet."""
 
 
 class DigitalOceanUnavailable(Exception):
@@ -277,11 +259,9 @@ class DigitalOceanProvider:
                 tags=self._tags(onboarding),
                 # Attached at creation, so cloud-init finds the volume at first boot.
                 volumes=[volume_id],
-                user_data=USER_DATA.format(
-                    device=f"/dev/disk/by-id/scsi-0DO_Volume_{names(onboarding)['volume']}",
-                    isp_id=onboarding.isp_id,
-                    tier=tier.value,
-                    domain=onboarding.domain,
+                user_data=user_data(
+                    onboarding,
+                    data_device=f"/dev/disk/by-id/scsi-0DO_Volume_{names(onboarding)['volume']}",
                 ),
                 ipv6=True,
                 monitoring=True,

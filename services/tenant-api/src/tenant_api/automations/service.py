@@ -6,7 +6,7 @@ change itself: the actions commit with it or not at all. Actions do not trigger 
 demo data) run no rules."""
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -49,7 +49,6 @@ class Happening:
     text: dict[str, str]
     customer: Customer | None = None
     ticket: Ticket | None = None
-    done: list[str] = field(default_factory=list)
 
 
 def customer_created(customer: Customer) -> Happening:
