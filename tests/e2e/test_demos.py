@@ -109,6 +109,9 @@ async def test_a_demo_opens_with_sample_data_is_extended_by_use_and_converts_kee
     owner_token = {"Authorization": signed_in["Authorization"]}
     converted = await http.post(convert_url, json=body, headers=owner_token)
     assert converted.status_code == 202, converted.text
+    # Sent again before provisioning reports it: a conflict, not a second ISP.
+    repeat = await http.post(convert_url, json=body, headers=owner_token)
+    assert repeat.status_code == 409, repeat.text
     accepted = converted.json()
     assert accepted["isp_id"] == demo["demo_id"]
     status = await platform.wait_for_state(

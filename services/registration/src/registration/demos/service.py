@@ -11,7 +11,8 @@ from dotmac_contracts.events import DemoRequested
 from dotmac_contracts.vocabulary import Tier
 from registration.demos.schemas import DemoRead, DemoRequest
 from registration.isps.service import slugify
-from registration.models import Demo
+from registration.isps.service import status_url as isp_status_url
+from registration.models import Demo, Isp
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound, TooManyRequests
 
@@ -129,11 +130,21 @@ async def get_demo(session: AsyncSession, demo_id: UUID) -> Demo:
 
 
 async def convertible(session: AsyncSession, demo_id: UUID) -> Demo:
-    demo = await get_demo(session, demo_id)
+    """The demo, locked until the caller's transaction ends, if it may become an ISP now: open,
+    and not converted already (its ISP is registered before provisioning reports it)."""
+    demo = await session.get(Demo, demo_id, with_for_update=True)
+    if demo is None:
+        raise NotFound(f"No demo {demo_id}.")
     if demo.state not in ("active", "expiring"):
         raise Conflict(
             f"This demo is {demo.state}: only an open demo can become an ISP.",
             state=demo.state,
+        )
+    if await session.get(Isp, demo_id) is not None:
+        raise Conflict(
+            "This demo is becoming an ISP already: follow its onboarding.",
+            state=demo.state,
+            status_url=isp_status_url(demo_id),
         )
     return demo
 
