@@ -31,7 +31,6 @@ from dotmac_contracts.events.provisioning import (
     DeploymentRolledBack,
     DeploymentStarted,
     DeploymentStepCompleted,
-    DeploymentStepStarted,
 )
 from dotmac_contracts.events.registration import IspRegistered
 from dotmac_contracts.events.tenant import (
@@ -61,7 +60,6 @@ __all__ = [
     "DeploymentRolledBack",
     "DeploymentStarted",
     "DeploymentStepCompleted",
-    "DeploymentStepStarted",
     "DeviceChanged",
     "DeviceRecord",
     "DeviceRegistered",

@@ -9,31 +9,36 @@ from dotmac_contracts.vocabulary import DeploymentStep, Provider, Region, Tier
 
 @event_type("dotmac.provisioning.deployment.started.v1")
 class DeploymentStarted(IspEvent):
+    """The onboarding began, and with it its first step."""
+
     deployment_id: UUID
     isp_id: UUID
     provider: Provider
     region: Region
     tier: Tier
     workflow_id: str
-    started_at: datetime
-
-
-@event_type("dotmac.provisioning.deployment.step_started.v1")
-class DeploymentStepStarted(IspEvent):
-    deployment_id: UUID
-    isp_id: UUID
-    step: DeploymentStep
+    first_step: DeploymentStep = Field(
+        default=DeploymentStep.PROVISIONING, description="The step that began at `started_at`"
+    )
     started_at: datetime
 
 
 @event_type("dotmac.provisioning.deployment.step_completed.v1")
 class DeploymentStepCompleted(IspEvent):
+    """A step ended and, unless it was the last, the next one began at the same instant.
+
+    One event per step, not a start and an end: a step starts when the one before it ends, so
+    the pair would say the same thing twice, and every event costs each of its consumers."""
+
     deployment_id: UUID
     isp_id: UUID
     step: DeploymentStep
     started_at: datetime
     completed_at: datetime
     detail: str = Field(default="", description="What the step did, for people")
+    next_step: DeploymentStep | None = Field(
+        default=None, description="The step that began at `completed_at`; none after the last"
+    )
 
 
 @event_type("dotmac.provisioning.deployment.completed.v1")

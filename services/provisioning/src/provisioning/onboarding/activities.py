@@ -21,7 +21,6 @@ from dotmac_contracts.events import (
     DeploymentRolledBack,
     DeploymentStarted,
     DeploymentStepCompleted,
-    DeploymentStepStarted,
 )
 from dotmac_contracts.vocabulary import DeploymentState, DeploymentStep, Provider, Region, Tier
 from provisioning.clients.tenant_api import TenantApi
@@ -81,11 +80,11 @@ class OnboardingActivities:
 
     @activity.defn
     async def run_step(self, run: StepRun) -> StepOutcome:
-        """Do one onboarding step, publishing its start and its completion once each.
+        """Do one onboarding step, publishing its completion once.
 
-        The bookkeeping is one transaction per step: the first step's start is recorded with
-        the deployment itself, and every completion together with the start of the step after
-        it (`run.next_step`), so the status never shows a gap between two steps.
+        The bookkeeping is one transaction per step: the first step's start is recorded (and
+        announced) with the deployment itself, and every completion together with the start of
+        the step after it (`run.next_step`), so the status never shows a gap between two steps.
         """
         step, onboarding = DeploymentStep(run.step), run.onboarding
         try:
@@ -232,31 +231,34 @@ class OnboardingActivities:
         )
         return moved.first() is not None
 
-    async def _record_deployment(self, session, onboarding: Onboarding, now: datetime) -> None:  # type: ignore[no-untyped-def]
-        """The deployment's record, created by its first step (so it exists, committed, before
-        anything refers to it), announced once."""
-        workflow_id = activity.info().workflow_id
-        created = await session.execute(
-            insert(Deployment)
-            .values(
-                id=UUID(onboarding.deployment_id),
-                isp_id=UUID(onboarding.isp_id),
-                slug=onboarding.slug,
-                company_name=onboarding.company_name,
-                tier=onboarding.tier,
-                region=onboarding.region,
-                provider=onboarding.provider,
-                domain=onboarding.domain,
-                contact_email=onboarding.contact_email,
-                workflow_id=workflow_id,
-                state=DeploymentState.REGISTERED.value,
-                created_at=now,
-                updated_at=now,
+    async def _begin(self, onboarding: Onboarding, first: DeploymentStep) -> None:
+        """The deployment's record and its first step's start, created by the first step (so
+        they exist, committed, before anything refers to them), announced once."""
+        workflow_id, now = activity.info().workflow_id, _now()
+        async with self._db.unit_of_work() as session:
+            created = await session.execute(
+                insert(Deployment)
+                .values(
+                    id=UUID(onboarding.deployment_id),
+                    isp_id=UUID(onboarding.isp_id),
+                    slug=onboarding.slug,
+                    company_name=onboarding.company_name,
+                    tier=onboarding.tier,
+                    region=onboarding.region,
+                    provider=onboarding.provider,
+                    domain=onboarding.domain,
+                    contact_email=onboarding.contact_email,
+                    workflow_id=workflow_id,
+                    state=first.value,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .on_conflict_do_nothing()
+                .returning(Deployment.id)
             )
-            .on_conflict_do_nothing()
-            .returning(Deployment.id)
-        )
-        if created.first() is not None:
+            if created.first() is None:  # a retry: the deployment began earlier
+                return
+            await self._start_step(session, onboarding, first, now)
             await self._outbox.add(
                 session,
                 DeploymentStarted(
@@ -266,37 +268,23 @@ class OnboardingActivities:
                     region=Region(onboarding.region),
                     tier=Tier(onboarding.tier),
                     workflow_id=workflow_id,
+                    first_step=first,
                     started_at=now,
                 ),
             )
 
-    async def _begin(self, onboarding: Onboarding, first: DeploymentStep) -> None:
-        async with self._db.unit_of_work() as session:
-            now = _now()
-            await self._record_deployment(session, onboarding, now)
-            await self._mark_started(session, onboarding, first, now)
-
-    async def _mark_started(
+    async def _start_step(
         self, session: AsyncSession, onboarding: Onboarding, step: DeploymentStep, now: datetime
     ) -> None:
-        deployment_id = UUID(onboarding.deployment_id)
-        started = await session.execute(
+        await session.execute(
             insert(StepRow)
-            .values(deployment_id=deployment_id, step=step.value, started_at=now, detail="")
-            .on_conflict_do_nothing()
-            .returning(StepRow.started_at)
-        )
-        if started.first() is None:  # a retry: the step began earlier
-            return
-        await self._move(session, onboarding, DeploymentState(step.value), now)
-        await self._outbox.add(
-            session,
-            DeploymentStepStarted(
-                deployment_id=deployment_id,
-                isp_id=UUID(onboarding.isp_id),
-                step=step,
+            .values(
+                deployment_id=UUID(onboarding.deployment_id),
+                step=step.value,
                 started_at=now,
-            ),
+                detail="",
+            )
+            .on_conflict_do_nothing()
         )
 
     async def _mark_completed(
@@ -322,6 +310,9 @@ class OnboardingActivities:
             started_at = completed.scalar_one_or_none()
             if started_at is None:  # recorded by an earlier attempt, with the next step's start
                 return
+            if following is not None:
+                await self._start_step(session, onboarding, following, now)
+                await self._move(session, onboarding, DeploymentState(following.value), now)
             await self._outbox.add(
                 session,
                 DeploymentStepCompleted(
@@ -331,10 +322,9 @@ class OnboardingActivities:
                     started_at=started_at,
                     completed_at=now,
                     detail=detail,
+                    next_step=following,
                 ),
             )
-            if following is not None:
-                await self._mark_started(session, onboarding, following, now)
 
     async def _record_instance(self, onboarding: Onboarding, info: InstanceInfo) -> None:
         async with self._db.unit_of_work() as session:

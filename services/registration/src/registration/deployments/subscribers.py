@@ -10,7 +10,6 @@ from dotmac_contracts.events import (
     DeploymentRolledBack,
     DeploymentStarted,
     DeploymentStepCompleted,
-    DeploymentStepStarted,
     OffboardingCompleted,
     OffboardingStarted,
     OffboardingStopped,
@@ -22,19 +21,15 @@ from servicekit.consumer import Subscription
 
 
 async def on_started(session: AsyncSession, e: DeploymentStarted, _: CloudEvent) -> None:
+    await record_step(session, e.deployment_id, e.first_step, started_at=e.started_at)
     await advance(
         session,
         e.deployment_id,
-        DeploymentState.REGISTERED,
+        DeploymentState(e.first_step.value),
         e.started_at,
         provider=e.provider.value,
         workflow_id=e.workflow_id,
     )
-
-
-async def on_step_started(session: AsyncSession, e: DeploymentStepStarted, _: CloudEvent) -> None:
-    await record_step(session, e.deployment_id, e.step, started_at=e.started_at)
-    await advance(session, e.deployment_id, DeploymentState(e.step.value), e.started_at)
 
 
 async def on_step_completed(
@@ -48,7 +43,10 @@ async def on_step_completed(
         completed_at=e.completed_at,
         detail=e.detail,
     )
-    await advance(session, e.deployment_id, DeploymentState(e.step.value), e.completed_at)
+    current = e.next_step or e.step
+    if e.next_step is not None:
+        await record_step(session, e.deployment_id, e.next_step, started_at=e.completed_at)
+    await advance(session, e.deployment_id, DeploymentState(current.value), e.completed_at)
 
 
 async def on_completed(session: AsyncSession, e: DeploymentCompleted, _: CloudEvent) -> None:
@@ -96,7 +94,6 @@ SUBSCRIPTIONS = [
     Subscription(OffboardingStopped, on_offboarding_stopped),
     Subscription(OffboardingCompleted, on_offboarding_completed),
     Subscription(DeploymentStarted, on_started),
-    Subscription(DeploymentStepStarted, on_step_started),
     Subscription(DeploymentStepCompleted, on_step_completed),
     Subscription(DeploymentCompleted, on_completed),
     Subscription(DeploymentFailed, on_failed),
