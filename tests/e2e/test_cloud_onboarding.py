@@ -91,7 +91,7 @@ async def test_an_isp_placed_on_aws_gets_its_instance_dns_and_backups_and_goes_a
     status = await platform.wait_for_state(
         http, platform.gateway_url + accepted["status_url"], {"active", "rolled_back"}
     )
-    assert status["state"] == "active", status
+    assert status["state"] == "active", status["error"]
     assert status["provider"] == "aws"
     assert [s["status"] for s in status["steps"]] == ["completed"] * len(DeploymentStep)
     isp_id, slug, domain = accepted["isp_id"], accepted["slug"], body["domain"]

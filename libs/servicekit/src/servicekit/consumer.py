@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts import CloudEvent, Event, decode_event, stream_for_subject
 from dotmac_contracts.envelope import MalformedEnvelope, UnknownEventType
-from servicekit.db import Database
+from servicekit.db import Database, param
 from servicekit.messaging import MessagingTables
 from servicekit.tasks import stop_if_asked
 
@@ -61,7 +61,17 @@ class EventConsumer:
         self._service = service
         self._handlers = {s.event.subject: s.handler for s in subscriptions}
         self._db = db
-        self._inbox = tables.inbox
+        inbox = tables.inbox
+        self._first_time = (
+            insert(inbox)
+            .values(
+                consumer=param(inbox.c.consumer),
+                event_id=param(inbox.c.event_id),
+                subject=param(inbox.c.subject),
+            )
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
         self._js = js
         self._batch_size = batch_size
         self._max_deliver = max_deliver
@@ -198,10 +208,8 @@ class EventConsumer:
         ) as span:
             first_time = (
                 await session.execute(
-                    insert(self._inbox)
-                    .values(consumer=durable, event_id=envelope.id, subject=envelope.type)
-                    .on_conflict_do_nothing()
-                    .returning(self._inbox.c.event_id)
+                    self._first_time,
+                    {"consumer": durable, "event_id": envelope.id, "subject": envelope.type},
                 )
             ).first()
             if first_time is None:

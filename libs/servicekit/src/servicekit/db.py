@@ -6,18 +6,34 @@ from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, text
+from sqlalchemy import BindParameter, Table, bindparam, insert, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.elements import KeyedColumnElement
 
 Placement = Callable[[UUID], Awaitable[dict[str, str] | None]]
 Heard = Callable[[str], Awaitable[None] | None]
 NOTIFIED = "notified"
 """Key of `session.info`: the (channel, payload) pairs the transaction NOTIFYs."""
+
+
+def param(column: KeyedColumnElement[Any]) -> BindParameter[Any]:
+    """A bound parameter named and typed after `column`, for statements built once and run
+    many times: building a statement and its cache key costs more CPU than running it, so the
+    hot paths (outbox, inbox, read models) keep theirs at module or instance level."""
+    return bindparam(column.key, type_=column.type)
+
+
+def table_of(model: type[Any]) -> Table:
+    """The Core table of an ORM model, for statements that need no ORM (and so skip its
+    per-statement work)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class Database:

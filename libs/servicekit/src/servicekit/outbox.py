@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from nats.js import JetStreamContext
 from opentelemetry import trace
 from opentelemetry.propagate import inject
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts import CloudEvent, Event
-from servicekit.db import Database
+from servicekit.db import Database, param
 from servicekit.messaging import MessagingTables
 from servicekit.notify import listen
 from servicekit.tasks import cancel_and_wait, stop_if_asked
@@ -36,29 +36,47 @@ class Outbox:
         self._table = tables.outbox
         self._channel = tables.notify_channel
         self.source = source
+        t = self._table
+        staged = (
+            insert(t)
+            .values(
+                {
+                    name: param(t.c[name])
+                    for name in (
+                        "event_id",
+                        "subject",
+                        "source",
+                        "ce_subject",
+                        "occurred_at",
+                        "data",
+                        "trace_headers",
+                    )
+                }
+            )
+            .returning(t.c.id)
+            .cte("staged")
+        )
+        # One round trip: the row, and a wake-up for the relay's LISTEN that Postgres delivers
+        # only if the transaction commits. Built once: every event of the service goes this way.
+        self._stage = select(func.pg_notify(self._channel, "")).select_from(staged)
 
     async def add(self, session: AsyncSession, event: Event) -> uuid.UUID:
         """Stage `event` in the caller's transaction. It is published only if that commits."""
         carrier: dict[str, str] = {}
         inject(carrier)  # the current trace continues in every consumer
         event_id = uuid.uuid4()
-        staged = (
-            insert(self._table)
-            .values(
-                event_id=event_id,
-                subject=event.subject,
-                source=self.source,
-                ce_subject=event.ce_subject(),
-                occurred_at=datetime.now(UTC),
-                data=event.model_dump_json().encode(),
-                trace_headers=carrier,
-            )
-            .returning(self._table.c.id)
-            .cte("staged")
+        await session.execute(
+            self._stage,
+            {
+                "event_id": event_id,
+                "subject": event.subject,
+                "source": self.source,
+                "ce_subject": event.ce_subject(),
+                "occurred_at": datetime.now(UTC),
+                "data": event.model_dump_json().encode(),
+                "trace_headers": carrier,
+            },
         )
-        # One round trip: the row, and a wake-up for the relay's LISTEN that Postgres delivers
-        # only if the transaction commits.
-        await session.execute(select(func.pg_notify(self._channel, "")).select_from(staged))
         return event_id
 
 
@@ -83,6 +101,19 @@ class OutboxRelay:
         self._idle_poll_s = idle_poll_s
         self._publish_timeout_s = publish_timeout_s
         self._wake = asyncio.Event()
+        t = self._table
+        self._pending = (
+            select(t)
+            .where(t.c.published_at.is_(None))
+            .order_by(t.c.id)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        self._mark_published = (
+            update(t)
+            .where(t.c.id.in_(bindparam("ids", expanding=True)))
+            .values(published_at=func.now())
+        )
 
     async def run(self) -> None:
         listener = asyncio.create_task(
@@ -125,15 +156,7 @@ class OutboxRelay:
         """One pass: publish up to a batch of pending rows. Returns (published, all_succeeded)."""
         t = self._table
         async with self._db.unit_of_work() as session:
-            rows = (
-                await session.execute(
-                    select(t)
-                    .where(t.c.published_at.is_(None))
-                    .order_by(t.c.id)
-                    .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = (await session.execute(self._pending)).all()
             if not rows:
                 return 0, True
             # Tasks are created in id order, so the publishes reach the server in that order.
@@ -143,9 +166,7 @@ class OutboxRelay:
             done = [row.id for row, r in zip(rows, results, strict=True) if r is None]
             failed = [(row.id, r) for row, r in zip(rows, results, strict=True) if r is not None]
             if done:
-                await session.execute(
-                    update(t).where(t.c.id.in_(done)).values(published_at=func.now())
-                )
+                await session.execute(self._mark_published, {"ids": done})
             for row_id, error in failed:
                 await session.execute(
                     update(t)

@@ -43,9 +43,11 @@ class CaddyRoutes:
         return response.status_code == 200
 
     async def ensure_host_route(self, route_id: str, host: str, upstream: str) -> bool:
-        """Send the API paths of `host` to `upstream`. False if the route was there already."""
-        if await self.route_exists(route_id):
-            return False
+        """Send the API paths of `host` to `upstream`. False if the route was there already.
+
+        Not looked up first: Caddy refuses a second route with the same id, which sends the
+        batch route by route through the look-up (`_add_alone`). Onboardings add new routes
+        and a retry after a crash is rare, so the common case is one request, not two."""
         if route_id in self._pending:
             return await asyncio.shield(self._pending[route_id][1])
         route = host_route(route_id, host, upstream)
@@ -60,11 +62,10 @@ class CaddyRoutes:
             while self._pending:
                 batch, self._pending = self._pending, {}
                 try:
-                    # Each route was looked up by id before it was queued, and this process
-                    # changes the gateway one batch at a time; so the batch goes in as one
-                    # change, without listing every tenant's route (that list grows with the
-                    # platform). Another process may have added one of them meanwhile: Caddy
-                    # then refuses the duplicate id, and each route is checked and added alone.
+                    # The batch goes in as one change, without listing every tenant's route
+                    # (that list grows with the platform). If one of them is there already (a
+                    # retry, or another process added it), Caddy refuses the duplicate id and
+                    # each route is checked and added alone.
                     response = await self._append([route for route, _ in batch.values()])
                     if response.status_code < 400:
                         outcomes = dict.fromkeys(batch, True)

@@ -9,9 +9,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -38,12 +39,67 @@ from provisioning.onboarding.messages import (
 )
 from provisioning.providers import InstanceInfo
 from provisioning.providers import Provider as CloudProvider
-from servicekit.db import Database
+from servicekit.db import Database, param, table_of
 from servicekit.outbox import Outbox
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+# The bookkeeping runs for every step of every onboarding: its statements are built once.
+_deployments, _steps, _instances = table_of(Deployment), table_of(StepRow), table_of(Instance)
+_MOVED: dict[tuple[str, ...], Executable] = {}
+
+
+def _move_statement(fields: tuple[str, ...]) -> Executable:
+    """UPDATE the deployment to `:to_state` unless it is there already, setting `fields`
+    (bound as `set_<field>`: an UPDATE's parameters may not bear its columns' names)."""
+    statement = _MOVED.get(fields)
+    if statement is None:
+        d = _deployments
+        to_state = bindparam("to_state", type_=d.c.state.type)
+        statement = _MOVED[fields] = (
+            update(d)
+            .where(d.c.id == bindparam("deployment_id"), d.c.state != to_state)
+            .values(
+                state=to_state,
+                updated_at=bindparam("at", type_=d.c.updated_at.type),
+                **{name: bindparam(f"set_{name}", type_=d.c[name].type) for name in fields},
+            )
+            .returning(d.c.id)
+        )
+    return statement
+
+
+_START_STEP = (
+    insert(_steps)
+    .values(
+        deployment_id=param(_steps.c.deployment_id),
+        step=param(_steps.c.step),
+        started_at=param(_steps.c.started_at),
+        detail="",
+    )
+    .on_conflict_do_nothing()
+)
+_COMPLETE_STEP = (
+    update(_steps)
+    .where(
+        _steps.c.deployment_id == bindparam("of_deployment"),
+        _steps.c.step == bindparam("of_step"),
+        _steps.c.completed_at.is_(None),
+    )
+    .values(
+        completed_at=bindparam("at", type_=_steps.c.completed_at.type),
+        detail=bindparam("set_detail", type_=_steps.c.detail.type),
+    )
+    .returning(_steps.c.started_at)
+)
+_RECORD_INSTANCE = (
+    insert(_instances)
+    .values({c.key: param(c) for c in _instances.c})
+    .on_conflict_do_nothing(index_elements=[_instances.c.isp_id])
+)
 
 
 class OnboardingActivities:
@@ -83,8 +139,9 @@ class OnboardingActivities:
         """Do one onboarding step, publishing its completion once.
 
         The bookkeeping is one transaction per step: the first step's start is recorded (and
-        announced) with the deployment itself, and every completion together with the start of
-        the step after it (`run.next_step`), so the status never shows a gap between two steps.
+        announced) with the deployment itself, every completion together with the start of the
+        step after it (`run.next_step`), so the status never shows a gap between two steps, and
+        the last one's with the deployment's completion.
         """
         step, onboarding = DeploymentStep(run.step), run.onboarding
         try:
@@ -96,7 +153,7 @@ class OnboardingActivities:
                 str(error), type="ConfigurationError", non_retryable=True
             ) from error
         following = DeploymentStep(run.next_step) if run.next_step else None
-        await self._mark_completed(onboarding, step, outcome.detail, following)
+        await self._mark_completed(run, step, outcome.detail, following)
         return outcome
 
     async def _perform(self, run: StepRun, step: DeploymentStep) -> StepOutcome:
@@ -167,6 +224,9 @@ class OnboardingActivities:
 
     @activity.defn
     async def complete(self, onboarding: Onboarding) -> OnboardingResult:
+        """How onboardings begun before the last step completed the deployment itself end
+        (see `workflows.COMPLETES_WITH_LAST_STEP`); for one that is active already, it only
+        reads the instance's URL."""
         isp_id = UUID(onboarding.isp_id)
         now = _now()
         async with self._db.unit_of_work() as session:
@@ -220,14 +280,18 @@ class OnboardingActivities:
                     ),
                 )
 
-    async def _move(self, session, onboarding, state, at, **fields) -> bool:  # type: ignore[no-untyped-def]
+    async def _move(  # type: ignore[no-untyped-def]
+        self, session, onboarding, state, at, **fields
+    ) -> bool:
         """Put the deployment in `state` unless it is there already. True if it moved."""
         moved = await session.execute(
-            update(Deployment)
-            .where(Deployment.id == UUID(onboarding.deployment_id), Deployment.state != state.value)
-            .values(state=state.value, updated_at=at, **fields)
-            .returning(Deployment.id)
-            .execution_options(synchronize_session=False)
+            _move_statement(tuple(sorted(fields))),
+            {
+                "deployment_id": UUID(onboarding.deployment_id),
+                "to_state": state.value,
+                "at": at,
+                **{f"set_{name}": value for name, value in fields.items()},
+            },
         )
         return moved.first() is not None
 
@@ -277,38 +341,37 @@ class OnboardingActivities:
         self, session: AsyncSession, onboarding: Onboarding, step: DeploymentStep, now: datetime
     ) -> None:
         await session.execute(
-            insert(StepRow)
-            .values(
-                deployment_id=UUID(onboarding.deployment_id),
-                step=step.value,
-                started_at=now,
-                detail="",
-            )
-            .on_conflict_do_nothing()
+            _START_STEP,
+            {
+                "deployment_id": UUID(onboarding.deployment_id),
+                "step": step.value,
+                "started_at": now,
+            },
         )
 
     async def _mark_completed(
         self,
-        onboarding: Onboarding,
+        run: StepRun,
         step: DeploymentStep,
         detail: str,
         following: DeploymentStep | None,
     ) -> None:
-        deployment_id, now = UUID(onboarding.deployment_id), _now()
+        """Record the step's end with the next step's start, or, after the last step, with the
+        deployment's completion: one transaction, whose events say so once."""
+        onboarding = run.onboarding
+        deployment_id, isp_id, now = UUID(onboarding.deployment_id), UUID(onboarding.isp_id), _now()
         async with self._db.unit_of_work() as session:
             completed = await session.execute(
-                update(StepRow)
-                .where(
-                    StepRow.deployment_id == deployment_id,
-                    StepRow.step == step.value,
-                    StepRow.completed_at.is_(None),
-                )
-                .values(completed_at=now, detail=detail)
-                .returning(StepRow.started_at)
-                .execution_options(synchronize_session=False)
+                _COMPLETE_STEP,
+                {
+                    "of_deployment": deployment_id,
+                    "of_step": step.value,
+                    "at": now,
+                    "set_detail": detail,
+                },
             )
             started_at = completed.scalar_one_or_none()
-            if started_at is None:  # recorded by an earlier attempt, with the next step's start
+            if started_at is None:  # recorded by an earlier attempt, with what followed it
                 return
             if following is not None:
                 await self._start_step(session, onboarding, following, now)
@@ -317,7 +380,7 @@ class OnboardingActivities:
                 session,
                 DeploymentStepCompleted(
                     deployment_id=deployment_id,
-                    isp_id=UUID(onboarding.isp_id),
+                    isp_id=isp_id,
                     step=step,
                     started_at=started_at,
                     completed_at=now,
@@ -325,18 +388,29 @@ class OnboardingActivities:
                     next_step=following,
                 ),
             )
+            if following is None and await self._move(
+                session, onboarding, DeploymentState.ACTIVE, now
+            ):
+                await self._outbox.add(
+                    session,
+                    DeploymentCompleted(
+                        deployment_id=deployment_id,
+                        isp_id=isp_id,
+                        instance_url=run.instance.url if run.instance else "",
+                        completed_at=now,
+                    ),
+                )
 
     async def _record_instance(self, onboarding: Onboarding, info: InstanceInfo) -> None:
         async with self._db.unit_of_work() as session:
             await session.execute(
-                insert(Instance)
-                .values(
-                    isp_id=UUID(onboarding.isp_id),
-                    deployment_id=UUID(onboarding.deployment_id),
-                    provider=onboarding.provider,
-                    host=info.host,
-                    url=info.url,
-                    created_at=_now(),
-                )
-                .on_conflict_do_nothing(index_elements=[Instance.isp_id])
+                _RECORD_INSTANCE,
+                {
+                    "isp_id": UUID(onboarding.isp_id),
+                    "deployment_id": UUID(onboarding.deployment_id),
+                    "provider": onboarding.provider,
+                    "host": info.host,
+                    "url": info.url,
+                    "created_at": _now(),
+                },
             )

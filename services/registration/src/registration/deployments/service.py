@@ -1,22 +1,27 @@
-"""The onboarding status read model: built from provisioning's events, served to ISP admins."""
+"""The onboarding status read model: built from provisioning's events, served to ISP admins.
+
+It is written for every step of every onboarding and read by every status stream after each
+write, so its statements are built once, with bound parameters: building a statement and
+computing its cache key costs more CPU than running it.
+"""
 
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ARRAY, String, case, cast, func, literal, select, update
+from sqlalchemy import ARRAY, String, bindparam, case, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from dotmac_contracts.vocabulary import DeploymentState, DeploymentStep
 from registration.deployments.schemas import DeploymentStatus, StepStatus
 from registration.deployments.watch import CHANNEL as CHANGED
 from registration.models import Deployment
 from registration.models import DeploymentStep as StepRow
+from servicekit.db import param, table_of
 from servicekit.problems import NotFound
 
 STEPS = list(DeploymentStep)
-# Events may be redelivered late: the state only ever moves forward along this order.
-_LIFECYCLE = literal([s.value for s in DeploymentState], ARRAY(String), literal_execute=True)
 SETTLED = {
     DeploymentState.ACTIVE,
     DeploymentState.FAILED,
@@ -25,24 +30,74 @@ SETTLED = {
 }
 """States a deployment stays in until someone acts: status streams end there."""
 
+_deployments, _steps = table_of(Deployment), table_of(StepRow)
+_READ_DEPLOYMENT = select(_deployments).where(_deployments.c.isp_id == bindparam("isp_id"))
+_READ_STEPS = select(_steps).where(_steps.c.deployment_id == bindparam("deployment_id"))
+_FAILED_HERE = {DeploymentState.FAILED, DeploymentState.COMPENSATING, DeploymentState.ROLLED_BACK}
+
+# Events may be redelivered late: the state only ever moves forward along this order.
+_LIFECYCLE = bindparam(
+    "lifecycle", [s.value for s in DeploymentState], type_=ARRAY(String), literal_execute=False
+)
+_ADVANCED: dict[tuple[str, ...], Executable] = {}
+
+
+def _advance_statement(fields: tuple[str, ...]) -> Executable:
+    """UPDATE the deployment to `:to_state` unless it is further along, set `fields` (bound
+    as `set_<field>`: an UPDATE's parameters may not bear its columns' names), and NOTIFY its
+    status streams; one statement per set of fields, built the first time it is needed."""
+    statement = _ADVANCED.get(fields)
+    if statement is None:
+        d = _deployments
+        to_state = bindparam("to_state", type_=d.c.state.type)
+        forward = func.array_position(_LIFECYCLE, to_state) >= func.array_position(
+            _LIFECYCLE, d.c.state
+        )
+        moved = (
+            update(d)
+            .where(d.c.id == bindparam("deployment_id"))
+            .values(
+                state=case((forward, to_state), else_=d.c.state),
+                updated_at=func.greatest(
+                    d.c.updated_at, bindparam("at", type_=d.c.updated_at.type)
+                ),
+                **{name: bindparam(f"set_{name}", type_=d.c[name].type) for name in fields},
+            )
+            .returning(d.c.isp_id)
+            .cte("moved")
+        )
+        statement = _ADVANCED[fields] = select(
+            func.pg_notify(CHANGED, cast(moved.c.isp_id, String))
+        ).select_from(moved)
+    return statement
+
+
+def _record_step_statement(completed: bool) -> Executable:
+    values = insert(_steps).values(
+        deployment_id=bindparam("deployment_id"),
+        step=param(_steps.c.step),
+        position=param(_steps.c.position),
+        started_at=param(_steps.c.started_at),
+        completed_at=param(_steps.c.completed_at),
+        detail=param(_steps.c.detail),
+    )
+    update_ = {"started_at": values.excluded.started_at}
+    if completed:
+        update_ |= {"completed_at": values.excluded.completed_at, "detail": values.excluded.detail}
+    return values.on_conflict_do_update(
+        index_elements=[_steps.c.deployment_id, _steps.c.step], set_=update_
+    )
+
+
+_RECORD_STARTED, _RECORD_COMPLETED = _record_step_statement(False), _record_step_statement(True)
+
 
 async def deployment_status(session: AsyncSession, isp_id: UUID) -> DeploymentStatus:
-    deployment = (
-        await session.execute(select(Deployment).where(Deployment.isp_id == isp_id))
-    ).scalar_one_or_none()
+    deployment = (await session.execute(_READ_DEPLOYMENT, {"isp_id": isp_id})).first()
     if deployment is None:
         raise NotFound(f"No ISP with id {isp_id} is registered.")
-    rows = {
-        r.step: r
-        for r in (
-            await session.execute(select(StepRow).where(StepRow.deployment_id == deployment.id))
-        ).scalars()
-    }
-    failed_here = deployment.state in (
-        DeploymentState.FAILED,
-        DeploymentState.COMPENSATING,
-        DeploymentState.ROLLED_BACK,
-    )
+    rows = {r.step: r for r in await session.execute(_READ_STEPS, {"deployment_id": deployment.id})}
+    failed_here = deployment.state in _FAILED_HERE
     steps = []
     for step in STEPS:
         row = rows.get(step.value)
@@ -84,22 +139,14 @@ async def advance(
 ) -> None:
     """Move the deployment to `state` unless it is already further along (events may arrive
     late), set `fields`, and wake its status streams — one statement."""
-    forward = func.array_position(_LIFECYCLE, state.value) >= func.array_position(
-        _LIFECYCLE, Deployment.state
-    )
-    moved = (
-        update(Deployment)
-        .where(Deployment.id == deployment_id)
-        .values(
-            state=case((forward, state.value), else_=Deployment.state),
-            updated_at=func.greatest(Deployment.updated_at, at),
-            **fields,
-        )
-        .returning(Deployment.isp_id)
-        .cte("moved")
-    )
     woken = await session.execute(
-        select(func.pg_notify(CHANGED, cast(moved.c.isp_id, String))).select_from(moved)
+        _advance_statement(tuple(sorted(fields))),
+        {
+            "deployment_id": deployment_id,
+            "to_state": state.value,
+            "at": at,
+            **{f"set_{name}": value for name, value in fields.items()},
+        },
     )
     if woken.first() is None:
         # Our own IspRegistered precedes every provisioning event; not finding it is a bug.
@@ -115,21 +162,16 @@ async def record_step(
     completed_at: datetime | None = None,
     detail: str = "",
 ) -> None:
-    values = {
-        "deployment_id": deployment_id,
-        "step": step.value,
-        "position": STEPS.index(step),
-        "started_at": started_at,
-        "completed_at": completed_at,
-        "detail": detail,
-    }
-    update: dict[str, object] = {"started_at": started_at}
-    if completed_at is not None:
-        update |= {"completed_at": completed_at, "detail": detail}
     await session.execute(
-        insert(StepRow)
-        .values(**values)
-        .on_conflict_do_update(index_elements=[StepRow.deployment_id, StepRow.step], set_=update)
+        _RECORD_STARTED if completed_at is None else _RECORD_COMPLETED,
+        {
+            "deployment_id": deployment_id,
+            "step": step.value,
+            "position": STEPS.index(step),
+            "started_at": started_at,
+            "completed_at": completed_at,
+            "detail": detail,
+        },
     )
 
 

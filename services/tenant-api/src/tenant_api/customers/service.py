@@ -15,9 +15,9 @@ from uuid import UUID
 from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.schema import Table
 
 from dotmac_contracts.events import CustomersCounted
+from servicekit.db import table_of
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound, Problem, TransitionRefused, UnprocessableContent
 from tenant_api.customers.schemas import (
@@ -94,7 +94,7 @@ def check_cap(cap: Cap, customers: int, adding: int = 1) -> None:
 
 async def allocate_account_numbers(session: AsyncSession, tenant_id: UUID, n: int) -> list[str]:
     """`n` account numbers never given before (the caller holds the customers lock)."""
-    counter: Table = AccountNumbers.__table__  # type: ignore[assignment]
+    counter = table_of(AccountNumbers)
     taken = (
         await session.execute(
             insert(counter)
