@@ -1,5 +1,6 @@
 """The ISP framework's internal API: where an ISP's tenant is created, activated and dropped."""
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +18,7 @@ class TenantApi:
         self._base = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}"}
         self._http = http
+        self._health_check: asyncio.Future[None] | None = None
 
     def _check(self, response: httpx.Response, what: str) -> None:
         if response.status_code >= 500:
@@ -87,4 +89,12 @@ class TenantApi:
             self._check(response, f"delete tenant {tenant_id}")
 
     async def health(self) -> None:
+        """Raise unless the framework answers its health check. Callers that ask while a check
+        is under way share its answer instead of sending their own: a burst of onboardings
+        asks once, not once each."""
+        if self._health_check is None or self._health_check.done():
+            self._health_check = asyncio.ensure_future(self._check_health())
+        await asyncio.shield(self._health_check)
+
+    async def _check_health(self) -> None:
         (await self._http.get(f"{self._base}/healthz")).raise_for_status()

@@ -31,8 +31,17 @@ SETTLED = {
 """States a deployment stays in until someone acts: status streams end there."""
 
 _deployments, _steps = table_of(Deployment), table_of(StepRow)
-_READ_DEPLOYMENT = select(_deployments).where(_deployments.c.isp_id == bindparam("isp_id"))
-_READ_STEPS = select(_steps).where(_steps.c.deployment_id == bindparam("deployment_id"))
+_READ_STATUS = (  # one row per recorded step (one row with no step before the first starts)
+    select(
+        _deployments,
+        _steps.c.step,
+        _steps.c.started_at,
+        _steps.c.completed_at,
+        _steps.c.detail,
+    )
+    .outerjoin(_steps, _steps.c.deployment_id == _deployments.c.id)
+    .where(_deployments.c.isp_id == bindparam("isp_id"))
+)
 _FAILED_HERE = {DeploymentState.FAILED, DeploymentState.COMPENSATING, DeploymentState.ROLLED_BACK}
 
 # Events may be redelivered late: the state only ever moves forward along this order.
@@ -93,10 +102,10 @@ _RECORD_STARTED, _RECORD_COMPLETED = _record_step_statement(False), _record_step
 
 
 async def deployment_status(session: AsyncSession, isp_id: UUID) -> DeploymentStatus:
-    deployment = (await session.execute(_READ_DEPLOYMENT, {"isp_id": isp_id})).first()
-    if deployment is None:
+    read = (await session.execute(_READ_STATUS, {"isp_id": isp_id})).all()
+    if not read:
         raise NotFound(f"No ISP with id {isp_id} is registered.")
-    rows = {r.step: r for r in await session.execute(_READ_STEPS, {"deployment_id": deployment.id})}
+    deployment, rows = read[0], {r.step: r for r in read if r.step is not None}
     failed_here = deployment.state in _FAILED_HERE
     steps = []
     for step in STEPS:
