@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.worker import Replayer
 
 from dotmac_contracts import encode_event
 from dotmac_contracts.events import IspRegistered
+from provisioning.onboarding.workflows import OnboardIspWorkflow
 
 pytestmark = pytest.mark.e2e
 
@@ -100,6 +102,8 @@ async def test_a_registered_isp_becomes_active_in_one_trace(platform, http):
     attributes = {k.name: v for k, v in described.typed_search_attributes}
     assert attributes["Tier"] == "basic" and attributes["Provider"] == "local"
     assert attributes["Region"] == "us-east-1"
+    # The workflow runs outside Temporal's sandbox: its history must replay to the same end.
+    await Replayer(workflows=[OnboardIspWorkflow]).replay_workflow(await handle.fetch_history())
 
     # One registration is one trace, across the three service processes and Temporal.
     expected = {
@@ -206,6 +210,8 @@ async def test_a_failed_step_rolls_back_what_was_created(platform, http):
     with pytest.raises(WorkflowFailureError):
         await asyncio.wait_for(handle.result(), timeout=15)
     assert (await handle.describe()).status == WorkflowExecutionStatus.FAILED
+    # The compensating path replays too (the workflow runs outside Temporal's sandbox).
+    await Replayer(workflows=[OnboardIspWorkflow]).replay_workflow(await handle.fetch_history())
 
 
 async def test_an_active_isp_holds_a_licence_its_instance_can_verify_offline(platform, http):
