@@ -233,3 +233,84 @@ async def test_a_late_event_never_moves_the_status_backwards(api, body):
     with pytest.raises(LookupError):
         async with runtime.db.unit_of_work() as session:
             await advance(session, uuid.uuid4(), DeploymentState.ACTIVE, now)
+
+
+async def test_each_step_event_ends_one_step_and_begins_the_next(api, body):
+    """Provisioning sends one event per step: its end, naming the step that began with it."""
+    from datetime import UTC, datetime, timedelta
+
+    from dotmac_contracts.events import (
+        DeploymentCompleted,
+        DeploymentStarted,
+        DeploymentStepCompleted,
+    )
+    from dotmac_contracts.vocabulary import DeploymentStep, Provider, Region, Tier
+    from registration.deployments.subscribers import on_completed, on_started, on_step_completed
+
+    client, runtime = api
+    accepted = (await client.post("/api/v1/isp/register", json=body)).json()
+    ids = {
+        "deployment_id": uuid.UUID(accepted["deployment_id"]),
+        "isp_id": uuid.UUID(accepted["isp_id"]),
+    }
+    t0 = datetime.now(UTC)
+    started = DeploymentStarted(
+        **ids,
+        provider=Provider.LOCAL,
+        region=Region("us-east-1"),
+        tier=Tier.BASIC,
+        workflow_id="onboard-x",
+        first_step=DeploymentStep.PROVISIONING,
+        started_at=t0,
+    )
+    first_done = DeploymentStepCompleted(
+        **ids,
+        step=DeploymentStep.PROVISIONING,
+        started_at=t0,
+        completed_at=t0 + timedelta(seconds=1),
+        detail="placed",
+        next_step=DeploymentStep.DEPLOYING,
+    )
+
+    async def apply(handler, event) -> dict:  # type: ignore[no-untyped-def]
+        async with runtime.db.unit_of_work() as session:
+            await handler(session, event, None)
+        return (await client.get(accepted["status_url"])).json()
+
+    status = await apply(on_started, started)
+    assert status["state"] == "provisioning" and status["workflow_id"] == "onboard-x"
+    assert status["steps"][0]["status"] == "running"
+
+    status = await apply(on_step_completed, first_done)
+    assert status["state"] == "deploying"
+    assert [s["status"] for s in status["steps"][:3]] == ["completed", "running", "pending"]
+    assert status["steps"][1]["started_at"] == status["steps"][0]["completed_at"]
+
+    # Redelivered late, after the next step ended too: nothing moves backwards.
+    second_done = DeploymentStepCompleted(
+        **ids,
+        step=DeploymentStep.DEPLOYING,
+        started_at=t0 + timedelta(seconds=1),
+        completed_at=t0 + timedelta(seconds=2),
+        next_step=DeploymentStep.CONFIGURING,
+    )
+    await apply(on_step_completed, second_done)
+    status = await apply(on_step_completed, first_done)
+    assert status["state"] == "configuring"
+    assert [s["status"] for s in status["steps"][:3]] == ["completed", "completed", "running"]
+    assert status["steps"][0]["detail"] == "placed"
+
+    # The last step names none; the deployment's completion follows it.
+    last_done = DeploymentStepCompleted(
+        **ids,
+        step=DeploymentStep.WELCOMING,
+        started_at=t0 + timedelta(seconds=5),
+        completed_at=t0 + timedelta(seconds=6),
+    )
+    await apply(on_step_completed, last_done)
+    status = await apply(
+        on_completed,
+        DeploymentCompleted(**ids, instance_url="http://x", completed_at=t0 + timedelta(seconds=6)),
+    )
+    assert status["state"] == "active" and status["instance_url"] == "http://x"
+    assert status["steps"][-1]["status"] == "completed"
