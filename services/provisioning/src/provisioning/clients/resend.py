@@ -2,7 +2,8 @@
 
 Caddy reloads its whole configuration, listeners and admin endpoint included, whenever a route
 changes, and a request arriving at that instant can lose its connection. Every request sent
-through here is safe to repeat (a read, or a change checked before it is made).
+through here is safe to repeat (a read, or a change Caddy refuses to make twice: a route
+whose id it holds already).
 """
 
 import asyncio

@@ -1,6 +1,7 @@
 """The dev default: the ISP is a tenant of the shared tenant-api, reached through the gateway at
 `<slug>.<base domain>`. Nothing is created but a gateway route."""
 
+import asyncio
 import time
 from urllib.parse import urlsplit
 
@@ -14,6 +15,8 @@ from provisioning.models import Deployment, Instance
 from provisioning.onboarding.messages import Onboarding
 from provisioning.providers.base import InstanceInfo
 from servicekit.db import Database
+
+ROUTE_SETTLE_TRIES, ROUTE_SETTLE_S = 10, 0.05
 
 
 class InstanceNotHealthy(Exception):
@@ -78,12 +81,19 @@ class LocalProvider:
 
     async def validate(self, onboarding: Onboarding, instance: InstanceInfo) -> str:
         started = time.perf_counter()
-        response = await resend.request(
-            self._http,
-            "GET",
-            f"{self._gateway.scheme}://{self._gateway.netloc}/api/v1/tenant/health",
-            headers={"Host": instance.host},
-        )
+        for _ in range(ROUTE_SETTLE_TRIES):
+            response = await resend.request(
+                self._http,
+                "GET",
+                f"{self._gateway.scheme}://{self._gateway.netloc}/api/v1/tenant/health",
+                headers={"Host": instance.host},
+            )
+            if response.status_code != 404:
+                break
+            # Caddy accepted the route, but a connection its previous configuration took
+            # while it reloaded knows no such host yet: ask again in a moment rather than fail
+            # the step (its retry waits longer, and a burst of onboardings meets this often).
+            await asyncio.sleep(ROUTE_SETTLE_S)
         if response.status_code != 200 or response.json().get("tenant_id") != onboarding.isp_id:
             raise InstanceNotHealthy(
                 f"{instance.host} answered {response.status_code} through the gateway"
