@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, exists, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
@@ -82,19 +82,59 @@ _START_STEP = (
     )
     .on_conflict_do_nothing()
 )
-_COMPLETE_STEP = (
-    update(_steps)
-    .where(
-        _steps.c.deployment_id == bindparam("of_deployment"),
-        _steps.c.step == bindparam("of_step"),
-        _steps.c.completed_at.is_(None),
+
+
+def _complete_statement(last: bool) -> Executable:
+    """One round trip for a step's end: record it, begin the next step (`:next_step`) or,
+    after the last, mark the deployment active, and move the deployment's state to
+    `:to_state` — each only if this is the first time the step ends. Returns the step's start
+    and whether the state moved; no row if an earlier attempt recorded it all."""
+    at = bindparam("at", type_=_steps.c.completed_at.type)
+    deployment = bindparam("of_deployment", type_=_steps.c.deployment_id.type)
+    to_state = bindparam("to_state", type_=_deployments.c.state.type)
+    completed = (
+        update(_steps)
+        .where(
+            _steps.c.deployment_id == deployment,
+            _steps.c.step == bindparam("of_step"),
+            _steps.c.completed_at.is_(None),
+        )
+        .values(completed_at=at, detail=bindparam("set_detail", type_=_steps.c.detail.type))
+        .returning(_steps.c.started_at)
+        .cte("completed")
     )
-    .values(
-        completed_at=bindparam("at", type_=_steps.c.completed_at.type),
-        detail=bindparam("set_detail", type_=_steps.c.detail.type),
+    moved = (
+        update(_deployments)
+        .where(
+            _deployments.c.id == deployment,
+            _deployments.c.state != to_state,
+            exists(select(completed.c.started_at)),
+        )
+        .values(state=to_state, updated_at=at)
+        .returning(_deployments.c.id)
+        .cte("moved")
     )
-    .returning(_steps.c.started_at)
-)
+    statement = select(completed.c.started_at, exists(select(moved.c.id)).label("moved"))
+    if not last:
+        started = (
+            insert(_steps)
+            .from_select(
+                ["deployment_id", "step", "started_at", "detail"],
+                select(
+                    deployment,
+                    bindparam("next_step", type_=_steps.c.step.type),
+                    at,
+                    literal(""),
+                ).where(exists(select(completed.c.started_at))),
+            )
+            .on_conflict_do_nothing()
+            .cte("started")
+        )
+        statement = statement.add_cte(started)
+    return statement
+
+
+_COMPLETE_STEP, _COMPLETE_LAST_STEP = _complete_statement(False), _complete_statement(True)
 _RECORD_INSTANCE = (
     insert(_instances)
     .values({c.key: param(c) for c in _instances.c})
@@ -361,36 +401,34 @@ class OnboardingActivities:
         onboarding = run.onboarding
         deployment_id, isp_id, now = UUID(onboarding.deployment_id), UUID(onboarding.isp_id), _now()
         async with self._db.unit_of_work() as session:
-            completed = await session.execute(
-                _COMPLETE_STEP,
-                {
-                    "of_deployment": deployment_id,
-                    "of_step": step.value,
-                    "at": now,
-                    "set_detail": detail,
-                },
-            )
-            started_at = completed.scalar_one_or_none()
-            if started_at is None:  # recorded by an earlier attempt, with what followed it
+            completed = (
+                await session.execute(
+                    _COMPLETE_STEP if following is not None else _COMPLETE_LAST_STEP,
+                    {
+                        "of_deployment": deployment_id,
+                        "of_step": step.value,
+                        "at": now,
+                        "set_detail": detail,
+                        "next_step": following.value if following else None,
+                        "to_state": (following or DeploymentState.ACTIVE).value,
+                    },
+                )
+            ).first()
+            if completed is None:  # recorded by an earlier attempt, with what followed it
                 return
-            if following is not None:
-                await self._start_step(session, onboarding, following, now)
-                await self._move(session, onboarding, DeploymentState(following.value), now)
             await self._outbox.add(
                 session,
                 DeploymentStepCompleted(
                     deployment_id=deployment_id,
                     isp_id=isp_id,
                     step=step,
-                    started_at=started_at,
+                    started_at=completed.started_at,
                     completed_at=now,
                     detail=detail,
                     next_step=following,
                 ),
             )
-            if following is None and await self._move(
-                session, onboarding, DeploymentState.ACTIVE, now
-            ):
+            if following is None and completed.moved:
                 await self._outbox.add(
                     session,
                     DeploymentCompleted(
