@@ -9,7 +9,7 @@ import httpx
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from provisioning.clients.caddy import CaddyRoutes
 from provisioning.clients.tenant_api import TenantApi
@@ -142,6 +142,10 @@ class Provisioning:
             worker = Worker(
                 self._temporal,
                 task_queue=self.settings.task_queue,
+                workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(
+                    self.settings.workflow_task_pollers
+                ),
+                nonsticky_to_sticky_poll_ratio=0.5,
                 workflows=[OnboardIspWorkflow, DemoLifecycleWorkflow, OffboardIspWorkflow],
                 activities=[
                     *activities.handlers(),

@@ -15,6 +15,13 @@ class Settings(ServiceSettings):
     run_consumers: bool = Field(
         default=True, description="Consume events (and so start onboardings) in this process"
     )
+    workflow_task_pollers: int = Field(
+        default=10,
+        ge=2,
+        description="Workflow task polls this worker keeps open, half for new workflows and "
+        "half for the ones it holds (the SDK's default keeps one for new ones, and a burst of "
+        "onboardings queued for it)",
+    )
     offboarding_grace_s: float = Field(
         default=30 * 24 * 3600,
         description="How long after a cancellation the ISP is destroyed (it may be retracted "
