@@ -5,6 +5,8 @@ write, so its statements are built once, with bound parameters: building a state
 computing its cache key costs more CPU than running it.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -12,13 +14,14 @@ from sqlalchemy import ARRAY, String, bindparam, case, cast, func, select, updat
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql.selectable import CTE
 
 from dotmac_contracts.vocabulary import DeploymentState, DeploymentStep
 from registration.deployments.schemas import DeploymentStatus, StepStatus
 from registration.deployments.watch import CHANNEL as CHANGED
 from registration.models import Deployment
 from registration.models import DeploymentStep as StepRow
-from servicekit.db import param, table_of
+from servicekit.db import table_of
 from servicekit.problems import NotFound
 
 STEPS = list(DeploymentStep)
@@ -48,14 +51,42 @@ _FAILED_HERE = {DeploymentState.FAILED, DeploymentState.COMPENSATING, Deployment
 _LIFECYCLE = bindparam(
     "lifecycle", [s.value for s in DeploymentState], type_=ARRAY(String), literal_execute=False
 )
-_ADVANCED: dict[tuple[str, ...], Executable] = {}
+_ADVANCED: dict[tuple[tuple[str, ...], tuple[bool, ...]], Executable] = {}
 
 
-def _advance_statement(fields: tuple[str, ...]) -> Executable:
-    """UPDATE the deployment to `:to_state` unless it is further along, set `fields` (bound
-    as `set_<field>`: an UPDATE's parameters may not bear its columns' names), and NOTIFY its
-    status streams; one statement per set of fields, built the first time it is needed."""
-    statement = _ADVANCED.get(fields)
+@dataclass(frozen=True)
+class StepRecord:
+    """A step's times as an event reports them, written with the state they move."""
+
+    step: DeploymentStep
+    started_at: datetime
+    completed_at: datetime | None = None
+    detail: str = ""
+
+
+def _recorded(i: int, completed: bool) -> CTE:
+    """INSERT-or-UPDATE of the step record `i` (bound as `<column>_<i>`)."""
+    values = insert(_steps).values(
+        deployment_id=bindparam("deployment_id"),
+        **{
+            name: bindparam(f"{name}_{i}", type_=_steps.c[name].type)
+            for name in ("step", "position", "started_at", "completed_at", "detail")
+        },
+    )
+    update_ = {"started_at": values.excluded.started_at}
+    if completed:
+        update_ |= {"completed_at": values.excluded.completed_at, "detail": values.excluded.detail}
+    return values.on_conflict_do_update(
+        index_elements=[_steps.c.deployment_id, _steps.c.step], set_=update_
+    ).cte(f"recorded_{i}")
+
+
+def _advance_statement(fields: tuple[str, ...], records: tuple[bool, ...]) -> Executable:
+    """Write the step records (`records`: whether each one is a step's end), UPDATE the
+    deployment to `:to_state` unless it is further along, set `fields` (bound as `set_<field>`:
+    an UPDATE's parameters may not bear its columns' names), and NOTIFY its status streams.
+    One statement, so one round trip, per shape; each built the first time it is needed."""
+    statement = _ADVANCED.get((fields, records))
     if statement is None:
         d = _deployments
         to_state = bindparam("to_state", type_=d.c.state.type)
@@ -75,30 +106,11 @@ def _advance_statement(fields: tuple[str, ...]) -> Executable:
             .returning(d.c.isp_id)
             .cte("moved")
         )
-        statement = _ADVANCED[fields] = select(
-            func.pg_notify(CHANGED, cast(moved.c.isp_id, String))
-        ).select_from(moved)
+        statement = select(func.pg_notify(CHANGED, cast(moved.c.isp_id, String))).select_from(moved)
+        for i, completed in enumerate(records):
+            statement = statement.add_cte(_recorded(i, completed))
+        _ADVANCED[(fields, records)] = statement
     return statement
-
-
-def _record_step_statement(completed: bool) -> Executable:
-    values = insert(_steps).values(
-        deployment_id=bindparam("deployment_id"),
-        step=param(_steps.c.step),
-        position=param(_steps.c.position),
-        started_at=param(_steps.c.started_at),
-        completed_at=param(_steps.c.completed_at),
-        detail=param(_steps.c.detail),
-    )
-    update_ = {"started_at": values.excluded.started_at}
-    if completed:
-        update_ |= {"completed_at": values.excluded.completed_at, "detail": values.excluded.detail}
-    return values.on_conflict_do_update(
-        index_elements=[_steps.c.deployment_id, _steps.c.step], set_=update_
-    )
-
-
-_RECORD_STARTED, _RECORD_COMPLETED = _record_step_statement(False), _record_step_statement(True)
 
 
 async def deployment_status(session: AsyncSession, isp_id: UUID) -> DeploymentStatus:
@@ -144,44 +156,32 @@ async def advance(
     deployment_id: UUID,
     state: DeploymentState,
     at: datetime,
+    *,
+    steps: Sequence[StepRecord] = (),
     **fields: object,
 ) -> None:
-    """Move the deployment to `state` unless it is already further along (events may arrive
-    late), set `fields`, and wake its status streams — one statement."""
-    woken = await session.execute(
-        _advance_statement(tuple(sorted(fields))),
-        {
-            "deployment_id": deployment_id,
-            "to_state": state.value,
-            "at": at,
-            **{f"set_{name}": value for name, value in fields.items()},
-        },
+    """Record `steps`, move the deployment to `state` unless it is already further along
+    (events may arrive late), set `fields`, and wake its status streams — one statement."""
+    params: dict[str, object] = {
+        "deployment_id": deployment_id,
+        "to_state": state.value,
+        "at": at,
+        **{f"set_{name}": value for name, value in fields.items()},
+    }
+    for i, record in enumerate(steps):
+        params |= {
+            f"step_{i}": record.step.value,
+            f"position_{i}": STEPS.index(record.step),
+            f"started_at_{i}": record.started_at,
+            f"completed_at_{i}": record.completed_at,
+            f"detail_{i}": record.detail,
+        }
+    statement = _advance_statement(
+        tuple(sorted(fields)), tuple(r.completed_at is not None for r in steps)
     )
-    if woken.first() is None:
+    if (await session.execute(statement, params)).first() is None:
         # Our own IspRegistered precedes every provisioning event; not finding it is a bug.
         raise LookupError(f"unknown deployment {deployment_id}")
-
-
-async def record_step(
-    session: AsyncSession,
-    deployment_id: UUID,
-    step: DeploymentStep,
-    *,
-    started_at: datetime,
-    completed_at: datetime | None = None,
-    detail: str = "",
-) -> None:
-    await session.execute(
-        _RECORD_STARTED if completed_at is None else _RECORD_COMPLETED,
-        {
-            "deployment_id": deployment_id,
-            "step": step.value,
-            "position": STEPS.index(step),
-            "started_at": started_at,
-            "completed_at": completed_at,
-            "detail": detail,
-        },
-    )
 
 
 async def set_state_of_isp(

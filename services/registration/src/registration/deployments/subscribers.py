@@ -15,18 +15,18 @@ from dotmac_contracts.events import (
     OffboardingStopped,
 )
 from dotmac_contracts.vocabulary import DeploymentState
-from registration.deployments.service import advance, record_step, set_state_of_isp
+from registration.deployments.service import StepRecord, advance, set_state_of_isp
 from registration.models import Isp
 from servicekit.consumer import Subscription
 
 
 async def on_started(session: AsyncSession, e: DeploymentStarted, _: CloudEvent) -> None:
-    await record_step(session, e.deployment_id, e.first_step, started_at=e.started_at)
     await advance(
         session,
         e.deployment_id,
         DeploymentState(e.first_step.value),
         e.started_at,
+        steps=[StepRecord(e.first_step, e.started_at)],
         provider=e.provider.value,
         workflow_id=e.workflow_id,
     )
@@ -35,18 +35,13 @@ async def on_started(session: AsyncSession, e: DeploymentStarted, _: CloudEvent)
 async def on_step_completed(
     session: AsyncSession, e: DeploymentStepCompleted, _: CloudEvent
 ) -> None:
-    await record_step(
-        session,
-        e.deployment_id,
-        e.step,
-        started_at=e.started_at,
-        completed_at=e.completed_at,
-        detail=e.detail,
-    )
-    current = e.next_step or e.step
+    steps = [StepRecord(e.step, e.started_at, e.completed_at, e.detail)]
     if e.next_step is not None:
-        await record_step(session, e.deployment_id, e.next_step, started_at=e.completed_at)
-    await advance(session, e.deployment_id, DeploymentState(current.value), e.completed_at)
+        steps.append(StepRecord(e.next_step, e.completed_at))
+    current = e.next_step or e.step
+    await advance(
+        session, e.deployment_id, DeploymentState(current.value), e.completed_at, steps=steps
+    )
 
 
 async def on_completed(session: AsyncSession, e: DeploymentCompleted, _: CloudEvent) -> None:

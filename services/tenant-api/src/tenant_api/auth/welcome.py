@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.mail import Mailer
@@ -27,10 +27,8 @@ class Welcome:
         self._port = f":{gateway.port}" if gateway.port else ""
 
     async def invite_owner(self, session: AsyncSession, tenant: Tenant, *, now: datetime) -> None:
-        # The caller's transaction is not scoped to a tenant; the owner's rows are.
-        await session.execute(
-            text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant.id)}
-        )
+        """Create the owner's account and invite them. `session` must be the tenant's unit of
+        work (`unit_of_work(tenant=...)`): the owner's rows are the tenant's."""
         assert tenant.owner_email is not None
         owner = await create_user(
             session,
