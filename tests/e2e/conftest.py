@@ -307,11 +307,17 @@ class RetryingTransport(httpx.AsyncBaseTransport):
     tenant route, and a request arriving at that instant can lose its connection."""
 
     SAFE = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+    KEYED = {"/api/v1/isp/register"}
+    """POSTs that honour an Idempotency-Key: one without gets its own, as a careful client
+    sends, so that it too survives a reload (a registration the first attempt made is then
+    answered again, not made twice)."""
 
     def __init__(self) -> None:
         self._inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path in self.KEYED and "idempotency-key" not in request.headers:
+            request.headers["Idempotency-Key"] = str(uuid.uuid4())
         retryable = request.method in self.SAFE or "idempotency-key" in request.headers
         for attempt in range(4):
             try:
