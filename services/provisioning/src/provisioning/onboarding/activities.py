@@ -193,7 +193,8 @@ class OnboardingActivities:
                 str(error), type="ConfigurationError", non_retryable=True
             ) from error
         following = DeploymentStep(run.next_step) if run.next_step else None
-        await self._mark_completed(run, step, outcome.detail, following)
+        placed = outcome.instance if step is DeploymentStep.PROVISIONING else None
+        await self._mark_completed(run, step, outcome.detail, following, placed)
         return outcome
 
     async def _perform(self, run: StepRun, step: DeploymentStep) -> StepOutcome:
@@ -201,7 +202,6 @@ class OnboardingActivities:
         provider = self._provider(onboarding)
         if step is DeploymentStep.PROVISIONING:
             info = await provider.provision(onboarding)
-            await self._record_instance(onboarding, info)
             return StepOutcome(info.detail, InstanceRef(info.host, info.url))
         if run.instance is None:
             raise ApplicationError(
@@ -395,12 +395,26 @@ class OnboardingActivities:
         step: DeploymentStep,
         detail: str,
         following: DeploymentStep | None,
+        placed: InstanceRef | None = None,
     ) -> None:
         """Record the step's end with the next step's start, or, after the last step, with the
-        deployment's completion: one transaction, whose events say so once."""
+        deployment's completion, and the instance the step `placed` (for compensations to
+        find): one transaction, whose events say so once."""
         onboarding = run.onboarding
         deployment_id, isp_id, now = UUID(onboarding.deployment_id), UUID(onboarding.isp_id), _now()
         async with self._db.unit_of_work() as session:
+            if placed is not None:
+                await session.execute(
+                    _RECORD_INSTANCE,
+                    {
+                        "isp_id": isp_id,
+                        "deployment_id": deployment_id,
+                        "provider": onboarding.provider,
+                        "host": placed.host,
+                        "url": placed.url,
+                        "created_at": now,
+                    },
+                )
             completed = (
                 await session.execute(
                     _COMPLETE_STEP if following is not None else _COMPLETE_LAST_STEP,
@@ -438,17 +452,3 @@ class OnboardingActivities:
                         completed_at=now,
                     ),
                 )
-
-    async def _record_instance(self, onboarding: Onboarding, info: InstanceInfo) -> None:
-        async with self._db.unit_of_work() as session:
-            await session.execute(
-                _RECORD_INSTANCE,
-                {
-                    "isp_id": UUID(onboarding.isp_id),
-                    "deployment_id": UUID(onboarding.deployment_id),
-                    "provider": onboarding.provider,
-                    "host": info.host,
-                    "url": info.url,
-                    "created_at": _now(),
-                },
-            )

@@ -17,8 +17,8 @@ KEEP_ALIVE_S = 15.0
 @router.get("/{isp_id}/deployment", responses={404: {"description": "No ISP with this id"}})
 async def get_deployment(isp_id: UUID, runtime: RuntimeDep) -> DeploymentStatus:
     """Where an ISP's onboarding stands: its state, each step's times, the error if it failed."""
-    async with runtime.db.unit_of_work() as session:
-        return await deployment_status(session, isp_id)
+    async with runtime.db.reading() as connection:
+        return await deployment_status(connection, isp_id)
 
 
 @router.get(
@@ -37,8 +37,8 @@ async def stream_deployment(
     watch: DeploymentWatch = request.app.state.deployment_watch
     changed = watch.subscribe(isp_id)  # before the first read, so no change slips between
     try:
-        async with runtime.db.unit_of_work() as session:
-            first = await deployment_status(session, isp_id)
+        async with runtime.db.reading() as connection:
+            first = await deployment_status(connection, isp_id)
     except BaseException:
         watch.unsubscribe(isp_id, changed)
         raise
@@ -62,8 +62,8 @@ async def stream_deployment(
                 except TimeoutError:
                     yield ": still here\n\n"
                 changed.clear()
-                async with runtime.db.unit_of_work() as session:
-                    status = await deployment_status(session, isp_id)
+                async with runtime.db.reading() as connection:
+                    status = await deployment_status(connection, isp_id)
         finally:
             watch.unsubscribe(isp_id, changed)
 

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from sqlalchemy import ARRAY, String, bindparam, case, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.selectable import CTE
 
@@ -113,7 +113,9 @@ def _advance_statement(fields: tuple[str, ...], records: tuple[bool, ...]) -> Ex
     return statement
 
 
-async def deployment_status(session: AsyncSession, isp_id: UUID) -> DeploymentStatus:
+async def deployment_status(
+    session: AsyncSession | AsyncConnection, isp_id: UUID
+) -> DeploymentStatus:
     read = (await session.execute(_READ_STATUS, {"isp_id": isp_id})).all()
     if not read:
         raise NotFound(f"No ISP with id {isp_id} is registered.")
