@@ -7,6 +7,7 @@ because it runs twice per step for every ISP being onboarded at once.
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import cache
 from uuid import UUID
 
 from sqlalchemy import bindparam, delete, exists, literal, select, update
@@ -49,27 +50,24 @@ def _now() -> datetime:
 
 # The bookkeeping runs for every step of every onboarding: its statements are built once.
 _deployments, _steps, _instances = table_of(Deployment), table_of(StepRow), table_of(Instance)
-_MOVED: dict[tuple[str, ...], Executable] = {}
 
 
+@cache  # one per set of fields, built the first time it is needed
 def _move_statement(fields: tuple[str, ...]) -> Executable:
     """UPDATE the deployment to `:to_state` unless it is there already, setting `fields`
     (bound as `set_<field>`: an UPDATE's parameters may not bear its columns' names)."""
-    statement = _MOVED.get(fields)
-    if statement is None:
-        d = _deployments
-        to_state = bindparam("to_state", type_=d.c.state.type)
-        statement = _MOVED[fields] = (
-            update(d)
-            .where(d.c.id == bindparam("deployment_id"), d.c.state != to_state)
-            .values(
-                state=to_state,
-                updated_at=bindparam("at", type_=d.c.updated_at.type),
-                **{name: bindparam(f"set_{name}", type_=d.c[name].type) for name in fields},
-            )
-            .returning(d.c.id)
+    d = _deployments
+    to_state = bindparam("to_state", type_=d.c.state.type)
+    return (
+        update(d)
+        .where(d.c.id == bindparam("deployment_id"), d.c.state != to_state)
+        .values(
+            state=to_state,
+            updated_at=bindparam("at", type_=d.c.updated_at.type),
+            **{name: bindparam(f"set_{name}", type_=d.c[name].type) for name in fields},
         )
-    return statement
+        .returning(d.c.id)
+    )
 
 
 _START_STEP = (

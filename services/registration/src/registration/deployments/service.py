@@ -8,6 +8,7 @@ computing its cache key costs more CPU than running it.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from uuid import UUID
 
 from sqlalchemy import ARRAY, String, bindparam, case, cast, func, select, update
@@ -51,7 +52,6 @@ _FAILED_HERE = {DeploymentState.FAILED, DeploymentState.COMPENSATING, Deployment
 _LIFECYCLE = bindparam(
     "lifecycle", [s.value for s in DeploymentState], type_=ARRAY(String), literal_execute=False
 )
-_ADVANCED: dict[tuple[tuple[str, ...], tuple[bool, ...]], Executable] = {}
 
 
 @dataclass(frozen=True)
@@ -81,35 +81,31 @@ def _recorded(i: int, completed: bool) -> CTE:
     ).cte(f"recorded_{i}")
 
 
+@cache  # one per shape, built the first time it is needed
 def _advance_statement(fields: tuple[str, ...], records: tuple[bool, ...]) -> Executable:
     """Write the step records (`records`: whether each one is a step's end), UPDATE the
     deployment to `:to_state` unless it is further along, set `fields` (bound as `set_<field>`:
     an UPDATE's parameters may not bear its columns' names), and NOTIFY its status streams.
-    One statement, so one round trip, per shape; each built the first time it is needed."""
-    statement = _ADVANCED.get((fields, records))
-    if statement is None:
-        d = _deployments
-        to_state = bindparam("to_state", type_=d.c.state.type)
-        forward = func.array_position(_LIFECYCLE, to_state) >= func.array_position(
-            _LIFECYCLE, d.c.state
+    One statement, so one round trip."""
+    d = _deployments
+    to_state = bindparam("to_state", type_=d.c.state.type)
+    forward = func.array_position(_LIFECYCLE, to_state) >= func.array_position(
+        _LIFECYCLE, d.c.state
+    )
+    moved = (
+        update(d)
+        .where(d.c.id == bindparam("deployment_id"))
+        .values(
+            state=case((forward, to_state), else_=d.c.state),
+            updated_at=func.greatest(d.c.updated_at, bindparam("at", type_=d.c.updated_at.type)),
+            **{name: bindparam(f"set_{name}", type_=d.c[name].type) for name in fields},
         )
-        moved = (
-            update(d)
-            .where(d.c.id == bindparam("deployment_id"))
-            .values(
-                state=case((forward, to_state), else_=d.c.state),
-                updated_at=func.greatest(
-                    d.c.updated_at, bindparam("at", type_=d.c.updated_at.type)
-                ),
-                **{name: bindparam(f"set_{name}", type_=d.c[name].type) for name in fields},
-            )
-            .returning(d.c.isp_id)
-            .cte("moved")
-        )
-        statement = select(func.pg_notify(CHANGED, cast(moved.c.isp_id, String))).select_from(moved)
-        for i, completed in enumerate(records):
-            statement = statement.add_cte(_recorded(i, completed))
-        _ADVANCED[(fields, records)] = statement
+        .returning(d.c.isp_id)
+        .cte("moved")
+    )
+    statement = select(func.pg_notify(CHANGED, cast(moved.c.isp_id, String))).select_from(moved)
+    for i, completed in enumerate(records):
+        statement = statement.add_cte(_recorded(i, completed))
     return statement
 
 
