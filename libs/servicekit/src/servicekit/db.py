@@ -20,6 +20,8 @@ Placement = Callable[[UUID], Awaitable[dict[str, str] | None]]
 Heard = Callable[[str], Awaitable[None] | None]
 NOTIFIED = "notified"
 """Key of `session.info`: the (channel, payload) pairs the transaction NOTIFYs."""
+DATABASE = "database"
+"""Key of `session.info`: the `Database` whose unit of work the session is."""
 
 
 def param(column: KeyedColumnElement[Any]) -> BindParameter[Any]:
@@ -42,7 +44,9 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(
             url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800
         )
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, info={DATABASE: self}
+        )
         self._placement: Placement | None = None
         self._listeners: dict[str, list[Heard]] = {}
 
@@ -52,6 +56,10 @@ class Database:
         waiting for Postgres to echo them. Returns the function that stops it."""
         self._listeners.setdefault(channel, []).append(heard)
         return lambda: self._listeners[channel].remove(heard)
+
+    def heard_here(self, channel: str) -> bool:
+        """Whether something in this process hears `channel`'s NOTIFYs locally."""
+        return bool(self._listeners.get(channel))
 
     def place_tenants_with(self, placement: "Placement") -> None:
         """Tenants' data may live in schemas of their own ("silos"): `placement` says, per

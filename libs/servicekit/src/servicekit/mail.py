@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.config import PlatformSettings
 from servicekit.db import Database
-from servicekit.notify import listen, notify
+from servicekit.notify import await_work, notify_work
 from servicekit.tasks import cancel_and_wait, stop_if_asked
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class Mailer:
     async def queue(self, session: AsyncSession, *, to: str, subject: str, body: str) -> None:
         """Send this mail if, and once, the caller's transaction commits."""
         await session.execute(insert(self._table).values(to_address=to, subject=subject, body=body))
-        await notify(session, self.channel)
+        await notify_work(session, self.channel)
 
 
 class MailSender:
@@ -72,7 +72,7 @@ class MailSender:
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
-        listener = asyncio.create_task(listen(self._db, self._channel, lambda _: self._wake.set()))
+        listener = asyncio.create_task(await_work(self._db, self._channel, self._wake.set))
         try:
             while True:
                 stop_if_asked()

@@ -13,22 +13,27 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from servicekit.db import NOTIFIED, Database
+from servicekit.db import DATABASE, NOTIFIED, Database
 from servicekit.tasks import cancel_and_wait, stop_if_asked
 
 log = logging.getLogger(__name__)
+
+HANDLED_BY_WRITER = "handled-by-writer"
+"""The payload of a work NOTIFY (see `work_notice`) from a process that does the work itself."""
 
 
 async def listen(db: Database, channel: str, on_notify: Callable[[str], None]) -> None:
     """Call `on_notify(payload)` for every NOTIFY on `channel`. Runs until cancelled."""
     stop_hearing = db.hear_locally(channel, on_notify)
     try:
-        await _listen(db, channel, on_notify)
+        await listen_elsewhere(db, channel, on_notify)
     finally:
         stop_hearing()
 
 
-async def _listen(db: Database, channel: str, on_notify: Callable[[str], None]) -> None:
+async def listen_elsewhere(db: Database, channel: str, on_notify: Callable[[str], None]) -> None:
+    """Call `on_notify(payload)` for every NOTIFY on `channel` that Postgres delivers, without
+    hearing this process's own at commit (for a listener that hears those its own way)."""
     while True:
         stop_if_asked()
         try:
@@ -52,6 +57,39 @@ async def notify(session: AsyncSession, channel: str, payload: str = "") -> None
     session.info.setdefault(NOTIFIED, []).append((channel, payload))
 
 
+def work_notice(session: AsyncSession, channel: str) -> str:
+    """The payload for a NOTIFY that wakes the workers of `channel` (an outbox relay, a mail
+    sender) to work that `session`'s transaction commits.
+
+    If this process runs such a worker, it hears of the work at commit and does it, and the
+    payload tells the workers of other processes to let it be: woken, each would only find the
+    rows locked or gone, a wasted transaction per change and process. (Should the writer die
+    first, their idle polls do the work.) Otherwise the payload is empty and wakes them all."""
+    database = session.info.get(DATABASE)
+    if isinstance(database, Database) and database.heard_here(channel):
+        session.info.setdefault(NOTIFIED, []).append((channel, HANDLED_BY_WRITER))
+        return HANDLED_BY_WRITER
+    return ""
+
+
+async def notify_work(session: AsyncSession, channel: str) -> None:
+    """NOTIFY `channel`'s workers of work, when the session's transaction commits."""
+    notice = work_notice(session, channel)
+    await session.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": notice})
+
+
+async def await_work(db: Database, channel: str, wake: Callable[[], None]) -> None:
+    """Call `wake()` for the work on `channel` (see `work_notice`) that this process commits,
+    and that other processes commit unless they do it themselves. Runs until cancelled."""
+    stop_hearing = db.hear_locally(channel, lambda _: wake())
+    try:
+        await listen_elsewhere(
+            db, channel, lambda notice: None if notice == HANDLED_BY_WRITER else wake()
+        )
+    finally:
+        stop_hearing()
+
+
 @asynccontextmanager
 async def following(
     db: Database, channel: str, apply: Callable[[str], Awaitable[None]]
@@ -67,7 +105,7 @@ async def following(
             await apply(await pending.get())
 
     tasks = [
-        asyncio.create_task(_listen(db, channel, pending.put_nowait)),
+        asyncio.create_task(listen_elsewhere(db, channel, pending.put_nowait)),
         asyncio.create_task(drain()),
     ]
     stop_hearing = db.hear_locally(channel, apply)

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from nats.js import JetStreamContext
 from opentelemetry import trace
 from opentelemetry.propagate import inject
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import String, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts import CloudEvent, Event
 from servicekit.db import Database, param
 from servicekit.messaging import MessagingTables
-from servicekit.notify import listen
+from servicekit.notify import await_work, work_notice
 from servicekit.tasks import cancel_and_wait, stop_if_asked
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,11 @@ class Outbox:
             .returning(t.c.id)
             .cte("staged")
         )
-        # One round trip: the row, and a wake-up for the relay's LISTEN that Postgres delivers
+        # One round trip: the row, and a wake-up for the relays' LISTEN that Postgres delivers
         # only if the transaction commits. Built once: every event of the service goes this way.
-        self._stage = select(func.pg_notify(self._channel, "")).select_from(staged)
+        self._stage = select(
+            func.pg_notify(self._channel, bindparam("notice", type_=String()))
+        ).select_from(staged)
 
     async def add(self, session: AsyncSession, event: Event) -> uuid.UUID:
         """Stage `event` in the caller's transaction. It is published only if that commits."""
@@ -68,6 +70,7 @@ class Outbox:
         await session.execute(
             self._stage,
             {
+                "notice": work_notice(session, self._channel),
                 "event_id": event_id,
                 "subject": event.subject,
                 "source": self.source,
@@ -117,7 +120,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         listener = asyncio.create_task(
-            listen(self._db, self._channel, lambda _: self._wake.set()),
+            await_work(self._db, self._channel, self._wake.set),
             name=f"listen:{self._channel}",
         )
         failures = 0

@@ -254,3 +254,57 @@ async def test_published_events_are_purged_after_the_retention_and_pending_ones_
     async with bench.db.unit_of_work() as s:
         left = set((await s.execute(select(outbox.c.ce_subject))).scalars())
     assert left == {str(recent), str(pending)}
+
+
+class CountingRelay(OutboxRelay):
+    """A relay that never polls on its own (its idle wait is a minute), and counts its passes
+    and what they publish: every pass it makes in these tests was woken by a NOTIFY."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, idle_poll_s=60.0, **kwargs)
+        self.passes = 0
+        self.published = 0
+
+    async def publish_pending(self) -> tuple[int, bool]:
+        published, complete = await super().publish_pending()
+        self.passes += 1
+        self.published += published
+        return published, complete
+
+
+async def wait_for(condition, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+async def test_the_writers_own_relay_publishes_its_events_and_other_relays_stay_asleep(
+    bench: Bench, migrated_database: str
+):
+    bench.nc = await connect(bench.nats.url, name="kit-test")
+    js = bench.nc.jetstream()
+    await ensure_streams(js)
+    elsewhere = Database(migrated_database)  # another process of the same service
+    other = CountingRelay(elsewhere, bench.tables, js)
+    tasks = [asyncio.create_task(other.run())]
+    try:
+        await wait_for(lambda: other.passes == 1)  # its first pass, at start
+        # No relay runs where the event is written: the other process's relay is woken.
+        await bench.write()
+        await wait_for(lambda: other.published == 1)
+
+        own = CountingRelay(bench.db, bench.tables, js)
+        tasks.append(asyncio.create_task(own.run()))
+        await wait_for(lambda: own.passes == 1)
+        passes_elsewhere = other.passes
+        for _ in range(5):
+            await bench.write()
+        # The writer's relay hears its events as they commit and publishes them...
+        await wait_for(lambda: own.published == 5)
+        await asyncio.sleep(0.3)  # ...and Postgres has long delivered the NOTIFYs elsewhere
+        assert other.passes == passes_elsewhere, "a relay woke to events that were not its"
+        assert other.published == 1
+    finally:
+        await stop(tasks)
+        await elsewhere.dispose()
