@@ -42,12 +42,11 @@ Data (made once, reused by later runs; `--reload` drops it, through tenant-api's
   two minutes on 2 cores; `load_s` reports it. An ISP with fewer customers than asked for
   (an interrupted load) is dropped and loaded again.
 
-The gateway routes an ISP's own host (`<slug>.localhost`) only once provisioning has added a
-route for it; there is no wildcard route. So through the gateway (`--via gateway`, default)
-each request carries the ISP's Host header and its `X-Tenant-ID`, which is the gateway's route
-for API clients of tenant-api (devstack.components.api_client_route); tenant-api resolves the
-tenant from the Host exactly as for a routed host, and checks that both agree. `--via direct`
-sends the same headers to tenant-api itself.
+The gateway sends the API of every ISP host (`<slug>.localhost`) to tenant-api
+(devstack.components.tenant_host_route). Through the gateway (`--via gateway`, default) each
+request carries the ISP's Host header and its `X-Tenant-ID`; tenant-api resolves the tenant
+from the Host and checks that both agree. `--via direct` sends the same headers to tenant-api
+itself.
 
 Each client pauses between requests (`--think-ms`, default 1000 ms on average, exponentially
 distributed so that bursts happen). A client stands for a busy member of an ISP's staff or an

@@ -81,7 +81,6 @@ def test_compose_points_every_process_at_the_compose_infrastructure(compose):
         "DOTMAC_NATS_URL": ("nats", 4222),
         "DOTMAC_TEMPORAL_ADDRESS": ("temporal", 7233),
         "DOTMAC_GATEWAY_URL": ("gateway", 8080),
-        "DOTMAC_CADDY_ADMIN_URL": ("gateway", 2019),
         "DOTMAC_TENANT_API_URL": ("tenant-api", DEFAULT_SERVICE_PORTS["tenant-api"]),
         "DOTMAC_OTLP_ENDPOINT": ("jaeger", 4318),
     }

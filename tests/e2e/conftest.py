@@ -52,7 +52,6 @@ from devstack.wiring import (
     service_environment,
 )
 from dotmac_contracts.vocabulary import DeploymentStep
-from provisioning.clients.caddy import CaddyRoutes
 from provisioning.clients.tenant_api import TenantApi
 from provisioning.errors import ConfigurationError
 from provisioning.models import Deployment, Instance, messaging
@@ -144,7 +143,6 @@ class OtlpReceiver:
 class Platform:
     gateway_url: str
     gateway_port: int
-    caddy_admin_url: str
     tenant_api_url: str
     temporal_address: str
     nats_url: str
@@ -280,7 +278,6 @@ def platform_processes(
         yield Platform(
             gateway_url=gateway.url,
             gateway_port=ports.gateway,
-            caddy_admin_url=gateway.admin_url,
             tenant_api_url=f"http://127.0.0.1:{ports.service('tenant-api')}",
             temporal_address=temporal_server.address,
             nats_url=nats_server.url,
@@ -407,9 +404,9 @@ class FailingTenants(TenantApi):
 @dataclass
 class Faults:
     """Onboards one ISP on a worker of the test's own, its provider and tenant-api made to fail
-    at a step, and checks that the rollback left nothing of it in the platform itself: the
-    gateway's route, the tenant, provisioning's records. What the provider made in its cloud is
-    the calling test's to check."""
+    at a step, and checks that the rollback left nothing of it in the platform itself: no
+    tenant, no host answering through the gateway, no records in provisioning. What the
+    provider made in its cloud is the calling test's to check."""
 
     platform: Platform
     postgres: Postgres
@@ -444,17 +441,11 @@ class Faults:
         temporal = await Client.connect(platform.temporal_address)
         queue = f"faults-{uuid.uuid4().hex[:8]}"
         isp_id = onboarding.isp_id
-        async with (
-            httpx.AsyncClient(timeout=10) as http,
-            httpx.AsyncClient(
-                timeout=10, limits=httpx.Limits(max_keepalive_connections=0)
-            ) as gateway_http,
-        ):
+        async with httpx.AsyncClient(timeout=10) as http:
             tenants = TenantApi(platform.tenant_api_url, platform.internal_token, http)
             serving = LocalProvider(
-                caddy=CaddyRoutes(platform.caddy_admin_url, gateway_http),
                 tenants=tenants,
-                http=gateway_http,
+                http=http,
                 gateway_url=platform.gateway_url,
                 tenant_api_url=platform.tenant_api_url,
                 base_domain="localhost",
@@ -480,9 +471,12 @@ class Faults:
             assert f"onboarding failed at {step}" in str(failed.value.cause)
             assert "injected failure" in str(failed.value.cause)
 
-            # Nothing is left in the gateway or in tenant-api...
-            route = await http.get(f"{platform.caddy_admin_url}/id/tenant-{onboarding.slug}")
-            assert route.status_code == 404
+            # Nothing is left in the gateway or in tenant-api: the host answers no more...
+            gone = await http.get(
+                f"{platform.gateway_url}/api/v1/tenant/health",
+                headers={"Host": f"{onboarding.slug}.localhost"},
+            )
+            assert gone.status_code == 404
             tenants_db = create_async_engine(self.postgres.url)
             async with tenants_db.connect() as connection:
                 left = await connection.scalar(

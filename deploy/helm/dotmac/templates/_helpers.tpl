@@ -7,7 +7,6 @@ table as tools/devstack/src/devstack/wiring.py SERVICES (a test keeps them equal
               process of a service
   roleEnv     what makes this process differ from the service's other one
   secrets     the Secret keys it needs besides the shared ones; optional ones may be absent
-  restartsWithGateway  roll it whenever the gateway's configuration changes
 */}}
 {{- define "dotmac.catalogue" -}}
 registration:
@@ -32,9 +31,6 @@ provisioning-worker:
   api: false
   roleEnv:
     PROVISIONING_RUN_CONSUMERS: "false"
-  # It gives a (re)started gateway back its tenant routes when it starts, so it restarts when
-  # the gateway's configuration changes.
-  restartsWithGateway: true
 billing:
   module: billing
   envPrefix: BILLING_
@@ -165,11 +161,6 @@ Empty when no password is set (tenant-api then derives it, without a password). 
 {{- printf "postgresql+asyncpg://%s:%s@%s:%v/%s%s" (.tenantApi.user | urlquery) (.tenantApi.password | urlquery | replace "+" "%20") .host .port .database $options }}
 {{- end }}
 {{- end }}
-{{- end }}
-
-{{/* The gateway's admin API, as the services and Caddy's origin check know it. */}}
-{{- define "dotmac.gatewayAdminHost" -}}
-{{- printf "%s:2019" (include "dotmac.componentName" (list . "gateway-admin")) }}
 {{- end }}
 
 {{- define "dotmac.podSpecCommon" -}}

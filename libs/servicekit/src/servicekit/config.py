@@ -15,7 +15,6 @@ class PlatformSettings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     gateway_url: str = "http://127.0.0.1:8080"
-    caddy_admin_url: str = "http://127.0.0.1:2019"
     tenant_api_url: str = "http://127.0.0.1:8106"
     tenant_base_domain: str = Field(
         default="localhost", description="ISP instances answer on <slug>.<tenant_base_domain>"

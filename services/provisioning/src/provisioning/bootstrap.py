@@ -1,7 +1,5 @@
 """The composition root: runtime, Temporal client and worker, HTTP clients, providers."""
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,13 +9,11 @@ from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
-from provisioning.clients.caddy import CaddyRoutes
 from provisioning.clients.tenant_api import TenantApi
 from provisioning.config import Settings
 from provisioning.demos.activities import DemoActivities
 from provisioning.demos.subscribers import demo_subscriptions
 from provisioning.demos.workflows import DemoLifecycleWorkflow
-from provisioning.errors import ConfigurationError
 from provisioning.models import mail_outbox, messaging
 from provisioning.offboarding.activities import OffboardingActivities
 from provisioning.offboarding.subscribers import offboarding_subscriptions
@@ -35,8 +31,6 @@ from servicekit.mail import Mailer, MailSender
 from servicekit.runtime import Runtime
 from servicekit.tasks import cancel_and_wait
 from servicekit.telemetry import configure_tracing, tracing_enabled
-
-log = logging.getLogger(__name__)
 
 
 class Provisioning:
@@ -69,12 +63,11 @@ class Provisioning:
             ),
         ]
 
-    def providers(self, gateway_http: httpx.AsyncClient, tenants: TenantApi) -> dict[str, Provider]:
+    def providers(self, http: httpx.AsyncClient, tenants: TenantApi) -> dict[str, Provider]:
         platform = self.settings.platform
         local = LocalProvider(
-            caddy=CaddyRoutes(platform.caddy_admin_url, gateway_http),
             tenants=tenants,
-            http=gateway_http,
+            http=http,
             gateway_url=platform.gateway_url,
             tenant_api_url=platform.tenant_api_url,
             base_domain=platform.tenant_base_domain,
@@ -103,30 +96,21 @@ class Provisioning:
             namespace=platform.temporal_namespace,
             interceptors=[TracingInterceptor()] if tracing_enabled() else [],
         )
-        # Caddy restarts its listeners (admin included) on every route change, dropping idle
-        # keep-alive connections; calls to it use a fresh connection each time.
-        async with (
-            httpx.AsyncClient(timeout=10.0) as http,
-            httpx.AsyncClient(
-                timeout=10.0, limits=httpx.Limits(max_keepalive_connections=0)
-            ) as gateway_http,
-        ):
+        async with httpx.AsyncClient(timeout=10.0) as http:
             if tracing_enabled():
                 HTTPXClientInstrumentor.instrument_client(http)
-                HTTPXClientInstrumentor.instrument_client(gateway_http)
             if not self.settings.run_worker:
                 yield
                 return
             tenants = TenantApi(
                 platform.tenant_api_url, platform.internal_token.get_secret_value(), http
             )
-            providers = self.providers(gateway_http, tenants)
+            providers = self.providers(http, tenants)
             activities = OnboardingActivities(
                 db=runtime.db, outbox=runtime.outbox, providers=providers, tenants=tenants
             )
             local = providers["local"]
             assert isinstance(local, LocalProvider)
-            restoring = runtime.spawn(restore_routes(local, runtime), "restore-gateway-routes")
             mailer = Mailer(mail_outbox)
             sending = runtime.spawn(MailSender(runtime.db, mailer, platform).run(), "mail-sender")
             demos = DemoActivities(
@@ -155,18 +139,4 @@ class Provisioning:
             )
             async with worker:
                 yield
-            await cancel_and_wait(restoring, sending)
-
-
-async def restore_routes(local: LocalProvider, runtime: Runtime, attempts: int = 300) -> None:
-    """Once the gateway answers (the dev stack starts it after the services), give it back
-    the tenant routes it forgot when it last stopped."""
-    for _ in range(attempts):
-        try:
-            restored = await local.restore_routes(runtime.db)
-        except (httpx.HTTPError, ConfigurationError):
-            await asyncio.sleep(1.0)
-            continue
-        log.info("gateway routes: %d restored", restored)
-        return
-    log.warning("gateway routes: the gateway did not answer; none restored")
+            await cancel_and_wait(sending)

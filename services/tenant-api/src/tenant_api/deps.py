@@ -100,6 +100,14 @@ def _claimed_tenant(request: Request) -> UUID | None:
         return None
 
 
+class UnknownIspHost(NotFound):
+    """A host no ISP answers at. The gateway sends the API of every `<slug>.<base domain>` here,
+    so onboarding's configuring step reads this answer as "the gateway reaches the ISP
+    framework at this host"."""
+
+    slug = "unknown-isp-host"
+
+
 async def _resolve_tenant(
     request: Request,
     runtime: RuntimeDep,
@@ -128,7 +136,7 @@ async def _resolve_tenant(
     if tenant is None:
         if named is not None:
             raise NotFound(f"No ISP with tenant id {named}.")
-        raise NotFound(
+        raise UnknownIspHost(
             f"No ISP answers at {service.host_of(host) or 'this host'}: call the ISP's own "
             "address, or name it with an X-Tenant-ID header."
         )

@@ -324,20 +324,25 @@ NOT_FOUND_PROBLEM = {
 }
 
 
-# Onboarding adds one route per ISP host inside this subroute (through the admin API, by its
-# @id); requests that no tenant route matches fall through to the platform's path routes.
-TENANT_ROUTES: dict[str, Any] = {
-    "@id": "tenant-routes",
-    "handle": [{"handler": "subroute", "routes": []}],
-}
-
-
 def proxy_route(path_prefix: str, upstream: str) -> dict[str, Any]:
     """A Caddy route sending ``path_prefix`` (a Caddy path matcher, e.g. ``/api/v1/isp/*``) to
-    ``upstream`` (``host:port``). Also the shape tenant routes take when added at run time."""
+    ``upstream`` (``host:port``)."""
     return {
         "match": [{"path": [path_prefix]}],
         "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": upstream}]}],
+    }
+
+
+def tenant_host_route(tenant_api: str, base_domain: str) -> dict[str, Any]:
+    """Every ISP instance's host, `<slug>.<base_domain>`, sends its API to tenant-api, which
+    knows each ISP by its host and answers 404 for a host that is no ISP's.
+
+    One route for all of them: a route per ISP, added through the admin API as each onboarded,
+    made Caddy reload its whole configuration each time, at a cost that grew with the number of
+    ISPs and dropped every idle connection of every user."""
+    return {
+        "match": [{"host": [f"*.{base_domain}"], "path": ["/api/*"]}],
+        "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": tenant_api}]}],
     }
 
 
@@ -360,12 +365,13 @@ def gateway_config(
     admin_listen: str,
     routes: list[tuple[str, str]],
     tenant_api: str | None = None,
+    tenant_base_domain: str = "localhost",
     storage_root: str | None = None,
     admin_origins: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The gateway's Caddy config: tenant routes first, then the platform's path routes, then
-    API clients of tenant-api (`tenant_api`: its upstream), then a 404 problem document. Used by
-    the dev stack, the tests and docker-compose alike."""
+    """The gateway's Caddy config: the ISP instances' hosts first (`tenant_api`: its upstream),
+    then the platform's path routes, then API clients of tenant-api, then a 404 problem
+    document. Used by the dev stack, the tests, docker-compose and the Helm chart alike."""
     not_found = {
         "handle": [
             {
@@ -390,7 +396,11 @@ def gateway_config(
                         "listen": [listen],
                         "automatic_https": {"disable": True},
                         "routes": [
-                            TENANT_ROUTES,
+                            *(
+                                [tenant_host_route(tenant_api, tenant_base_domain)]
+                                if tenant_api
+                                else []
+                            ),
                             *(proxy_route(prefix, up) for prefix, up in routes),
                             *([api_client_route(tenant_api)] if tenant_api else []),
                             not_found,
@@ -406,11 +416,8 @@ def gateway_config(
 
 
 class Caddy(Component):
-    """The gateway: Caddy with a JSON config, routes managed through its admin API.
-
-    The HTTP server is named ``gateway``; its first route is the ``tenant-routes`` subroute to
-    which provisioning adds each ISP's host at run time, so that @id is a contract.
-    XDG dirs point into ``config_dir`` so Caddy writes nothing under the user's home.
+    """The gateway: Caddy with a JSON config (`gateway_config`), which nothing changes while it
+    runs. XDG dirs point into ``config_dir`` so Caddy writes nothing under the user's home.
     """
 
     def __init__(
@@ -421,11 +428,13 @@ class Caddy(Component):
         config_dir: Path,
         log_path: Path | None = None,
         tenant_api: str | None = None,
+        tenant_base_domain: str = "localhost",
     ) -> None:
         self.port = port
         self.admin_port = admin_port
         self.routes = list(routes)
         self.tenant_api = tenant_api
+        self.tenant_base_domain = tenant_base_domain
         self.config_dir = Path(config_dir)
         self.config_file = self.config_dir / "caddy.json"
         super().__init__("caddy", log_path or self.config_dir / "caddy.log")
@@ -447,6 +456,7 @@ class Caddy(Component):
             admin_listen=f"{LOCALHOST}:{self.admin_port}",
             routes=self.routes,
             tenant_api=self.tenant_api,
+            tenant_base_domain=self.tenant_base_domain,
             storage_root=str(self.config_dir / "data"),
         )
 

@@ -15,8 +15,8 @@ def compose_gateway_config() -> dict:
     """In compose every service is reached by its service name on its default port."""
     return gateway_config(
         listen=":8080",
-        admin_listen="0.0.0.0:2019",
-        admin_origins=["gateway:2019"],
+        admin_listen="127.0.0.1:2019",  # its own healthcheck only: nothing changes it
+        admin_origins=["127.0.0.1:2019"],
         routes=[(prefix, f"{name}:{DEFAULT_SERVICE_PORTS[name]}") for prefix, name in ROUTE_TABLE],
         tenant_api=f"tenant-api:{DEFAULT_SERVICE_PORTS['tenant-api']}",
     )

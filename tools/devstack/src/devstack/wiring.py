@@ -10,7 +10,7 @@ Ports, each overridable through its environment variable (defaults are the dev s
 variable                        default  what listens there
 ==============================  =======  ===========================================
 DOTMAC_GATEWAY_PORT             8080     Caddy gateway (every ``/api/v1/...`` path)
-DOTMAC_CADDY_ADMIN_PORT         2019     Caddy admin API (tenant routes are added here)
+DOTMAC_CADDY_ADMIN_PORT         2019     Caddy admin API (on 127.0.0.1 only)
 DOTMAC_NATS_PORT                4222     NATS client port (JetStream enabled)
 DOTMAC_NATS_MONITOR_PORT        8222     NATS monitoring (``/healthz``, ``/jsz``)
 DOTMAC_TEMPORAL_PORT            7233     Temporal frontend gRPC
@@ -202,7 +202,6 @@ def service_environment(ports: Ports, database: str = DATABASE) -> dict[str, str
         "DOTMAC_NATS_URL": f"nats://{LOCALHOST}:{ports.nats}",
         "DOTMAC_TEMPORAL_ADDRESS": f"{LOCALHOST}:{ports.temporal}",
         "DOTMAC_GATEWAY_URL": f"http://{LOCALHOST}:{ports.gateway}",
-        "DOTMAC_CADDY_ADMIN_URL": f"http://{LOCALHOST}:{ports.caddy_admin}",
         "DOTMAC_TENANT_API_URL": f"http://{LOCALHOST}:{ports.service('tenant-api')}",
         "DOTMAC_SMTP_HOST": LOCALHOST,
         "DOTMAC_SMTP_PORT": str(ports.smtp),

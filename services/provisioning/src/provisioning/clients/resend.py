@@ -1,9 +1,8 @@
-"""Requests to the gateway (Caddy) resent when the connection drops.
+"""Requests through the gateway, resent when the connection drops.
 
-Caddy reloads its whole configuration, listeners and admin endpoint included, whenever a route
-changes, and a request arriving at that instant can lose its connection. Every request sent
-through here is safe to repeat (a read, or a change Caddy refuses to make twice: a route
-whose id it holds already).
+A kept-alive connection the gateway closes (idle, or on a restart or a configuration change) as
+a request goes out fails that request without its reaching anyone. Only requests that are safe
+to repeat (reads) are sent through here.
 """
 
 import asyncio

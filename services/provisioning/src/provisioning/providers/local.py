@@ -1,26 +1,25 @@
 """The dev default: the ISP is a tenant of the shared tenant-api, reached through the gateway at
-`<slug>.<base domain>`. Nothing is created but a gateway route."""
+`<slug>.<base domain>`. Nothing is created per ISP outside the tenant itself: the gateway sends
+every such host to tenant-api, which knows each ISP by its host."""
 
-import asyncio
 import time
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select
 
 from provisioning.clients import resend
-from provisioning.clients.caddy import CaddyRoutes
 from provisioning.clients.tenant_api import TenantApi
-from provisioning.models import Deployment, Instance
+from provisioning.errors import ConfigurationError
 from provisioning.onboarding.messages import Onboarding
 from provisioning.providers.base import InstanceInfo
-from servicekit.db import Database
+from servicekit.problems import TYPE_BASE
 
-ROUTE_SETTLE_TRIES, ROUTE_SETTLE_S = 10, 0.05
+UNKNOWN_ISP_HOST = TYPE_BASE + "unknown-isp-host"
+"""The problem type tenant-api answers with for a host that is no ISP's (yet)."""
 
 
 class InstanceNotHealthy(Exception):
-    """Transient: the route or the tenant may need a moment; the step is retried."""
+    """Transient: the gateway or the tenant may need a moment; the step is retried."""
 
 
 class LocalProvider:
@@ -29,35 +28,17 @@ class LocalProvider:
     def __init__(
         self,
         *,
-        caddy: CaddyRoutes,
         tenants: TenantApi,
         http: httpx.AsyncClient,
         gateway_url: str,
         tenant_api_url: str,
         base_domain: str,
     ) -> None:
-        self._caddy = caddy
         self._tenants = tenants
         self._http = http
         self._gateway = urlsplit(gateway_url)
         self._tenant_api = urlsplit(tenant_api_url).netloc
         self._base_domain = base_domain
-
-    @staticmethod
-    def route_id(onboarding: Onboarding) -> str:
-        return f"tenant-{onboarding.slug}"
-
-    async def restore_routes(self, db: Database) -> int:
-        """Give the gateway back the route of every instance this provider holds (Caddy forgets
-        them when it restarts). Returns how many it lacked."""
-        async with db.unit_of_work() as session:
-            rows = await session.execute(
-                select(Deployment.slug, Instance.host)
-                .join(Deployment, Deployment.id == Instance.deployment_id)
-                .where(Instance.provider == self.name)
-            )
-            routes = [(f"tenant-{slug}", host, self._tenant_api) for slug, host in rows]
-        return await self._caddy.restore(routes)
 
     async def provision(self, onboarding: Onboarding) -> InstanceInfo:
         host = f"{onboarding.slug}.{self._base_domain}"
@@ -72,28 +53,40 @@ class LocalProvider:
         await self._tenants.health()
         return f"ISP framework is up at {self._tenant_api}"
 
-    async def configure(self, onboarding: Onboarding, instance: InstanceInfo) -> str:
-        created = await self._caddy.ensure_host_route(
-            self.route_id(onboarding), instance.host, self._tenant_api
+    async def _health_through_gateway(self, host: str) -> httpx.Response:
+        return await resend.request(
+            self._http,
+            "GET",
+            f"{self._gateway.scheme}://{self._gateway.netloc}/api/v1/tenant/health",
+            headers={"Host": host},
         )
-        verb = "now routes" if created else "already routed"
-        return f"Gateway {verb} {instance.host} to the ISP framework"
+
+    async def configure(self, onboarding: Onboarding, instance: InstanceInfo) -> str:
+        """DNS and TLS of `<slug>.<base domain>` are the gateway's, for every ISP at once (a
+        wildcard record, route and, where it serves HTTPS, certificate): nothing to create
+        per ISP. The step checks that the gateway does send this host to the ISP framework,
+        which answers that it knows no ISP there yet; a gateway that answers itself is set up
+        for another domain, which no retry mends."""
+        response = await self._health_through_gateway(instance.host)
+        framework_answered = response.status_code == 200 or (
+            response.status_code == 404
+            and response.headers.get("content-type", "").startswith("application/problem+json")
+            and response.json().get("type") == UNKNOWN_ISP_HOST
+        )
+        if framework_answered:
+            return f"Gateway routes {instance.host} to the ISP framework"
+        if response.status_code == 404:
+            raise ConfigurationError(
+                f"the gateway does not route {instance.host} to the ISP framework: its "
+                f"configuration lacks the route of *.{self._base_domain}"
+            )
+        raise InstanceNotHealthy(
+            f"{instance.host} answered {response.status_code} through the gateway"
+        )
 
     async def validate(self, onboarding: Onboarding, instance: InstanceInfo) -> str:
         started = time.perf_counter()
-        for _ in range(ROUTE_SETTLE_TRIES):
-            response = await resend.request(
-                self._http,
-                "GET",
-                f"{self._gateway.scheme}://{self._gateway.netloc}/api/v1/tenant/health",
-                headers={"Host": instance.host},
-            )
-            if response.status_code != 404:
-                break
-            # Caddy accepted the route, but a connection its previous configuration took
-            # while it reloaded knows no such host yet: ask again in a moment rather than fail
-            # the step (its retry waits longer, and a burst of onboardings meets this often).
-            await asyncio.sleep(ROUTE_SETTLE_S)
+        response = await self._health_through_gateway(instance.host)
         if response.status_code != 200 or response.json().get("tenant_id") != onboarding.isp_id:
             raise InstanceNotHealthy(
                 f"{instance.host} answered {response.status_code} through the gateway"
@@ -104,7 +97,7 @@ class LocalProvider:
         )
 
     async def unconfigure(self, onboarding: Onboarding) -> None:
-        await self._caddy.remove_route(self.route_id(onboarding))
+        """Nothing to remove: the host stops answering when its tenant is deleted or moves."""
 
     async def deprovision(self, onboarding: Onboarding) -> None:
         return None
