@@ -58,6 +58,38 @@ async def test_a_tenant_is_created_once_resolved_by_host_and_activated_once(api)
     assert events == ["dotmac.tenant.tenant.activated.v1"], "activated once, announced once"
 
 
+async def test_a_tenant_is_found_at_its_host_while_other_tenants_change(api):
+    """Onboardings change tenants all the time: a lookup that races another tenant's change
+    still finds its own (it once answered 404, failing the new ISP's health check)."""
+    from contextlib import asynccontextmanager
+
+    from tenant_api.tenants.directory import TenantDirectory
+
+    client, runtime = api
+    tenant_id, slug = uuid.uuid4(), f"race-{uuid.uuid4().hex[:6]}"
+    created = await client.put(f"/internal/v1/tenants/{tenant_id}", json=spec(slug), headers=AUTH)
+    assert created.status_code == 201
+    directory, db = TenantDirectory(), runtime.db
+
+    class RacedDatabase:
+        """The database, where another tenant changes while each lookup reads."""
+
+        @asynccontextmanager
+        async def unit_of_work(self):
+            directory.forget(uuid.uuid4())
+            async with db.unit_of_work() as session:
+                yield session
+
+    raced = RacedDatabase()
+    found = await directory.at_host(raced, f"{slug}.localhost")  # type: ignore[arg-type]
+    assert found is not None and found.id == tenant_id
+    found = await directory.get(raced, tenant_id)  # type: ignore[arg-type]
+    assert found is not None and found.id == tenant_id
+    # Not kept (it may be stale): the next lookup reads again, and keeps it when nothing raced.
+    assert (await directory.at_host(db, f"{slug}.localhost")).id == tenant_id
+    assert (await directory.at_host(raced, f"{slug}.localhost")).id == tenant_id  # type: ignore[arg-type]
+
+
 async def test_an_unknown_host_is_a_404_problem(api):
     client, _ = api
     for host in ("nobody.localhost", "", "x" * 300):

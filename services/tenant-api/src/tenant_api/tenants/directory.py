@@ -1,7 +1,9 @@
 """Which tenant answers at which host: looked up once per replica and kept, so resolving the
 tenant of a request costs no database round trip. The database announces every update or
-deletion of a tenant row on `TENANT_CHANGED` (a trigger), and each replica forgets that tenant;
-a lookup that raced the change is not kept (a generation count tells)."""
+deletion of a tenant row on `TENANT_CHANGED` (a trigger), and each replica forgets that tenant.
+A lookup that raced a change answers with the row it read, but is not kept (a generation count
+tells): while ISPs are being onboarded, tenants change all the time, and a lookup that then
+answered "no such ISP" turned requests to a new ISP's host into 404s."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -28,14 +30,10 @@ class TenantDirectory:
         host = host_of(host_header)
         if not host:
             return None
-        if host not in self._by_host:
-            await self._load(db, Tenant.host == host)
-        return self._by_host.get(host)
+        return self._by_host.get(host) or await self._load(db, Tenant.host == host)
 
     async def get(self, db: Database, tenant_id: UUID) -> Tenant | None:
-        if tenant_id not in self._by_id:
-            await self._load(db, Tenant.id == tenant_id)
-        return self._by_id.get(tenant_id)
+        return self._by_id.get(tenant_id) or await self._load(db, Tenant.id == tenant_id)
 
     def forget(self, tenant_id: UUID) -> None:
         self._generation += 1
@@ -43,16 +41,17 @@ class TenantDirectory:
         if tenant is not None:
             self._by_host.pop(tenant.host, None)
 
-    async def _load(self, db: Database, where: ColumnElement[bool]) -> None:
+    async def _load(self, db: Database, where: ColumnElement[bool]) -> Tenant | None:
         generation = self._generation
         async with db.unit_of_work() as session:
             tenant = (await session.execute(select(Tenant).where(where))).scalar_one_or_none()
             if tenant is None:
-                return  # unknown: not remembered, so a tenant created later is found
+                return None  # unknown: not remembered, so a tenant created later is found
             session.expunge(tenant)
-        if generation == self._generation:
+        if generation == self._generation:  # no change raced the read: the row is current
             self._by_id[tenant.id] = tenant
             self._by_host[tenant.host] = tenant
+        return tenant
 
     @asynccontextmanager
     async def kept_current(self, runtime: Runtime) -> AsyncIterator[None]:
