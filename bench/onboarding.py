@@ -25,6 +25,7 @@ import time
 import uuid
 
 import httpx
+import uvloop
 
 TERMINAL = {"active", "failed", "rolled_back"}
 REGION_OF = {"local": "us-east-1", "aws": "eu-west-1"}
@@ -131,4 +132,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(asyncio.run(main()))
+    raise SystemExit(uvloop.run(main()))

@@ -4,7 +4,7 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy import BindParameter, Table, bindparam, insert, text
 from sqlalchemy.ext.asyncio import (
@@ -49,6 +49,8 @@ class Database:
         )
         self._placement: Placement | None = None
         self._listeners: dict[str, list[Heard]] = {}
+        self.mark = uuid4().hex[:12]
+        """Tells this database's NOTIFYs, heard as they commit, from other processes' ones."""
 
     def hear_locally(self, channel: str, heard: Heard) -> Callable[[], None]:
         """Also call `heard(payload)` when this process commits a NOTIFY on `channel` — at

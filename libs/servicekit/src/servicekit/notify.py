@@ -1,9 +1,10 @@
 """Postgres LISTEN on one channel, for as long as the process runs, reconnecting when the
 connection drops. NOTIFY is delivered on commit, so a listener hears only committed changes.
 
-A listener also hears its own process's NOTIFYs at once, when the unit of work commits (and
-again when Postgres delivers them: listeners are idempotent). So the replica that made a
-change — revoked a key, say — acts on it before it answers the request that made it."""
+A listener also hears its own process's NOTIFYs at once, when the unit of work commits, so the
+replica that made a change — revoked a key, say — acts on it before it answers the request that
+made it. Those NOTIFYs carry the process's mark, and their echo from Postgres is not heard again
+(listeners are idempotent, but each hearing could cost a reload)."""
 
 import asyncio
 import logging
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 
 HANDLED_BY_WRITER = "handled-by-writer"
 """The payload of a work NOTIFY (see `work_notice`) from a process that does the work itself."""
+MARKED = "\x1e"
+"""Between the writing process's mark and the payload, in a NOTIFY it has heard already."""
 
 
 async def listen(db: Database, channel: str, on_notify: Callable[[str], None]) -> None:
@@ -34,6 +37,14 @@ async def listen(db: Database, channel: str, on_notify: Callable[[str], None]) -
 async def listen_elsewhere(db: Database, channel: str, on_notify: Callable[[str], None]) -> None:
     """Call `on_notify(payload)` for every NOTIFY on `channel` that Postgres delivers, without
     hearing this process's own at commit (for a listener that hears those its own way)."""
+
+    def heard(payload: str) -> None:
+        mark, marked, rest = payload.partition(MARKED)
+        if not marked:
+            on_notify(payload)
+        elif mark != db.mark:  # another process's: this one's was heard as it committed
+            on_notify(rest)
+
     while True:
         stop_if_asked()
         try:
@@ -41,7 +52,7 @@ async def listen_elsewhere(db: Database, channel: str, on_notify: Callable[[str]
                 raw = await conn.get_raw_connection()
                 driver = raw.driver_connection
                 assert driver is not None, "an open connection has a driver connection"
-                await driver.add_listener(channel, lambda *args: on_notify(args[-1]))
+                await driver.add_listener(channel, lambda *args: heard(args[-1]))
                 while not driver.is_closed():
                     await asyncio.sleep(1.0)
         except asyncio.CancelledError:
@@ -53,7 +64,10 @@ async def listen_elsewhere(db: Database, channel: str, on_notify: Callable[[str]
 
 async def notify(session: AsyncSession, channel: str, payload: str = "") -> None:
     """NOTIFY `channel` with `payload` when the session's transaction commits (not before)."""
-    await session.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": payload})
+    database, sent = session.info.get(DATABASE), payload
+    if isinstance(database, Database) and database.heard_here(channel):
+        sent = f"{database.mark}{MARKED}{payload}"
+    await session.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": sent})
     session.info.setdefault(NOTIFIED, []).append((channel, payload))
 
 

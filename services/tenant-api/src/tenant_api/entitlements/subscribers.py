@@ -14,31 +14,49 @@ from dotmac_contracts.events import (
     TierCatalogPublished,
 )
 from servicekit.consumer import Subscription
+from servicekit.db import param, table_of
 from tenant_api.entitlements.store import ACTIVE, CATALOG, REVOKED, SUSPENDED, announce
 from tenant_api.models import Entitlement, PluginCatalog
+
+_entitlements = table_of(Entitlement)
+_LICENCE_TERMS = (
+    "licence_id",
+    "tier",
+    "plugins",
+    "customer_cap",
+    "api_rate_per_minute",
+    "issued_at",
+    "expires_at",
+)
+_licensed = insert(_entitlements).values(
+    tenant_id=param(_entitlements.c.tenant_id),
+    status=ACTIVE,
+    **{term: param(_entitlements.c[term]) for term in _LICENCE_TERMS},
+)
+_RECORD_LICENCE = _licensed.on_conflict_do_update(
+    index_elements=[_entitlements.c.tenant_id],
+    set_={term: _licensed.excluded[term] for term in _LICENCE_TERMS},
+    where=_entitlements.c.issued_at <= _licensed.excluded.issued_at,  # a late event loses
+)
+"""A new licence starts in force; a tier change keeps the licence's status (licensing lets a
+suspended ISP change tier, and it stays suspended). Built once: every onboarding records one."""
 
 
 async def on_licence(
     session: AsyncSession, e: LicenceIssued | LicenceChanged, _: CloudEvent
 ) -> None:
-    values = {
-        "licence_id": e.licence_id,
-        "tier": e.tier.value,
-        "plugins": e.plugins,
-        "customer_cap": e.customer_cap,
-        "api_rate_per_minute": e.api_rate_per_minute,
-        "issued_at": e.issued_at,
-        "expires_at": e.expires_at,
-    }
-    # A new licence starts in force; a tier change keeps the licence's status (licensing lets a
-    # suspended ISP change tier, and it stays suspended).
-    statement = insert(Entitlement).values(tenant_id=e.isp_id, status=ACTIVE, **values)
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[Entitlement.tenant_id],
-            set_=values,
-            where=Entitlement.issued_at <= statement.excluded.issued_at,  # a late event loses
-        )
+        _RECORD_LICENCE,
+        {
+            "tenant_id": e.isp_id,
+            "licence_id": e.licence_id,
+            "tier": e.tier.value,
+            "plugins": e.plugins,
+            "customer_cap": e.customer_cap,
+            "api_rate_per_minute": e.api_rate_per_minute,
+            "issued_at": e.issued_at,
+            "expires_at": e.expires_at,
+        },
     )
     await announce(session, str(e.isp_id))
 
