@@ -32,7 +32,6 @@ from provisioning.models import DeploymentStep as StepRow
 from provisioning.onboarding.messages import (
     InstanceRef,
     Onboarding,
-    OnboardingResult,
     RollbackDone,
     StepFailure,
     StepOutcome,
@@ -159,7 +158,6 @@ class OnboardingActivities:
         return [
             self.run_step,
             self.undo_step,
-            self.complete,
             self.report_failure,
             self.report_rolled_back,
         ]
@@ -259,29 +257,6 @@ class OnboardingActivities:
             case _:
                 return False
         return True
-
-    @activity.defn
-    async def complete(self, onboarding: Onboarding) -> OnboardingResult:
-        """How onboardings begun before the last step completed the deployment itself end
-        (see `workflows.COMPLETES_WITH_LAST_STEP`); for one that is active already, it only
-        reads the instance's URL."""
-        isp_id = UUID(onboarding.isp_id)
-        now = _now()
-        async with self._db.unit_of_work() as session:
-            url = (
-                await session.execute(select(Instance.url).where(Instance.isp_id == isp_id))
-            ).scalar_one_or_none() or ""
-            if await self._move(session, onboarding, DeploymentState.ACTIVE, now):
-                await self._outbox.add(
-                    session,
-                    DeploymentCompleted(
-                        deployment_id=UUID(onboarding.deployment_id),
-                        isp_id=isp_id,
-                        instance_url=url,
-                        completed_at=now,
-                    ),
-                )
-        return OnboardingResult(isp_id=onboarding.isp_id, instance_url=url)
 
     @activity.defn
     async def report_failure(self, failure: StepFailure) -> None:

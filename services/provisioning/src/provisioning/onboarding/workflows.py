@@ -36,9 +36,6 @@ STEP_RETRY = RetryPolicy(
     non_retryable_error_types=["ConfigurationError"],
 )
 BOOKKEEPING_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=0)
-COMPLETES_WITH_LAST_STEP = "deployment-completes-with-its-last-step"
-"""The last step's activity records the deployment's completion too. Onboardings that began
-before it still end with the `complete` activity when they replay."""
 
 
 def workflow_id(isp_id: str) -> str:
@@ -70,8 +67,6 @@ class OnboardIspWorkflow:
 
     @workflow.run
     async def run(self, onboarding: Onboarding) -> OnboardingResult:
-        # Asked first, so an onboarding replays the way it began whichever worker runs it.
-        completes_with_last_step = workflow.patched(COMPLETES_WITH_LAST_STEP)
         attempted: list[DeploymentStep] = []
         instance: InstanceRef | None = None
         steps = list(DeploymentStep)
@@ -95,15 +90,8 @@ class OnboardIspWorkflow:
                     type="OnboardingFailed",
                     non_retryable=True,
                 ) from error
-        self._step = "active"
-        if completes_with_last_step:
-            return OnboardingResult(onboarding.isp_id, instance.url if instance else "")
-        return await workflow.execute_local_activity_method(
-            OnboardingActivities.complete,
-            onboarding,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=STEP_RETRY,
-        )
+        self._step = "active"  # the last step's activity recorded the deployment's completion
+        return OnboardingResult(onboarding.isp_id, instance.url if instance else "")
 
     async def _roll_back(
         self,
