@@ -300,14 +300,14 @@ def platform(platform_processes: Platform) -> Platform:
 
 class RetryingTransport(httpx.AsyncBaseTransport):
     """Resend a request the gateway dropped, when resending is safe: what browsers do for
-    idempotent requests. Caddy reloads its whole config whenever onboarding adds or removes a
-    tenant route, and a request arriving at that instant can lose its connection."""
+    idempotent requests. A request that meets a connection as the server closes it (the
+    gateway restarting, an upstream going away) is lost without having reached anyone."""
 
     SAFE = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
     KEYED = {"/api/v1/isp/register"}
     """POSTs that honour an Idempotency-Key: one without gets its own, as a careful client
-    sends, so that it too survives a reload (a registration the first attempt made is then
-    answered again, not made twice)."""
+    sends, so that it too survives a dropped connection (a registration the first attempt
+    made is then answered again, not made twice)."""
 
     def __init__(self) -> None:
         self._inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
