@@ -27,11 +27,29 @@ MARKED = "\x1e"
 
 async def listen(db: Database, channel: str, on_notify: Callable[[str], None]) -> None:
     """Call `on_notify(payload)` for every NOTIFY on `channel`. Runs until cancelled."""
-    stop_hearing = db.hear_locally(channel, on_notify)
+    await _hearing(db, channel, here=on_notify, elsewhere=on_notify)
+
+
+async def _hearing(
+    db: Database,
+    channel: str,
+    *,
+    here: Callable[[str], None],
+    elsewhere: Callable[[str], None],
+) -> None:
+    """`here(payload)` for this process's NOTIFYs as they commit, `elsewhere(payload)` for
+    those Postgres delivers from other processes. Runs until cancelled."""
+    stop_hearing = db.hear_locally(channel, here)
     try:
-        await listen_elsewhere(db, channel, on_notify)
+        await listen_elsewhere(db, channel, elsewhere)
     finally:
         stop_hearing()
+
+
+def _heard_here(session: AsyncSession, channel: str) -> Database | None:
+    """The session's database, if something in this process hears `channel` at commit."""
+    database = session.info.get(DATABASE)
+    return database if isinstance(database, Database) and database.heard_here(channel) else None
 
 
 async def listen_elsewhere(db: Database, channel: str, on_notify: Callable[[str], None]) -> None:
@@ -64,9 +82,8 @@ async def listen_elsewhere(db: Database, channel: str, on_notify: Callable[[str]
 
 async def notify(session: AsyncSession, channel: str, payload: str = "") -> None:
     """NOTIFY `channel` with `payload` when the session's transaction commits (not before)."""
-    database, sent = session.info.get(DATABASE), payload
-    if isinstance(database, Database) and database.heard_here(channel):
-        sent = f"{database.mark}{MARKED}{payload}"
+    database = _heard_here(session, channel)
+    sent = f"{database.mark}{MARKED}{payload}" if database else payload
     await session.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": sent})
     session.info.setdefault(NOTIFIED, []).append((channel, payload))
 
@@ -79,8 +96,7 @@ def work_notice(session: AsyncSession, channel: str) -> str:
     payload tells the workers of other processes to let it be: woken, each would only find the
     rows locked or gone, a wasted transaction per change and process. (Should the writer die
     first, their idle polls do the work.) Otherwise the payload is empty and wakes them all."""
-    database = session.info.get(DATABASE)
-    if isinstance(database, Database) and database.heard_here(channel):
+    if _heard_here(session, channel):
         session.info.setdefault(NOTIFIED, []).append((channel, HANDLED_BY_WRITER))
         return HANDLED_BY_WRITER
     return ""
@@ -95,13 +111,12 @@ async def notify_work(session: AsyncSession, channel: str) -> None:
 async def await_work(db: Database, channel: str, wake: Callable[[], None]) -> None:
     """Call `wake()` for the work on `channel` (see `work_notice`) that this process commits,
     and that other processes commit unless they do it themselves. Runs until cancelled."""
-    stop_hearing = db.hear_locally(channel, lambda _: wake())
-    try:
-        await listen_elsewhere(
-            db, channel, lambda notice: None if notice == HANDLED_BY_WRITER else wake()
-        )
-    finally:
-        stop_hearing()
+    await _hearing(
+        db,
+        channel,
+        here=lambda _: wake(),
+        elsewhere=lambda notice: None if notice == HANDLED_BY_WRITER else wake(),
+    )
 
 
 @asynccontextmanager
