@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 Placement = Callable[[UUID], Awaitable[dict[str, str] | None]]
-Heard = Callable[[str], Awaitable[None] | None]
+Heard = Callable[[Any], Awaitable[None] | None]
 NOTIFIED = "notified"
-"""Key of `session.info`: the (channel, payload) pairs the transaction NOTIFYs."""
+"""Key of `session.info`: the (channel, payload) pairs the transaction NOTIFYs, heard in this
+process at commit (a payload may be the work itself, see `servicekit.notify.hand_over`)."""
 DATABASE = "database"
 """Key of `session.info`: the `Database` whose unit of work the session is."""
 
@@ -101,6 +102,13 @@ class Database:
         """A connection for a single read, outside any transaction: no BEGIN and COMMIT round
         trips, which under load each wait for a CPU. One statement sees one snapshot; use a
         unit of work when several must agree. Sees no rows under row-level security."""
+        async with self.autocommit() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection on which each statement is a transaction of its own: one round trip
+        where a unit of work takes three, for a change that needs no other with it."""
         async with self.engine.connect() as connection:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
             yield connection

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +35,7 @@ async def _hearing(
     db: Database,
     channel: str,
     *,
-    here: Callable[[str], None],
+    here: Callable[[Any], None],
     elsewhere: Callable[[str], None],
 ) -> None:
     """`here(payload)` for this process's NOTIFYs as they commit, `elsewhere(payload)` for
@@ -92,29 +93,42 @@ def work_notice(session: AsyncSession, channel: str) -> str:
     """The payload for a NOTIFY that wakes the workers of `channel` (an outbox relay, a mail
     sender) to work that `session`'s transaction commits.
 
-    If this process runs such a worker, it hears of the work at commit and does it, and the
-    payload tells the workers of other processes to let it be: woken, each would only find the
-    rows locked or gone, a wasted transaction per change and process. (Should the writer die
-    first, their idle polls do the work.) Otherwise the payload is empty and wakes them all."""
-    if _heard_here(session, channel):
-        session.info.setdefault(NOTIFIED, []).append((channel, HANDLED_BY_WRITER))
-        return HANDLED_BY_WRITER
-    return ""
+    If this process runs such a worker, the writer hands it the work at commit (`hand_over`),
+    and the payload tells the workers of other processes to let it be: woken, each would only
+    find the rows locked or gone, a wasted transaction per change and process. (Should the
+    writer die first, their idle polls do the work.) Otherwise the payload is empty and wakes
+    them all."""
+    return HANDLED_BY_WRITER if _heard_here(session, channel) else ""
+
+
+def hand_over(session: AsyncSession, channel: str, work: object) -> None:
+    """Give `work` to this process's worker of `channel` once `session`'s transaction commits
+    (never, if it rolls back). For a writer whose `work_notice` said it does the work."""
+    session.info.setdefault(NOTIFIED, []).append((channel, work))
 
 
 async def notify_work(session: AsyncSession, channel: str) -> None:
     """NOTIFY `channel`'s workers of work, when the session's transaction commits."""
     notice = work_notice(session, channel)
     await session.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": notice})
+    if notice:
+        hand_over(session, channel, notice)
 
 
-async def await_work(db: Database, channel: str, wake: Callable[[], None]) -> None:
-    """Call `wake()` for the work on `channel` (see `work_notice`) that this process commits,
-    and that other processes commit unless they do it themselves. Runs until cancelled."""
+async def await_work(
+    db: Database,
+    channel: str,
+    wake: Callable[[], None],
+    *,
+    take: Callable[[Any], None] | None = None,
+) -> None:
+    """Call `wake()` for the work on `channel` (see `work_notice`) that other processes commit
+    unless they do it themselves, and `take(work)` for what this process's writers hand over
+    (`wake()` by default). Runs until cancelled."""
     await _hearing(
         db,
         channel,
-        here=lambda _: wake(),
+        here=take or (lambda _: wake()),
         elsewhere=lambda notice: None if notice == HANDLED_BY_WRITER else wake(),
     )
 

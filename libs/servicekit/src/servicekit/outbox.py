@@ -1,26 +1,35 @@
 """Transactional outbox: events are rows written with the state they describe, then relayed.
 
 A publisher calls `Outbox.add` inside its unit of work; the event exists exactly when the state
-change does. `OutboxRelay` publishes pending rows to JetStream in id order with `Nats-Msg-Id` =
-event id, so a row published twice (relay died between publish and mark) is dropped by the
-stream's duplicate window rather than delivered twice.
+change does. `OutboxRelay` publishes them to JetStream with `Nats-Msg-Id` = event id, so an event
+published twice (a relay died between publish and mark, or two relays took it at once) is
+dropped by the stream's duplicate window rather than delivered twice.
+
+A process that runs a relay hands it its own events as they commit: the relay publishes them
+from memory and marks them in one statement, instead of reading them back in a transaction of
+its own. Rows are read back only for what no relay was handed: events of processes without one,
+of a writer that died before its relay published them, or that failed to publish.
 """
 
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from nats.js import JetStreamContext
 from opentelemetry import trace
 from opentelemetry.propagate import inject
-from sqlalchemy import String, bindparam, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BigInteger, String, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from dotmac_contracts import CloudEvent, Event
 from servicekit.db import Database, param
 from servicekit.messaging import MessagingTables
-from servicekit.notify import await_work, work_notice
+from servicekit.notify import await_work, hand_over, work_notice
 from servicekit.tasks import cancel_and_wait, stop_if_asked
 
 log = logging.getLogger(__name__)
@@ -31,6 +40,23 @@ KEEP_PUBLISHED_S = 7 * 86400.0
 """Published events stay a week: long enough to answer "was it sent, and when"."""
 
 
+_STAGED = ("event_id", "subject", "source", "ce_subject", "occurred_at", "data", "trace_headers")
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """An outbox row as its writer staged it, handed to the writer's relay at commit."""
+
+    id: int
+    event_id: uuid.UUID
+    subject: str
+    source: str
+    ce_subject: str | None
+    occurred_at: datetime
+    data: bytes
+    trace_headers: dict[str, str]
+
+
 class Outbox:
     def __init__(self, tables: MessagingTables, source: str) -> None:
         self._table = tables.outbox
@@ -38,49 +64,32 @@ class Outbox:
         self.source = source
         t = self._table
         staged = (
-            insert(t)
-            .values(
-                {
-                    name: param(t.c[name])
-                    for name in (
-                        "event_id",
-                        "subject",
-                        "source",
-                        "ce_subject",
-                        "occurred_at",
-                        "data",
-                        "trace_headers",
-                    )
-                }
-            )
-            .returning(t.c.id)
-            .cte("staged")
-        )
+            insert(t).values({name: param(t.c[name]) for name in _STAGED}).returning(t.c.id)
+        ).cte("staged")
         # One round trip: the row, and a wake-up for the relays' LISTEN that Postgres delivers
         # only if the transaction commits. Built once: every event of the service goes this way.
         self._stage = select(
-            func.pg_notify(self._channel, bindparam("notice", type_=String()))
-        ).select_from(staged)
+            staged.c.id, func.pg_notify(self._channel, bindparam("notice", type_=String()))
+        )
 
     async def add(self, session: AsyncSession, event: Event) -> uuid.UUID:
         """Stage `event` in the caller's transaction. It is published only if that commits."""
         carrier: dict[str, str] = {}
         inject(carrier)  # the current trace continues in every consumer
-        event_id = uuid.uuid4()
-        await session.execute(
-            self._stage,
-            {
-                "notice": work_notice(session, self._channel),
-                "event_id": event_id,
-                "subject": event.subject,
-                "source": self.source,
-                "ce_subject": event.ce_subject(),
-                "occurred_at": datetime.now(UTC),
-                "data": event.model_dump_json().encode(),
-                "trace_headers": carrier,
-            },
-        )
-        return event_id
+        row: dict[str, Any] = {
+            "event_id": uuid.uuid4(),
+            "subject": event.subject,
+            "source": self.source,
+            "ce_subject": event.ce_subject(),
+            "occurred_at": datetime.now(UTC),
+            "data": event.model_dump_json().encode(),
+            "trace_headers": carrier,
+        }
+        notice = work_notice(session, self._channel)
+        staged = await session.execute(self._stage, {"notice": notice, **row})
+        if notice:  # this process's relay publishes it
+            hand_over(session, self._channel, Staged(id=staged.scalar_one(), **row))
+        return row["event_id"]
 
 
 class OutboxRelay:
@@ -104,6 +113,10 @@ class OutboxRelay:
         self._idle_poll_s = idle_poll_s
         self._publish_timeout_s = publish_timeout_s
         self._wake = asyncio.Event()
+        self._handed: list[Staged] = []
+        self._look = True
+        """Whether pending rows may wait that were not handed over: at start, when another
+        process's writer wakes this relay, after a failure and when idle."""
         t = self._table
         self._pending = (
             select(t)
@@ -112,15 +125,24 @@ class OutboxRelay:
             .limit(batch_size)
             .with_for_update(skip_locked=True)
         )
-        self._mark_published = (
+        self._mark_published = (  # one statement for any number of ids, prepared once
             update(t)
-            .where(t.c.id.in_(bindparam("ids", expanding=True)))
+            .where(t.c.id == func.any(bindparam("ids", type_=ARRAY(BigInteger))))
+            .where(t.c.published_at.is_(None))
             .values(published_at=func.now())
         )
 
+    def _take(self, staged: Staged) -> None:
+        self._handed.append(staged)
+        self._wake.set()
+
+    def _look_again(self) -> None:
+        self._look = True
+        self._wake.set()
+
     async def run(self) -> None:
         listener = asyncio.create_task(
-            await_work(self._db, self._channel, self._wake.set),
+            await_work(self._db, self._channel, self._look_again, take=self._take),
             name=f"listen:{self._channel}",
         )
         failures = 0
@@ -136,51 +158,82 @@ class OutboxRelay:
                         log.warning("outbox purge failed; retrying in an hour", exc_info=True)
                 self._wake.clear()
                 try:
-                    published, complete = await self.publish_pending()
-                    failures = 0 if complete else failures + 1
+                    complete = await self.publish_handed()
+                    if self._look:
+                        self._look = False
+                        published, complete_too = await self.publish_pending()
+                        complete &= complete_too
+                        if published == self._batch_size:  # more may wait
+                            self._look = True
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     log.exception("outbox relay pass failed")
-                    published, complete, failures = 0, False, failures + 1
+                    complete = False
                 if not complete:
                     # NATS (or Postgres) is unavailable: back off, rows stay pending.
+                    self._look, failures = True, failures + 1
                     await asyncio.sleep(min(0.1 * 2**failures, 2.0))
-                elif published < self._batch_size:
+                    continue
+                failures = 0
+                if not self._look and not self._handed:
                     try:
                         async with asyncio.timeout(self._idle_poll_s):
                             await self._wake.wait()
                     except TimeoutError:
-                        pass
+                        self._look = True
         finally:
             await cancel_and_wait(listener)
 
+    async def publish_handed(self) -> bool:
+        """Publish the events this process's writers handed over, and mark them published in
+        one statement. Returns whether all were; those that were not stay pending."""
+        handed, self._handed = self._handed, []
+        if not handed:
+            return True
+        results = await asyncio.gather(*map(self._publish, handed), return_exceptions=True)
+        async with self._db.autocommit() as connection:
+            return await self._settle(connection, handed, results)
+
     async def publish_pending(self) -> tuple[int, bool]:
-        """One pass: publish up to a batch of pending rows. Returns (published, all_succeeded)."""
-        t = self._table
+        """One pass over the table: publish up to a batch of pending rows. Returns (published,
+        all_succeeded)."""
         async with self._db.unit_of_work() as session:
             rows = (await session.execute(self._pending)).all()
             if not rows:
                 return 0, True
             # Tasks are created in id order, so the publishes reach the server in that order.
-            results = await asyncio.gather(
-                *(self._publish(row) for row in rows), return_exceptions=True
-            )
-            done = [row.id for row, r in zip(rows, results, strict=True) if r is None]
-            failed = [(row.id, r) for row, r in zip(rows, results, strict=True) if r is not None]
-            if done:
-                await session.execute(self._mark_published, {"ids": done})
-            for row_id, error in failed:
-                await session.execute(
+            results = await asyncio.gather(*map(self._publish, rows), return_exceptions=True)
+            complete = await self._settle(session, rows, results)
+            return sum(r is None for r in results), complete
+
+    async def _settle(
+        self,
+        executor: AsyncSession | AsyncConnection,
+        rows: Sequence[Any],
+        results: Sequence[BaseException | None],
+    ) -> bool:
+        """Mark the rows whose publish succeeded published (in one statement) and count a
+        failed attempt on the others. Returns whether all succeeded."""
+        t = self._table
+        done = [row.id for row, result in zip(rows, results, strict=True) if result is None]
+        if done:
+            await executor.execute(self._mark_published, {"ids": done})
+        for row, error in zip(rows, results, strict=True):
+            if error is not None:
+                await executor.execute(
                     update(t)
-                    .where(t.c.id == row_id)
+                    .where(t.c.id == row.id)
                     .values(attempts=t.c.attempts + 1, last_error=repr(error)[:500])
                 )
-            if failed:
-                log.warning("outbox: %d of %d events not published yet", len(failed), len(rows))
-            return len(done), not failed
+        if len(done) < len(rows):
+            log.warning(
+                "outbox: %d of %d events not published yet", len(rows) - len(done), len(rows)
+            )
+        return len(done) == len(rows)
 
-    async def _publish(self, row) -> None:  # type: ignore[no-untyped-def]
+    async def _publish(self, row: Any) -> None:
+        """`row`: a `Staged` event or a pending row read back, which has the same fields."""
         envelope = CloudEvent(
             id=str(row.event_id),
             source=row.source,

@@ -48,6 +48,12 @@ class Bench:
             ).one()
         return row[0], row[1]
 
+    async def pending(self) -> int:
+        """Outbox rows not marked published."""
+        async with self.db.unit_of_work() as s:
+            pending = select(func.count()).where(self.tables.outbox.c.published_at.is_(None))
+            return (await s.execute(pending)).scalar_one()
+
     async def write(self, isp_id: uuid.UUID | None = None) -> uuid.UUID:
         isp_id = isp_id or uuid.uuid4()
         async with self.db.unit_of_work() as session:
@@ -158,12 +164,8 @@ async def test_events_written_while_nats_is_down_arrive_once_it_is_back(bench: B
     applied, distinct = await bench.wait_applied(total, timeout=60)
     await stop(tasks)
     assert (applied, distinct) == (total, total)
+    pending = await bench.pending()
     async with bench.db.unit_of_work() as s:
-        pending = (
-            await s.execute(
-                select(func.count()).where(bench.tables.outbox.c.published_at.is_(None))
-            )
-        ).scalar_one()
         attempts = (await s.execute(select(func.max(bench.tables.outbox.c.attempts)))).scalar_one()
     assert pending == 0
     assert attempts >= 1, "some events were written while NATS was down and had to be retried"
@@ -257,19 +259,25 @@ async def test_published_events_are_purged_after_the_retention_and_pending_ones_
 
 
 class CountingRelay(OutboxRelay):
-    """A relay that never polls on its own (its idle wait is a minute), and counts its passes
-    and what they publish: every pass it makes in these tests was woken by a NOTIFY."""
+    """A relay that never polls on its own (its idle wait is a minute), and counts what it
+    publishes: events handed over by its process's writers, and passes over the table (each
+    woken by a NOTIFY in these tests, but its first at start) with what they publish."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, idle_poll_s=60.0, **kwargs)
         self.passes = 0
         self.published = 0
+        self.handed = 0
 
     async def publish_pending(self) -> tuple[int, bool]:
         published, complete = await super().publish_pending()
         self.passes += 1
         self.published += published
         return published, complete
+
+    async def publish_handed(self) -> bool:
+        self.handed += len(self._handed)
+        return await super().publish_handed()
 
 
 async def wait_for(condition, timeout: float = 5.0) -> None:
@@ -298,10 +306,19 @@ async def test_the_writers_own_relay_publishes_its_events_and_other_relays_stay_
         tasks.append(asyncio.create_task(own.run()))
         await wait_for(lambda: own.passes == 1)
         passes_elsewhere = other.passes
+        stream = await js.find_stream_name_by_subject(TenantActivated.subject)
+        in_stream = (await js.stream_info(stream)).state.messages
         for _ in range(5):
             await bench.write()
-        # The writer's relay hears its events as they commit and publishes them...
-        await wait_for(lambda: own.published == 5)
+        # The writer's relay is handed its events as they commit, publishes them without
+        # reading them back, and marks them published...
+        await wait_for(lambda: own.handed == 5)
+        deadline = asyncio.get_running_loop().time() + 5
+        while await bench.pending() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+        assert await bench.pending() == 0
+        assert (await js.stream_info(stream)).state.messages == in_stream + 5
+        assert (own.passes, own.published) == (1, 0), "it read back events it was handed"
         await asyncio.sleep(0.3)  # ...and Postgres has long delivered the NOTIFYs elsewhere
         assert other.passes == passes_elsewhere, "a relay woke to events that were not its"
         assert other.published == 1
