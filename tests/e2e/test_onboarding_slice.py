@@ -8,6 +8,7 @@ import os
 import uuid
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.worker import Replayer
@@ -28,7 +29,21 @@ STEPS = [
 ]
 
 
-async def test_a_registered_isp_becomes_active_in_one_trace(platform, http):
+def eager_starts(temporal_server, workflow_type: str) -> float:
+    """How many workflows of `workflow_type` Temporal has started eagerly: handing the first
+    workflow task back to the worker that asked to start it, instead of through its queue.
+    (Temporal reports its metrics each second, not as they change.)"""
+    metrics = httpx.get(f"http://127.0.0.1:{temporal_server.metrics_port}/metrics").text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("workflow_eager_execution{")
+        and f'workflowType="{workflow_type}"' in line
+    )
+
+
+async def test_a_registered_isp_becomes_active_in_one_trace(platform, http, temporal_server):
+    eager_before = eager_starts(temporal_server, "OnboardIspWorkflow")
     trace_id = os.urandom(16).hex()
     response = await http.post(
         f"{platform.gateway_url}/api/v1/isp/register",
@@ -101,6 +116,12 @@ async def test_a_registered_isp_becomes_active_in_one_trace(platform, http):
     attributes = {k.name: v for k, v in described.typed_search_attributes}
     assert attributes["Tier"] == "basic" and attributes["Provider"] == "local"
     assert attributes["Region"] == "us-east-1"
+    # Its first task went straight to the worker that consumed the registration and started it.
+    for _ in range(50):
+        if eager_starts(temporal_server, "OnboardIspWorkflow") > eager_before:
+            break
+        await asyncio.sleep(0.1)
+    assert eager_starts(temporal_server, "OnboardIspWorkflow") == eager_before + 1
     # The workflow runs outside Temporal's sandbox: its history must replay to the same end.
     await Replayer(workflows=[OnboardIspWorkflow]).replay_workflow(await handle.fetch_history())
 

@@ -25,12 +25,11 @@ provisioning:
   api: true
   roleEnv:
     PROVISIONING_RUN_WORKER: "false"
+    PROVISIONING_RUN_CONSUMERS: "false"
 provisioning-worker:
   module: provisioning
   envPrefix: PROVISIONING_
   api: false
-  roleEnv:
-    PROVISIONING_RUN_CONSUMERS: "false"
 billing:
   module: billing
   envPrefix: BILLING_

@@ -61,22 +61,18 @@ class Service:
 SERVICES: tuple[Service, ...] = (
     Service("registration", "registration", "REGISTRATION_"),
     Service("licensing", "licensing", "LICENSING_"),
-    # Provisioning's API consumes events and starts onboardings; its worker process runs the
-    # workflows and activities, so a busy worker never slows the API down (and it can be
-    # killed and restarted on its own).
+    # Provisioning's worker process runs the workflows and activities, and consumes the events
+    # that start them: Temporal then hands a workflow's first task straight back to the
+    # worker that started it (eager start) instead of queueing it for a poll. Its API process
+    # only serves HTTP, so a busy worker never slows the API down (and the worker can be
+    # killed and restarted on its own: events wait in their durable consumers meanwhile).
     Service(
         "provisioning",
         "provisioning",
         "PROVISIONING_",
-        extra_env=(("PROVISIONING_RUN_WORKER", "false"),),
+        extra_env=(("PROVISIONING_RUN_WORKER", "false"), ("PROVISIONING_RUN_CONSUMERS", "false")),
     ),
-    Service(
-        "provisioning-worker",
-        "provisioning",
-        "PROVISIONING_",
-        api=False,
-        extra_env=(("PROVISIONING_RUN_CONSUMERS", "false"),),
-    ),
+    Service("provisioning-worker", "provisioning", "PROVISIONING_", api=False),
     Service("billing", "billing", "BILLING_"),
     Service("network", "network", "NETWORK_"),
     Service("tenant-api", "tenant_api", "TENANT_API_"),

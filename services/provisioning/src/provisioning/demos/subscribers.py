@@ -52,6 +52,7 @@ def demo_subscriptions(*, temporal: Callable[[], Client], task_queue: str) -> li
                 task_queue=task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                request_eager_start=True,  # see the onboarding's
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(ISP_ID, demo.demo_id),

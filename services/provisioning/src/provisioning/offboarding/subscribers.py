@@ -32,6 +32,7 @@ def offboarding_subscriptions(
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            request_eager_start=True,  # see the onboarding's
             search_attributes=TypedSearchAttributes(
                 [SearchAttributePair(ISP_ID, str(event.isp_id))]
             ),
