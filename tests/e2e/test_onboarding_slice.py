@@ -117,11 +117,13 @@ async def test_a_registered_isp_becomes_active_in_one_trace(platform, http, temp
     assert attributes["Tier"] == "basic" and attributes["Provider"] == "local"
     assert attributes["Region"] == "us-east-1"
     # Its first task went straight to the worker that consumed the registration and started it.
+    # (Counted across the platform: another test's onboarding may have started meanwhile, but
+    # none would have, had onboardings not started eagerly.)
     for _ in range(50):
         if eager_starts(temporal_server, "OnboardIspWorkflow") > eager_before:
             break
         await asyncio.sleep(0.1)
-    assert eager_starts(temporal_server, "OnboardIspWorkflow") == eager_before + 1
+    assert eager_starts(temporal_server, "OnboardIspWorkflow") > eager_before
     # The workflow runs outside Temporal's sandbox: its history must replay to the same end.
     await Replayer(workflows=[OnboardIspWorkflow]).replay_workflow(await handle.fetch_history())
 
