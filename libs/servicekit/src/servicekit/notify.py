@@ -20,8 +20,6 @@ from servicekit.tasks import cancel_and_wait, stop_if_asked
 
 log = logging.getLogger(__name__)
 
-HANDLED_BY_WRITER = "handled-by-writer"
-"""The payload of a work NOTIFY (see `work_notice`) from a process that does the work itself."""
 MARKED = "\x1e"
 """Between the writing process's mark and the payload, in a NOTIFY it has heard already."""
 
@@ -89,30 +87,30 @@ async def notify(session: AsyncSession, channel: str, payload: str = "") -> None
     session.info.setdefault(NOTIFIED, []).append((channel, payload))
 
 
-def work_notice(session: AsyncSession, channel: str) -> str:
-    """The payload for a NOTIFY that wakes the workers of `channel` (an outbox relay, a mail
-    sender) to work that `session`'s transaction commits.
+def handled_here(session: AsyncSession, channel: str) -> bool:
+    """Whether this process runs a worker of `channel` (an outbox relay, a mail sender) that
+    the writer can hand the work `session`'s transaction commits (`hand_over`).
 
-    If this process runs such a worker, the writer hands it the work at commit (`hand_over`),
-    and the payload tells the workers of other processes to let it be: woken, each would only
-    find the rows locked or gone, a wasted transaction per change and process. (Should the
-    writer die first, their idle polls do the work.) Otherwise the payload is empty and wakes
-    them all."""
-    return HANDLED_BY_WRITER if _heard_here(session, channel) else ""
+    Such a writer sends no NOTIFY: woken, the workers of other processes would only find the
+    rows locked or gone, a wasted transaction per change and process, and every NOTIFY costs
+    Postgres a wake-up of each listening connection. (Should the writer die before its worker
+    is done, their idle polls do the work.) A writer without one NOTIFYs them all."""
+    return _heard_here(session, channel) is not None
 
 
 def hand_over(session: AsyncSession, channel: str, work: object) -> None:
     """Give `work` to this process's worker of `channel` once `session`'s transaction commits
-    (never, if it rolls back). For a writer whose `work_notice` said it does the work."""
+    (never, if it rolls back). For a writer that `handled_here` says has one."""
     session.info.setdefault(NOTIFIED, []).append((channel, work))
 
 
 async def notify_work(session: AsyncSession, channel: str) -> None:
-    """NOTIFY `channel`'s workers of work, when the session's transaction commits."""
-    notice = work_notice(session, channel)
-    await session.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": notice})
-    if notice:
-        hand_over(session, channel, notice)
+    """Have `channel`'s workers do the work `session`'s transaction commits: this process's
+    worker if it runs one, all of them otherwise."""
+    if handled_here(session, channel):
+        hand_over(session, channel, None)
+    else:
+        await session.execute(text("SELECT pg_notify(:c, '')"), {"c": channel})
 
 
 async def await_work(
@@ -122,15 +120,9 @@ async def await_work(
     *,
     take: Callable[[Any], None] | None = None,
 ) -> None:
-    """Call `wake()` for the work on `channel` (see `work_notice`) that other processes commit
-    unless they do it themselves, and `take(work)` for what this process's writers hand over
-    (`wake()` by default). Runs until cancelled."""
-    await _hearing(
-        db,
-        channel,
-        here=take or (lambda _: wake()),
-        elsewhere=lambda notice: None if notice == HANDLED_BY_WRITER else wake(),
-    )
+    """Call `wake()` for the work on `channel` that other processes commit, and `take(work)`
+    for what this process's writers hand over (`wake()` by default). Runs until cancelled."""
+    await _hearing(db, channel, here=take or (lambda _: wake()), elsewhere=lambda _: wake())
 
 
 @asynccontextmanager

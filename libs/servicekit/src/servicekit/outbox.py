@@ -22,14 +22,14 @@ from typing import Any
 from nats.js import JetStreamContext
 from opentelemetry import trace
 from opentelemetry.propagate import inject
-from sqlalchemy import BigInteger, String, bindparam, func, insert, select, update
+from sqlalchemy import BigInteger, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from dotmac_contracts import CloudEvent, Event
 from servicekit.db import Database, param
 from servicekit.messaging import MessagingTables
-from servicekit.notify import await_work, hand_over, work_notice
+from servicekit.notify import await_work, hand_over, handled_here
 from servicekit.tasks import cancel_and_wait, stop_if_asked
 
 log = logging.getLogger(__name__)
@@ -63,13 +63,14 @@ class Outbox:
         self._channel = tables.notify_channel
         self.source = source
         t = self._table
-        staged = (
-            insert(t).values({name: param(t.c[name]) for name in _STAGED}).returning(t.c.id)
-        ).cte("staged")
-        # One round trip: the row, and a wake-up for the relays' LISTEN that Postgres delivers
-        # only if the transaction commits. Built once: every event of the service goes this way.
-        self._stage = select(
-            staged.c.id, func.pg_notify(self._channel, bindparam("notice", type_=String()))
+        # Built once: every event of the service goes one of these two ways. A writer whose
+        # process runs a relay stages the row and hands the event to that relay at commit;
+        # any other stages it and wakes the relays' LISTEN in the same round trip (Postgres
+        # delivers the NOTIFY only if the transaction commits).
+        staged = insert(t).values({name: param(t.c[name]) for name in _STAGED}).returning(t.c.id)
+        self._stage = staged
+        self._stage_and_wake = select(func.pg_notify(self._channel, "")).select_from(
+            staged.cte("staged")
         )
 
     async def add(self, session: AsyncSession, event: Event) -> uuid.UUID:
@@ -85,10 +86,11 @@ class Outbox:
             "data": event.model_dump_json().encode(),
             "trace_headers": carrier,
         }
-        notice = work_notice(session, self._channel)
-        staged = await session.execute(self._stage, {"notice": notice, **row})
-        if notice:  # this process's relay publishes it
+        if handled_here(session, self._channel):
+            staged = await session.execute(self._stage, row)
             hand_over(session, self._channel, Staged(id=staged.scalar_one(), **row))
+        else:
+            await session.execute(self._stage_and_wake, row)
         return row["event_id"]
 
 
