@@ -7,7 +7,9 @@ made it. Those NOTIFYs carry the process's mark, and their echo from Postgres is
 (listeners are idempotent, but each hearing could cost a reload)."""
 
 import asyncio
+import contextlib
 import logging
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -53,7 +55,8 @@ def _heard_here(session: AsyncSession, channel: str) -> Database | None:
 
 async def listen_elsewhere(db: Database, channel: str, on_notify: Callable[[str], None]) -> None:
     """Call `on_notify(payload)` for every NOTIFY on `channel` that Postgres delivers, without
-    hearing this process's own at commit (for a listener that hears those its own way)."""
+    hearing this process's own at commit (for a listener that hears those its own way).
+    Runs until cancelled."""
 
     def heard(payload: str) -> None:
         mark, marked, rest = payload.partition(MARKED)
@@ -62,21 +65,78 @@ async def listen_elsewhere(db: Database, channel: str, on_notify: Callable[[str]
         elif mark != db.mark:  # another process's: this one's was heard as it committed
             on_notify(rest)
 
-    while True:
-        stop_if_asked()
+    await _listening(db).follow(channel, heard)
+
+
+_LISTENINGS: "weakref.WeakKeyDictionary[Database, _Listening]" = weakref.WeakKeyDictionary()
+
+
+def _listening(db: Database) -> "_Listening":
+    listening = _LISTENINGS.get(db)
+    if listening is None:
+        listening = _LISTENINGS[db] = _Listening(db)
+    return listening
+
+
+class _Listening:
+    """One connection LISTENs on every channel a database's listeners follow, for as long as
+    any does, reconnecting when it drops. Not one per channel: each would hold a connection
+    of the pool, and Postgres wakes every listening connection at every NOTIFY."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._heard: dict[str, list[Callable[[str], None]]] = {}
+        self._driver: Any = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def follow(self, channel: str, heard: Callable[[str], None]) -> None:
+        """`heard(payload)` for each NOTIFY on `channel`, until cancelled."""
+        first = channel not in self._heard
+        self._heard.setdefault(channel, []).append(heard)
         try:
-            async with db.engine.connect() as conn:
-                raw = await conn.get_raw_connection()
-                driver = raw.driver_connection
-                assert driver is not None, "an open connection has a driver connection"
-                await driver.add_listener(channel, lambda *args: heard(args[-1]))
-                while not driver.is_closed():
-                    await asyncio.sleep(1.0)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.warning("lost the LISTEN connection for %s; retrying", channel)
-            await asyncio.sleep(1.0)
+            if self._task is None or self._task.done():
+                self._task = asyncio.create_task(self._run(), name="listen")
+            elif first and self._driver is not None:
+                with contextlib.suppress(Exception):  # lost: the reconnect LISTENs again
+                    await self._driver.add_listener(channel, self._dispatch)
+            await asyncio.Future()  # until cancelled
+        finally:
+            self._heard[channel].remove(heard)
+            if not self._heard[channel]:
+                del self._heard[channel]
+            if not self._heard and self._task is not None:
+                task, self._task = self._task, None
+                await cancel_and_wait(task)  # its connection closed before the pool may go
+
+    def _dispatch(self, _connection: object, _pid: int, channel: str, payload: str) -> None:
+        for heard in list(self._heard.get(channel, ())):
+            heard(payload)
+
+    async def _run(self) -> None:
+        while True:
+            stop_if_asked()
+            driver = None
+            try:
+                async with self._db.engine.connect() as conn:
+                    try:
+                        raw = await conn.get_raw_connection()
+                        driver = raw.driver_connection
+                        assert driver is not None, "an open connection has a driver connection"
+                        self._driver = driver  # from now on, `follow` LISTENs on a new channel
+                        for channel in list(self._heard):
+                            await driver.add_listener(channel, self._dispatch)
+                        while not driver.is_closed():
+                            await asyncio.sleep(1.0)
+                    finally:  # closed, not returned to the pool still listening
+                        await conn.invalidate()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("lost the LISTEN connection for %s; retrying", ", ".join(self._heard))
+                await asyncio.sleep(1.0)
+            finally:
+                if self._driver is driver:  # not a successor's connection
+                    self._driver = None
 
 
 async def notify(session: AsyncSession, channel: str, payload: str = "") -> None:

@@ -5,6 +5,7 @@ import asyncio
 import uuid
 
 import pytest
+from sqlalchemy import text
 
 from servicekit.db import Database
 from servicekit.notify import listen, notify
@@ -43,5 +44,50 @@ async def test_a_listener_hears_each_change_once_its_own_as_it_commits(migrated_
     finally:
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)
+        await here.dispose()
+        await elsewhere.dispose()
+
+
+async def test_one_connection_listens_on_every_channel_of_a_process_and_comes_back(
+    migrated_database: str,
+):
+    here, elsewhere = Database(migrated_database), Database(migrated_database)
+    channels = [f"test_{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    heard: list[str] = []
+    listeners = [
+        asyncio.create_task(listen(here, channel, lambda p, c=channel: heard.append(f"{c}:{p}")))
+        for channel in channels
+    ]
+    try:
+        await asyncio.sleep(0.3)  # LISTEN is in place
+        assert here.engine.pool.checkedout() == 1, "one connection listens on all three"
+        async with elsewhere.unit_of_work() as session:
+            for channel in channels:
+                await notify(session, channel, "a")
+        await heard_within(heard, 3)
+        assert sorted(heard) == sorted(f"{c}:a" for c in channels)
+
+        # The listening connection dies (a Postgres restart, a network cut): it comes back.
+        async with elsewhere.unit_of_work() as session:
+            killed = await session.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE query LIKE 'LISTEN %' AND query LIKE ANY(:channels)"
+                ),
+                {"channels": [f"%{c}%" for c in channels]},
+            )
+            assert killed.scalars().all() == [True]
+        for _ in range(50):
+            async with elsewhere.unit_of_work() as session:
+                await notify(session, channels[0], "again")
+            await asyncio.sleep(0.1)
+            if f"{channels[0]}:again" in heard:
+                break
+        assert f"{channels[0]}:again" in heard, "no listening after the connection was lost"
+    finally:
+        for listener in listeners:
+            listener.cancel()
+        await asyncio.gather(*listeners, return_exceptions=True)
+        assert here.engine.pool.checkedout() == 0, "the last listener gone, so is the connection"
         await here.dispose()
         await elsewhere.dispose()
