@@ -15,8 +15,10 @@ Terraform.
 """
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
@@ -70,6 +72,9 @@ def names(onboarding: Onboarding) -> dict[str, str]:
     }
 
 
+CALLS_AT_ONCE = 32
+
+
 class AwsProvider:
     name = "aws"
 
@@ -86,7 +91,15 @@ class AwsProvider:
         self._endpoint_url = endpoint_url
         self._boot_wait_s = boot_wait_s
         self._clients: dict[tuple[str, str], Any] = {}
-        self._config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5)
+        self._config = Config(
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=5,
+            max_pool_connections=CALLS_AT_ONCE,
+        )
+        # boto3 blocks: its calls run on threads of their own, as many as onboardings may
+        # make at once. On the loop's default executor (cores + 4 threads) a burst of
+        # onboardings queued for threads while AWS answered.
+        self._threads = ThreadPoolExecutor(CALLS_AT_ONCE, thread_name_prefix="aws")
 
     def _client(self, service: str, region: str) -> Any:
         key = (service, region)
@@ -103,7 +116,10 @@ class AwsProvider:
         """Run a boto3 call off the event loop, sorting its errors into configuration errors
         (a person must act) and transient ones (the workflow retries)."""
         try:
-            return await asyncio.to_thread(call)
+            context = contextvars.copy_context()  # the trace goes on in the thread
+            return await asyncio.get_running_loop().run_in_executor(
+                self._threads, partial(context.run, call)
+            )
         except NoCredentialsError as error:
             raise ConfigurationError(
                 f"AWS refused to {what}: no credentials are configured for the aws provider"
