@@ -110,7 +110,10 @@ class _Listening:
 
     def _dispatch(self, _connection: object, _pid: int, channel: str, payload: str) -> None:
         for heard in list(self._heard.get(channel, ())):
-            heard(payload)
+            try:
+                heard(payload)
+            except Exception:  # one listener's failure is not the others'
+                log.exception("a listener on %s failed on %r", channel, payload)
 
     async def _run(self) -> None:
         while True:
