@@ -10,7 +10,7 @@ from pathlib import Path
 import uvicorn
 
 from servicekit.config import ServiceSettings
-from servicekit.http import freeze_once_started
+from servicekit.http import serving_one_app
 from servicekit.migrations import new_revision, upgrade
 
 
@@ -54,7 +54,7 @@ def main(
     if args.command == "revision":
         new_revision(migrations, settings.platform.database_url, args.message)
         return 0
-    freeze_once_started()
+    serving_one_app()
     uvicorn.run(
         app_factory,
         factory=True,

@@ -22,19 +22,22 @@ from servicekit.telemetry import tracing_enabled
 Background = Callable[[Runtime], AbstractAsyncContextManager[object]]
 SLOW_SHUTDOWN_S = 15.0
 log = logging.getLogger(__name__)
-_freeze_once_started = False
+_serving_one_app = False
 
 
-def freeze_once_started() -> None:
-    """For a process that serves one app until it exits (`python -m <service> serve`): once the
-    app has started, what starting it made (modules, models, clients, the Temporal worker) is
-    kept out of the garbage collector's sight for good.
+def serving_one_app() -> None:
+    """For a process that serves one app until it exits (`python -m <service> serve`), not for
+    tests, which start many apps in one process. As its app starts:
 
-    It lives as long as the process anyway, and a full collection walked all of it: ~150k
-    objects, which held a provisioning worker's event loop for ~0.2 s in the middle of a burst
-    of onboardings. Not for tests, which start many apps in one process."""
-    global _freeze_once_started
-    _freeze_once_started = True
+    - it opens every connection of its database pool, which it would keep open after its
+      first burst of work anyway: opening one costs ~8 ms of CPU (Postgres starting a backend,
+      most of it), and the first burst of 50 onboardings on a fresh stack opened ~120 of them;
+    - once started, what starting made (modules, models, clients, the Temporal worker) is kept
+      out of the garbage collector's sight for good. It lives as long as the process anyway,
+      and a full collection walked all of it: ~150k objects, which held a provisioning
+      worker's event loop for ~0.2 s in the middle of a burst of onboardings."""
+    global _serving_one_app
+    _serving_one_app = True
 
 
 class SlowShutdownReport:
@@ -98,12 +101,14 @@ def create_service_app(
             # The database outlives everything that uses it: background listeners still hold
             # connections while they stop, so the pool is disposed last.
             stack.push_async_callback(runtime.db.dispose)
+            if _serving_one_app:  # before anything holds a connection of the pool
+                await runtime.db.open_all()
             # Background first: consumers may depend on what it connects (a Temporal client).
             for context in background:
                 await stack.enter_async_context(context(runtime))
             await runtime.start(subscriptions)
             stack.push_async_callback(runtime.stop)
-            if _freeze_once_started:
+            if _serving_one_app:
                 gc.collect()  # what starting left as garbage is freed, not frozen
                 gc.freeze()
             yield

@@ -1,4 +1,4 @@
-"""`Database.reading()`: single reads outside any transaction block."""
+"""`Database`: single reads outside any transaction block; a pool opened in full."""
 
 import asyncio
 
@@ -20,5 +20,17 @@ async def test_a_read_runs_outside_a_transaction_block(migrated_database: str):
             first = (await session.execute(text("SELECT now()"))).scalar_one()
             await asyncio.sleep(0.02)
             assert (await session.execute(text("SELECT now()"))).scalar_one() == first
+    finally:
+        await db.dispose()
+
+
+async def test_a_pool_opened_in_full_holds_every_connection_open_and_idle(
+    migrated_database: str,
+):
+    db = Database(migrated_database, connections=4)
+    try:
+        await db.open_all()
+        pool = db.engine.pool
+        assert (pool.checkedin(), pool.checkedout()) == (4, 0), "all open, none in use"
     finally:
         await db.dispose()
