@@ -1,5 +1,6 @@
-"""Postgres LISTEN on one channel, for as long as the process runs, reconnecting when the
-connection drops. NOTIFY is delivered on commit, so a listener hears only committed changes.
+"""Postgres LISTEN/NOTIFY for the listeners of a process: one connection LISTENs on all their
+channels, for as long as any listens, reconnecting when it drops. NOTIFY is delivered on
+commit, so a listener hears only committed changes.
 
 A listener also hears its own process's NOTIFYs at once, when the unit of work commits, so the
 replica that made a change — revoked a key, say — acts on it before it answers the request that
