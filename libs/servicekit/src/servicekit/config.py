@@ -11,6 +11,13 @@ class PlatformSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOTMAC_", extra="ignore")
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5433/dotmac"
+    database_connections: int = Field(
+        default=30,
+        ge=2,
+        description="Connections each process keeps open to Postgres, all opened as a served "
+        "process starts (one of them listens for notifications); mind Postgres's "
+        "max_connections across processes and replicas",
+    )
     nats_url: str = "nats://127.0.0.1:4222"
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"

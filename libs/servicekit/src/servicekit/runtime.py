@@ -37,7 +37,9 @@ class Runtime:
         self.tables = tables
         # A service may connect as a role of its own (one that row-level security binds),
         # while its migrations run as the schema's owner.
-        self.db = Database(database_url or settings.database_url)
+        self.db = Database(
+            database_url or settings.database_url, connections=settings.database_connections
+        )
         self.outbox = Outbox(tables, source=name)
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
