@@ -45,10 +45,10 @@ def table_of(model: type[Any]) -> Table:
 class Database:
     def __init__(self, url: str, *, connections: int = 30) -> None:
         """At most `connections` at once, opened as needed (or all at once, `open_all`) and
-        then kept (not closed when a burst is over, as overflow connections are): a
-        connection costs ~8 ms of CPU to open,
-        most of it Postgres starting a backend, against ~0.6 ms for a transaction on one
-        already open, and a burst of 50 onboardings opened and closed ~50 of them."""
+        then kept (not closed when a burst is over, as overflow connections are): a connection
+        costs ~8 ms of CPU to open, most of it Postgres starting a backend, against ~0.6 ms for
+        a transaction on one already open, and a burst of 50 onboardings opened and closed ~50
+        of them."""
         self.engine: AsyncEngine = create_async_engine(
             url, pool_size=connections, max_overflow=0, pool_recycle=1800
         )

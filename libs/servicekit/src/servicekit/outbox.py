@@ -15,7 +15,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,9 +40,6 @@ KEEP_PUBLISHED_S = 7 * 86400.0
 """Published events stay a week: long enough to answer "was it sent, and when"."""
 
 
-_STAGED = ("event_id", "subject", "source", "ce_subject", "occurred_at", "data", "trace_headers")
-
-
 @dataclass(frozen=True, slots=True)
 class Staged:
     """An outbox row as its writer staged it, handed to the writer's relay at commit."""
@@ -55,6 +52,10 @@ class Staged:
     occurred_at: datetime
     data: bytes
     trace_headers: dict[str, str]
+
+
+_STAGED = tuple(field.name for field in fields(Staged) if field.name != "id")
+"""The columns a writer fills (the row's id comes from its sequence)."""
 
 
 class Outbox:
