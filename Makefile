@@ -57,9 +57,11 @@ format: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
 
-## Regenerate the committed AsyncAPI document after changing an event.
+## Regenerate the committed AsyncAPI documents after changing an event, a subscriber or what a
+## service publishes: the catalogue of every event, and each service's (FastStream's).
 asyncapi: $(STAMP)
 	$(BIN)/python -m dotmac_contracts.asyncapi
+	@for s in registration licensing provisioning tenant_api; do $(BIN)/python -m $$s asyncapi || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

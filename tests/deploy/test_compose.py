@@ -46,7 +46,7 @@ def test_every_process_is_in_compose_with_the_dev_stacks_command_port_and_role(c
     service = next(s for s in SERVICES if s.name == process)
     assert process in compose, f"docker-compose.yml lacks {process}"
     entry = compose[process]
-    assert entry["command"] == ["python", "-m", service.module, "serve"]
+    assert entry["command"] == ["python", *service.command]
     environment = {k: str(v) for k, v in entry["environment"].items()}
     expected = process_environment(service, Ports(), {})  # its role and <PREFIX>PORT
     assert {k: environment.get(k) for k in expected} == expected
@@ -69,9 +69,8 @@ def test_compose_and_the_chart_give_a_process_the_same_variables(chart, compose,
     )
     known = chart_env.names | {f"{name}_FILE" for name in chart_env.secrets}
     assert set(compose_env) <= known, f"the chart lacks {sorted(set(compose_env) - known)}"
-    service = next(s for s in SERVICES if s.name == process)
-    for variable in (f"{service.env_prefix}PORT", *dict(service.extra_env)):
-        assert compose_env[variable] == chart_env.settings[variable], variable
+    variable = f"{next(s for s in SERVICES if s.name == process).env_prefix}PORT"
+    assert compose_env[variable] == chart_env.settings[variable], variable
 
 
 def test_compose_points_every_process_at_the_compose_infrastructure(compose):

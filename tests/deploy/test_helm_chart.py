@@ -147,7 +147,7 @@ def test_every_process_runs_as_the_dev_stack_runs_it_with_probes_resources_and_n
     port = DEFAULT_SERVICE_PORTS[process]
     deployment = deployment_of(rendered, chart, process)
     main = container(deployment)
-    assert main["command"] == ["python", "-m", service.module, "serve"]
+    assert main["command"] == ["python", *service.command]
     assert {"name": "http", "containerPort": port, "protocol": "TCP"} in main["ports"]
 
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):

@@ -255,7 +255,7 @@ def platform_processes(
         for service in SERVICES:
             process = ServiceProcess(
                 service.name,
-                [sys.executable, "-m", service.module, "serve"],
+                [sys.executable, *service.command],
                 process_environment(service, ports, env),
                 f"http://127.0.0.1:{ports.service(service.name)}/healthz",
                 logs,

@@ -16,7 +16,7 @@ from dotmac_contracts.streams import stream_for_subject
 
 DOCUMENT_PATH = Path(__file__).resolve().parents[2] / "asyncapi.yaml"
 
-_ENVELOPE_HEADERS: dict[str, Any] = {
+ENVELOPE_HEADERS: dict[str, Any] = {
     "type": "object",
     "description": "CloudEvents 1.0 binary mode attributes as NATS headers",
     "required": ["ce-specversion", "ce-id", "ce-source", "ce-type", "ce-time", "Nats-Msg-Id"],
@@ -66,7 +66,7 @@ def build_document() -> dict[str, Any]:
             "messages": [{"$ref": f"#/channels/{channel_id}/messages/{name}"}],
         }
     component_schemas = dict(sorted(schemas.get("$defs", {}).items()))
-    component_schemas["CloudEventHeaders"] = _ENVELOPE_HEADERS
+    component_schemas["CloudEventHeaders"] = ENVELOPE_HEADERS
     return {
         "asyncapi": "3.0.0",
         "info": {

@@ -7,34 +7,68 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from servicekit.config import PlatformSettings
+from servicekit.serving import Role as ServiceRole
+from servicekit.testing import served
 from tenant_api.auth.roles import Role
 from tenant_api.auth.service import create_user
+from tenant_api.bootstrap import TenantApi, bootstrap
 from tenant_api.config import Settings
+from tenant_api.entrypoints import stream
 from tenant_api.entrypoints.api import create_app
 from tenant_api.models import Entitlement, messaging
 
-StartTenantApi = Callable[..., AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient]]]
+
+class TenantApiUnderTest:
+    """tenant-api as a test sees it: its composition root (runtime, entitlements, tokens...)
+    and its HTTP app (routes, OpenAPI document)."""
+
+    def __init__(self, composed: TenantApi) -> None:
+        self.composed = composed
+        self.api = create_app(composed)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.composed, name)
+
+    def openapi(self) -> dict[str, Any]:
+        return self.api.openapi()
+
+    @property
+    def routes(self) -> list[Any]:
+        return self.api.routes
+
+    def include_router(self, router: Any) -> None:
+        self.api.include_router(router)
+
+
+@pytest.fixture(scope="session")
+def under_test() -> type[TenantApiUnderTest]:
+    """For a test that runs tenant-api its own way (on a real port, say)."""
+    return TenantApiUnderTest
+
+
+StartTenantApi = Callable[
+    ..., AbstractAsyncContextManager[tuple[TenantApiUnderTest, httpx.AsyncClient]]
+]
 
 
 @pytest.fixture(scope="session")
 def start_tenant_api(migrated_database: str, nats_server: Any) -> StartTenantApi:
-    """Run tenant-api in this process (lifespan and all: consumers, relay, mail sender) on the
-    session's Postgres and NATS, with `platform` settings overridden; yield it and a client."""
+    """Run tenant-api in this process (api and stream roles: subscribers, relay, mail sender)
+    on the session's Postgres and NATS, with `platform` settings overridden; yield it and a
+    client."""
 
     @asynccontextmanager
-    async def start(**platform: Any) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    async def start(**platform: Any) -> AsyncIterator[tuple[TenantApiUnderTest, httpx.AsyncClient]]:
         settings = PlatformSettings(
             database_url=migrated_database, nats_url=nats_server.url, **platform
         )
-        app = create_app(Settings(platform=settings))
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://tenant-api") as c:
-                yield app, c
+        service = TenantApiUnderTest(bootstrap(Settings(platform=settings)))
+        roles = [ServiceRole(app=service.api), stream.role(service.composed)]
+        async with served(service.runtime, roles, base_url="http://tenant-api") as client:
+            yield service, client
 
     return start
 
@@ -84,7 +118,7 @@ class BusinessIsp:
     """An ISP's tenant with a licence recorded and one person of each role signed in:
     `isp.as_(Role.SUPPORT)` are that person's headers."""
 
-    def __init__(self, app: FastAPI, client: httpx.AsyncClient) -> None:
+    def __init__(self, app: TenantApiUnderTest, client: httpx.AsyncClient) -> None:
         self.app, self.client = app, client
         self.id = uuid.uuid4()
         self.slug = f"biz-{self.id.hex[:10]}"
@@ -113,7 +147,7 @@ class BusinessIsp:
         )
         assert created.status_code in (200, 201), created.text
         now = datetime.now(UTC)
-        async with self.app.state.runtime.db.unit_of_work(tenant=self.id) as session:
+        async with self.app.runtime.db.unit_of_work(tenant=self.id) as session:
             for role in Role:
                 user = await create_user(
                     session,
@@ -138,8 +172,8 @@ class BusinessIsp:
                     status="active",
                 )
             )
-        await self.app.state.entitlements.load(self.app.state.runtime.db, str(self.id))
-        tokens = self.app.state.access_tokens
+        await self.app.entitlements.load(self.app.runtime.db, str(self.id))
+        tokens = self.app.access_tokens
         for role in Role:  # signed in as the login route would (its own tests cover it)
             token = tokens.issue(
                 user_id=self.user_ids[role], tenant_id=self.id, role=role, now=datetime.now(UTC)
@@ -153,7 +187,7 @@ class BusinessIsp:
     async def published(self, subject: str) -> list[dict[str, Any]]:
         """The events of this ISP on `subject` its outbox holds, oldest first."""
         outbox = messaging.outbox
-        async with self.app.state.runtime.db.unit_of_work() as session:
+        async with self.app.runtime.db.unit_of_work() as session:
             rows = await session.execute(
                 select(outbox.c.data)
                 .where(outbox.c.subject == subject, outbox.c.ce_subject == str(self.id))
@@ -170,14 +204,14 @@ class BusinessIsp:
 @pytest.fixture(scope="module")
 async def business_api(
     start_tenant_api: StartTenantApi,
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[TenantApiUnderTest, httpx.AsyncClient]]:
     """One tenant-api for a module's business tests."""
     async with start_tenant_api(internal_token=BUSINESS_TOKEN, smtp_port=9) as (app, client):
         yield app, client
 
 
 @pytest.fixture
-def business_isp(business_api: tuple[FastAPI, httpx.AsyncClient]) -> Callable[..., Any]:
+def business_isp(business_api: tuple[TenantApiUnderTest, httpx.AsyncClient]) -> Callable[..., Any]:
     """Make ISPs: `await business_isp(tier=..., plugins=..., cap=...)`."""
     app, client = business_api
 
@@ -192,7 +226,7 @@ def isp_on() -> Callable[..., Any]:
     """Make an ISP on a tenant-api of the test's own: `await isp_on(app, client, **terms)`
     (that tenant-api's internal token must be `BUSINESS_TOKEN`)."""
 
-    async def make(app: FastAPI, client: httpx.AsyncClient, **terms: Any) -> BusinessIsp:
+    async def make(app: TenantApiUnderTest, client: httpx.AsyncClient, **terms: Any) -> BusinessIsp:
         return await BusinessIsp(app, client).start(**terms)
 
     return make
@@ -209,7 +243,7 @@ def business_token() -> str:
     return BUSINESS_TOKEN
 
 
-def _example_body(app: FastAPI, method: str, path: str) -> dict[str, Any]:
+def _example_body(app: TenantApiUnderTest, method: str, path: str) -> dict[str, Any]:
     """Request arguments with the first example of the operation's body: a body that passes
     validation (JSON, or a file such as a CSV), so the probe reaches the lookup of the ids in
     the path."""
@@ -231,7 +265,7 @@ def _example_body(app: FastAPI, method: str, path: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def example_body() -> Callable[[FastAPI, str, str], dict[str, Any]]:
+def example_body() -> Callable[[TenantApiUnderTest, str, str], dict[str, Any]]:
     """`example_body(app, method, path)`: request arguments (`json`, or `content` and
     `headers`) carrying the first example of the operation's body from the OpenAPI document."""
     return _example_body

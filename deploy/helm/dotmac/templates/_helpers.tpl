@@ -1,48 +1,52 @@
 {{/*
 The processes of the platform: what each runs and which environment prefix it reads. The same
 table as tools/devstack/src/devstack/wiring.py SERVICES (a test keeps them equal).
-  module      python -m <module> serve|migrate
+  module      python -m <module> serve <roles>|migrate
   envPrefix   its settings' environment prefix (<PREFIX>HOST, <PREFIX>PORT)
+  roles       what the process runs: api (HTTP), stream (event subscribers), worker (Temporal)
   api         serves HTTP behind the gateway and owns a schema (migrated); false for a second
               process of a service
-  roleEnv     what makes this process differ from the service's other one
   secrets     the Secret keys it needs besides the shared ones; optional ones may be absent
 */}}
 {{- define "dotmac.catalogue" -}}
 registration:
   module: registration
   envPrefix: REGISTRATION_
+  roles: [api, stream]
   api: true
 licensing:
   module: licensing
   envPrefix: LICENSING_
+  roles: [api, stream]
   api: true
   secrets:
     - {key: LICENSING_SIGNING_KEY, optional: false}
 provisioning:
   module: provisioning
   envPrefix: PROVISIONING_
+  roles: [api]
   api: true
-  roleEnv:
-    PROVISIONING_RUN_WORKER: "false"
-    PROVISIONING_RUN_CONSUMERS: "false"
 provisioning-worker:
   module: provisioning
   envPrefix: PROVISIONING_
+  roles: [worker, stream]
   api: false
 billing:
   module: billing
   envPrefix: BILLING_
+  roles: [api]
   api: true
   secrets:
     - {key: BILLING_STRIPE_API_KEY, optional: true}
 network:
   module: network
   envPrefix: NETWORK_
+  roles: [api]
   api: true
 tenant-api:
   module: tenant_api
   envPrefix: TENANT_API_
+  roles: [api, stream]
   api: true
   secrets:
     - {key: TENANT_API_JWT_SECRET, optional: false}

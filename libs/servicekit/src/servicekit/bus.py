@@ -3,9 +3,10 @@
 import logging
 
 import nats
+from faststream.nats import NatsBroker
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import StorageType, StreamConfig
+from nats.js.api import ConsumerConfig, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
 from dotmac_contracts import STREAMS
@@ -51,3 +52,15 @@ async def ensure_streams(js: JetStreamContext) -> None:
             await js.add_stream(config)
         except BadRequestError:
             await js.update_stream(config)
+
+
+async def ensure_consumers(js: JetStreamContext, broker: NatsBroker) -> None:
+    """Create the durable consumer of each of `broker`'s JetStream subscribers, or bring its
+    config up to date (the subjects it filters on, say), before the subscribers bind to them:
+    binding alone would keep whatever config the durable was first created with."""
+    for subscriber in broker.subscribers:
+        stream = getattr(subscriber, "stream", None)
+        config = getattr(subscriber, "config", None)
+        if stream is None or not isinstance(config, ConsumerConfig) or not config.durable_name:
+            continue
+        await js.add_consumer(stream.name, config=config)

@@ -14,7 +14,7 @@ of a writer that died before its relay published them, or that failed to publish
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -58,11 +58,25 @@ _STAGED = tuple(field.name for field in fields(Staged) if field.name != "id")
 """The columns a writer fills (the row's id comes from its sequence)."""
 
 
+class UndeclaredEvent(TypeError):
+    """A service staged an event it does not say it publishes (so its AsyncAPI document would
+    not show it)."""
+
+
 class Outbox:
-    def __init__(self, tables: MessagingTables, source: str) -> None:
+    def __init__(
+        self,
+        tables: MessagingTables,
+        source: str,
+        *,
+        publishes: Iterable[type[Event]] | None = None,
+    ) -> None:
+        """`publishes`: the events the service says it publishes (its AsyncAPI document's
+        send operations); staging any other is a programming error. None: any."""
         self._table = tables.outbox
         self._channel = tables.notify_channel
         self.source = source
+        self._publishes = None if publishes is None else frozenset(e.subject for e in publishes)
         t = self._table
         # Built once: every event of the service goes one of these two ways. A writer whose
         # process runs a relay stages the row and hands the event to that relay at commit;
@@ -76,6 +90,10 @@ class Outbox:
 
     async def add(self, session: AsyncSession, event: Event) -> uuid.UUID:
         """Stage `event` in the caller's transaction. It is published only if that commits."""
+        if self._publishes is not None and event.subject not in self._publishes:
+            raise UndeclaredEvent(
+                f"{self.source} does not declare that it publishes {event.subject}"
+            )
         carrier: dict[str, str] = {}
         inject(carrier)  # the current trace continues in every consumer
         row: dict[str, Any] = {

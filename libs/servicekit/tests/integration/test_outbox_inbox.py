@@ -5,24 +5,28 @@ is down while it is written, and an event delivered twice is applied once.
 """
 
 import asyncio
+import random
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
+from faststream.nats import NatsBroker
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from nats.aio.client import Client
+from nats.js import JetStreamContext
 from sqlalchemy import Column, Integer, MetaData, Table, Uuid, func, insert, select, text
 
 from devstack.components import NatsServer
 from devstack.ports import free_port
-from dotmac_contracts import CloudEvent, encode_event
+from dotmac_contracts import encode_event
 from dotmac_contracts.events import TenantActivated
-from servicekit.bus import connect, ensure_streams
-from servicekit.consumer import EventConsumer, Subscription
+from servicekit.bus import connect, ensure_consumers, ensure_streams
 from servicekit.db import Database
 from servicekit.messaging import MessagingTables, messaging_tables
 from servicekit.outbox import Outbox, OutboxRelay
+from servicekit.stream import Session, event_broker, subscribe
 
 pytestmark = pytest.mark.integration
 
@@ -38,6 +42,9 @@ class Bench:
     nats: NatsServer
     nc: Client | None = None
     fail_next: int = 0
+    order: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+    """(ISP, slug) of each event as its handler ran to the end."""
+    slow: bool = False
 
     async def applied_count(self) -> tuple[int, int]:
         async with self.db.unit_of_work() as s:
@@ -112,26 +119,40 @@ async def bench(migrated_database: str, tmp_path) -> AsyncIterator[Bench]:
 
 
 async def start_pipeline(bench: Bench) -> list[asyncio.Task]:
-    """Relay and consumer, as a service's Runtime runs them."""
+    """Relay and subscriber, as a service's runtime runs them."""
     bench.nc = await connect(bench.nats.url, name="kit-test")
     js = bench.nc.jetstream()
     await ensure_streams(js)
 
-    async def apply(session, event: TenantActivated, envelope: CloudEvent) -> None:
+    async def apply(event: TenantActivated, session: Session) -> None:
         await session.execute(insert(bench.applied).values(isp_id=event.isp_id))
+        if bench.slow:  # handlers of one batch overlap, and finish in any order
+            await asyncio.sleep(random.uniform(0, 0.02))
         if bench.fail_next:
             bench.fail_next -= 1
             raise RuntimeError("handler crashed after writing: its transaction must roll back")
+        bench.order.append((event.isp_id, event.slug))
 
-    consumer = EventConsumer(
-        service=f"kit-{uuid.uuid4().hex[:6]}",
-        subscriptions=[Subscription(TenantActivated, apply)],
+    service = f"kit-{uuid.uuid4().hex[:6]}"
+    broker, _ = event_broker(
+        service=service,
+        nats_url=bench.nats.url,
         db=bench.db,
         tables=bench.tables,
-        js=js,
+        middlewares=[NatsTelemetryMiddleware()],
     )
+    subscribe(broker, service=service, subscribers=[apply])
     relay = OutboxRelay(bench.db, bench.tables, js, publish_timeout_s=1.0)
-    return [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
+    return [asyncio.create_task(relay.run()), asyncio.create_task(consume(broker, js))]
+
+
+async def consume(broker: NatsBroker, js: JetStreamContext) -> None:
+    await ensure_consumers(js, broker)
+    await broker.start()
+    try:
+        await asyncio.Future()
+    finally:
+        await broker.stop()
 
 
 async def stop(tasks: list[asyncio.Task]) -> None:
@@ -190,6 +211,28 @@ async def test_the_same_event_delivered_twice_is_applied_once(bench: Bench):
     applied, distinct = await bench.wait_applied(2)
     await stop(tasks)
     assert (applied, distinct) == (2, 2)
+
+
+async def test_events_about_one_isp_are_applied_in_order_and_isps_concurrently(bench: Bench):
+    bench.slow = True
+    tasks = await start_pipeline(bench)
+    js = bench.nc.jetstream()
+    isps = [uuid.uuid4() for _ in range(3)]
+    for n in range(60):  # interleaved: a batch holds events of every ISP
+        event = activated(isps[n % 3]).model_copy(update={"slug": f"s{n:02}"})
+        envelope = encode_event(
+            event, event_id=str(uuid.uuid4()), source="kit-test", time=datetime.now(UTC)
+        )
+        await js.publish(event.subject, envelope.data, headers=envelope.headers())
+    applied, _ = await bench.wait_applied(60)
+    await stop(tasks)
+    assert applied == 60
+    for isp in isps:
+        slugs = [slug for who, slug in bench.order if who == isp]
+        assert slugs == sorted(slugs), f"{isp}'s events were applied out of order: {slugs}"
+    assert bench.order != sorted(bench.order, key=lambda e: e[1]), (
+        "different ISPs' events were applied one after another, not concurrently"
+    )
 
 
 async def test_a_failing_handler_changes_nothing_and_the_event_is_retried(bench: Bench):

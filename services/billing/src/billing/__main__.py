@@ -1,13 +1,16 @@
 from pathlib import Path
 
+from billing.bootstrap import bootstrap
 from billing.config import Settings
+from billing.entrypoints import api
 from servicekit.cli import main
 
 raise SystemExit(
     main(
         name="billing",
-        app_factory="billing.entrypoints.api:create_app",
         migrations=Path(__file__).parent / "migrations",
         settings=Settings(),
+        bootstrap=bootstrap,
+        roles={"api": api.role},
     )
 )

@@ -14,12 +14,15 @@ from sqlalchemy import select
 from dotmac_contracts import Event, encode_event
 from dotmac_contracts.events import TenantActivated
 from dotmac_contracts.registry import EVENTS
+from licensing.bootstrap import bootstrap
 from licensing.config import Settings
-from licensing.entrypoints.api import create_app
+from licensing.entrypoints import api as api_entry
+from licensing.entrypoints import stream as stream_entry
 from licensing.models import messaging
 from servicekit.bus import connect
 from servicekit.config import PlatformSettings
 from servicekit.runtime import Runtime
+from servicekit.testing import served
 
 INTERNAL_TOKEN = "licensing-test-internal-token"
 
@@ -32,11 +35,10 @@ async def api(
         database_url=migrated_database, nats_url=nats_server.url, internal_token=INTERNAL_TOKEN
     )
     key_file = tmp_path_factory.mktemp("licensing") / "key.pem"
-    app = create_app(Settings(platform=platform, signing_key_file=key_file))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://licensing") as c:
-            yield c, app.state.runtime, nats_server
+    licensing = bootstrap(Settings(platform=platform, signing_key_file=key_file))
+    roles = [api_entry.role(licensing), stream_entry.role(licensing)]
+    async with served(licensing.runtime, roles, base_url="http://licensing") as c:
+        yield c, licensing.runtime, nats_server
 
 
 @pytest.fixture

@@ -1,13 +1,16 @@
 from pathlib import Path
 
+from network.bootstrap import bootstrap
 from network.config import Settings
+from network.entrypoints import api
 from servicekit.cli import main
 
 raise SystemExit(
     main(
         name="network",
-        app_factory="network.entrypoints.api:create_app",
         migrations=Path(__file__).parent / "migrations",
         settings=Settings(),
+        bootstrap=bootstrap,
+        roles={"api": api.role},
     )
 )

@@ -9,12 +9,6 @@ class Settings(ServiceSettings):
 
     port: int = 8103
     task_queue: str = Field(default="provisioning-onboarding", description="Temporal task queue")
-    run_worker: bool = Field(
-        default=True, description="Run the onboarding Temporal worker in this process"
-    )
-    run_consumers: bool = Field(
-        default=True, description="Consume events (and so start onboardings) in this process"
-    )
     workflow_task_pollers: int = Field(
         default=10,
         ge=2,

@@ -7,10 +7,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from registration.bootstrap import bootstrap
 from registration.config import Settings
-from registration.entrypoints.api import create_app
+from registration.entrypoints import api as api_entry
 from registration.models import Demo, messaging
 from servicekit.config import PlatformSettings
+from servicekit.testing import running
 
 pytestmark = pytest.mark.integration
 
@@ -18,9 +20,9 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 async def api(migrated_database, nats_server):
     platform = PlatformSettings(database_url=migrated_database, nats_url=nats_server.url)
-    app = create_app(Settings(platform=platform, demos_per_address_per_hour=2))
-    async with app.router.lifespan_context(app):
-        yield app, app.state.runtime
+    registration = bootstrap(Settings(platform=platform, demos_per_address_per_hour=2))
+    async with running(registration.runtime, [api_entry.role(registration)]) as app:
+        yield app, registration.runtime
 
 
 def client_from(app, address: str) -> httpx.AsyncClient:

@@ -11,13 +11,18 @@ from typing import Any
 
 import httpx
 import pytest
+from faststream.nats import TestNatsBroker
 from sqlalchemy import func, select
 
+from dotmac_contracts import encode_event
 from dotmac_contracts.events import IspRegistered
+from registration.bootstrap import bootstrap
 from registration.config import Settings
-from registration.entrypoints.api import create_app
+from registration.entrypoints import api as api_entry
+from registration.entrypoints import stream as stream_entry
 from registration.models import Isp, messaging
 from servicekit.config import PlatformSettings
+from servicekit.testing import served
 
 pytestmark = pytest.mark.integration
 
@@ -25,11 +30,10 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 async def api(migrated_database, nats_server) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     platform = PlatformSettings(database_url=migrated_database, nats_url=nats_server.url)
-    app = create_app(Settings(platform=platform))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield client, app.state.runtime
+    registration = bootstrap(Settings(platform=platform))
+    roles = [api_entry.role(registration), stream_entry.role(registration)]
+    async with served(registration.runtime, roles, base_url="http://gateway") as client:
+        yield client, registration.runtime
 
 
 async def counts(runtime) -> tuple[int, int]:
@@ -235,8 +239,11 @@ async def test_a_late_event_never_moves_the_status_backwards(api, body):
             await advance(session, uuid.uuid4(), DeploymentState.ACTIVE, now)
 
 
-async def test_each_step_event_ends_one_step_and_begins_the_next(api, body):
-    """Provisioning sends one event per step: its end, naming the step that began with it."""
+async def test_each_step_event_ends_one_step_and_begins_the_next(api, body, migrated_database):
+    """Provisioning sends one event per step: its end, naming the step that began with it.
+    The events go through registration's subscribers on FastStream's in-memory broker (its
+    middleware, inbox and unit of work on the real Postgres): a late redelivery of a step
+    already ended changes nothing."""
     from datetime import UTC, datetime, timedelta
 
     from dotmac_contracts.events import (
@@ -245,9 +252,11 @@ async def test_each_step_event_ends_one_step_and_begins_the_next(api, body):
         DeploymentStepCompleted,
     )
     from dotmac_contracts.vocabulary import DeploymentStep, Provider, Region, Tier
-    from registration.deployments.subscribers import on_completed, on_started, on_step_completed
 
-    client, runtime = api
+    client, _ = api
+    subscribers = bootstrap(
+        Settings(platform=PlatformSettings(database_url=migrated_database))
+    ).runtime
     accepted = (await client.post("/api/v1/isp/register", json=body)).json()
     ids = {
         "deployment_id": uuid.UUID(accepted["deployment_id"]),
@@ -272,16 +281,20 @@ async def test_each_step_event_ends_one_step_and_begins_the_next(api, body):
         next_step=DeploymentStep.DEPLOYING,
     )
 
-    async def apply(handler, event) -> dict:  # type: ignore[no-untyped-def]
-        async with runtime.db.unit_of_work() as session:
-            await handler(session, event, None)
+    async def apply(event, event_id: str | None = None) -> dict:  # type: ignore[no-untyped-def]
+        envelope = encode_event(
+            event, event_id=event_id or str(uuid.uuid4()), source="provisioning", time=t0
+        )
+        async with TestNatsBroker(subscribers.broker) as broker:
+            await broker.publish(envelope.data, event.subject, headers=envelope.headers())
         return (await client.get(accepted["status_url"])).json()
 
-    status = await apply(on_started, started)
+    status = await apply(started)
     assert status["state"] == "provisioning" and status["workflow_id"] == "onboard-x"
     assert status["steps"][0]["status"] == "running"
 
-    status = await apply(on_step_completed, first_done)
+    first_done_id = str(uuid.uuid4())
+    status = await apply(first_done, first_done_id)
     assert status["state"] == "deploying"
     assert [s["status"] for s in status["steps"][:3]] == ["completed", "running", "pending"]
     assert status["steps"][1]["started_at"] == status["steps"][0]["completed_at"]
@@ -294,8 +307,10 @@ async def test_each_step_event_ends_one_step_and_begins_the_next(api, body):
         completed_at=t0 + timedelta(seconds=2),
         next_step=DeploymentStep.CONFIGURING,
     )
-    await apply(on_step_completed, second_done)
-    status = await apply(on_step_completed, first_done)
+    await apply(second_done)
+    status = await apply(first_done, first_done_id)  # the same event: the inbox has it
+    assert status["state"] == "configuring"
+    status = await apply(first_done)  # as a new event: it is applied, and still late
     assert status["state"] == "configuring"
     assert [s["status"] for s in status["steps"][:3]] == ["completed", "completed", "running"]
     assert status["steps"][0]["detail"] == "placed"
@@ -307,10 +322,11 @@ async def test_each_step_event_ends_one_step_and_begins_the_next(api, body):
         started_at=t0 + timedelta(seconds=5),
         completed_at=t0 + timedelta(seconds=6),
     )
-    await apply(on_step_completed, last_done)
+    await apply(last_done)
     status = await apply(
-        on_completed,
-        DeploymentCompleted(**ids, instance_url="http://x", completed_at=t0 + timedelta(seconds=6)),
+        DeploymentCompleted(**ids, instance_url="http://x", completed_at=t0 + timedelta(seconds=6))
     )
     assert status["state"] == "active" and status["instance_url"] == "http://x"
     assert status["steps"][-1]["status"] == "completed"
+    assert subscribers.events.outcomes["duplicate"] == 1
+    await subscribers.db.dispose()

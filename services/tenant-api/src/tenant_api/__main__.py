@@ -1,15 +1,19 @@
 from pathlib import Path
 
 from servicekit.cli import main
+from tenant_api.bootstrap import bootstrap
 from tenant_api.config import Settings
 from tenant_api.demo.command import DEMO_DATA
+from tenant_api.entrypoints import api, stream
 
 raise SystemExit(
     main(
         name="tenant-api",
-        app_factory="tenant_api.entrypoints.api:create_app",
         migrations=Path(__file__).parent / "migrations",
         settings=Settings(),
+        bootstrap=bootstrap,
+        stream=stream.create_stream,
+        roles={"api": api.role, "stream": stream.role},
         commands=[DEMO_DATA],
     )
 )

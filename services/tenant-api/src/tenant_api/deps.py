@@ -17,11 +17,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from servicekit.http import RuntimeDep, Unauthorized
 from servicekit.problems import BadRequest, Forbidden, NotFound, TooManyRequests
+from servicekit.sealing import Sealer
 from tenant_api.apikeys.keys import looks_like_key, read_key
 from tenant_api.apikeys.limiter import retry_after
 from tenant_api.auth.access import AccessGuard
 from tenant_api.auth.roles import PERMISSIONS, Permission
 from tenant_api.auth.tokens import AccessClaims, AccessTokens, BadToken
+from tenant_api.auth.welcome import Welcome
+from tenant_api.bootstrap import TenantApi
 from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.models import Tenant
 from tenant_api.tenants import service
@@ -39,36 +42,50 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such thing at this ISP"}}
 
 
+def composed(request: Request) -> TenantApi:
+    """The service's composition root, from the app's lifespan state."""
+    tenant_api: TenantApi = request.state.tenant_api
+    return tenant_api
+
+
 def get_entitlements(request: Request) -> EntitlementStore:
-    store: EntitlementStore = request.app.state.entitlements
-    return store
+    return composed(request).entitlements
 
 
 def get_tenant_directory(request: Request) -> TenantDirectory:
-    directory: TenantDirectory = request.app.state.tenant_directory
-    return directory
-
-
-def get_access_guard(request: Request) -> AccessGuard:
-    guard: AccessGuard = request.app.state.access_guard
-    return guard
+    return composed(request).directory
 
 
 def access_tokens(request: Request) -> AccessTokens:
-    tokens: AccessTokens = request.app.state.access_tokens
-    return tokens
+    return composed(request).access_tokens
+
+
+# Async: FastAPI runs plain functions on a thread.
+async def _composed(request: Request) -> TenantApi:
+    return composed(request)
 
 
 async def _entitlements(request: Request) -> EntitlementStore:
-    return get_entitlements(request)  # async: FastAPI runs plain functions on a thread
+    return composed(request).entitlements
 
 
 async def _access_guard(request: Request) -> AccessGuard:
-    return get_access_guard(request)
+    return composed(request).access_guard
 
 
+async def _sealer(request: Request) -> Sealer:
+    return composed(request).sealer
+
+
+async def _welcome(request: Request) -> Welcome:
+    return composed(request).welcome
+
+
+TenantApiDep = Annotated[TenantApi, Depends(_composed)]
 EntitlementsDep = Annotated[EntitlementStore, Depends(_entitlements)]
 AccessGuardDep = Annotated[AccessGuard, Depends(_access_guard)]
+SealerDep = Annotated[Sealer, Depends(_sealer)]
+WelcomeDep = Annotated[Welcome, Depends(_welcome)]
 HostHeader = Annotated[str | None, Header(alias="Host", include_in_schema=False)]
 TenantIdHeader = Annotated[
     str | None,

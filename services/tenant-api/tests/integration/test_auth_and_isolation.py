@@ -21,7 +21,7 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture(scope="module")
 async def api(start_tenant_api):
     async with start_tenant_api(internal_token=TOKEN) as (app, c):
-        yield c, app.state.runtime
+        yield c, app.runtime
 
 
 async def new_tenant(api, *users: tuple[str, Role]) -> tuple[uuid.UUID, dict]:

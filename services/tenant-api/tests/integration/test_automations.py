@@ -157,7 +157,7 @@ async def test_without_advanced_automation_rules_are_out_of_reach_and_run_nothin
     assert refused.status_code == 403
     assert "advanced_automation" in refused.json()["detail"]
     # A rule left from an earlier, higher tier stays but does not run.
-    async with isp.app.state.runtime.db.unit_of_work(tenant=isp.id) as session:
+    async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
         from datetime import UTC, datetime
 
         now = datetime.now(UTC)
@@ -177,7 +177,7 @@ async def test_without_advanced_automation_rules_are_out_of_reach_and_run_nothin
             )
         )
     await new_customer(isp)
-    async with isp.app.state.runtime.db.unit_of_work(tenant=isp.id) as session:
+    async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
         assert await session.scalar(select(func.count()).select_from(Ticket)) == 0
 
 

@@ -41,7 +41,7 @@ async def with_plan(isp, name="Fiber 100"):
 
 
 async def stored(isp) -> int:
-    async with isp.app.state.runtime.db.unit_of_work(tenant=isp.id) as session:
+    async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
         return await session.scalar(select(func.count()).select_from(Customer))
 
 
@@ -255,5 +255,5 @@ async def test_ten_thousand_rows_import_whole(business_isp):
     )
     assert committed.status_code == 200 and committed.json()["created"] == 10_000
     assert await stored(isp) == 10_000
-    async with isp.app.state.runtime.db.unit_of_work(tenant=isp.id) as session:
+    async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
         assert await session.scalar(select(func.count()).select_from(Subscription)) == 6_666

@@ -284,7 +284,7 @@ async def test_script_and_sql_like_names_are_stored_and_returned_as_plain_text(b
         await isp.client.get("/api/v1/customers", params={"q": name}, headers=isp.owner)
     ).json()
     assert [c["id"] for c in found["items"]] == [created["id"]]
-    async with isp.app.state.runtime.db.unit_of_work() as session:
+    async with isp.app.runtime.db.unit_of_work() as session:
         assert await session.scalar(text("SELECT to_regclass('tenant_data.customers')"))
 
 
@@ -319,7 +319,7 @@ async def test_bad_customers_are_refused_with_a_problem_and_nothing_is_stored(bu
     response = await isp.client.post("/api/v1/customers", json=body, headers=isp.owner)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    async with isp.app.state.runtime.db.unit_of_work(tenant=isp.id) as session:
+    async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
         assert (await session.execute(select(Customer))).first() is None
         assert (await session.execute(select(CustomerStatusChange))).first() is None
 

@@ -28,7 +28,7 @@ TABLES = (Customer, CustomerStatusChange, ServicePlan, Subscription, Device, Tic
 
 
 async def counts(isp) -> dict[str, int]:
-    async with isp.app.state.runtime.db.unit_of_work(tenant=isp.id) as session:
+    async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
         return {
             model.__tablename__: await session.scalar(select(func.count()).select_from(model))
             for model in TABLES

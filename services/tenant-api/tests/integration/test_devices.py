@@ -58,8 +58,8 @@ async def test_snmp_secrets_are_sealed_never_shown_and_published_sealed(business
         assert response.status_code == 200 or response.status_code == 201
         assert "s3cret-community" not in response.text
 
-    sealer: Sealer = isp.app.state.sealer
-    async with isp.app.state.runtime.db.unit_of_work(tenant=isp.id) as session:
+    sealer: Sealer = isp.app.sealer
+    async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
         stored = (await session.execute(select(Device))).scalars().one()
     assert "s3cret" not in stored.snmp_secrets
     assert sealer.unseal(stored.snmp_secrets) == {"community": "s3cret-community"}

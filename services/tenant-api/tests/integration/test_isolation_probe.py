@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tenant_api.auth.roles import KEY_SCOPES, Role
 from tenant_api.auth.service import create_user
+from tenant_api.bootstrap import bootstrap
 from tenant_api.config import Settings
 from tenant_api.entrypoints.api import create_app
 from tenant_api.models import TENANT_DATA_TABLES, Entitlement
@@ -41,7 +42,7 @@ async def probe(start_tenant_api, request, all_plugins):
                 headers={"Authorization": f"Bearer {TOKEN}"},
             )
             assert created.json()["isolation"] == request.param
-            async with app.state.runtime.db.unit_of_work(tenant=tenant_id) as session:
+            async with app.runtime.db.unit_of_work(tenant=tenant_id) as session:
                 owner = await create_user(
                     session,
                     tenant_id=tenant_id,
@@ -52,7 +53,7 @@ async def probe(start_tenant_api, request, all_plugins):
                     now=datetime.now(UTC),
                 )
                 await grant_licence(session, tenant_id, all_plugins)
-            await app.state.entitlements.load(app.state.runtime.db, str(tenant_id))
+            await app.entitlements.load(app.runtime.db, str(tenant_id))
             host = {"Host": f"{slug}.localhost"}
             pair = (
                 await client.post(
@@ -179,7 +180,7 @@ async def grant_licence(session, tenant_id, plugins) -> None:
 
 async def snapshot(app, tenant_id) -> list:
     """Every row of tenant B's that a route could change: every tenant-data table."""
-    async with app.state.runtime.db.unit_of_work(tenant=tenant_id) as session:
+    async with app.runtime.db.unit_of_work(tenant=tenant_id) as session:
         rows = []
         for table in TENANT_DATA_TABLES:
             found = await session.execute(select(table).order_by(*table.primary_key.columns))
@@ -255,7 +256,7 @@ def test_a_new_signed_in_route_is_probed_without_anyone_listing_it():
 
     from tenant_api.deps import CurrentUser
 
-    app = create_app(Settings())
+    app = create_app(bootstrap(Settings()))
     gadgets = APIRouter()
 
     @gadgets.get("/api/v1/gadgets/{gadget_id}")

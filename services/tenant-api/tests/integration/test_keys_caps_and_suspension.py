@@ -76,7 +76,7 @@ class Isp:
             headers={"Authorization": f"Bearer {TOKEN}"},
         )
         assert created.status_code in (200, 201), created.text
-        async with self.app.state.runtime.db.unit_of_work(tenant=self.id) as session:
+        async with self.app.runtime.db.unit_of_work(tenant=self.id) as session:
             for role in (Role.OWNER, Role.ADMIN, Role.READ_ONLY):
                 user = await create_user(
                     session,
@@ -106,7 +106,7 @@ class Isp:
     async def announce(self, event, settled) -> None:
         """Publish a licensing event and wait until this replica's store reflects it."""
         await self.publish(event)
-        store = self.app.state.entitlements
+        store = self.app.entitlements
 
         async def applied() -> bool:
             return bool(settled(store.grant(self.id)))
@@ -148,7 +148,7 @@ async def test_an_api_key_is_shown_once_stored_hashed_scoped_and_revoked_at_once
     listed = (await client.get("/api/v1/api-keys", headers=acme.auth[Role.OWNER])).json()
     assert [k["id"] for k in listed["api_keys"]] == [created["id"]]
     assert "key" not in listed["api_keys"][0]
-    async with app.state.runtime.db.unit_of_work(tenant=acme.id) as session:
+    async with app.runtime.db.unit_of_work(tenant=acme.id) as session:
         stored = (await session.execute(select(ApiKey))).scalars().one()
     assert key not in stored.key_hash and len(stored.key_hash) == 64
 
@@ -202,7 +202,7 @@ async def test_bad_key_requests_are_422_and_create_nothing(isp, api, body):
     response = await client.post("/api/v1/api-keys", json=body, headers=acme.auth[Role.OWNER])
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    async with app.state.runtime.db.unit_of_work(tenant=acme.id) as session:
+    async with app.runtime.db.unit_of_work(tenant=acme.id) as session:
         assert (await session.execute(select(ApiKey))).first() is None
 
 
@@ -255,7 +255,7 @@ async def test_customers_stop_at_the_tier_cap_even_when_created_at_once(isp, api
     refused = next(r for r in rush if r.status_code == 403).json()
     assert (refused["customer_cap"], refused["customers"], refused["tier"]) == (3, 3, "basic")
     assert "customer-cap-reached" in refused["type"]
-    async with app.state.runtime.db.unit_of_work(tenant=acme.id) as session:
+    async with app.runtime.db.unit_of_work(tenant=acme.id) as session:
         assert len((await session.execute(select(Customer))).scalars().all()) == 3
         outbox = messaging.outbox
         counts = (
@@ -352,7 +352,7 @@ async def test_a_revoked_licence_grants_nothing_and_stays_revoked(isp, api):
     # A late reinstatement of the same licence does not bring it back.
     await acme.publish(LicenceReinstated(licence_id=licence_id, isp_id=acme.id, reinstated_at=now))
     await asyncio.sleep(0.3)
-    assert acme.app.state.entitlements.grant(acme.id).status == "revoked"
+    assert acme.app.entitlements.grant(acme.id).status == "revoked"
 
 
 async def test_disabling_or_demoting_someone_ends_their_access_tokens_now(isp, api):

@@ -43,7 +43,7 @@ async def api(start_tenant_api, smtp):
     async with start_tenant_api(
         internal_token=TOKEN, smtp_port=port, gateway_url="http://127.0.0.1:8080"
     ) as (app, c):
-        yield c, app.state.runtime, inbox
+        yield c, app.runtime, inbox
 
 
 async def test_the_owner_is_invited_once_and_chooses_a_password_with_the_code(api, caplog):

@@ -62,7 +62,7 @@ async def test_plans_keep_their_terms_and_money_exactly(business_isp):
     ):
         refused = await isp.client.post("/api/v1/plans", json=bad, headers=isp.owner)
         assert refused.status_code == 422, (bad, refused.text)
-    async with isp.app.state.runtime.db.unit_of_work(tenant=isp.id) as session:
+    async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
         assert len((await session.execute(select(ServicePlan))).all()) == 2
 
 
@@ -222,7 +222,7 @@ async def test_bad_subscription_requests_are_4xx_and_change_nothing(business_isp
         headers=isp.owner,
     )
     assert early.status_code == 422
-    async with isp.app.state.runtime.db.unit_of_work(tenant=isp.id) as session:
+    async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
         rows = (await session.execute(select(Subscription))).scalars().all()
     assert [(r.id.hex, r.ends_on) for r in rows] == [(sub["id"].replace("-", ""), None)]
 

@@ -27,7 +27,7 @@ def mid(month: date) -> datetime:
 
 async def backdate(isp, customer_id, *moments) -> None:
     """Give the customer's status changes, oldest first, these times."""
-    async with isp.app.state.runtime.db.unit_of_work(tenant=isp.id) as session:
+    async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
         rows = (
             (
                 await session.execute(
@@ -160,7 +160,7 @@ async def test_ticket_resolution_times_and_sla_by_priority(business_isp):
             t = await post(
                 isp, "/api/v1/tickets", {"subject": f"{priority} {h}", "priority": priority}
             )
-            async with isp.app.state.runtime.db.unit_of_work(tenant=isp.id) as session:
+            async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
                 await session.execute(
                     update(Ticket)
                     .where(Ticket.id == t["id"])

@@ -19,8 +19,9 @@ from schemathesis.openapi import from_dict
 
 from servicekit.config import PlatformSettings
 from tenant_api.auth.roles import Role
+from tenant_api.bootstrap import bootstrap
 from tenant_api.config import Settings
-from tenant_api.entrypoints.api import create_app
+from tenant_api.entrypoints import stream
 
 pytestmark = pytest.mark.integration
 EXAMPLES = 15
@@ -35,7 +36,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-async def served(migrated_database, nats_server, business_token):
+async def served(migrated_database, nats_server, business_token, under_test):
     """tenant-api on a real port, lifespan and all."""
     port = free_port()
     platform = PlatformSettings(
@@ -44,16 +45,19 @@ async def served(migrated_database, nats_server, business_token):
         internal_token=business_token,
         smtp_port=9,
     )
-    app = create_app(Settings(platform=platform))
+    service = under_test(bootstrap(Settings(platform=platform)))
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        uvicorn.Config(
+            service.api, host="127.0.0.1", port=port, log_level="warning", access_log=False
+        )
     )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await serving
+    async with service.runtime.running(), stream.create_stream(service.composed):
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.05)
+        yield service, f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        await serving
 
 
 @dataclass

@@ -32,7 +32,7 @@ def spec(slug: str, **changes) -> dict:
 
 async def scalar(app, sql: str, **params):
     """As the schema owner: row-level security does not hide rows from it."""
-    engine = create_async_engine(app.state.settings.platform.database_url)
+    engine = create_async_engine(app.settings.platform.database_url)
     try:
         async with engine.connect() as connection:
             return (await connection.execute(text(sql), params)).scalar()

@@ -14,7 +14,7 @@ TOKEN = "tenant-api-test-token"
 @pytest.fixture(scope="module")
 async def api(start_tenant_api):
     async with start_tenant_api(internal_token=TOKEN) as (app, c):
-        yield c, app.state.runtime
+        yield c, app.runtime
 
 
 def spec(slug: str) -> dict:
@@ -224,7 +224,7 @@ async def test_entitlements_follow_licensing_events_and_gate_plugins(api, publis
     assert mine["tier"] == "basic" and mine["customer_cap"] == 1000
     assert "basic_reporting" in mine["plugins"]
 
-    app = client._transport.app  # a plugin-owned route, as later issues add them
+    app = client._transport.app.app  # a plugin-owned route, as later issues add them
     gated = APIRouter()
 
     @gated.get("/api/v1/test-only/reports", dependencies=[require_plugin("basic_reporting")])

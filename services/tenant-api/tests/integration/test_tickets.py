@@ -99,7 +99,7 @@ async def test_sla_due_times_follow_priority_only_with_sla_management(business_i
     assert lowered["overdue"] is False
 
     late = await open_ticket(isp, priority="normal", subject="Outage on Elm Street")
-    async with isp.app.state.runtime.db.unit_of_work(tenant=isp.id) as session:
+    async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
         await session.execute(
             update(Ticket)
             .where(Ticket.number == late["number"])
@@ -144,7 +144,7 @@ async def test_bad_tickets_are_refused_and_nothing_is_stored(business_isp):
         "/api/v1/tickets", json={"subject": "ok"}, headers=isp.as_(Role.BILLING)
     )
     assert billing.status_code == 403
-    async with isp.app.state.runtime.db.unit_of_work(tenant=isp.id) as session:
+    async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
         assert (await session.execute(select(Ticket))).first() is None
 
     ticket = await open_ticket(isp)

@@ -19,12 +19,12 @@ PASSWORD = "a password long enough"
 async def api(start_tenant_api):
     # Nothing listens on port 9: invitations stay queued, which is all these tests read.
     async with start_tenant_api(internal_token=TOKEN, smtp_port=9) as (app, c):
-        yield c, app.state.runtime
+        yield c, app.runtime, app
 
 
 async def isp_with_everyone(api) -> tuple[dict, dict[Role, dict], dict[Role, str]]:
     """A tenant with one user per role; returns its host header, auth headers and user ids."""
-    client, runtime = api
+    client, runtime, service = api
     tenant_id, slug = uuid.uuid4(), f"u-{uuid.uuid4().hex[:8]}"
     spec = {"slug": slug, "name": "ISP", "tier": "basic", "host": f"{slug}.localhost"}
     await client.put(
@@ -47,7 +47,7 @@ async def isp_with_everyone(api) -> tuple[dict, dict[Role, dict], dict[Role, str
                 status="active",
             )
         )
-    await client._transport.app.state.entitlements.load(runtime.db, str(tenant_id))
+    await service.entitlements.load(runtime.db, str(tenant_id))
     async with runtime.db.unit_of_work(tenant=tenant_id) as session:
         for role in Role:
             user = await create_user(
@@ -102,7 +102,7 @@ ROUTES = [
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize(("method", "path", "body", "permission"), ROUTES)
 async def test_the_role_matrix_route_by_route(api, everyone, role, method, path, body, permission):
-    client, _ = api
+    client, *_ = api
     _, auth, ids = everyone
     url = path.format(read_only=ids[Role.READ_ONLY])
     payload = {
@@ -117,7 +117,7 @@ async def test_the_role_matrix_route_by_route(api, everyone, role, method, path,
 
 
 async def test_an_admin_invites_users_but_only_an_owner_makes_owners(api):
-    client, runtime = api
+    client, runtime, _ = api
     _, auth, _ = await isp_with_everyone(api)
     invite = {"email": f"pat-{uuid.uuid4().hex[:6]}@x.example", "name": "Pat", "role": "billing"}
     made = await client.post("/api/v1/users", json=invite, headers=auth[Role.ADMIN])
@@ -146,7 +146,7 @@ async def test_an_admin_invites_users_but_only_an_owner_makes_owners(api):
 
 
 async def test_the_last_owner_stays_and_a_disabled_user_is_signed_out(api):
-    client, _ = api
+    client, *_ = api
     host, auth, ids = await isp_with_everyone(api)
     demote = await client.patch(
         f"/api/v1/users/{ids[Role.OWNER]}", json={"role": "admin"}, headers=auth[Role.OWNER]
@@ -173,7 +173,7 @@ async def test_the_last_owner_stays_and_a_disabled_user_is_signed_out(api):
 
 
 async def test_another_tenants_user_is_invisible(api):
-    client, _ = api
+    client, *_ = api
     _, auth_a, _ = await isp_with_everyone(api)
     _, _, ids_b = await isp_with_everyone(api)
     response = await client.patch(
@@ -190,7 +190,7 @@ async def test_another_tenants_user_is_invisible(api):
     ids=str,
 )
 async def test_malformed_updates_are_a_422(api, body):
-    client, _ = api
+    client, *_ = api
     _, auth, ids = await isp_with_everyone(api)
     response = await client.patch(
         f"/api/v1/users/{ids[Role.SUPPORT]}", json=body, headers=auth[Role.OWNER]

@@ -103,7 +103,7 @@ class Stack:
         self.services = {
             s.name: ServiceProcess(
                 s.name,
-                [sys.executable, "-m", s.module, "serve"],
+                [sys.executable, *s.command],
                 process_environment(s, ports, env),
                 f"http://127.0.0.1:{ports.service(s.name)}/healthz",
                 logs,

@@ -41,16 +41,22 @@ from devstack.ports import LOCALHOST, free_port
 class Service:
     """One process the stack runs: its name (logs, URLs), Python module and environment prefix.
 
-    A service may run as more than one process: ``api=False`` marks an extra process of a
-    service (its Temporal worker, say) that shares the service's code and schema but neither
-    migrates nor sits behind the gateway. ``extra_env`` is what makes the processes differ.
+    ``roles`` are what the process runs (``python -m <module> serve <roles>``): ``api`` (HTTP),
+    ``stream`` (event subscribers), ``worker`` (Temporal). A service may run as more than one
+    process: ``api=False`` marks an extra process of a service (its Temporal worker, say) that
+    shares the service's code and schema but neither migrates nor sits behind the gateway.
     """
 
     name: str
     module: str
     env_prefix: str
+    roles: tuple[str, ...] = ("api", "stream")
     api: bool = True
-    extra_env: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def command(self) -> tuple[str, ...]:
+        """The arguments after ``python``."""
+        return ("-m", self.module, "serve", *self.roles)
 
     @property
     def port_variable(self) -> str:
@@ -59,6 +65,8 @@ class Service:
 
 
 SERVICES: tuple[Service, ...] = (
+    # One process per service runs its API and its subscribers: on two cores, fewer processes
+    # cost less (a cluster may split any of them: each role is an entry point of its own).
     Service("registration", "registration", "REGISTRATION_"),
     Service("licensing", "licensing", "LICENSING_"),
     # Provisioning's worker process runs the workflows and activities, and consumes the events
@@ -66,15 +74,16 @@ SERVICES: tuple[Service, ...] = (
     # worker that started it (eager start) instead of queueing it for a poll. Its API process
     # only serves HTTP, so a busy worker never slows the API down (and the worker can be
     # killed and restarted on its own: events wait in their durable consumers meanwhile).
+    Service("provisioning", "provisioning", "PROVISIONING_", roles=("api",)),
     Service(
-        "provisioning",
+        "provisioning-worker",
         "provisioning",
         "PROVISIONING_",
-        extra_env=(("PROVISIONING_RUN_WORKER", "false"), ("PROVISIONING_RUN_CONSUMERS", "false")),
+        roles=("worker", "stream"),
+        api=False,
     ),
-    Service("provisioning-worker", "provisioning", "PROVISIONING_", api=False),
-    Service("billing", "billing", "BILLING_"),
-    Service("network", "network", "NETWORK_"),
+    Service("billing", "billing", "BILLING_", roles=("api",)),
+    Service("network", "network", "NETWORK_", roles=("api",)),
     Service("tenant-api", "tenant_api", "TENANT_API_"),
 )
 API_SERVICES: tuple[Service, ...] = tuple(s for s in SERVICES if s.api)
@@ -210,10 +219,9 @@ def service_environment(ports: Ports, database: str = DATABASE) -> dict[str, str
 def process_environment(
     service: Service, ports: Ports, shared: Mapping[str, str]
 ) -> dict[str, str]:
-    """One process's environment: the shared wiring, what sets its role, and its own port."""
+    """One process's environment: the shared wiring and its own port."""
     return {
         **shared,
-        **dict(service.extra_env),
         f"{service.env_prefix}PORT": str(ports.service(service.name)),
     }
 

@@ -1,18 +1,20 @@
+"""Billing's HTTP API."""
+
 from fastapi import FastAPI
 
-from billing.config import Settings
-from billing.models import messaging
+from billing.bootstrap import Billing
 from servicekit.http import create_service_app
-from servicekit.runtime import Runtime
-from servicekit.telemetry import configure_tracing
+from servicekit.serving import Role
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    configure_tracing("billing", settings.platform)
+def create_app(billing: Billing) -> FastAPI:
     return create_service_app(
         name="billing",
         title="DotMac billing",
         description="Billing: the platform's billing of ISPs through Stripe: usage and dunning.",
-        runtime=Runtime(name="billing", settings=settings.platform, tables=messaging),
+        state={"runtime": billing.runtime, "billing": billing},
     )
+
+
+def role(billing: Billing) -> Role:
+    return Role(app=create_app(billing))

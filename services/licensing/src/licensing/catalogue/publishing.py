@@ -2,8 +2,6 @@
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy.dialects.postgresql import insert
@@ -42,8 +40,7 @@ async def publish_catalog(session: AsyncSession, outbox: Outbox, now: datetime) 
     return True
 
 
-@asynccontextmanager
-async def catalog_announced(runtime: Runtime) -> AsyncIterator[None]:
+async def announce_catalog(runtime: Runtime) -> None:
+    """Announce the catalogue as the API starts, unless this version was announced already."""
     async with runtime.db.unit_of_work() as session:
         await publish_catalog(session, runtime.outbox, datetime.now(UTC))
-    yield

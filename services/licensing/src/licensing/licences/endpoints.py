@@ -1,10 +1,11 @@
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
+from licensing.deps import LicensingDep
 from licensing.licences.schemas import LicenceRead, StatusChange, TierChange
 from licensing.licences.service import (
     change_tier,
@@ -29,10 +30,10 @@ async def get_licence(isp_id: UUID, runtime: RuntimeDep) -> LicenceRead:
 
 
 @router.get("/.well-known/dotmac-licence-keys")
-async def licence_keys(request: Request) -> dict[str, Any]:
+async def licence_keys(licensing: LicensingDep) -> dict[str, Any]:
     """The platform's public keys (a JWK set): ISP instances verify licence tokens with them,
     offline."""
-    key_set: dict[str, Any] = request.app.state.licence_signer.key_set()
+    key_set: dict[str, Any] = licensing.signer.key_set()
     return key_set
 
 
@@ -56,7 +57,7 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
         },
     )
     async def change_isp_tier(
-        isp_id: UUID, change: TierChange, runtime: RuntimeDep, request: Request
+        isp_id: UUID, change: TierChange, runtime: RuntimeDep, licensing: LicensingDep
     ) -> LicenceRead:
         """Move an ISP to another tier (billing calls this once the ISP has paid for it, or
         an operator): it gets a new licence (and token) for it at once. A downgrade that the
@@ -68,11 +69,11 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
             licence = await change_tier(
                 session,
                 runtime.outbox,
-                request.app.state.licence_signer,
+                licensing.signer,
                 isp_id=isp_id,
                 tier=change.tier,
                 now=datetime.now(UTC),
-                validity=timedelta(days=request.app.state.licence_validity_days),
+                validity=licensing.validity,
             )
             return LicenceRead.model_validate(licence, from_attributes=True)
 

@@ -1,18 +1,20 @@
+"""Network's HTTP API."""
+
 from fastapi import FastAPI
 
-from network.config import Settings
-from network.models import messaging
+from network.bootstrap import Network
 from servicekit.http import create_service_app
-from servicekit.runtime import Runtime
-from servicekit.telemetry import configure_tracing
+from servicekit.serving import Role
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    configure_tracing("network", settings.platform)
+def create_app(network: Network) -> FastAPI:
     return create_service_app(
         name="network",
         title="DotMac network",
         description="Network: SNMP polling, traps, telemetry and alerts for ISP devices.",
-        runtime=Runtime(name="network", settings=settings.platform, tables=messaging),
+        state={"runtime": network.runtime, "network": network},
     )
+
+
+def role(network: Network) -> Role:
+    return Role(app=create_app(network))

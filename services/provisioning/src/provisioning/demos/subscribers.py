@@ -1,8 +1,5 @@
 """DemoRequested opens a demo's lifecycle; TenantUsed (a sign-in to a demo) extends it."""
 
-from collections.abc import Callable
-
-from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
@@ -13,12 +10,11 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from dotmac_contracts import CloudEvent
 from dotmac_contracts.events import DemoRequested, TenantUsed
+from provisioning.context import TaskQueue, Temporal
 from provisioning.demos.messages import Demo
 from provisioning.demos.workflows import DemoLifecycleWorkflow, workflow_id
 from provisioning.search_attributes import ISP_ID, PROVIDER, TIER
-from servicekit.consumer import Subscription
 
 
 async def signal_demo(temporal: Client, demo_id: str, signal: str, *args: str) -> bool:
@@ -33,41 +29,41 @@ async def signal_demo(temporal: Client, demo_id: str, signal: str, *args: str) -
     return True
 
 
-def demo_subscriptions(*, temporal: Callable[[], Client], task_queue: str) -> list[Subscription]:
-    async def on_demo_requested(_: AsyncSession, event: DemoRequested, __: CloudEvent) -> None:
-        demo = Demo(
-            demo_id=str(event.isp_id),
-            slug=event.slug,
-            company_name=event.company_name,
-            prospect_name=event.prospect_name,
-            prospect_email=str(event.prospect_email),
-            scenario=event.scenario,
-            tier=event.tier.value,
+async def on_demo_requested(
+    event: DemoRequested, temporal: Temporal, task_queue: TaskQueue
+) -> None:
+    demo = Demo(
+        demo_id=str(event.isp_id),
+        slug=event.slug,
+        company_name=event.company_name,
+        prospect_name=event.prospect_name,
+        prospect_email=str(event.prospect_email),
+        scenario=event.scenario,
+        tier=event.tier.value,
+    )
+    try:
+        await temporal.start_workflow(
+            DemoLifecycleWorkflow.run,
+            demo,
+            id=workflow_id(demo.demo_id),
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            request_eager_start=True,  # see the onboarding's
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(ISP_ID, demo.demo_id),
+                    SearchAttributePair(TIER, demo.tier),
+                    SearchAttributePair(PROVIDER, "local"),
+                ]
+            ),
         )
-        try:
-            await temporal().start_workflow(
-                DemoLifecycleWorkflow.run,
-                demo,
-                id=workflow_id(demo.demo_id),
-                task_queue=task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                request_eager_start=True,  # see the onboarding's
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(ISP_ID, demo.demo_id),
-                        SearchAttributePair(TIER, demo.tier),
-                        SearchAttributePair(PROVIDER, "local"),
-                    ]
-                ),
-            )
-        except WorkflowAlreadyStartedError:
-            pass  # it ran to its end already: a late duplicate
+    except WorkflowAlreadyStartedError:
+        pass  # it ran to its end already: a late duplicate
 
-    async def on_tenant_used(_: AsyncSession, event: TenantUsed, __: CloudEvent) -> None:
-        await signal_demo(temporal(), str(event.isp_id), "used", event.used_at.isoformat())
 
-    return [
-        Subscription(DemoRequested, on_demo_requested),
-        Subscription(TenantUsed, on_tenant_used),
-    ]
+async def on_tenant_used(event: TenantUsed, temporal: Temporal) -> None:
+    await signal_demo(temporal, str(event.isp_id), "used", event.used_at.isoformat())
+
+
+SUBSCRIBERS = (on_demo_requested, on_tenant_used)

@@ -1,19 +1,21 @@
+"""Provisioning's HTTP API: its health and docs (its work is followed in the Temporal UI and
+through registration's status API)."""
+
 from fastapi import FastAPI
 
 from provisioning.bootstrap import Provisioning
-from provisioning.config import Settings
 from servicekit.http import create_service_app
+from servicekit.serving import Role
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    provisioning = Provisioning(settings or Settings())
-    app = create_service_app(
+def create_app(provisioning: Provisioning) -> FastAPI:
+    return create_service_app(
         name="provisioning",
         title="DotMac provisioning",
         description="Onboards ISPs through Temporal workflows, followed in the Temporal UI.",
-        runtime=provisioning.runtime,
-        subscriptions=provisioning.subscriptions() if provisioning.settings.run_consumers else (),
-        background=(provisioning.connected,),
+        state={"runtime": provisioning.runtime, "provisioning": provisioning},
     )
-    app.state.provisioning = provisioning
-    return app
+
+
+def role(provisioning: Provisioning) -> Role:
+    return Role(app=create_app(provisioning))

@@ -1,9 +1,5 @@
 """An owner's cancellation starts the ISP's offboarding; its retraction stops it."""
 
-from collections.abc import Callable
-
-from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -12,44 +8,37 @@ from temporalio.common import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from dotmac_contracts import CloudEvent
 from dotmac_contracts.events import CancellationRequested, CancellationRetracted
+from provisioning.context import GraceSeconds, TaskQueue, Temporal
 from provisioning.offboarding.messages import Offboarding
 from provisioning.offboarding.workflows import OffboardIspWorkflow, workflow_id
 from provisioning.search_attributes import ISP_ID
-from servicekit.consumer import Subscription
 
 
-def offboarding_subscriptions(
-    *, temporal: Callable[[], Client], task_queue: str, grace_s: float
-) -> list[Subscription]:
-    async def on_requested(_: AsyncSession, event: CancellationRequested, __: CloudEvent) -> None:
-        # A cancellation retracted and made again starts a new run; a redelivery attaches.
-        await temporal().start_workflow(
-            OffboardIspWorkflow.run,
-            Offboarding(isp_id=str(event.isp_id), grace_s=grace_s),
-            id=workflow_id(str(event.isp_id)),
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            request_eager_start=True,  # see the onboarding's
-            search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(ISP_ID, str(event.isp_id))]
-            ),
+async def on_requested(
+    event: CancellationRequested, temporal: Temporal, task_queue: TaskQueue, grace_s: GraceSeconds
+) -> None:
+    # A cancellation retracted and made again starts a new run; a redelivery attaches.
+    await temporal.start_workflow(
+        OffboardIspWorkflow.run,
+        Offboarding(isp_id=str(event.isp_id), grace_s=grace_s),
+        id=workflow_id(str(event.isp_id)),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        request_eager_start=True,  # see the onboarding's
+        search_attributes=TypedSearchAttributes([SearchAttributePair(ISP_ID, str(event.isp_id))]),
+    )
+
+
+async def on_retracted(event: CancellationRetracted, temporal: Temporal) -> None:
+    try:
+        await temporal.get_workflow_handle(workflow_id(str(event.isp_id))).signal(
+            OffboardIspWorkflow.retracted
         )
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
 
-    async def on_retracted(_: AsyncSession, event: CancellationRetracted, __: CloudEvent) -> None:
-        try:
-            await (
-                temporal()
-                .get_workflow_handle(workflow_id(str(event.isp_id)))
-                .signal(OffboardIspWorkflow.retracted)
-            )
-        except RPCError as error:
-            if error.status is not RPCStatusCode.NOT_FOUND:
-                raise
 
-    return [
-        Subscription(CancellationRequested, on_requested),
-        Subscription(CancellationRetracted, on_retracted),
-    ]
+SUBSCRIBERS = (on_requested, on_retracted)

@@ -7,6 +7,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from registration.demos import service
 from registration.demos.schemas import DemoRead, DemoRequest
+from registration.deps import SettingsDep
 from registration.isps import service as isps
 from registration.isps.schemas import IspRegistration, RegistrationAccepted
 from servicekit.http import RuntimeDep, Unauthorized
@@ -17,15 +18,14 @@ bearer = HTTPBearer(auto_error=False)
 
 
 async def owner_of_demo(
-    request: Request, demo_id: UUID, credentials: HTTPAuthorizationCredentials | None
+    settings: SettingsDep, demo_id: UUID, credentials: HTTPAuthorizationCredentials | None
 ) -> None:
     """Ask the ISP framework whose sign-in the token is: it must be the demo tenant's owner."""
     if credentials is None:
         raise Unauthorized("Sign in to the demo as its owner, and send that access token.")
-    settings = request.app.state.settings.platform
     async with httpx.AsyncClient(timeout=10.0) as http:
         answer = await http.get(
-            f"{settings.tenant_api_url.rstrip('/')}/api/v1/auth/me",
+            f"{settings.platform.tenant_api_url.rstrip('/')}/api/v1/auth/me",
             headers={
                 "Authorization": f"Bearer {credentials.credentials}",
                 "X-Tenant-ID": str(demo_id),
@@ -50,7 +50,11 @@ async def owner_of_demo(
     },
 )
 async def request_demo(
-    body: DemoRequest, runtime: RuntimeDep, request: Request, response: Response
+    body: DemoRequest,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
 ) -> DemoRead:
     """Try DotMac for a week on sample data. The demo opens in moments (follow it at
     `status_url`); its owner gets a welcome email to sign in. Each sign-in keeps it a week
@@ -61,7 +65,7 @@ async def request_demo(
             runtime.outbox,
             body,
             address=request.client.host if request.client else None,
-            per_hour=request.app.state.settings.demos_per_address_per_hour,
+            per_hour=settings.demos_per_address_per_hour,
         )
         answer = service.read(demo)
     response.headers["Location"] = answer.status_url
@@ -89,7 +93,7 @@ async def convert_demo(
     demo_id: UUID,
     body: IspRegistration,
     runtime: RuntimeDep,
-    request: Request,
+    settings: SettingsDep,
     response: Response,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> RegistrationAccepted:
@@ -98,14 +102,14 @@ async def convert_demo(
     send the access token of their sign-in to the demo."""
     async with runtime.db.unit_of_work() as session:
         await service.get_demo(session, demo_id)
-    await owner_of_demo(request, demo_id, credentials)
+    await owner_of_demo(settings, demo_id, credentials)
     async with runtime.db.unit_of_work() as session:
         await service.convertible(session, demo_id)
         accepted = await isps.register_isp(
             session,
             runtime.outbox,
             body,
-            provider=request.app.state.settings.provider_for(body.region),
+            provider=settings.provider_for(body.region),
             isp_id=demo_id,
         )
     response.headers["Location"] = accepted.status_url

@@ -2,12 +2,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from registration.deployments.schemas import DeploymentStatus
 from registration.deployments.service import SETTLED, deployment_status
-from registration.deployments.watch import DeploymentWatch
+from registration.deps import WatchDep
 from servicekit.http import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/isp", tags=["deployment"])
@@ -30,11 +30,10 @@ async def get_deployment(isp_id: UUID, runtime: RuntimeDep) -> DeploymentStatus:
     },
 )
 async def stream_deployment(
-    isp_id: UUID, runtime: RuntimeDep, request: Request
+    isp_id: UUID, runtime: RuntimeDep, watch: WatchDep
 ) -> StreamingResponse:
     """Server-sent events: a `status` event with the deployment status now and after every
     change, until the deployment is active, failed or rolled back. Reconnect to resume."""
-    watch: DeploymentWatch = request.app.state.deployment_watch
     changed = watch.subscribe(isp_id)  # before the first read, so no change slips between
     try:
         async with runtime.db.reading() as connection:

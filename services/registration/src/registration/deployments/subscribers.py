@@ -1,9 +1,6 @@
 """Provisioning's events, applied to the status read model. Each runs in the consumer's unit of
 work next to the inbox record, so a redelivered event changes nothing."""
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from dotmac_contracts import CloudEvent
 from dotmac_contracts.events import (
     DeploymentCompleted,
     DeploymentFailed,
@@ -17,10 +14,10 @@ from dotmac_contracts.events import (
 from dotmac_contracts.vocabulary import DeploymentState
 from registration.deployments.service import StepRecord, advance, set_state_of_isp
 from registration.models import Isp
-from servicekit.consumer import Subscription
+from servicekit.stream import Session
 
 
-async def on_started(session: AsyncSession, e: DeploymentStarted, _: CloudEvent) -> None:
+async def on_started(e: DeploymentStarted, session: Session) -> None:
     await advance(
         session,
         e.deployment_id,
@@ -32,9 +29,7 @@ async def on_started(session: AsyncSession, e: DeploymentStarted, _: CloudEvent)
     )
 
 
-async def on_step_completed(
-    session: AsyncSession, e: DeploymentStepCompleted, _: CloudEvent
-) -> None:
+async def on_step_completed(e: DeploymentStepCompleted, session: Session) -> None:
     steps = [StepRecord(e.step, e.started_at, e.completed_at, e.detail)]
     if e.next_step is not None:
         steps.append(StepRecord(e.next_step, e.completed_at))
@@ -44,7 +39,7 @@ async def on_step_completed(
     )
 
 
-async def on_completed(session: AsyncSession, e: DeploymentCompleted, _: CloudEvent) -> None:
+async def on_completed(e: DeploymentCompleted, session: Session) -> None:
     await advance(
         session,
         e.deployment_id,
@@ -54,43 +49,37 @@ async def on_completed(session: AsyncSession, e: DeploymentCompleted, _: CloudEv
     )
 
 
-async def on_failed(session: AsyncSession, e: DeploymentFailed, _: CloudEvent) -> None:
+async def on_failed(e: DeploymentFailed, session: Session) -> None:
     state = DeploymentState.COMPENSATING if e.compensating else DeploymentState.FAILED
     await advance(session, e.deployment_id, state, e.failed_at, error=f"{e.step.value}: {e.reason}")
 
 
-async def on_rolled_back(session: AsyncSession, e: DeploymentRolledBack, _: CloudEvent) -> None:
+async def on_rolled_back(e: DeploymentRolledBack, session: Session) -> None:
     await advance(session, e.deployment_id, DeploymentState.ROLLED_BACK, e.rolled_back_at)
 
 
-async def on_offboarding_started(
-    session: AsyncSession, e: OffboardingStarted, _: CloudEvent
-) -> None:
+async def on_offboarding_started(e: OffboardingStarted, session: Session) -> None:
     await set_state_of_isp(session, e.isp_id, DeploymentState.OFFBOARDING, e.started_at)
 
 
-async def on_offboarding_stopped(
-    session: AsyncSession, e: OffboardingStopped, _: CloudEvent
-) -> None:
+async def on_offboarding_stopped(e: OffboardingStopped, session: Session) -> None:
     await set_state_of_isp(session, e.isp_id, DeploymentState.ACTIVE, e.stopped_at)
 
 
-async def on_offboarding_completed(
-    session: AsyncSession, e: OffboardingCompleted, _: CloudEvent
-) -> None:
+async def on_offboarding_completed(e: OffboardingCompleted, session: Session) -> None:
     await set_state_of_isp(session, e.isp_id, DeploymentState.DELETED, e.completed_at)
     isp = await session.get(Isp, e.isp_id)
     if isp is not None and isp.deleted_at is None:
         isp.deleted_at = e.completed_at  # its names are free for whoever comes next
 
 
-SUBSCRIPTIONS = [
-    Subscription(OffboardingStarted, on_offboarding_started),
-    Subscription(OffboardingStopped, on_offboarding_stopped),
-    Subscription(OffboardingCompleted, on_offboarding_completed),
-    Subscription(DeploymentStarted, on_started),
-    Subscription(DeploymentStepCompleted, on_step_completed),
-    Subscription(DeploymentCompleted, on_completed),
-    Subscription(DeploymentFailed, on_failed),
-    Subscription(DeploymentRolledBack, on_rolled_back),
-]
+SUBSCRIBERS = (
+    on_offboarding_started,
+    on_offboarding_stopped,
+    on_offboarding_completed,
+    on_started,
+    on_step_completed,
+    on_completed,
+    on_failed,
+    on_rolled_back,
+)

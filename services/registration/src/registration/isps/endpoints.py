@@ -1,8 +1,9 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Header, Response, status
 from sqlalchemy.exc import IntegrityError
 
+from registration.deps import SettingsDep
 from registration.isps import service
 from registration.isps.schemas import IspRegistration, RegistrationAccepted
 from servicekit.http import RuntimeDep
@@ -32,7 +33,7 @@ IdempotencyKey = Annotated[
 async def register_isp(
     body: IspRegistration,
     runtime: RuntimeDep,
-    request: Request,
+    settings: SettingsDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> RegistrationAccepted:
@@ -48,7 +49,7 @@ async def register_isp(
                     session,
                     runtime.outbox,
                     body,
-                    provider=request.app.state.settings.provider_for(body.region),
+                    provider=settings.provider_for(body.region),
                     idempotency_key=idempotency_key,
                 )
             break

@@ -1,14 +1,14 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from servicekit.http import RuntimeDep
 from tenant_api.auth import service
 from tenant_api.auth.schemas import FirstLogin, Login, Me, RefreshRequest, TokenPair
 from tenant_api.auth.service import InvalidCredentials
 from tenant_api.auth.welcome import first_login as set_first_password
-from tenant_api.deps import CurrentUser, SigningInTenant, access_tokens
+from tenant_api.deps import CurrentUser, SigningInTenant, TenantApiDep
 from tenant_api.models import User
 from tenant_api.tenants.service import record_use
 
@@ -18,13 +18,9 @@ UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _refresh_ttl(request: Request) -> timedelta:
-    return timedelta(seconds=request.app.state.settings.refresh_token_ttl_s)
-
-
 @router.post("/login", responses=UNAUTHORIZED)
 async def login(
-    credentials: Login, tenant: SigningInTenant, runtime: RuntimeDep, request: Request
+    credentials: Login, tenant: SigningInTenant, runtime: RuntimeDep, tenant_api: TenantApiDep
 ) -> TokenPair:
     """Sign in to this ISP (the host says which) with email and password. Signing in to a
     demo extends it."""
@@ -32,11 +28,11 @@ async def login(
     async with runtime.db.unit_of_work(tenant=tenant.id) as session:
         pair = await service.login(
             session,
-            access_tokens(request),
+            tenant_api.access_tokens,
             email=credentials.email,
             password=credentials.password,
             now=now,
-            refresh_ttl=_refresh_ttl(request),
+            refresh_ttl=tenant_api.refresh_ttl,
         )
         if tenant.demo:
             await record_use(session, runtime.outbox, tenant.id, now=now)
@@ -45,16 +41,16 @@ async def login(
 
 @router.post("/refresh", responses=UNAUTHORIZED)
 async def refresh(
-    body: RefreshRequest, tenant: SigningInTenant, runtime: RuntimeDep, request: Request
+    body: RefreshRequest, tenant: SigningInTenant, runtime: RuntimeDep, tenant_api: TenantApiDep
 ) -> TokenPair:
     """Trade a refresh token for a new pair; each refresh token works once."""
     async with runtime.db.unit_of_work(tenant=tenant.id) as session:
         pair = await service.refresh(
             session,
-            access_tokens(request),
+            tenant_api.access_tokens,
             refresh_token=body.refresh_token,
             now=datetime.now(UTC),
-            refresh_ttl=_refresh_ttl(request),
+            refresh_ttl=tenant_api.refresh_ttl,
         )
     if pair is None:
         raise InvalidCredentials("This refresh token was already used: every session ended.")
@@ -80,7 +76,7 @@ async def me(user: CurrentUser, runtime: RuntimeDep) -> Me:
 
 @router.post("/first-login", responses=UNAUTHORIZED)
 async def first_login(
-    body: FirstLogin, tenant: SigningInTenant, runtime: RuntimeDep, request: Request
+    body: FirstLogin, tenant: SigningInTenant, runtime: RuntimeDep, tenant_api: TenantApiDep
 ) -> TokenPair:
     """Choose the first password with the one-time code from the welcome email (it works once,
     for 72 hours), and be signed in."""
@@ -92,5 +88,5 @@ async def first_login(
         user = await session.get(User, user_id)
         assert user is not None
         return await service.signed_in(
-            session, access_tokens(request), user, now=now, refresh_ttl=_refresh_ttl(request)
+            session, tenant_api.access_tokens, user, now=now, refresh_ttl=tenant_api.refresh_ttl
         )

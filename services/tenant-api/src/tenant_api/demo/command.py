@@ -13,14 +13,11 @@ from sqlalchemy import ColumnElement, or_, select
 
 from servicekit.cli import Command
 from servicekit.problems import Problem
-from servicekit.runtime import Runtime
-from servicekit.sealing import Sealer
+from tenant_api.bootstrap import bootstrap
 from tenant_api.config import Settings
 from tenant_api.demo import scenarios
 from tenant_api.demo.endpoints import load_into
-from tenant_api.entitlements.store import EntitlementStore
-from tenant_api.models import Tenant, messaging
-from tenant_api.placement import Placements
+from tenant_api.models import Tenant
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,26 +30,20 @@ def _run(args: argparse.Namespace) -> int:
 
 
 async def _load(settings: Settings, tenant: str, scenario: str) -> int:
-    runtime = Runtime(
-        name="tenant-api",
-        settings=settings.platform,
-        tables=messaging,
-        database_url=settings.service_database_url(),
-    )
-    placements = Placements()
-    entitlements = EntitlementStore()
+    composed = bootstrap(settings)
+    runtime = composed.runtime
     try:
-        async with placements.kept_current(runtime):
+        async with composed.placements.kept_current(runtime):
             async with runtime.db.unit_of_work() as session:
                 found = await session.scalar(select(Tenant.id).where(_named(tenant)))
             if found is None:
                 print(f"No tenant {tenant}.", file=sys.stderr)
                 return 2
-            await entitlements.load(runtime.db, str(found))
+            await composed.entitlements.load(runtime.db, str(found))
             loaded = await load_into(
                 runtime,
-                Sealer(settings.platform.device_secrets_keys.get_secret_value()),
-                entitlements,
+                composed.sealer,
+                composed.entitlements,
                 found,
                 scenario,
                 datetime.now(UTC),

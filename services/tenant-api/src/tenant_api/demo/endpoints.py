@@ -3,7 +3,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from servicekit.http import RuntimeDep
@@ -14,7 +14,7 @@ from tenant_api.auth.roles import Permission
 from tenant_api.auth.tokens import AccessClaims
 from tenant_api.customers.service import cap_of
 from tenant_api.demo import loader, scenarios
-from tenant_api.deps import ERRORS, require_person
+from tenant_api.deps import ERRORS, EntitlementsDep, SealerDep, require_person
 from tenant_api.entitlements.store import EntitlementStore
 from tenant_api.models import Tenant
 from tenant_api.tickets.endpoints import SLA_PLUGIN
@@ -78,15 +78,19 @@ async def load_into(
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=REFUSED)
 async def load_demo_data(
-    spec: DemoDataRequest, user: Manager, runtime: RuntimeDep, request: Request
+    spec: DemoDataRequest,
+    user: Manager,
+    runtime: RuntimeDep,
+    sealer: SealerDep,
+    entitlements: EntitlementsDep,
 ) -> DemoDataLoaded:
     """Fill this (empty) ISP with a sample business: plans, customers with their history,
     subscriptions, devices and tickets. The same scenario always gives the same data, dated up
     to today."""
     return await load_into(
         runtime,
-        request.app.state.sealer,
-        request.app.state.entitlements,
+        sealer,
+        entitlements,
         user.tenant_id,
         spec.scenario,
         datetime.now(UTC),
@@ -105,15 +109,19 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
         responses={404: {"description": "No such tenant"}, **REFUSED},
     )
     async def load_for_tenant(
-        tenant_id: UUID, spec: DemoDataRequest, runtime: RuntimeDep, request: Request
+        tenant_id: UUID,
+        spec: DemoDataRequest,
+        runtime: RuntimeDep,
+        sealer: SealerDep,
+        entitlements: EntitlementsDep,
     ) -> DemoDataLoaded:
         async with runtime.db.unit_of_work() as session:
             if await session.get(Tenant, tenant_id) is None:
                 raise NotFound(f"No tenant {tenant_id}.")
         return await load_into(
             runtime,
-            request.app.state.sealer,
-            request.app.state.entitlements,
+            sealer,
+            entitlements,
             tenant_id,
             spec.scenario,
             datetime.now(UTC),

@@ -2,13 +2,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
 from servicekit.http import RuntimeDep
-from servicekit.sealing import Sealer
 from tenant_api.auth.roles import Permission
-from tenant_api.deps import ERRORS, NOT_FOUND, Caller, require, require_plugin
+from tenant_api.deps import ERRORS, NOT_FOUND, Caller, SealerDep, require, require_plugin
 from tenant_api.devices import service
 from tenant_api.devices.schemas import (
     DeviceCreate,
@@ -32,14 +31,6 @@ Writer = Annotated[Caller, require(Permission.NETWORK_WRITE)]
 TAKEN: dict[int | str, dict[str, Any]] = {
     409: {"description": "Another device is managed at that address"}
 }
-
-
-async def get_sealer(request: Request) -> Sealer:
-    sealer: Sealer = request.app.state.sealer
-    return sealer
-
-
-SealerDep = Annotated[Sealer, Depends(get_sealer)]
 
 
 def read(device: Device) -> DeviceRead:

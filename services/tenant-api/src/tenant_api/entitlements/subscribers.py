@@ -4,7 +4,6 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dotmac_contracts import CloudEvent
 from dotmac_contracts.events import (
     LicenceChanged,
     LicenceIssued,
@@ -13,8 +12,8 @@ from dotmac_contracts.events import (
     LicenceSuspended,
     TierCatalogPublished,
 )
-from servicekit.consumer import Subscription
 from servicekit.db import param, table_of
+from servicekit.stream import Session
 from tenant_api.entitlements.store import ACTIVE, CATALOG, REVOKED, SUSPENDED, announce
 from tenant_api.models import Entitlement, PluginCatalog
 
@@ -42,9 +41,15 @@ _RECORD_LICENCE = _licensed.on_conflict_do_update(
 suspended ISP change tier, and it stays suspended). Built once: every onboarding records one."""
 
 
-async def on_licence(
-    session: AsyncSession, e: LicenceIssued | LicenceChanged, _: CloudEvent
-) -> None:
+async def on_licence_issued(e: LicenceIssued, session: Session) -> None:
+    await _record_licence(session, e)
+
+
+async def on_licence_changed(e: LicenceChanged, session: Session) -> None:
+    await _record_licence(session, e)
+
+
+async def _record_licence(session: AsyncSession, e: LicenceIssued | LicenceChanged) -> None:
     await session.execute(
         _RECORD_LICENCE,
         {
@@ -61,8 +66,20 @@ async def on_licence(
     await announce(session, str(e.isp_id))
 
 
-async def on_licence_status(
-    session: AsyncSession, e: LicenceSuspended | LicenceReinstated | LicenceRevoked, _: CloudEvent
+async def on_licence_suspended(e: LicenceSuspended, session: Session) -> None:
+    await _record_status(session, e)
+
+
+async def on_licence_reinstated(e: LicenceReinstated, session: Session) -> None:
+    await _record_status(session, e)
+
+
+async def on_licence_revoked(e: LicenceRevoked, session: Session) -> None:
+    await _record_status(session, e)
+
+
+async def _record_status(
+    session: AsyncSession, e: LicenceSuspended | LicenceReinstated | LicenceRevoked
 ) -> None:
     reason: str | None
     match e:
@@ -86,9 +103,7 @@ async def on_licence_status(
     await announce(session, str(e.isp_id))
 
 
-async def on_catalog_published(
-    session: AsyncSession, e: TierCatalogPublished, _: CloudEvent
-) -> None:
+async def on_catalog_published(e: TierCatalogPublished, session: Session) -> None:
     values = {
         "version": e.version,
         "tiers": [t.name.value for t in e.tiers],
@@ -106,11 +121,11 @@ async def on_catalog_published(
     await announce(session, CATALOG)
 
 
-SUBSCRIPTIONS = [
-    Subscription(LicenceIssued, on_licence),
-    Subscription(LicenceChanged, on_licence),
-    Subscription(LicenceSuspended, on_licence_status),
-    Subscription(LicenceReinstated, on_licence_status),
-    Subscription(LicenceRevoked, on_licence_status),
-    Subscription(TierCatalogPublished, on_catalog_published),
-]
+SUBSCRIBERS = (
+    on_licence_issued,
+    on_licence_changed,
+    on_licence_suspended,
+    on_licence_reinstated,
+    on_licence_revoked,
+    on_catalog_published,
+)

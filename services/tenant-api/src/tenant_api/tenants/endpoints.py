@@ -1,10 +1,10 @@
 from collections.abc import Callable
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from servicekit.http import RuntimeDep
-from tenant_api.deps import CurrentTenant
+from tenant_api.deps import CurrentTenant, TenantApiDep
 from tenant_api.models import Tenant
 from tenant_api.placement import create_silo, drop_silo
 from tenant_api.tenants import service
@@ -41,11 +41,15 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
         "/{tenant_id}", responses={409: {"description": "Slug or host belongs to another tenant"}}
     )
     async def put_tenant(
-        tenant_id: UUID, spec: TenantSpec, runtime: RuntimeDep, request: Request, response: Response
+        tenant_id: UUID,
+        spec: TenantSpec,
+        runtime: RuntimeDep,
+        tenant_api: TenantApiDep,
+        response: Response,
     ) -> TenantRead:
         """Create an ISP's tenant (idempotent: a repeat with the same spec answers 200). With
         `isolation: silo` (enterprise), its data gets a schema of its own."""
-        owner_url = request.app.state.settings.platform.database_url
+        owner_url = tenant_api.settings.platform.database_url
         silo = None
         if spec.isolation == "silo":
             async with runtime.db.unit_of_work() as session:
@@ -65,21 +69,23 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
         return answer
 
     @router.post("/{tenant_id}/activate", responses={404: {"description": "No such tenant"}})
-    async def activate(tenant_id: UUID, runtime: RuntimeDep, request: Request) -> TenantRead:
+    async def activate(
+        tenant_id: UUID, runtime: RuntimeDep, tenant_api: TenantApiDep
+    ) -> TenantRead:
         """Open the tenant to its users; the first time, its owner is invited by email and
         TenantActivated is published."""
         async with runtime.db.unit_of_work(tenant=tenant_id) as session:
             tenant = await service.activate(
-                session, runtime.outbox, tenant_id, welcome=request.app.state.welcome
+                session, runtime.outbox, tenant_id, welcome=tenant_api.welcome
             )
             return read(tenant)
 
     @router.delete("/{tenant_id}", status_code=status.HTTP_204_NO_CONTENT)
-    async def drop(tenant_id: UUID, runtime: RuntimeDep, request: Request) -> None:
+    async def drop(tenant_id: UUID, runtime: RuntimeDep, tenant_api: TenantApiDep) -> None:
         """Remove a tenant and all its data (an onboarding's compensation). Idempotent."""
         async with runtime.db.unit_of_work() as session:
             dropped = await service.drop(session, tenant_id)
         if dropped is not None and dropped.data_schema:
-            await drop_silo(request.app.state.settings.platform.database_url, dropped.data_schema)
+            await drop_silo(tenant_api.settings.platform.database_url, dropped.data_schema)
 
     return router

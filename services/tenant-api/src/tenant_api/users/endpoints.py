@@ -2,12 +2,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from servicekit.http import RuntimeDep
 from tenant_api.auth.roles import Permission
 from tenant_api.auth.tokens import AccessClaims
-from tenant_api.deps import Caller, CurrentTenant, require, require_person
+from tenant_api.deps import Caller, CurrentTenant, WelcomeDep, require, require_person
 from tenant_api.users import service
 from tenant_api.users.schemas import UserInvite, UserList, UserRead, UserUpdate
 
@@ -38,12 +38,12 @@ async def invite_user(
     actor: Manager,
     tenant: CurrentTenant,
     runtime: RuntimeDep,
-    request: Request,
+    welcome: WelcomeDep,
 ) -> UserRead:
     """Give someone an account; they get a one-time code by email to choose a password."""
     async with runtime.db.unit_of_work(tenant=actor.tenant_id) as session:
         user = await service.invite_user(
-            session, request.app.state.welcome, tenant, actor, invite, now=datetime.now(UTC)
+            session, welcome, tenant, actor, invite, now=datetime.now(UTC)
         )
         return UserRead.model_validate(user, from_attributes=True)
 

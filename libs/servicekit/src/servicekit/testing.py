@@ -1,0 +1,55 @@
+"""Running a service in the test's own process, as `python -m <service> serve` runs it."""
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
+
+from servicekit.runtime import Runtime
+from servicekit.serving import Role
+
+
+@asynccontextmanager
+async def running(runtime: Runtime, roles: Sequence[Role]) -> AsyncIterator[Any]:
+    """The runtime and `roles` running (subscribers, workers, the api app's lifespan) until the
+    block ends; yields the api app as an ASGI server would call it (None without one)."""
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(runtime.running())
+        for role in roles:
+            if role.running is not None:
+                await stack.enter_async_context(role.running())
+        app = next((role.app for role in roles if role.app is not None), None)
+        if app is None:
+            yield None
+            return
+        assert isinstance(app, FastAPI), "the api role serves a FastAPI app"
+        state = await stack.enter_async_context(app.router.lifespan_context(app))
+        yield _with_state(app, dict(state or {}))
+
+
+@asynccontextmanager
+async def served(
+    runtime: Runtime, roles: Sequence[Role], *, base_url: str = "http://service"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """`running()`, with a client of the api app over ASGI (no socket)."""
+    async with running(runtime, roles) as app:
+        assert app is not None, "served() needs a role with an app"
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            yield client
+
+
+def _with_state(app: FastAPI, state: dict[str, Any]) -> Any:
+    """The app, given its lifespan's state with each request, as an ASGI server gives it
+    (httpx's ASGI transport does not)."""
+
+    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope = {**scope, "state": dict(state)}
+        await app(scope, receive, send)
+
+    asgi.app = app  # type: ignore[attr-defined]  # for tests that add routes to it
+    return asgi
