@@ -29,6 +29,14 @@ SEARCH_ATTRIBUTES = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A sealing key of the session's own, for every service built here or started by it
+    (the platform has no default key)."""
+    from cryptography.fernet import Fernet
+
+    os.environ.setdefault("DOTMAC_DEVICE_SECRETS_KEYS", Fernet.generate_key().decode())
+
+
 @pytest.fixture(scope="session")
 def span_exporter() -> InMemorySpanExporter:
     """Every span finished in this test process. Installed before any service is built, so the

@@ -243,6 +243,7 @@ def platform_processes(
         "DOTMAC_DATABASE_URL": migrated_database,
         "DOTMAC_OTLP_ENDPOINT": otlp.endpoint,
         "DOTMAC_INTERNAL_TOKEN": INTERNAL_TOKEN,
+        "DOTMAC_DEVICE_SECRETS_KEYS": os.environ["DOTMAC_DEVICE_SECRETS_KEYS"],
         "OTEL_BSP_SCHEDULE_DELAY": "100",
         "LICENSING_SIGNING_KEY_FILE": str(logs / "licensing-signing-key.pem"),
     }

@@ -237,7 +237,7 @@ async def test_a_failed_step_rolls_back_what_was_created(platform, http):
 
 
 async def test_an_active_isp_holds_a_licence_its_instance_can_verify_offline(platform, http):
-    from servicekit.licences import verify_licence
+    from licensing.licences.verification import verify_licence
 
     response = await http.post(
         f"{platform.gateway_url}/api/v1/isp/register",

@@ -30,10 +30,12 @@ class PlatformSettings(BaseSettings):
         default=SecretStr("dev-only-internal-token"),
         description="Bearer token services present to each other's /internal routes",
     )
-    device_secrets_keys: SecretStr = Field(
-        default=SecretStr("cRPLV-4ghINHUN3VtO5SlBAMOruYDx0sWkYljFsQ7ms="),
+    device_secrets_keys: SecretStr | None = Field(
+        default=None,
         description="Fernet keys, comma-separated, that seal network devices' SNMP secrets at "
-        "rest and on the bus. The first seals; every one unseals, so keys can be rotated.",
+        "rest and on the bus. The first seals; every one unseals, so keys can be rotated. No "
+        "default: a service that seals refuses to start without them (the dev stack makes its "
+        "own, in .dotmac/secrets/)",
     )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, description="The dev stack's mail sink listens here")

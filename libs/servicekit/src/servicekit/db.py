@@ -20,11 +20,24 @@ from sqlalchemy.sql.elements import KeyedColumnElement
 
 Placement = Callable[[UUID], Awaitable[dict[str, str] | None]]
 Heard = Callable[[Any], Awaitable[None] | None]
-NOTIFIED = "notified"
-"""Key of `session.info`: the (channel, payload) pairs the transaction NOTIFYs, heard in this
-process at commit (a payload may be the work itself, see `servicekit.notify.hand_over`)."""
+AfterCommit = Callable[[], Awaitable[None] | None]
 DATABASE = "database"
 """Key of `session.info`: the `Database` whose unit of work the session is."""
+_AFTER_COMMIT = "after_commit"
+
+
+def after_commit(session: AsyncSession, call: AfterCommit) -> None:
+    """Have `call()` run (and be awaited, if it returns an awaitable) once the unit of work of
+    `session` commits, before the unit of work returns; never if it rolls back. How a writer
+    hands its process's workers (the outbox relay, the mail sender, local listeners) what it
+    committed."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(call)
+
+
+def database_of(session: AsyncSession) -> "Database | None":
+    """The `Database` whose unit of work `session` is (None for a session made elsewhere)."""
+    database = session.info.get(DATABASE)
+    return database if isinstance(database, Database) else None
 
 
 def param(column: KeyedColumnElement[Any]) -> BindParameter[Any]:
@@ -81,6 +94,13 @@ class Database:
         """Whether something in this process hears `channel`'s NOTIFYs locally."""
         return bool(self._listeners.get(channel))
 
+    async def hear(self, channel: str, payload: str) -> None:
+        """Tell this process's listeners of `channel` about `payload` (committed here)."""
+        for heard in list(self._listeners.get(channel, ())):
+            outcome = heard(payload)
+            if inspect.isawaitable(outcome):
+                await outcome
+
     def place_tenants_with(self, placement: "Placement") -> None:
         """Tenants' data may live in schemas of their own ("silos"): `placement` says, per
         tenant, which schemas its transactions use instead of the shared ones (None: shared)."""
@@ -104,11 +124,10 @@ class Database:
                     {"tenant": str(tenant)},
                 )
             yield session
-        for channel, payload in session.info.get(NOTIFIED, ()):
-            for heard in list(self._listeners.get(channel, ())):
-                outcome = heard(payload)
-                if inspect.isawaitable(outcome):
-                    await outcome
+        for call in session.info.get(_AFTER_COMMIT, ()):
+            outcome = call()
+            if inspect.isawaitable(outcome):
+                await outcome
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncConnection]:

@@ -28,8 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.config import PlatformSettings
-from servicekit.db import Database
-from servicekit.notify import await_work, notify_work
+from servicekit.db import Database, after_commit
+from servicekit.notify import listen_elsewhere, wake_workers
 from servicekit.tasks import cancel_and_wait, stop_if_asked
 
 log = logging.getLogger(__name__)
@@ -56,23 +56,37 @@ class Mailer:
     def __init__(self, table: Table) -> None:
         self._table = table
         self.channel = f"mail_{table.schema or 'public'}"
+        self.sender: MailSender | None = None
+        """This process's sender, while one runs: it is handed what commits here."""
 
     async def queue(self, session: AsyncSession, *, to: str, subject: str, body: str) -> None:
         """Send this mail if, and once, the caller's transaction commits."""
         await session.execute(insert(self._table).values(to_address=to, subject=subject, body=body))
-        await notify_work(session, self.channel)
+        sender = self.sender
+        if sender is not None:
+            after_commit(session, sender.wake)
+        else:
+            await wake_workers(session, self.channel)
 
 
 class MailSender:
     def __init__(self, db: Database, mailer: Mailer, settings: PlatformSettings) -> None:
         self._db = db
+        self._mailer = mailer
         self._table = mailer._table
         self._channel = mailer.channel
         self._settings = settings
         self._wake = asyncio.Event()
 
+    def wake(self) -> None:
+        """Look for mail to send now."""
+        self._wake.set()
+
     async def run(self) -> None:
-        listener = asyncio.create_task(await_work(self._db, self._channel, self._wake.set))
+        listener = asyncio.create_task(
+            listen_elsewhere(self._db, self._channel, lambda _: self._wake.set())
+        )
+        self._mailer.sender = self
         try:
             while True:
                 stop_if_asked()
@@ -91,6 +105,8 @@ class MailSender:
                 except TimeoutError:
                     pass
         finally:
+            if self._mailer.sender is self:
+                self._mailer.sender = None
             await cancel_and_wait(listener)
 
     async def send_pending(self) -> bool:

@@ -5,7 +5,10 @@ commit, so a listener hears only committed changes.
 A listener also hears its own process's NOTIFYs at once, when the unit of work commits, so the
 replica that made a change — revoked a key, say — acts on it before it answers the request that
 made it. Those NOTIFYs carry the process's mark, and their echo from Postgres is not heard again
-(listeners are idempotent, but each hearing could cost a reload)."""
+(listeners are idempotent, but each hearing could cost a reload).
+
+Workers of a table (the outbox relay, the mail sender) are woken the same way from other
+processes (`wake_workers`); a writer in their own process hands them the work directly."""
 
 import asyncio
 import contextlib
@@ -18,7 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from servicekit.db import DATABASE, NOTIFIED, Database
+from servicekit.db import Database, after_commit, database_of
 from servicekit.tasks import cancel_and_wait, stop_if_asked
 
 log = logging.getLogger(__name__)
@@ -28,30 +31,13 @@ MARKED = "\x1e"
 
 
 async def listen(db: Database, channel: str, on_notify: Callable[[str], None]) -> None:
-    """Call `on_notify(payload)` for every NOTIFY on `channel`. Runs until cancelled."""
-    await _hearing(db, channel, here=on_notify, elsewhere=on_notify)
-
-
-async def _hearing(
-    db: Database,
-    channel: str,
-    *,
-    here: Callable[[Any], None],
-    elsewhere: Callable[[str], None],
-) -> None:
-    """`here(payload)` for this process's NOTIFYs as they commit, `elsewhere(payload)` for
-    those Postgres delivers from other processes. Runs until cancelled."""
-    stop_hearing = db.hear_locally(channel, here)
+    """Call `on_notify(payload)` for every NOTIFY on `channel`: this process's as they commit,
+    the others' as Postgres delivers them. Runs until cancelled."""
+    stop_hearing = db.hear_locally(channel, on_notify)
     try:
-        await listen_elsewhere(db, channel, elsewhere)
+        await listen_elsewhere(db, channel, on_notify)
     finally:
         stop_hearing()
-
-
-def _heard_here(session: AsyncSession, channel: str) -> Database | None:
-    """The session's database, if something in this process hears `channel` at commit."""
-    database = session.info.get(DATABASE)
-    return database if isinstance(database, Database) and database.heard_here(channel) else None
 
 
 async def listen_elsewhere(db: Database, channel: str, on_notify: Callable[[str], None]) -> None:
@@ -144,49 +130,24 @@ class _Listening:
 
 
 async def notify(session: AsyncSession, channel: str, payload: str = "") -> None:
-    """NOTIFY `channel` with `payload` when the session's transaction commits (not before)."""
-    database = _heard_here(session, channel)
-    sent = f"{database.mark}{MARKED}{payload}" if database else payload
-    await session.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": sent})
-    session.info.setdefault(NOTIFIED, []).append((channel, payload))
-
-
-def handled_here(session: AsyncSession, channel: str) -> bool:
-    """Whether this process runs a worker of `channel` (an outbox relay, a mail sender) that
-    the writer can hand the work `session`'s transaction commits (`hand_over`).
-
-    Such a writer sends no NOTIFY: woken, the workers of other processes would only find the
-    rows locked or gone, a wasted transaction per change and process, and every NOTIFY costs
-    Postgres a wake-up of each listening connection. (Should the writer die before its worker
-    is done, their idle polls do the work.) A writer without one NOTIFYs them all."""
-    return _heard_here(session, channel) is not None
-
-
-def hand_over(session: AsyncSession, channel: str, work: object) -> None:
-    """Give `work` to this process's worker of `channel` once `session`'s transaction commits
-    (never, if it rolls back). For a writer that `handled_here` says has one."""
-    session.info.setdefault(NOTIFIED, []).append((channel, work))
-
-
-async def notify_work(session: AsyncSession, channel: str) -> None:
-    """Have `channel`'s workers do the work `session`'s transaction commits: this process's
-    worker if it runs one, all of them otherwise."""
-    if handled_here(session, channel):
-        hand_over(session, channel, None)
+    """NOTIFY `channel` with `payload` when the session's transaction commits (not before).
+    This process's listeners hear it as it commits; other processes', from Postgres."""
+    database = database_of(session)
+    if database is not None and database.heard_here(channel):
+        sent = f"{database.mark}{MARKED}{payload}"
+        after_commit(session, lambda: database.hear(channel, payload))
     else:
-        await session.execute(text("SELECT pg_notify(:c, '')"), {"c": channel})
+        sent = payload
+    await session.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": sent})
 
 
-async def await_work(
-    db: Database,
-    channel: str,
-    wake: Callable[[], None],
-    *,
-    take: Callable[[Any], None] | None = None,
-) -> None:
-    """Call `wake()` for the work on `channel` that other processes commit, and `take(work)`
-    for what this process's writers hand over (`wake()` by default). Runs until cancelled."""
-    await _hearing(db, channel, here=take or (lambda _: wake()), elsewhere=lambda _: wake())
+async def wake_workers(session: AsyncSession, channel: str) -> None:
+    """Wake the workers of `channel` (the relays, mail senders) of other processes when the
+    session's transaction commits: for a writer whose own process runs none. One that runs
+    one hands it the work itself (`after_commit`) and sends no NOTIFY: woken, the other
+    processes' workers would find the rows locked or gone, and every NOTIFY costs Postgres a
+    wake-up of each listening connection. (Should the writer die first, their polls do it.)"""
+    await session.execute(text("SELECT pg_notify(:c, '')"), {"c": channel})
 
 
 @asynccontextmanager

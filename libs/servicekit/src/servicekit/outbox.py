@@ -5,10 +5,11 @@ change does. `OutboxRelay` publishes them to JetStream with `Nats-Msg-Id` = even
 published twice (a relay died between publish and mark, or two relays took it at once) is
 dropped by the stream's duplicate window rather than delivered twice.
 
-A process that runs a relay hands it its own events as they commit: the relay publishes them
-from memory and marks them in one statement, instead of reading them back in a transaction of
-its own. Rows are read back only for what no relay was handed: events of processes without one,
-of a writer that died before its relay published them, or that failed to publish.
+A process that runs a relay hands it its own events as they commit (`Outbox.hand_to`): the
+relay publishes them from memory and marks them in one statement, instead of reading them back
+in a transaction of its own. Rows are read back only for what no relay was handed: events of
+processes without one (which wake the relays of the others), of a writer that died before its
+relay published them, or that failed to publish.
 """
 
 import asyncio
@@ -27,9 +28,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from dotmac_contracts import CloudEvent, Event
-from servicekit.db import Database, param
+from servicekit.db import Database, after_commit, param
 from servicekit.messaging import MessagingTables
-from servicekit.notify import await_work, hand_over, handled_here
+from servicekit.notify import listen_elsewhere
 from servicekit.tasks import cancel_and_wait, stop_if_asked
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Outbox:
         self._channel = tables.notify_channel
         self.source = source
         self._publishes = None if publishes is None else frozenset(e.subject for e in publishes)
+        self._relay: OutboxRelay | None = None
         t = self._table
         # Built once: every event of the service goes one of these two ways. A writer whose
         # process runs a relay stages the row and hands the event to that relay at commit;
@@ -87,6 +89,11 @@ class Outbox:
         self._stage_and_wake = select(func.pg_notify(self._channel, "")).select_from(
             staged.cte("staged")
         )
+
+    def hand_to(self, relay: "OutboxRelay | None") -> None:
+        """From now on, hand what commits to `relay`, this process's (None: to no relay here;
+        every event then wakes the relays of other processes)."""
+        self._relay = relay
 
     async def add(self, session: AsyncSession, event: Event) -> uuid.UUID:
         """Stage `event` in the caller's transaction. It is published only if that commits."""
@@ -105,9 +112,10 @@ class Outbox:
             "data": event.model_dump_json().encode(),
             "trace_headers": carrier,
         }
-        if handled_here(session, self._channel):
-            staged = await session.execute(self._stage, row)
-            hand_over(session, self._channel, Staged(id=staged.scalar_one(), **row))
+        relay = self._relay
+        if relay is not None:
+            staged = Staged(id=(await session.execute(self._stage, row)).scalar_one(), **row)
+            after_commit(session, lambda: relay.take(staged))
         else:
             await session.execute(self._stage_and_wake, row)
         return row["event_id"]
@@ -153,7 +161,8 @@ class OutboxRelay:
             .values(published_at=func.now())
         )
 
-    def _take(self, staged: Staged) -> None:
+    def take(self, staged: Staged) -> None:
+        """Publish `staged`, committed by a writer of this process, on the next pass."""
         self._handed.append(staged)
         self._wake.set()
 
@@ -163,7 +172,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         listener = asyncio.create_task(
-            await_work(self._db, self._channel, self._look_again, take=self._take),
+            listen_elsewhere(self._db, self._channel, lambda _: self._look_again()),
             name=f"listen:{self._channel}",
         )
         failures = 0

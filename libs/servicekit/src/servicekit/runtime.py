@@ -103,9 +103,12 @@ class Runtime:
             self._js = self._nc.jetstream()
             await ensure_streams(self._js)
             if relay:
-                self.spawn(OutboxRelay(self.db, self.tables, self._js).run(), "outbox-relay")
+                outbox_relay = OutboxRelay(self.db, self.tables, self._js)
+                self.spawn(outbox_relay.run(), "outbox-relay")
+                self.outbox.hand_to(outbox_relay)
             yield
         finally:
+            self.outbox.hand_to(None)
             await cancel_and_wait(*self._tasks)
             self._tasks.clear()
             if self._nc is not None and not self._nc.is_closed:

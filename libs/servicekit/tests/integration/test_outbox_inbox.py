@@ -347,6 +347,7 @@ async def test_the_writers_own_relay_publishes_its_events_and_other_relays_stay_
 
         own = CountingRelay(bench.db, bench.tables, js)
         tasks.append(asyncio.create_task(own.run()))
+        bench.outbox.hand_to(own)  # as the runtime of a process with a relay does
         await wait_for(lambda: own.passes == 1)
         passes_elsewhere = other.passes
         stream = await js.find_stream_name_by_subject(TenantActivated.subject)

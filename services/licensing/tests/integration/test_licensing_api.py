@@ -15,8 +15,8 @@ from dotmac_contracts.events import (
     LicenceIssued,
     TenantActivated,
 )
+from licensing.licences.verification import verify_licence
 from licensing.models import CustomerCount, Licence, messaging
-from servicekit.licences import verify_licence
 
 pytestmark = pytest.mark.integration
 OPERATOR = {"Authorization": "Bearer licensing-test-internal-token"}

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dotmac_contracts.vocabulary import Tier
 from licensing.licences.service import signed_terms
 from licensing.licences.signing import LicenceSigner
-from servicekit.licences import InvalidLicence, verify_licence
+from licensing.licences.verification import InvalidLicence, verify_licence
 
 
 def sign(signer: LicenceSigner, **overrides) -> str:

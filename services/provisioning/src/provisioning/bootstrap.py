@@ -128,7 +128,11 @@ class Provisioning:
             boot_wait_s=self.settings.digitalocean_boot_wait_s,
         )
         kubernetes = KubernetesProvider(
-            kubeconfig=self.settings.kubeconfig or None, image=self.settings.kubernetes_image
+            kubeconfig=self.settings.kubeconfig or None,
+            image=self.settings.kubernetes_image,
+            ingress_namespace=self.settings.kubernetes_ingress_namespace,
+            ingress_class=self.settings.kubernetes_ingress_class,
+            cluster_issuer=self.settings.kubernetes_cluster_issuer,
         )
         return {p.name: p for p in (local, aws, digitalocean, kubernetes)}
 

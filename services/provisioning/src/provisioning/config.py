@@ -44,6 +44,17 @@ class Settings(ServiceSettings):
     kubeconfig: str = Field(
         default="", description="kubeconfig of the cluster the kubernetes provider applies to"
     )
+    kubernetes_ingress_class: str = Field(
+        default="nginx", description="Ingress class that routes ISPs' domains on Kubernetes"
+    )
+    kubernetes_ingress_namespace: str = Field(
+        default="ingress-nginx",
+        description="Namespace of the cluster's ingress controller (let into ISPs' namespaces)",
+    )
+    kubernetes_cluster_issuer: str = Field(
+        default="letsencrypt",
+        description="cert-manager ClusterIssuer that issues ISPs' TLS certificates",
+    )
     kubernetes_image: str = Field(
         default="dotmac/isp-framework:latest",
         description="Image of the ISP framework on Kubernetes",

@@ -80,5 +80,5 @@ def bootstrap(settings: Settings | None = None) -> TenantApi:
         directory=TenantDirectory(),
         mailer=mailer,
         welcome=Welcome(mailer, settings.platform.gateway_url),
-        sealer=Sealer(settings.platform.device_secrets_keys.get_secret_value()),
+        sealer=Sealer.from_settings(settings.platform.device_secrets_keys),
     )

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from servicekit.db import Database
 from servicekit.notify import listen
-from servicekit.rls import isolate_tenant_table, service_role
 from servicekit.runtime import Runtime
 from servicekit.tasks import cancel_and_wait
 from tenant_api.models import TENANT_DATA, TENANT_DATA_TABLES, Tenant
+from tenant_api.rls import isolate_tenant_table, service_role
 from tenant_api.tenants.service import TENANT_CHANGED
 
 APP_ROLE = "dotmac_tenant_api"

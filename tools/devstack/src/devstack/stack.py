@@ -63,6 +63,14 @@ __all__ = [
 ]
 
 INFRA_READY_TIMEOUT = 60.0
+
+
+def new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
 NAME_WIDTH = max(len(s.name) for s in SERVICES)  # aligns the per-component lines
 SERVICE_READY_TIMEOUT = 120.0  # six Python services importing in parallel on two cores
 MIGRATE_TIMEOUT = 300.0
@@ -99,7 +107,12 @@ class Stack:
         )
         self.mail = MailSink(ports.smtp, state.home / "mail", log_path=logs / "mail.log")
         self.aws = MotoServer(ports.aws, logs / "moto.log")
-        env = {**service_environment(ports), **DEV_AWS, **self.aws.client_environment()}
+        env = {
+            **service_environment(ports),
+            **DEV_AWS,
+            **self.aws.client_environment(),
+            "DOTMAC_DEVICE_SECRETS_KEYS": state.secret("device-secrets-keys", new_fernet_key),
+        }
         self.services = {
             s.name: ServiceProcess(
                 s.name,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,16 @@ class StatePaths:
     @property
     def logs_dir(self) -> Path:
         return self.home / "logs"
+
+    def secret(self, name: str, make: Callable[[], str]) -> str:
+        """The dev stack's own secret `name` (in ``secrets/``, readable by its owner only), made
+        by `make` the first time and kept across restarts: what it sealed stays readable."""
+        path = self.home / "secrets" / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.touch(mode=0o600)
+            path.write_text(make())
+        return path.read_text().strip()
 
     def pid_file(self, name: str) -> Path:
         return self.run_dir / f"{name}.pid"

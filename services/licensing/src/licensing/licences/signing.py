@@ -13,7 +13,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from servicekit.licences import AUDIENCE, ISSUER
+from licensing.licences.verification import AUDIENCE, ISSUER
 
 
 def _b64(data: bytes) -> str:

@@ -5,7 +5,9 @@ The bookkeeping is a few single statements per transaction (insert-or-nothing, u
 because it runs twice per step for every ISP being onboarded at once.
 """
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import cache
 from uuid import UUID
@@ -42,9 +44,34 @@ from provisioning.providers import Provider as CloudProvider
 from servicekit.db import Database, param, table_of
 from servicekit.outbox import Outbox
 
+HEARTBEAT_EVERY_S = 10.0
+"""Well within the workflow's HEARTBEAT_TIMEOUT."""
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@asynccontextmanager
+async def heartbeating() -> AsyncIterator[None]:
+    """While the block runs, tell Temporal every HEARTBEAT_EVERY_S that this (regular) activity
+    is alive: a step waiting minutes for a cloud is then told from one whose worker died.
+    Local activities cannot heartbeat (their worker is the workflow's)."""
+    if activity.info().is_local:
+        yield
+        return
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(HEARTBEAT_EVERY_S)
+
+    beating = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beating.cancel()
+        await asyncio.gather(beating, return_exceptions=True)
 
 
 # The bookkeeping runs for every step of every onboarding: its statements are built once.
@@ -183,7 +210,8 @@ class OnboardingActivities:
         try:
             if step is DeploymentStep.PROVISIONING:
                 await self._begin(onboarding, step)
-            outcome = await self._perform(run, step)
+            async with heartbeating():
+                outcome = await self._perform(run, step)
         except ConfigurationError as error:
             raise ApplicationError(
                 str(error), type="ConfigurationError", non_retryable=True
@@ -239,6 +267,10 @@ class OnboardingActivities:
         Each compensation finds its work from the onboarding alone, so it also removes what a
         step made before failing half-way."""
         step, onboarding = DeploymentStep(run.step), run.onboarding
+        async with heartbeating():
+            return await self._undo(step, onboarding)
+
+    async def _undo(self, step: DeploymentStep, onboarding: Onboarding) -> bool:
         isp_id = UUID(onboarding.isp_id)
         provider = self._providers.get(onboarding.provider)
         if provider is None:  # never configured here, so it made nothing

@@ -1,10 +1,12 @@
 """The ISP gets its own namespace `isp-<isp_id>` on a Kubernetes cluster: the ISP framework as a
 Deployment sized by its tier (DESIGN.md §4, `dotmac_contracts.capacity`), a Service, an
-autoscaler, a quota that caps the tier, and a network policy that only lets the gateway in.
+autoscaler, a quota that caps the tier, a network policy that only lets the gateway and the
+cluster's ingress controller in, and an Ingress that routes the ISP's domain (and `www.`) to
+it over TLS, with a certificate cert-manager issues for the Ingress (its `cluster-issuer`
+annotation: cert-manager's ingress-shim makes the Certificate and renews it).
 
 `render_manifests` is pure, so the manifests can be checked without a cluster; the provider
-applies them with `kubectl`, the manifests on its stdin. Routing and TLS belong to the cluster's
-ingress, not to this provider.
+applies them with `kubectl`, the manifests on its stdin.
 """
 
 import asyncio
@@ -30,8 +32,11 @@ MEMORY_TARGET_PERCENT = 80
 LIMIT_FACTOR = 2
 RUN_AS = 10001  # any non-root id: the image need not declare a numeric USER
 
+TLS_SECRET = f"{APP}-tls"
+
 PROVISION_KINDS = frozenset({"Namespace", "ResourceQuota", "NetworkPolicy"})
 DEPLOY_KINDS = frozenset({"Deployment", "Service", "HorizontalPodAutoscaler"})
+CONFIGURE_KINDS = frozenset({"Ingress"})
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
@@ -110,10 +115,13 @@ def render_manifests(
     image: str,
     gateway_namespace: str = "dotmac-gateway",
     platform_namespace: str = "dotmac",
+    ingress_namespace: str = "ingress-nginx",
+    ingress_class: str = "nginx",
+    cluster_issuer: str = "letsencrypt",
 ) -> list[dict[str, Any]]:
     """Every object of one ISP's instance: the namespace and what confines it (quota, network
-    policy) first, then the workload (Deployment, Service, autoscaler). Same input, same
-    output."""
+    policy) first, then the workload (Deployment, Service, autoscaler), then its route from
+    the outside (Ingress). Same input, same output."""
     resources = _checked(onboarding)
     namespace = namespace_of(onboarding)
     labels = {
@@ -172,7 +180,10 @@ def render_manifests(
                 "policyTypes": ["Ingress", "Egress"],
                 "ingress": [
                     {
-                        "from": [_namespace_peer(gateway_namespace)],
+                        "from": [
+                            _namespace_peer(gateway_namespace),
+                            _namespace_peer(ingress_namespace),
+                        ],
                         "ports": [{"protocol": "TCP", "port": APP_PORT}],
                     }
                 ],
@@ -279,7 +290,43 @@ def render_manifests(
                 ],
             },
         },
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {
+                **meta(APP),
+                "annotations": {
+                    "cert-manager.io/cluster-issuer": cluster_issuer,
+                    "nginx.ingress.kubernetes.io/ssl-redirect": "true",
+                },
+            },
+            "spec": {
+                "ingressClassName": ingress_class,
+                "tls": [{"hosts": hosts_of(onboarding), "secretName": TLS_SECRET}],
+                "rules": [
+                    {
+                        "host": host,
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": "/",
+                                    "pathType": "Prefix",
+                                    "backend": {"service": {"name": APP, "port": {"name": "http"}}},
+                                }
+                            ]
+                        },
+                    }
+                    for host in hosts_of(onboarding)
+                ],
+            },
+        },
     ]
+
+
+def hosts_of(onboarding: Onboarding) -> list[str]:
+    """The names the ISP's instance answers at: its domain and `www.` under it."""
+    domain = onboarding.domain.lower().rstrip(".")
+    return [domain, f"www.{domain}"]
 
 
 def _namespace_peer(namespace: str) -> dict[str, Any]:
@@ -369,6 +416,9 @@ class KubernetesProvider:
         image: str,
         gateway_namespace: str = "dotmac-gateway",
         platform_namespace: str = "dotmac",
+        ingress_namespace: str = "ingress-nginx",
+        ingress_class: str = "nginx",
+        cluster_issuer: str = "letsencrypt",
         kubectl: str = "kubectl",
         request_timeout: float = 10.0,
         rollout_timeout: float = 40.0,
@@ -379,6 +429,11 @@ class KubernetesProvider:
         self._image = image
         self._gateway_namespace = gateway_namespace
         self._platform_namespace = platform_namespace
+        self._ingress = {
+            "ingress_namespace": ingress_namespace,
+            "ingress_class": ingress_class,
+            "cluster_issuer": cluster_issuer,
+        }
         self._kubectl = kubectl
         self._request_timeout = request_timeout
         self._rollout_timeout = rollout_timeout
@@ -389,6 +444,7 @@ class KubernetesProvider:
             image=self._image,
             gateway_namespace=self._gateway_namespace,
             platform_namespace=self._platform_namespace,
+            **self._ingress,
         )
 
     async def provision(self, onboarding: Onboarding) -> InstanceInfo:
@@ -410,10 +466,10 @@ class KubernetesProvider:
 
     async def configure(self, onboarding: Onboarding, instance: InstanceInfo) -> str:
         self._require_kubeconfig()
+        applied = await self._apply(onboarding, CONFIGURE_KINDS)
         return (
-            f"The ISP framework answers inside the cluster at {instance.host}:{SERVICE_PORT}; "
-            f"routing {onboarding.domain} to it and its TLS certificate are the cluster "
-            "ingress's job on Kubernetes, not this provider's"
+            f"{' and '.join(hosts_of(onboarding))} routed to {APP} over TLS (certificate "
+            f"{TLS_SECRET} from cluster issuer {self._ingress['cluster_issuer']}): {applied}"
         )
 
     async def validate(self, onboarding: Onboarding, instance: InstanceInfo) -> str:
@@ -431,7 +487,19 @@ class KubernetesProvider:
         return f"{APP} in {namespace}: {lines[-1] if lines else 'rolled out'}"
 
     async def unconfigure(self, onboarding: Onboarding) -> None:
-        self._require_kubeconfig()  # configure changed nothing, so there is nothing to undo
+        self._require_kubeconfig()
+        namespace = namespace_of(onboarding)
+        # The route first, then the certificate cert-manager stored for it.
+        await self._run(
+            f"deleting the ingress of {namespace}",
+            ["delete", "ingress", APP, "-n", namespace, "--ignore-not-found"],
+            deadline=2 * self._request_timeout,
+        )
+        await self._run(
+            f"deleting the TLS certificate of {namespace}",
+            ["delete", "secret", TLS_SECRET, "-n", namespace, "--ignore-not-found"],
+            deadline=2 * self._request_timeout,
+        )
 
     async def deprovision(self, onboarding: Onboarding) -> None:
         self._require_kubeconfig()

@@ -1,7 +1,8 @@
 """Licence tokens: EdDSA (Ed25519) signed JWTs that an ISP instance verifies offline with the
 platform's public keys (a JWK set, published by licensing at `/.well-known/dotmac-licence-keys`).
 
-Licensing signs; every other service (and every ISP instance) only verifies, here.
+Licensing signs (`signing`) and verifies here; an ISP instance verifies with the same rules:
+issuer, audience, expiry and the key set.
 """
 
 from dataclasses import dataclass
