@@ -10,6 +10,26 @@ class Tier(StrEnum):
     ENTERPRISE = "enterprise"
 
 
+class Plugin(StrEnum):
+    """What a tier grants (DESIGN.md §4). Events carry plugins as their names, so a plugin added
+    later does not break a consumer that does not know it yet."""
+
+    CUSTOMER_MANAGEMENT = "customer_management"
+    BASIC_BILLING = "basic_billing"
+    USER_AUTH = "user_auth"
+    AUTOMATED_BILLING = "automated_billing"
+    EMAIL_NOTIFICATIONS = "email_notifications"
+    BASIC_REPORTING = "basic_reporting"
+    NETWORK_MONITORING = "network_monitoring"
+    ADVANCED_REPORTING = "advanced_reporting"
+    API_ACCESS = "api_access"
+    SNMP_INTEGRATION = "snmp_integration"
+    ADVANCED_AUTOMATION = "advanced_automation"
+    CUSTOM_INTEGRATIONS = "custom_integrations"
+    WHITE_LABEL = "white_label"
+    SLA_MANAGEMENT = "sla_management"
+
+
 class BillingPeriod(StrEnum):
     MONTHLY = "monthly"
     ANNUAL = "annual"

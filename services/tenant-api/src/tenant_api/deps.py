@@ -15,6 +15,7 @@ from uuid import UUID
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from dotmac_contracts.vocabulary import Plugin
 from servicekit.http import RuntimeDep, Unauthorized
 from servicekit.problems import BadRequest, Forbidden, NotFound, TooManyRequests
 from servicekit.sealing import Sealer
@@ -183,13 +184,13 @@ SigningInTenant = Annotated[Tenant, Depends(signing_in_tenant)]
 CurrentTenant = Annotated[Tenant, Depends(current_tenant)]
 
 
-def require_plugin(plugin: str) -> Any:
+def require_plugin(plugin: Plugin) -> Any:
     """Gate a route on a plugin: without it, 403 naming the plugin and the lowest tier with it."""
 
     async def check(tenant: CurrentTenant, entitlements: EntitlementsDep) -> None:
         entitlements.require(tenant.id, plugin)
 
-    check.__name__ = f"require_{plugin}"
+    check.__name__ = f"require_{plugin.value}"
     return Depends(check)
 
 

@@ -16,13 +16,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dotmac_contracts.vocabulary import Plugin
 from servicekit.validation import SearchTerm
 from tenant_api.deps import CurrentTenant, EntitlementsDep
 
 T = TypeVar("T", bound=BaseModel)
 P = TypeVar("P", bound="Page[Any]")
 CSV = "text/csv"
-EXPORT_PLUGIN = "basic_reporting"
+EXPORT_PLUGIN = Plugin.BASIC_REPORTING
 EXPORT_MAX_ROWS = 200_000
 
 Limit = Annotated[int, Field(ge=1, le=200)]

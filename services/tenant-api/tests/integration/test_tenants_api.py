@@ -5,6 +5,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from dotmac_contracts.vocabulary import Plugin
 from tenant_api.models import Tenant, messaging
 
 pytestmark = pytest.mark.integration
@@ -227,11 +228,11 @@ async def test_entitlements_follow_licensing_events_and_gate_plugins(api, publis
     app = client._transport.app.app  # a plugin-owned route, as later issues add them
     gated = APIRouter()
 
-    @gated.get("/api/v1/test-only/reports", dependencies=[require_plugin("basic_reporting")])
+    @gated.get("/api/v1/test-only/reports", dependencies=[require_plugin(Plugin.BASIC_REPORTING)])
     async def reports() -> dict:
         return {"ok": True}
 
-    @gated.get("/api/v1/test-only/snmp", dependencies=[require_plugin("snmp_integration")])
+    @gated.get("/api/v1/test-only/snmp", dependencies=[require_plugin(Plugin.SNMP_INTEGRATION)])
     async def snmp() -> dict:
         return {"ok": True}
 

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dotmac_contracts.capacity import TIER_RESOURCES, Resources
-from dotmac_contracts.vocabulary import Tier
+from dotmac_contracts.vocabulary import Plugin, Tier
 
 ApiAccess = Literal["none", "limited", "full"]
 
@@ -15,7 +15,7 @@ class TierSpec:
     tier: Tier
     price_cents: int
     customer_cap: int | None
-    plugins_added: tuple[str, ...]
+    plugins_added: tuple[Plugin, ...]
     support: str
     api_access: ApiAccess
     resources: Resources
@@ -32,7 +32,7 @@ CATALOGUE: tuple[TierSpec, ...] = (
         Tier.FREE,
         0,
         100,
-        ("customer_management", "basic_billing", "user_auth"),
+        (Plugin.CUSTOMER_MANAGEMENT, Plugin.BASIC_BILLING, Plugin.USER_AUTH),
         support="community",
         api_access="none",
         resources=TIER_RESOURCES[Tier.FREE],
@@ -41,7 +41,7 @@ CATALOGUE: tuple[TierSpec, ...] = (
         Tier.BASIC,
         4_900,
         1_000,
-        ("automated_billing", "email_notifications", "basic_reporting"),
+        (Plugin.AUTOMATED_BILLING, Plugin.EMAIL_NOTIFICATIONS, Plugin.BASIC_REPORTING),
         support="email",
         api_access="limited",
         resources=TIER_RESOURCES[Tier.BASIC],
@@ -50,7 +50,12 @@ CATALOGUE: tuple[TierSpec, ...] = (
         Tier.PREMIUM,
         14_900,
         10_000,
-        ("network_monitoring", "advanced_reporting", "api_access", "snmp_integration"),
+        (
+            Plugin.NETWORK_MONITORING,
+            Plugin.ADVANCED_REPORTING,
+            Plugin.API_ACCESS,
+            Plugin.SNMP_INTEGRATION,
+        ),
         support="priority",
         api_access="full",
         resources=TIER_RESOURCES[Tier.PREMIUM],
@@ -59,7 +64,12 @@ CATALOGUE: tuple[TierSpec, ...] = (
         Tier.ENTERPRISE,
         39_900,
         None,
-        ("advanced_automation", "custom_integrations", "white_label", "sla_management"),
+        (
+            Plugin.ADVANCED_AUTOMATION,
+            Plugin.CUSTOM_INTEGRATIONS,
+            Plugin.WHITE_LABEL,
+            Plugin.SLA_MANAGEMENT,
+        ),
         support="dedicated",
         api_access="full",
         resources=TIER_RESOURCES[Tier.ENTERPRISE],
@@ -71,7 +81,7 @@ CURRENCY = "usd"
 _BY_TIER = {spec.tier: spec for spec in CATALOGUE}
 _ORDER = [spec.tier for spec in CATALOGUE]
 
-PLUGIN_REGISTRY: dict[str, Tier] = {
+PLUGIN_REGISTRY: dict[Plugin, Tier] = {
     plugin: spec.tier for spec in CATALOGUE for plugin in spec.plugins_added
 }
 """Every plugin, with the lowest tier that has it."""
@@ -81,7 +91,7 @@ def spec_of(tier: Tier) -> TierSpec:
     return _BY_TIER[tier]
 
 
-def plugins_of(tier: Tier) -> tuple[str, ...]:
+def plugins_of(tier: Tier) -> tuple[Plugin, ...]:
     """The tier's own plugins and every lower tier's, lowest tier's first."""
     upto = _ORDER.index(tier)
     return tuple(p for spec in CATALOGUE[: upto + 1] for p in spec.plugins_added)

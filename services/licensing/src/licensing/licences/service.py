@@ -49,7 +49,7 @@ class Terms:
 def signed_terms(
     signer: LicenceSigner, *, isp_id: UUID, tier: Tier, now: datetime, validity: timedelta
 ) -> Terms:
-    spec, licence_id, plugins = spec_of(tier), uuid.uuid4(), list(plugins_of(tier))
+    spec, licence_id, plugins = spec_of(tier), uuid.uuid4(), [p.value for p in plugins_of(tier)]
     token = signer.sign(
         licence_id=licence_id,
         isp_id=isp_id,

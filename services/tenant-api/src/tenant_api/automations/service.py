@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dotmac_contracts.vocabulary import Plugin
 from servicekit.problems import NotFound, UnprocessableContent
 from tenant_api.automations.schemas import (
     PLACEHOLDER,
@@ -34,7 +35,7 @@ from tenant_api.models import AutomationRule, AutomationRun, Customer, Ticket
 from tenant_api.tickets import service as tickets
 from tenant_api.tickets.schemas import SLA, CommentCreate, Priority, TicketCreate
 
-PLUGIN = "advanced_automation"
+PLUGIN = Plugin.ADVANCED_AUTOMATION
 _ACTIONS: TypeAdapter[list[Action]] = TypeAdapter(list[Action])
 _CONDITIONS: TypeAdapter[list[Condition]] = TypeAdapter(list[Condition])
 

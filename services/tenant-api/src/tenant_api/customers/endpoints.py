@@ -5,6 +5,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
+from dotmac_contracts.vocabulary import Plugin
 from servicekit.http import RuntimeDep
 from tenant_api.auth.roles import Permission
 from tenant_api.automations import service as automation
@@ -32,7 +33,7 @@ from tenant_api.tickets.endpoints import SLA_PLUGIN
 router = APIRouter(
     prefix="/api/v1/customers",
     tags=["customers"],
-    dependencies=[require_plugin("customer_management")],
+    dependencies=[require_plugin(Plugin.CUSTOMER_MANAGEMENT)],
     responses=ERRORS,
 )
 Reader = Annotated[Caller, require(Permission.CUSTOMERS_READ)]

@@ -5,6 +5,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
+from dotmac_contracts.vocabulary import Plugin
 from servicekit.http import RuntimeDep
 from tenant_api.auth.roles import Permission
 from tenant_api.deps import ERRORS, NOT_FOUND, Caller, SealerDep, require, require_plugin
@@ -23,7 +24,7 @@ from tenant_api.models import Device
 router = APIRouter(
     prefix="/api/v1/devices",
     tags=["devices"],
-    dependencies=[require_plugin("network_monitoring")],
+    dependencies=[require_plugin(Plugin.NETWORK_MONITORING)],
     responses=ERRORS,
 )
 Reader = Annotated[Caller, require(Permission.NETWORK_READ)]

@@ -14,6 +14,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dotmac_contracts.vocabulary import Plugin
 from servicekit.db import Database
 from servicekit.notify import following, notify
 from servicekit.problems import Problem
@@ -59,7 +60,7 @@ class EntitlementStore:
     def grant(self, tenant_id: UUID) -> Grant | None:
         return self._grants.get(tenant_id)
 
-    def allows(self, tenant_id: UUID, plugin: str, now: datetime | None = None) -> bool:
+    def allows(self, tenant_id: UUID, plugin: Plugin, now: datetime | None = None) -> bool:
         grant = self._grants.get(tenant_id)
         return (
             grant is not None
@@ -83,7 +84,7 @@ class EntitlementStore:
             reason=grant.reason,
         )
 
-    def require(self, tenant_id: UUID, plugin: str) -> None:
+    def require(self, tenant_id: UUID, plugin: Plugin) -> None:
         """Raise a 403 problem naming the plugin and the lowest tier that has it."""
         now = datetime.now(UTC)
         if self.allows(tenant_id, plugin, now):

@@ -4,6 +4,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, status
 
+from dotmac_contracts.vocabulary import Plugin
 from servicekit.http import RuntimeDep
 from servicekit.problems import Upload
 from servicekit.validation import CountryCode, Name
@@ -19,7 +20,7 @@ UPLOADS = {PATH: Upload(frozenset({"text/csv", "text/plain"}), 20 * 1024 * 1024)
 router = APIRouter(
     prefix=PATH,
     tags=["customer imports"],
-    dependencies=[require_plugin("customer_management")],
+    dependencies=[require_plugin(Plugin.CUSTOMER_MANAGEMENT)],
     responses=ERRORS,
 )
 Writer = Annotated[Caller, require(Permission.CUSTOMERS_WRITE)]

@@ -5,6 +5,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
+from dotmac_contracts.vocabulary import Plugin
 from servicekit.http import RuntimeDep
 from tenant_api.auth.roles import Permission
 from tenant_api.deps import ERRORS, NOT_FOUND, Caller, require, require_plugin
@@ -15,7 +16,7 @@ from tenant_api.plans.schemas import PlanCreate, PlanPage, PlanRead, PlanStatus,
 router = APIRouter(
     prefix="/api/v1/plans",
     tags=["plans"],
-    dependencies=[require_plugin("basic_billing")],
+    dependencies=[require_plugin(Plugin.BASIC_BILLING)],
     responses=ERRORS,
 )
 Reader = Annotated[Caller, require(Permission.BILLING_READ)]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from dotmac_contracts.vocabulary import Plugin
 from servicekit.http import RuntimeDep
 from servicekit.problems import UnprocessableContent
 from tenant_api.auth.roles import Permission
@@ -16,8 +17,8 @@ from tenant_api.listing import CSV_RESPONSE, csv_response, wants_csv
 from tenant_api.reports import service
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=ERRORS)
-Basic = [require_plugin("basic_reporting")]
-Advanced = [require_plugin("advanced_reporting")]
+Basic = [require_plugin(Plugin.BASIC_REPORTING)]
+Advanced = [require_plugin(Plugin.ADVANCED_REPORTING)]
 CustomersReader = Annotated[Caller, require(Permission.CUSTOMERS_READ)]
 BillingReader = Annotated[Caller, require(Permission.BILLING_READ)]
 TicketsReader = Annotated[Caller, require(Permission.TICKETS_READ)]

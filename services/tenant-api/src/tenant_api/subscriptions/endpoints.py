@@ -5,6 +5,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
+from dotmac_contracts.vocabulary import Plugin
 from servicekit.http import RuntimeDep
 from tenant_api.auth.roles import Permission
 from tenant_api.deps import ERRORS, NOT_FOUND, Caller, require, require_plugin
@@ -21,7 +22,7 @@ from tenant_api.subscriptions.schemas import (
 )
 
 router = APIRouter(
-    tags=["subscriptions"], dependencies=[require_plugin("basic_billing")], responses=ERRORS
+    tags=["subscriptions"], dependencies=[require_plugin(Plugin.BASIC_BILLING)], responses=ERRORS
 )
 Reader = Annotated[Caller, require(Permission.BILLING_READ)]
 Writer = Annotated[Caller, require(Permission.BILLING_WRITE)]

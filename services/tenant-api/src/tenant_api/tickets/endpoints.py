@@ -5,6 +5,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
+from dotmac_contracts.vocabulary import Plugin
 from servicekit.http import RuntimeDep
 from tenant_api.auth.roles import Permission
 from tenant_api.automations import service as automation
@@ -29,12 +30,12 @@ from tenant_api.tickets.schemas import (
 router = APIRouter(
     prefix="/api/v1/tickets",
     tags=["tickets"],
-    dependencies=[require_plugin("customer_management")],
+    dependencies=[require_plugin(Plugin.CUSTOMER_MANAGEMENT)],
     responses=ERRORS,
 )
 Reader = Annotated[Caller, require(Permission.TICKETS_READ)]
 Writer = Annotated[Caller, require(Permission.TICKETS_WRITE)]
-SLA_PLUGIN = "sla_management"
+SLA_PLUGIN = Plugin.SLA_MANAGEMENT
 
 
 def read(ticket: Ticket, now: datetime) -> TicketRead:
