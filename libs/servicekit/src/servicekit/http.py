@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.config import PlatformSettings
+from servicekit.outbox import Outbox
 from servicekit.problems import JsonBodyGuard, Problem, Upload, install_problem_handlers
 from servicekit.runtime import Runtime
 from servicekit.telemetry import tracing_enabled
@@ -73,6 +75,25 @@ async def get_runtime(request: Request) -> Runtime:
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 """The service's runtime (database, outbox), from the app's lifespan state."""
+
+
+async def unit_of_work(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    async with runtime.db.unit_of_work() as session:
+        yield session
+
+
+async def get_outbox(runtime: RuntimeDep) -> Outbox:
+    return runtime.outbox
+
+
+OutboxDep = Annotated[Outbox, Depends(get_outbox)]
+"""The service's outbox: what a service function stages there is published once the request's
+unit of work commits."""
+
+SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
+"""The request's unit of work: committed when the endpoint returns, before the response is
+sent (so a failed commit is the request's failure, not a success that did not happen), rolled
+back if it raises. Service functions take it and never commit."""
 
 
 def internal_caller(settings: PlatformSettings) -> Callable[..., None]:

@@ -32,12 +32,18 @@ async def running(runtime: Runtime, roles: Sequence[Role]) -> AsyncIterator[Any]
 
 @asynccontextmanager
 async def served(
-    runtime: Runtime, roles: Sequence[Role], *, base_url: str = "http://service"
+    runtime: Runtime,
+    roles: Sequence[Role],
+    *,
+    base_url: str = "http://service",
+    raise_app_exceptions: bool = True,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """`running()`, with a client of the api app over ASGI (no socket)."""
+    """`running()`, with a client of the api app over ASGI (no socket). An exception the app
+    does not handle is raised in the test, or (`raise_app_exceptions=False`) answered 500 as a
+    server would."""
     async with running(runtime, roles) as app:
         assert app is not None, "served() needs a role with an app"
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
 

@@ -14,7 +14,7 @@ from licensing.licences.service import (
     revoke_licence,
     suspend_licence,
 )
-from servicekit.http import RuntimeDep
+from servicekit.http import OutboxDep, SessionDep
 
 router = APIRouter(tags=["licences"])
 
@@ -23,10 +23,9 @@ router = APIRouter(tags=["licences"])
     "/api/v1/licensing/isps/{isp_id}/licence",
     responses={404: {"description": "The ISP holds no licence"}},
 )
-async def get_licence(isp_id: UUID, runtime: RuntimeDep) -> LicenceRead:
+async def get_licence(isp_id: UUID, session: SessionDep) -> LicenceRead:
     """The licence an ISP holds: tier, plugins, customer cap, validity and the signed token."""
-    async with runtime.db.unit_of_work() as session:
-        return LicenceRead.model_validate(await licence_of(session, isp_id), from_attributes=True)
+    return LicenceRead.model_validate(await licence_of(session, isp_id), from_attributes=True)
 
 
 @router.get("/.well-known/dotmac-licence-keys")
@@ -57,7 +56,11 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
         },
     )
     async def change_isp_tier(
-        isp_id: UUID, change: TierChange, runtime: RuntimeDep, licensing: LicensingDep
+        isp_id: UUID,
+        change: TierChange,
+        session: SessionDep,
+        outbox: OutboxDep,
+        licensing: LicensingDep,
     ) -> LicenceRead:
         """Move an ISP to another tier (billing calls this once the ISP has paid for it, or
         an operator): it gets a new licence (and token) for it at once. A downgrade that the
@@ -65,51 +68,49 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
 
         A revoked licence cannot change tier (409: a new licence is needed). A suspended one
         can: the new licence stays suspended, with the same reason, until it is reinstated."""
-        async with runtime.db.unit_of_work() as session:
-            licence = await change_tier(
-                session,
-                runtime.outbox,
-                licensing.signer,
-                isp_id=isp_id,
-                tier=change.tier,
-                now=datetime.now(UTC),
-                validity=licensing.validity,
-            )
-            return LicenceRead.model_validate(licence, from_attributes=True)
+        licence = await change_tier(
+            session,
+            outbox,
+            licensing.signer,
+            isp_id=isp_id,
+            tier=change.tier,
+            now=datetime.now(UTC),
+            validity=licensing.validity,
+        )
+        return LicenceRead.model_validate(licence, from_attributes=True)
 
     @router.post("/{isp_id}/suspend", responses={409: {"description": "The licence is revoked"}})
-    async def suspend(isp_id: UUID, change: StatusChange, runtime: RuntimeDep) -> LicenceRead:
+    async def suspend(
+        isp_id: UUID, change: StatusChange, session: SessionDep, outbox: OutboxDep
+    ) -> LicenceRead:
         """Suspend the ISP's licence until it is reinstated; LicenceSuspended is published. Its
         instance stays readable but refuses changes. Suspending a suspended licence changes
         nothing (the first reason stays)."""
-        async with runtime.db.unit_of_work() as session:
-            licence = await suspend_licence(
-                session, runtime.outbox, isp_id=isp_id, reason=change.reason, now=datetime.now(UTC)
-            )
-            return LicenceRead.model_validate(licence, from_attributes=True)
+        licence = await suspend_licence(
+            session, outbox, isp_id=isp_id, reason=change.reason, now=datetime.now(UTC)
+        )
+        return LicenceRead.model_validate(licence, from_attributes=True)
 
     @router.post(
         "/{isp_id}/reinstate",
         responses={409: {"description": "The licence is revoked: a new licence is needed"}},
     )
-    async def reinstate(isp_id: UUID, runtime: RuntimeDep) -> LicenceRead:
+    async def reinstate(isp_id: UUID, session: SessionDep, outbox: OutboxDep) -> LicenceRead:
         """Put a suspended licence back in force; LicenceReinstated is published. Reinstating an
         active licence changes nothing."""
-        async with runtime.db.unit_of_work() as session:
-            licence = await reinstate_licence(
-                session, runtime.outbox, isp_id=isp_id, now=datetime.now(UTC)
-            )
-            return LicenceRead.model_validate(licence, from_attributes=True)
+        licence = await reinstate_licence(session, outbox, isp_id=isp_id, now=datetime.now(UTC))
+        return LicenceRead.model_validate(licence, from_attributes=True)
 
     @router.post("/{isp_id}/revoke")
-    async def revoke(isp_id: UUID, change: StatusChange, runtime: RuntimeDep) -> LicenceRead:
+    async def revoke(
+        isp_id: UUID, change: StatusChange, session: SessionDep, outbox: OutboxDep
+    ) -> LicenceRead:
         """Withdraw the ISP's licence for good, active or suspended; LicenceRevoked is published.
         It cannot be reinstated or change tier: the ISP needs a new licence. Revoking a revoked
         licence changes nothing (the first reason stays)."""
-        async with runtime.db.unit_of_work() as session:
-            licence = await revoke_licence(
-                session, runtime.outbox, isp_id=isp_id, reason=change.reason, now=datetime.now(UTC)
-            )
-            return LicenceRead.model_validate(licence, from_attributes=True)
+        licence = await revoke_licence(
+            session, outbox, isp_id=isp_id, reason=change.reason, now=datetime.now(UTC)
+        )
+        return LicenceRead.model_validate(licence, from_attributes=True)
 
     return router

@@ -1,16 +1,16 @@
 from typing import Annotated
 from uuid import UUID
 
-import httpx
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from registration.clients.tenant_api import TenantApi
 from registration.demos import service
 from registration.demos.schemas import DemoRead, DemoRequest
 from registration.deps import SettingsDep
 from registration.isps import service as isps
 from registration.isps.schemas import IspRegistration, RegistrationAccepted
-from servicekit.http import RuntimeDep, Unauthorized
+from servicekit.http import OutboxDep, RuntimeDep, SessionDep, Unauthorized
 from servicekit.problems import Forbidden
 
 router = APIRouter(prefix="/api/v1/demos", tags=["demos"])
@@ -23,20 +23,10 @@ async def owner_of_demo(
     """Ask the ISP framework whose sign-in the token is: it must be the demo tenant's owner."""
     if credentials is None:
         raise Unauthorized("Sign in to the demo as its owner, and send that access token.")
-    async with httpx.AsyncClient(timeout=10.0) as http:
-        answer = await http.get(
-            f"{settings.platform.tenant_api_url.rstrip('/')}/api/v1/auth/me",
-            headers={
-                "Authorization": f"Bearer {credentials.credentials}",
-                "X-Tenant-ID": str(demo_id),
-            },
-        )
-    if answer.status_code >= 500:
-        answer.raise_for_status()
-    if answer.status_code != 200:
+    who = await TenantApi(settings.platform.tenant_api_url).who(credentials.credentials, demo_id)
+    if who is None:
         raise Unauthorized("This is not a sign-in to this demo: sign in to it again.")
-    who = answer.json()
-    if who.get("tenant_id") != str(demo_id) or who.get("role") != "owner":
+    if who.tenant_id != str(demo_id) or who.role != "owner":
         raise Forbidden("Only the demo's owner can make it a paid ISP.")
 
 
@@ -51,7 +41,8 @@ async def owner_of_demo(
 )
 async def request_demo(
     body: DemoRequest,
-    runtime: RuntimeDep,
+    session: SessionDep,
+    outbox: OutboxDep,
     settings: SettingsDep,
     request: Request,
     response: Response,
@@ -59,23 +50,22 @@ async def request_demo(
     """Try DotMac for a week on sample data. The demo opens in moments (follow it at
     `status_url`); its owner gets a welcome email to sign in. Each sign-in keeps it a week
     longer; an unused demo gets a reminder, then is removed a week later."""
-    async with runtime.db.unit_of_work() as session:
-        demo = await service.request_demo(
-            session,
-            runtime.outbox,
-            body,
-            address=request.client.host if request.client else None,
-            per_hour=settings.demos_per_address_per_hour,
-        )
-        answer = service.read(demo)
+    demo = await service.request_demo(
+        session,
+        outbox,
+        body,
+        address=request.client.host if request.client else None,
+        per_hour=settings.demos_per_address_per_hour,
+    )
+    answer = service.read(demo)
     response.headers["Location"] = answer.status_url
     return answer
 
 
 @router.get("/{demo_id}", responses={404: {"description": "No such demo"}})
-async def get_demo(demo_id: UUID, runtime: RuntimeDep) -> DemoRead:
-    async with runtime.db.unit_of_work() as session:
-        return service.read(await service.get_demo(session, demo_id))
+async def get_demo(demo_id: UUID, session: SessionDep) -> DemoRead:
+    """Where a demo stands: its state, its address once open, and when it ends."""
+    return service.read(await service.get_demo(session, demo_id))
 
 
 @router.post(
