@@ -1,13 +1,15 @@
 """Deterministic demo data for an ISP tenant: plans, customers with their status history and
 subscriptions, network devices, support tickets and (enterprise) automation examples.
 
-`build(scenario, anchor)` is pure: no database, no I/O, no clock. Every random choice comes from
-a `random.Random` seeded with the scenario name, and every date is an offset from `anchor` (the
-day the data is generated for), so the same arguments always give the same `Scenario`, and a
-later anchor gives the same data moved later by the same number of days. All times are UTC and
-never after the end of the anchor day; customers, status changes and tickets happen between
-15:00 and 23:59 UTC (the working day in Oregon, where the demo ISP is), replies and resolutions
-some minutes to days later.
+The sample data (names, places, plans, devices, ticket stories, automations and each
+scenario's profile) lives in data files, `data/*.yaml`; this module makes a business of them.
+`build(scenario, anchor)` is pure: no database, no I/O (but reading those files once), no
+clock. Every random choice comes from a `random.Random` seeded with the scenario name, and
+every date is an offset from `anchor` (the day the data is generated for), so the same
+arguments always give the same `Scenario`, and a later anchor gives the same data moved later
+by the same number of days. All times are UTC and never after the end of the anchor day;
+customers, status changes and tickets happen between 15:00 and 23:59 UTC (the working day in
+Oregon, where the demo ISP is), replies and resolutions some minutes to days later.
 """
 
 import ipaddress
@@ -17,7 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from importlib import resources
 from typing import Any
+
+import yaml
 
 SCENARIOS = ("small", "medium", "enterprise")
 
@@ -163,74 +168,11 @@ class Scenario:
     automations: tuple[DemoAutomation, ...]
 
 
-# --- Word lists ---------------------------------------------------------------------------------
+# --- The sample data: data files (data/*.yaml), read once -------------------------------------
 
-# fmt: off
-_FIRST_NAMES = (
-    "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
-    "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah",
-    "Christopher", "Karen", "Daniel", "Lisa", "Matthew", "Nancy", "Anthony", "Betty", "Mark",
-    "Sandra", "Donald", "Margaret", "Steven", "Ashley", "Andrew", "Kimberly", "Paul", "Emily",
-    "Joshua", "Donna", "Kenneth", "Michelle", "Kevin", "Carol", "Brian", "Amanda", "George",
-    "Melissa", "Timothy", "Deborah", "Ronald", "Stephanie", "Jason", "Rebecca", "Edward", "Laura",
-    "Jeffrey", "Helen", "Ryan", "Sharon", "Jacob", "Cynthia", "Gary", "Kathleen", "Nicholas",
-    "Amy", "Eric", "Angela", "Jonathan", "Anna", "Stephen", "Ruth", "Larry", "Brenda", "Justin",
-    "Pamela", "Scott", "Nicole", "Brandon", "Katherine", "Benjamin", "Samantha", "Samuel",
-    "Christine", "Gregory", "Emma", "Alexander", "Catherine", "Patrick", "Rachel", "Frank",
-    "Carolyn", "Raymond", "Janet", "Jack", "Maria", "Dennis", "Olivia", "Tyler", "Heather",
-    "Aaron", "Diane", "Jose", "Julie", "Adam", "Joyce", "Nathan", "Victoria", "Henry", "Kelly",
-    "Zachary", "Christina", "Douglas", "Lauren", "Peter", "Joan", "Kyle", "Evelyn", "Noah",
-    "Megan", "Ethan", "Andrea", "Walter", "Hannah", "Keith", "Martha", "Austin", "Madison",
-    "Sean", "Gloria", "Carl", "Abigail", "Dylan", "Sophia", "Jordan", "Grace", "Logan", "Amber",
-    "Wei", "Mei", "Hiroshi", "Yuki", "Priya", "Arjun", "Ananya", "Rahul", "Fatima", "Omar",
-    "Aisha", "Sofia", "Mateo", "Camila", "Diego", "Lucia", "Carlos", "Luis", "Guadalupe",
-    "Jorge", "Thanh", "Linh", "Minh", "Min-jun", "Seo-yeon", "Kwame", "Amara", "Chinwe",
-    "Tariq", "Leila", "Nikolai", "Anya", "Ingrid", "Lars", "Siobhan", "Declan", "Maya", "Owen",
-    "Caleb", "Harper", "Wyatt", "Hazel", "Elena", "Isaac", "Nora", "Levi", "Ruby", "Silas",
-)
-_SURNAMES = (
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-    "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
-    "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez",
-    "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright",
-    "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall",
-    "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Gomez", "Phillips", "Evans",
-    "Turner", "Diaz", "Parker", "Cruz", "Edwards", "Collins", "Reyes", "Stewart", "Morris",
-    "Morales", "Murphy", "Cook", "Rogers", "Gutierrez", "Ortiz", "Morgan", "Cooper", "Peterson",
-    "Bailey", "Reed", "Kelly", "Howard", "Ramos", "Kim", "Cox", "Ward", "Richardson", "Watson",
-    "Brooks", "Chavez", "Wood", "Bennett", "Gray", "Mendoza", "Ruiz", "Hughes", "Price",
-    "Alvarez", "Castillo", "Sanders", "Patel", "Myers", "Long", "Ross", "Foster", "Jimenez",
-    "Powell", "Jenkins", "Perry", "Russell", "Sullivan", "Bell", "Coleman", "Butler",
-    "Henderson", "Barnes", "Fisher", "Vasquez", "Simmons", "Romero", "Patterson", "Hamilton",
-    "Graham", "Reynolds", "Griffin", "Wallace", "Moreno", "West", "Cole", "Hayes", "Bryant",
-    "Herrera", "Gibson", "Ellis", "Tran", "Medina", "Aguilar", "Stevens", "Murray", "Ford",
-    "Castro", "Marshall", "Owens", "Harrison", "Fernandez", "McDonald", "Woods", "Kennedy",
-    "Wells", "Vargas", "Chen", "Freeman", "Webb", "Tucker", "Burns", "Crawford", "Olson",
-    "Porter", "Hunter", "Silva", "Shaw", "Snyder", "Holmes", "Palmer", "Wagner", "Schmidt",
-    "O'Brien", "Yamamoto", "Tanaka", "Wong", "Liu", "Huang", "Park", "Choi", "Singh", "Shah",
-    "Okafor", "Mensah", "Kowalski", "Novak", "Lindqvist", "Larsen", "Jensen", "Hansen",
-)
-_STREETS = (
-    "Maple Street", "Oak Avenue", "Willamette Street", "Pearl Street", "River Road",
-    "Coburg Road", "Gateway Street", "Main Street", "Mohawk Boulevard", "Thurston Road",
-    "Hayden Bridge Way", "Harlow Road", "Game Farm Road", "Crest Drive", "Cedar Lane",
-    "Pine Street", "Alder Street", "Hilyard Street", "Agate Street", "Friendly Street",
-    "Chambers Street", "Polk Street", "Jefferson Street", "Lincoln Street", "Garfield Street",
-    "Monroe Street", "Madison Street", "Elm Court", "Birch Lane", "Hawthorne Avenue",
-    "Sunset Drive", "Ridgeway Drive", "Meadow View Drive", "Orchard Lane", "Vine Maple Way",
-    "Douglas Fir Drive", "Cherry Lane", "Filbert Lane", "Laurel Hill Drive", "Chickadee Lane",
-    "Heron Way", "Osprey Court", "Kingfisher Lane", "Creekside Drive", "Mill Street",
-    "Railroad Avenue", "Church Street", "School Street", "Park Avenue", "Lakeview Drive",
-    "Butte Lane", "Timberline Drive", "Quince Street", "Bluebell Way", "Fairmount Boulevard",
-    "Summit Avenue", "Valley View Drive", "Pioneer Parkway", "Spring Boulevard", "Holly Street",
-)
-_RURAL_ROADS = (
-    "Jasper Road", "Territorial Highway", "Fern Ridge Road", "Fox Hollow Road",
-    "Spencer Creek Road", "Lorane Highway", "Row River Road", "McKenzie Highway", "Marcola Road",
-    "Jasper Lowell Road", "Dexter Road", "Wendling Road", "Sunderman Road", "Crow Road",
-    "Hamm Road", "Shotgun Creek Road", "Big Fall Creek Road", "Pengra Road",
-)
-# fmt: on
+
+def _data(name: str) -> Any:
+    return yaml.safe_load(resources.files(__package__).joinpath(f"data/{name}.yaml").read_text())
 
 
 @dataclass(frozen=True)
@@ -241,224 +183,12 @@ class _Town:
     weight: int
 
 
-_REGION = "OR"
-_COUNTRY = "US"
-_TOWNS = (
-    _Town("Eugene", ("97401", "97402", "97403", "97404", "97405"), True, 30),
-    _Town("Springfield", ("97477", "97478"), True, 20),
-    _Town("Cottage Grove", ("97424",), True, 6),
-    _Town("Creswell", ("97426",), True, 4),
-    _Town("Junction City", ("97448",), True, 5),
-    _Town("Coburg", ("97408",), True, 2),
-    _Town("Florence", ("97439",), True, 6),
-    _Town("Veneta", ("97487",), False, 5),
-    _Town("Oakridge", ("97463",), False, 4),
-    _Town("Lowell", ("97452",), False, 3),
-    _Town("Marcola", ("97454",), False, 2),
-    _Town("Dexter", ("97431",), False, 2),
-    _Town("Pleasant Hill", ("97455",), False, 3),
-    _Town("Elmira", ("97437",), False, 2),
-)
-_FIBER_TOWNS = tuple(town for town in _TOWNS if town.fiber)
-_AREA_CODES = ("541", "458")
-_EMAIL_DOMAINS = ("example.com", "example.net", "example.org", "mail.example")
-
-# fmt: off
-_BUSINESS_PLACES = (
-    "Cascade", "Willamette", "McKenzie", "Coast Fork", "Riverbend", "Ridgeline", "Timberline",
-    "Blue Heron", "Osprey", "Emerald", "Pioneer", "Skyline", "Fernwood", "Cedar Creek", "Valley",
-    "Summit", "Old Mill", "Red Barn", "Lone Pine", "Silver Creek", "Three Sisters", "Sunrise",
-    "Evergreen", "Bluebird", "North Fork", "Fox Hollow", "Hidden Springs", "Spencer Butte",
-)
-_BUSINESS_TRADES = (
-    "Dental", "Family Dental", "Veterinary Clinic", "Farms", "Brewing Co", "Auto Repair",
-    "Coffee Roasters", "Law Group", "Construction Inc", "Realty", "Bakery", "Fitness",
-    "Machine Works", "Landscaping LLC", "Chiropractic", "Insurance Agency", "Hardware",
-    "Pizza Co", "Winery", "Nursery", "Self Storage LLC", "Design Studio", "Physical Therapy",
-    "Bookkeeping LLC", "Electric Inc", "Plumbing LLC", "Market", "Animal Hospital",
-    "Cabinetry Inc", "Outfitters",
-)
-# fmt: on
-_PARTNERSHIPS = ("CPAs", "Attorneys", "Architects", "Surveying Inc", "Engineering LLC")
-_RESELLER_NAMES = (
-    "Cascade Connect Partners LLC",
-    "Valley Link Resale Inc",
-    "McKenzie Net Services LLC",
-    "Emerald Broadband Partners Inc",
-)
-_BUSINESS_MAILBOXES = ("info", "office", "billing", "frontdesk", "admin")
-
-_LEAD_LOST_REASONS = (
-    "Address outside the current coverage area",
-    "Chose another provider",
-    "No response after three follow-up calls",
-    "Install cost too high for the location",
-)
-_OVERDUE_REASONS = (
-    "Payment overdue 45 days",
-    "Payment overdue 60 days",
-    "Card declined three times",
-    "Payment overdue 30 days, no reply to reminders",
-)
-_SUSPENSION_REASONS = (
-    *_OVERDUE_REASONS,
-    "Seasonal hold requested by the customer",
-    "Acceptable use complaint under review",
-)
-_REACTIVATION_REASONS = ("Payment received in full", "Payment plan agreed", None)
-_CANCELLATION_REASONS = (
-    "Moved out of the service area",
-    "Switched to another provider",
-    "Price too high",
-    "No longer needs home internet",
-    "Moving in with family",
-    "Business closed",
-)
-_NON_PAYMENT_CANCELLATION = "Closed for non-payment after suspension"
-
-
-# --- Plans --------------------------------------------------------------------------------------
-
-
-def _plan(
-    key: str,
-    name: str,
-    description: str,
-    down: int,
-    up: int,
-    cap: int | None,
-    price: str,
-    setup: str,
-    cycle: str = "monthly",
-    retired: bool = False,
-) -> DemoPlan:
-    return DemoPlan(
-        key=key,
-        name=name,
-        description=description,
-        download_mbps=down,
-        upload_mbps=up,
-        data_cap_gb=cap,
-        price=Decimal(price),
-        setup_fee=Decimal(setup),
-        currency="USD",
-        billing_cycle=cycle,
-        retired=retired,
-        customer_key=None,
-    )
-
-
-# fmt: off
-_CATALOGUE = {
-    plan.key: plan
-    for plan in (
-        _plan("fiber-100", "Fiber 100", "Symmetric 100 Mbps fiber, no data cap.",
-              100, 100, None, "54.99", "0.00"),
-        _plan("fiber-500", "Fiber 500", "Symmetric 500 Mbps fiber with a Wi-Fi 6 router.",
-              500, 500, None, "74.99", "0.00"),
-        _plan("gigabit", "Gigabit", "Symmetric 1 Gbps fiber with a Wi-Fi 6 mesh kit.",
-              1000, 1000, None, "94.99", "0.00"),
-        _plan("fiber-2g", "Fiber 2 Gig", "Symmetric 2 Gbps fiber for power users.",
-              2000, 2000, None, "129.99", "99.00"),
-        _plan("fiber-500-annual", "Fiber 500 Annual", "Fiber 500 paid yearly: one month free.",
-              500, 500, None, "824.89", "0.00", "annual"),
-        _plan("rural-wireless-25", "Rural Wireless 25", "Fixed wireless from our towers.",
-              25, 5, 500, "49.99", "149.00"),
-        _plan("rural-wireless-50", "Rural Wireless 50", "Fixed wireless, no data cap.",
-              50, 10, None, "64.99", "149.00"),
-        _plan("business-300", "Business 300", "Symmetric 300 Mbps with a static IP.",
-              300, 300, None, "119.00", "199.00"),
-        _plan("business-1g", "Business 1G", "Symmetric 1 Gbps, 5 static IPs, 4-hour response.",
-              1000, 1000, None, "189.00", "249.00", "quarterly"),
-        _plan("dsl-20-legacy", "DSL 20 (legacy)", "Copper DSL, replaced by fiber.",
-              20, 2, 250, "39.99", "0.00", retired=True),
-        _plan("wireless-10-legacy", "Wireless 10 (legacy)", "First-generation fixed wireless.",
-              10, 2, 150, "44.99", "99.00", retired=True),
-    )
-}
-
-_RESIDENTIAL_FIBER = (
-    ("fiber-100", 40), ("fiber-500", 30), ("gigabit", 20), ("fiber-2g", 4),
-    ("fiber-500-annual", 6),
-)
-# fmt: on
-_RESIDENTIAL_RURAL = (("rural-wireless-25", 60), ("rural-wireless-50", 40))
-_BUSINESS = (("business-1g", 45), ("business-300", 55), ("gigabit", 1), ("fiber-500", 1))
-_CHANGES = {
-    "fiber-100": ("fiber-500", "gigabit"),
-    "fiber-500": ("gigabit", "fiber-100", "fiber-500-annual"),
-    "fiber-500-annual": ("fiber-500", "gigabit"),
-    "gigabit": ("fiber-2g", "fiber-500", "fiber-100"),
-    "fiber-2g": ("gigabit",),
-    "rural-wireless-25": ("rural-wireless-50",),
-    "rural-wireless-50": ("rural-wireless-25",),
-    "business-300": ("business-1g",),
-    "business-1g": ("business-300",),
-    "dsl-20-legacy": ("fiber-100", "fiber-500"),
-    "wireless-10-legacy": ("rural-wireless-25", "rural-wireless-50"),
-}
-_LEGACY = {True: "dsl-20-legacy", False: "wireless-10-legacy"}  # by whether the town has fiber
-
-_DEDICATED = (
-    (500, "Dedicated 500", "399.00", "500.00"),
-    (1000, "Dedicated 1G", "549.00", "750.00"),
-    (2000, "Dedicated 2G", "849.00", "750.00"),
-    (10000, "Dedicated 10G", "1899.00", "1500.00"),
-)
-
-
-# --- Devices ------------------------------------------------------------------------------------
-
-_MODELS = {
-    "router": (
-        ("MikroTik", "CCR2004-1G-12S+2XS"),
-        ("Cisco", "ASR 920-12CZ-A"),
-        ("Juniper", "MX204"),
-        ("MikroTik", "CCR2116-12G-4S+"),
-    ),
-    "firewall": (("Fortinet", "FortiGate 100F"), ("Netgate", "6100 MAX"), ("Juniper", "SRX345")),
-    "switch": (
-        ("Ubiquiti", "EdgeSwitch 24"),
-        ("MikroTik", "CRS326-24S+2Q+"),
-        ("Cisco", "Catalyst 9300-24T"),
-        ("Ubiquiti", "EdgeSwitch 48"),
-    ),
-    "olt": (("Huawei", "MA5800-X2"), ("Huawei", "MA5800-X7"), ("Nokia", "ISAM FX-8")),
-    "access_point": (
-        ("Cambium", "ePMP 3000"),
-        ("Cambium", "ePMP 4500"),
-        ("Ubiquiti", "Rocket Prism 5AC Gen2"),
-    ),
-}
-_ROLE_NAMES = {
-    "router": "core",
-    "firewall": "fw",
-    "switch": "dsw",
-    "olt": "olt",
-    "access_point": "ap",
-}
-_ROLE_HOSTS = {"router": 1, "firewall": 10, "switch": 20, "olt": 40, "access_point": 100}
-"""Where each role's management addresses start in its site's /24."""
-
-
 @dataclass(frozen=True)
 class _Site:
     name: str
     code: str
     devices: tuple[tuple[str, int], ...]
-
-
-def _pop(name: str, code: str, routers: int, firewalls: int, switches: int, olts: int) -> _Site:
-    roles = (("router", routers), ("firewall", firewalls), ("switch", switches), ("olt", olts))
-    return _Site(name, code, tuple((role, n) for role, n in roles if n))
-
-
-def _tower(name: str, code: str, access_points: int, switches: int = 1) -> _Site:
-    roles = (("switch", switches), ("access_point", access_points))
-    return _Site(name, code, tuple((role, n) for role, n in roles if n))
-
-
-# --- Tickets ------------------------------------------------------------------------------------
+    """(role, how many), in the order the site's devices are numbered."""
 
 
 @dataclass(frozen=True)
@@ -471,256 +201,6 @@ class _TicketKind:
     check: str  # a staff update while working on it
     question: str  # the staff question that leaves the ticket pending
     resolution: str
-
-
-_ACKNOWLEDGED = (
-    "Thanks for reaching out. I'm looking into this now and will update you here.",
-    "Thanks for the report. I've opened a case with our network team.",
-    "Got it, thank you. I can see your connection on our side and I'm checking it now.",
-)
-_ASSIGNED = (
-    "Assigned to the field team; updates to follow here.",
-    "NOC is on it. Customer-facing status page updated.",
-)
-_THANKS = (
-    "Thanks, everything looks good now.",
-    "Working fine since yesterday, thank you!",
-    "All good on our end. Appreciate the quick help.",
-)
-_DUPLICATE_CLOSE = "Closing as a duplicate: this is tracked on the earlier ticket for the account."
-
-# fmt: off
-_TICKET_KINDS = (
-    _TicketKind(
-        "Slow speeds in the evening",
-        "Speeds drop to around 10 Mbps every evening between 7 and 10 pm. Daytime speed tests "
-        "look fine.",
-        "normal", "residential",
-        "Tested again tonight at 8:30 pm: 12 Mbps down on a wired laptop.",
-        "Your line looks clean. I'm checking utilisation on the node that serves your street.",
-        "Could you run a speed test with a laptop plugged into the router and send the result?",
-        "The node serving your area was congested at peak. We moved it to a new 10G uplink and "
-        "evening speeds are back to plan.",
-    ),
-    _TicketKind(
-        "No connection since the storm",
-        "Lost internet last night during the wind storm. The router lights are on but nothing "
-        "connects.",
-        "high", "any",
-        "Still down this morning. The small box on the outside wall has a red light.",
-        "Our monitoring shows your ONT offline since the storm. A technician is being scheduled.",
-        "Is someone home tomorrow between 9 and 12 so the technician can reach the outside box?",
-        "A falling branch damaged the drop cable. The technician replaced it and service is "
-        "restored.",
-    ),
-    _TicketKind(
-        "Wi-Fi drops in the back bedroom",
-        "Wi-Fi keeps dropping in the back of the house. Wired devices are fine.",
-        "low", "residential",
-        "It happens mostly on my daughter's laptop.",
-        "Signal from your router is weak at the far end of the house. A mesh point would help.",
-        "Would you like us to ship a mesh access point? It is included with your plan.",
-        "Shipped and paired a mesh access point. Coverage in the bedroom is now good.",
-    ),
-    _TicketKind(
-        "Question about my last invoice",
-        "My last invoice is higher than usual. Was I charged twice this month?",
-        "normal", "any",
-        "The charge shows twice on my card statement.",
-        "I can see a prorated charge from your plan change plus the regular monthly charge.",
-        "Could you confirm the last four digits of the card that was charged twice?",
-        "The second card charge was a duplicate payment. We refunded it; it should appear in "
-        "3-5 business days.",
-    ),
-    _TicketKind(
-        "Request to upgrade plan",
-        "We are working from home more and would like a faster plan. What are the options?",
-        "low", "residential",
-        "Does the upgrade need a new router?",
-        "Your current router supports up to 1 Gbps, so no new equipment is needed.",
-        "Which plan would you like, and should it start today or on your next billing date?",
-        "Plan upgraded as requested. The new speed is live and the next invoice is prorated.",
-    ),
-    _TicketKind(
-        "Intermittent packet loss while gaming",
-        "Online games lag and drop every few minutes. Ping spikes to 300 ms.",
-        "normal", "residential",
-        "Attached a screenshot of the ping graph: spikes every 5-10 minutes.",
-        "I see CRC errors on your fiber port. Scheduling a remote port reset and a light test.",
-        "Are you on Wi-Fi or wired when this happens?",
-        "Moved your service to a clean port on the OLT. Packet loss is gone in our tests.",
-    ),
-    _TicketKind(
-        "Static IP request for home office",
-        "My employer needs a static IP for their VPN allow-list. Is that available?",
-        "low", "residential",
-        "IT says a single IPv4 address is enough.",
-        "Static IPs are available for a small monthly fee. Preparing the assignment.",
-        "Can you confirm you accept the added monthly fee for the static IP?",
-        "Assigned a static IPv4 address; the details were emailed to you.",
-    ),
-    _TicketKind(
-        "ONT showing red LOS light",
-        "The fiber box in the garage shows a red LOS light and there's no internet.",
-        "high", "any",
-        "Tried unplugging it for a minute, still red.",
-        "LOS means no light reaching your ONT. Checking the splitter in your neighbourhood.",
-        "Has any digging or construction happened near your property recently?",
-        "A contractor cut the fiber near the curb. We spliced it and the ONT is back online.",
-    ),
-    _TicketKind(
-        "Move service to a new address",
-        "We are moving across town at the end of the month and want to keep our service.",
-        "normal", "residential",
-        "The new address is a rental; the landlord says fiber was installed last year.",
-        "Good news: the new address is serviceable. Looking at install dates.",
-        "Which date would you like the service moved? We have slots next Tuesday and Thursday.",
-        "Service moved to the new address; the old drop has been disconnected.",
-    ),
-    _TicketKind(
-        "Router keeps rebooting",
-        "Our router restarts several times a day and the internet drops for a few minutes.",
-        "normal", "any",
-        "It rebooted twice during a video call today.",
-        "The router logs show power-supply warnings. A replacement may be needed.",
-        "Is the router plugged into a power strip or directly into the wall?",
-        "Replaced the router's power adapter. No reboots in the last 72 hours.",
-    ),
-    _TicketKind(
-        "Business line down, card terminals offline",
-        "Our internet is down and the card terminals at the front counter cannot process "
-        "payments.",
-        "urgent", "business",
-        "We are taking cash only right now. Please hurry.",
-        "Escalated to the on-call engineer. Your circuit shows down at the distribution switch.",
-        "Could someone confirm the lights on the router in your back office?",
-        "A failed optic on the distribution switch was replaced. Circuit is up and terminals "
-        "are processing again.",
-    ),
-    _TicketKind(
-        "Request for additional static IPs",
-        "We are adding a second security camera server and need more static IPs.",
-        "low", "business",
-        "A /29 would cover us for the next couple of years.",
-        "Reserved a /29 block for you. Preparing the routing change.",
-        "Can we schedule the routing change after business hours this Thursday?",
-        "The /29 is routed to your circuit. Details were emailed to your IT contact.",
-    ),
-    _TicketKind(
-        "High latency on video calls",
-        "Video calls freeze and audio cuts out, mostly in the afternoon.",
-        "normal", "business",
-        "It happened again at 2 pm during a client meeting.",
-        "Your uplink is saturated in the afternoon. Traffic graphs attached to the account.",
-        "Would you like us to quote the next speed tier, or enable traffic shaping for calls?",
-        "Enabled priority queueing for voice and video on your circuit. Calls are clear now.",
-    ),
-    _TicketKind(
-        "Install appointment reschedule",
-        "I need to move my installation appointment, something came up on that day.",
-        "low", "residential",
-        "Any morning next week works for me.",
-        "Checking technician availability for next week.",
-        "We have Monday 9-12 or Wednesday 9-12. Which do you prefer?",
-        "Installation rescheduled and completed; service is active.",
-    ),
-    _TicketKind(
-        "Outage: fiber cut on the downtown feeder",
-        "Multiple customers on the downtown feeder report no service. Locate crew dispatched.",
-        "urgent", "internal",
-        "Found the cut at a road-works site; splice crew on the way.",
-        "Splicing in progress; 48 of 96 strands restored.",
-        "Waiting on the city to reopen the lane before the final splice.",
-        "All strands spliced and tested. Affected customers are back online.",
-    ),
-    _TicketKind(
-        "Sector alignment check on tower",
-        "Two wireless customers report weaker signal since last week's wind. Check the sector "
-        "alignment.",
-        "normal", "internal",
-        "Signal on the sector dropped about 6 dB since Tuesday.",
-        "Tower crew booked; the sector will be re-aimed on the next dry day.",
-        "Waiting on a weather window for the climb.",
-        "Sector re-aimed and tightened. Customer signal is back to normal.",
-    ),
-)
-# fmt: on
-
-
-_AUTOMATIONS = (
-    DemoAutomation(
-        "Retention call when a customer cancels",
-        "customer.status_changed",
-        ({"fact": "status.to", "op": "equals", "value": "cancelled"},),
-        (
-            {
-                "type": "open_ticket",
-                "subject": "Retention call: {customer.name} cancelled",
-                "description": "Account {customer.account_number}. Reason given: {status.reason}",
-                "priority": "high",
-            },
-        ),
-    ),
-    DemoAutomation(
-        "Collections follow-up on suspension",
-        "customer.status_changed",
-        ({"fact": "status.to", "op": "equals", "value": "suspended"},),
-        (
-            {"type": "add_tag", "tag": "collections"},
-            {
-                "type": "open_ticket",
-                "subject": "Payment follow-up: {customer.name} ({customer.account_number})",
-                "description": "Suspended: {status.reason}",
-                "priority": "normal",
-            },
-        ),
-    ),
-    DemoAutomation(
-        "Welcome call for new business customers",
-        "customer.status_changed",
-        (
-            {"fact": "status.to", "op": "equals", "value": "active"},
-            {"fact": "customer.kind", "op": "equals", "value": "business"},
-        ),
-        (
-            {
-                "type": "open_ticket",
-                "subject": "Welcome call: {customer.name}",
-                "description": "Check the install, the router setup and the billing contact.",
-                "priority": "low",
-            },
-        ),
-    ),
-    DemoAutomation(
-        "Business customers get the business SLA",
-        "ticket.opened",
-        (
-            {"fact": "customer.kind", "op": "in", "value": ["business", "reseller"]},
-            {"fact": "ticket.priority", "op": "in", "value": ["low", "normal"]},
-        ),
-        (
-            {"type": "set_priority", "priority": "high"},
-            {
-                "type": "comment",
-                "body": "Raised to high: tickets from business customers are answered first.",
-            },
-        ),
-    ),
-    DemoAutomation(
-        "Acknowledge urgent tickets",
-        "ticket.opened",
-        ({"fact": "ticket.priority", "op": "equals", "value": "urgent"},),
-        (
-            {
-                "type": "comment",
-                "body": "Ticket #{ticket.number} is urgent: the on-call engineer is paged.",
-            },
-        ),
-    ),
-)
-
-
-# --- Scenario profiles --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -739,84 +219,113 @@ class _Profile:
     automations: tuple[DemoAutomation, ...]
 
 
-_PROFILES = {
-    "small": _Profile(
-        customers=50,
-        days=91,
-        plans=("fiber-100", "gigabit", "rural-wireless-25"),
-        business_share=0.1,
-        resellers=0,
-        custom_packages=0,
-        sites=(
-            _pop("Springfield POP", "spr", routers=1, firewalls=1, switches=2, olts=1),
-            _tower("Hayden Butte Tower", "hbt", access_points=3, switches=0),
-            _tower("Jasper Tower", "jsp", access_points=2, switches=0),
-        ),
-        snmp_v3_roles=frozenset(),
-        auth_protocol="SHA",
-        privacy_protocol="AES",
-        tickets=5,
-        automations=(),
-    ),
-    "medium": _Profile(
-        customers=500,
-        days=365,
-        plans=("fiber-100", "fiber-500", "gigabit", "rural-wireless-25", "business-1g"),
-        business_share=0.1,
-        resellers=3,
-        custom_packages=4,
-        sites=(
-            _pop("Eugene POP", "eug", routers=2, firewalls=1, switches=3, olts=2),
-            _pop("Springfield POP", "spr", routers=1, firewalls=0, switches=2, olts=2),
-            _pop("Cottage Grove POP", "cgv", routers=1, firewalls=0, switches=1, olts=1),
-            _tower("Spencer Butte Tower", "sbt", access_points=4),
-            _tower("Fern Ridge Tower", "frt", access_points=4),
-            _tower("Oakridge Tower", "okr", access_points=3, switches=0),
-        ),
-        snmp_v3_roles=frozenset({"router", "firewall", "olt"}),
-        auth_protocol="SHA",
-        privacy_protocol="AES",
-        tickets=40,
-        automations=(),
-    ),
-    "enterprise": _Profile(
-        customers=2400,
-        days=730,
-        plans=(
-            "fiber-100",
-            "fiber-500",
-            "fiber-500-annual",
-            "gigabit",
-            "fiber-2g",
-            "rural-wireless-25",
-            "rural-wireless-50",
-            "business-300",
-            "business-1g",
-            "dsl-20-legacy",
-            "wireless-10-legacy",
-        ),
-        business_share=0.11,
-        resellers=4,
-        custom_packages=14,
-        sites=(
-            _pop("Eugene Core POP", "eug", routers=2, firewalls=2, switches=4, olts=3),
-            _pop("Springfield POP", "spr", routers=2, firewalls=1, switches=3, olts=3),
-            _pop("Florence POP", "flo", routers=2, firewalls=0, switches=2, olts=2),
-            _pop("Cottage Grove POP", "cgv", routers=2, firewalls=0, switches=2, olts=2),
-            _pop("Junction City POP", "jct", routers=1, firewalls=0, switches=2, olts=1),
-            _tower("Spencer Butte Tower", "sbt", access_points=6),
-            _tower("Fern Ridge Tower", "frt", access_points=5),
-            _tower("Oakridge Tower", "okr", access_points=5),
-            _tower("Marcola Tower", "mrc", access_points=4),
-            _tower("Lowell Tower", "low", access_points=4),
-        ),
-        snmp_v3_roles=frozenset({"router", "firewall", "switch", "olt"}),
-        auth_protocol="SHA-256",
-        privacy_protocol="AES-256",
-        tickets=150,
-        automations=_AUTOMATIONS[:5],
-    ),
+def _plan(fields: dict[str, Any]) -> DemoPlan:
+    return DemoPlan(
+        key=fields["key"],
+        name=fields["name"],
+        description=fields["description"],
+        download_mbps=fields["download_mbps"],
+        upload_mbps=fields["upload_mbps"],
+        data_cap_gb=fields["data_cap_gb"],
+        price=Decimal(fields["price"]),
+        setup_fee=Decimal(fields["setup_fee"]),
+        currency="USD",
+        billing_cycle=fields.get("billing_cycle", "monthly"),
+        retired=fields.get("retired", False),
+        customer_key=None,
+    )
+
+
+def _choices(table: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    """(choice, weight) pairs, in the data file's order."""
+    return tuple(table.items())
+
+
+_people, _places, _business = _data("people"), _data("places"), _data("business")
+_FIRST_NAMES: tuple[str, ...] = tuple(_people["first_names"])
+_SURNAMES: tuple[str, ...] = tuple(_people["surnames"])
+_AREA_CODES: tuple[str, ...] = tuple(_people["area_codes"])
+_EMAIL_DOMAINS: tuple[str, ...] = tuple(_people["email_domains"])
+_REGION: str = _places["region"]
+_COUNTRY: str = _places["country"]
+_STREETS: tuple[str, ...] = tuple(_places["streets"])
+_RURAL_ROADS: tuple[str, ...] = tuple(_places["rural_roads"])
+_TOWNS = tuple(
+    _Town(t["name"], tuple(t["zips"]), t["fiber"], t["weight"]) for t in _places["towns"]
+)
+_FIBER_TOWNS = tuple(town for town in _TOWNS if town.fiber)
+_BUSINESS_PLACES: tuple[str, ...] = tuple(_business["places"])
+_BUSINESS_TRADES: tuple[str, ...] = tuple(_business["trades"])
+_PARTNERSHIPS: tuple[str, ...] = tuple(_business["partnerships"])
+_RESELLER_NAMES: tuple[str, ...] = tuple(_business["resellers"])
+_BUSINESS_MAILBOXES: tuple[str, ...] = tuple(_business["mailboxes"])
+
+_reasons = _data("reasons")
+_LEAD_LOST_REASONS: tuple[str, ...] = tuple(_reasons["lead_lost"])
+_OVERDUE_REASONS: tuple[str, ...] = tuple(_reasons["overdue"])
+_SUSPENSION_REASONS = (*_OVERDUE_REASONS, *_reasons["suspension_besides_overdue"])
+_REACTIVATION_REASONS: tuple[str | None, ...] = tuple(_reasons["reactivation"])
+_CANCELLATION_REASONS: tuple[str, ...] = tuple(_reasons["cancellation"])
+_NON_PAYMENT_CANCELLATION: str = _reasons["non_payment_cancellation"]
+
+_catalogue = _data("catalogue")
+_CATALOGUE = {plan.key: plan for plan in map(_plan, _catalogue["plans"])}
+_RESIDENTIAL_FIBER = _choices(_catalogue["residential_fiber"])
+_RESIDENTIAL_RURAL = _choices(_catalogue["residential_rural"])
+_BUSINESS = _choices(_catalogue["business"])
+_CHANGES: dict[str, tuple[str, ...]] = {
+    plan: tuple(to) for plan, to in _catalogue["changes"].items()
 }
+_LEGACY = {True: _catalogue["legacy"]["fiber"], False: _catalogue["legacy"]["no_fiber"]}
+"""The legacy plan, by whether the customer's town has fiber."""
+_DEDICATED: tuple[tuple[int, str, str, str], ...] = tuple(
+    (d["mbps"], d["name"], d["price"], d["setup_fee"]) for d in _catalogue["dedicated"]
+)
+
+_network = _data("network")
+_MODELS: dict[str, tuple[tuple[str, str], ...]] = {
+    role: tuple((m["vendor"], m["model"]) for m in models)
+    for role, models in _network["models"].items()
+}
+_ROLE_NAMES: dict[str, str] = _network["role_names"]
+_ROLE_HOSTS: dict[str, int] = _network["role_hosts"]
+"""Where each role's management addresses start in its site's /24."""
+
+_tickets = _data("tickets")
+_ACKNOWLEDGED: tuple[str, ...] = tuple(_tickets["acknowledged"])
+_ASSIGNED: tuple[str, ...] = tuple(_tickets["assigned"])
+_THANKS: tuple[str, ...] = tuple(_tickets["thanks"])
+_DUPLICATE_CLOSE: str = _tickets["duplicate_close"]
+_TICKET_KINDS = tuple(_TicketKind(**kind) for kind in _tickets["kinds"])
+
+_AUTOMATIONS = tuple(
+    DemoAutomation(a["name"], a["trigger"], tuple(a["conditions"]), tuple(a["actions"]))
+    for a in _data("automations")["automations"]
+)
+_AUTOMATION_BY_NAME = {automation.name: automation for automation in _AUTOMATIONS}
+
+
+def _profile(fields: dict[str, Any]) -> _Profile:
+    return _Profile(
+        customers=fields["customers"],
+        days=fields["days"],
+        plans=tuple(fields["plans"]),
+        business_share=fields["business_share"],
+        resellers=fields["resellers"],
+        custom_packages=fields["custom_packages"],
+        sites=tuple(
+            _Site(site["name"], site["code"], tuple(site["devices"].items()))
+            for site in fields["sites"]
+        ),
+        snmp_v3_roles=frozenset(fields["snmp_v3_roles"]),
+        auth_protocol=fields["auth_protocol"],
+        privacy_protocol=fields["privacy_protocol"],
+        tickets=fields["tickets"],
+        automations=tuple(_AUTOMATION_BY_NAME[name] for name in fields["automations"]),
+    )
+
+
+_PROFILES = {name: _profile(fields) for name, fields in _data("profiles")["profiles"].items()}
 
 
 # --- Helpers ------------------------------------------------------------------------------------
