@@ -15,12 +15,19 @@ and the measurement adds no polling load. The load generator shares the cores wi
 it measures, so it stays light: uvloop, and the provider read from the stream's last status
 rather than asked for again. Prints one line per onboarding that did not reach
 `active`, then, as its last line, one JSON object:
-{"n": 20, "provider": "local", "p50_s": ..., "p95_s": ..., "max_s": ..., "failed": 0}.
+{"n": 20, "provider": "local", "p50_s": ..., "p95_s": ..., "max_s": ..., "failed": 0,
+ "cpu_ms_per_onboarding": ..., "cpu_ms_by_process": {"registration serve api stream": ...}}.
+
+The CPU figures (Linux: read from /proc) are the busy time of the whole machine over the run,
+load generator included, and of each platform process (services by their roles, Postgres,
+NATS, Temporal, Caddy), divided by n. Latency moves with the machine's load; CPU per onboarding
+is the steadier figure to compare builds by, and the breakdown says where a change went.
 """
 
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -28,6 +35,49 @@ import uuid
 
 import httpx
 import uvloop
+
+PLATFORM = {"nats-server": "nats", "caddy": "caddy", "temporal": "temporal"}
+"""Processes of the platform besides the services (`python -m <service> serve ...`) and
+Postgres, by their program's name."""
+
+
+def machine_busy_ticks() -> int | None:
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()[1:]
+    except OSError:  # not Linux
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[:7])
+    return user + nice + system + irq + softirq
+
+
+def process_ticks() -> dict[tuple[str, str], int]:
+    """(pid, what it is) -> user + system ticks, for the platform's processes."""
+    found: dict[tuple[str, str], int] = {}
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                args = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if not args:
+            continue
+        program = os.path.basename(args[0])
+        if "serve" in args and "-m" in args:
+            what = " ".join(args[args.index("-m") + 1 :])
+        elif program.startswith("postgres"):
+            what = "postgres"
+        elif program in PLATFORM:
+            what = PLATFORM[program]
+        else:
+            continue
+        found[(pid, what)] = int(stat[11]) + int(stat[12])
+    return found
+
 
 TERMINAL = {"active", "failed", "rolled_back"}
 REGION_OF = {"local": "us-east-1", "aws": "eu-west-1"}
@@ -111,10 +161,17 @@ async def main() -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each")
     args = parser.parse_args()
     limits = httpx.Limits(max_connections=args.n * 2)
+    busy_before, processes_before = machine_busy_ticks(), process_ticks()
     async with httpx.AsyncClient(timeout=30.0, limits=limits) as http:
         results = await asyncio.gather(
             *(onboard(http, args.gateway, args.provider, args.timeout) for _ in range(args.n))
         )
+    busy_after, processes_after = machine_busy_ticks(), process_ticks()
+    ms_per_tick = 1000 / os.sysconf("SC_CLK_TCK")
+    by_process: dict[str, float] = {}
+    for (pid, what), ticks in processes_after.items():  # a process that ended is not counted
+        spent = ticks - processes_before.get((pid, what), 0)
+        by_process[what] = by_process.get(what, 0.0) + spent * ms_per_tick / args.n
     done = [seconds for seconds, state in results if state == "active"]
     for seconds, state in results:
         if state != "active":
@@ -126,6 +183,12 @@ async def main() -> int:
         "p95_s": round(percentile(done, 95), 3) if done else None,
         "max_s": round(max(done), 3) if done else None,
         "failed": args.n - len(done),
+        "cpu_ms_per_onboarding": round((busy_after - busy_before) * ms_per_tick / args.n, 1)
+        if busy_before is not None and busy_after is not None
+        else None,
+        "cpu_ms_by_process": {
+            what: round(ms, 1) for what, ms in sorted(by_process.items(), key=lambda kv: -kv[1])
+        },
     }
     print(json.dumps(summary))
     return 0 if not summary["failed"] else 1
