@@ -83,6 +83,19 @@ async def _welcome(request: Request) -> Welcome:
 
 
 TenantApiDep = Annotated[TenantApi, Depends(_composed)]
+
+
+async def _named_tenant(tenant_id: UUID, request: Request, runtime: RuntimeDep) -> Tenant:
+    """The tenant a service-to-service route names in its path (`{tenant_id}`), from the
+    tenant directory; 404 if there is none."""
+    tenant = await composed(request).directory.get(runtime.db, tenant_id)
+    if tenant is None:
+        raise NotFound(f"No tenant {tenant_id}.")
+    return tenant
+
+
+NamedTenant = Annotated[Tenant, Depends(_named_tenant)]
+"""For internal routes under `/internal/v1/tenants/{tenant_id}`: the tenant must exist."""
 EntitlementsDep = Annotated[EntitlementStore, Depends(_entitlements)]
 AccessGuardDep = Annotated[AccessGuard, Depends(_access_guard)]
 SealerDep = Annotated[Sealer, Depends(_sealer)]

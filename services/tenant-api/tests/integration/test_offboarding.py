@@ -98,7 +98,10 @@ async def test_the_export_holds_every_record_and_no_secret_and_only_the_owner_ge
     assert unknown.status_code == 404
     malformed = await isp.client.get("/api/v1/tenant/exports/not-an-id", headers=isp.owner)
     assert malformed.status_code == 422
-    no_tenant = await isp.client.post(
-        f"/internal/v1/tenants/{uuid.uuid4()}/exports", headers=internal
-    )
-    assert no_tenant.status_code == 404
+    for route in ("exports", "demo-data"):  # internal routes that name a tenant: it must exist
+        missing = uuid.uuid4()
+        no_tenant = await isp.client.post(
+            f"/internal/v1/tenants/{missing}/{route}", json={"scenario": "small"}, headers=internal
+        )
+        assert no_tenant.status_code == 404, route
+        assert no_tenant.json()["detail"] == f"No tenant {missing}.", route

@@ -7,16 +7,14 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from servicekit.http import RuntimeDep
-from servicekit.problems import NotFound
 from servicekit.runtime import Runtime
 from servicekit.sealing import Sealer
 from tenant_api.auth.roles import Permission
 from tenant_api.auth.tokens import AccessClaims
 from tenant_api.customers.service import cap_of
 from tenant_api.demo import loader, scenarios
-from tenant_api.deps import ERRORS, EntitlementsDep, SealerDep, require_person
+from tenant_api.deps import ERRORS, EntitlementsDep, NamedTenant, SealerDep, require_person
 from tenant_api.entitlements.store import EntitlementStore
-from tenant_api.models import Tenant
 from tenant_api.tickets.endpoints import SLA_PLUGIN
 
 ScenarioName = Literal["small", "medium", "enterprise"]
@@ -109,20 +107,17 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
         responses={404: {"description": "No such tenant"}, **REFUSED},
     )
     async def load_for_tenant(
-        tenant_id: UUID,
+        tenant: NamedTenant,
         spec: DemoDataRequest,
         runtime: RuntimeDep,
         sealer: SealerDep,
         entitlements: EntitlementsDep,
     ) -> DemoDataLoaded:
-        async with runtime.db.unit_of_work() as session:
-            if await session.get(Tenant, tenant_id) is None:
-                raise NotFound(f"No tenant {tenant_id}.")
         return await load_into(
             runtime,
             sealer,
             entitlements,
-            tenant_id,
+            tenant.id,
             spec.scenario,
             datetime.now(UTC),
         )

@@ -7,11 +7,9 @@ from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from servicekit.http import RuntimeDep
-from servicekit.problems import NotFound
 from servicekit.validation import Description
 from tenant_api.auth.roles import Permission
-from tenant_api.deps import ERRORS, Caller, CurrentTenant, require
-from tenant_api.models import Tenant
+from tenant_api.deps import ERRORS, Caller, CurrentTenant, NamedTenant, require
 from tenant_api.offboarding import service
 
 router = APIRouter(prefix="/api/v1/tenant", tags=["leaving"], responses=ERRORS)
@@ -106,13 +104,10 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
         status_code=status.HTTP_201_CREATED,
         responses={404: {"description": "No such tenant"}},
     )
-    async def export(tenant_id: UUID, runtime: RuntimeDep) -> ExportRead:
+    async def export(tenant: NamedTenant, runtime: RuntimeDep) -> ExportRead:
         """Archive all of the tenant's data (offboarding), for its owner to download."""
-        async with runtime.db.unit_of_work() as session:
-            if await session.get(Tenant, tenant_id) is None:
-                raise NotFound(f"No tenant {tenant_id}.")
-        async with runtime.db.unit_of_work(tenant=tenant_id) as session:
-            made = await service.export_data(session, tenant_id)
+        async with runtime.db.unit_of_work(tenant=tenant.id) as session:
+            made = await service.export_data(session, tenant.id)
             return ExportRead(
                 export_id=made.id,
                 size_bytes=made.size_bytes,
