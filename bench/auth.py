@@ -21,10 +21,10 @@ import timeit
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from tenant_api.apikeys.keys import new_key, read_key
-from tenant_api.auth.access import AccessGuard, KeyGrant
-from tenant_api.auth.roles import KEY_SCOPES, PERMISSIONS, Permission, Role
-from tenant_api.auth.tokens import AccessTokens
+from tenant_api.identity.apikeys.keys import new_key, read_key
+from tenant_api.identity.auth.access import AccessGuard, KeyGrant
+from tenant_api.identity.auth.roles import KEY_SCOPES, PERMISSIONS, Permission, Role
+from tenant_api.identity.auth.tokens import AccessTokens
 
 N = 20_000
 

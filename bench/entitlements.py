@@ -15,7 +15,7 @@ import timeit
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from tenant_api.entitlements.store import EntitlementStore, Grant, PluginNotIncluded
+from tenant_api.tenancy.entitlements.store import EntitlementStore, Grant, PluginNotIncluded
 
 TIERS = {
     "free": ["customer_management", "basic_billing", "user_auth"],

@@ -92,10 +92,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
 
 from servicekit.config import PlatformSettings  # noqa: E402
-from tenant_api.auth.passwords import hash_password  # noqa: E402
-from tenant_api.auth.roles import Role  # noqa: E402
-from tenant_api.auth.tokens import AccessTokens  # noqa: E402
 from tenant_api.config import Settings  # noqa: E402
+from tenant_api.identity.auth.passwords import hash_password  # noqa: E402
+from tenant_api.identity.auth.roles import Role  # noqa: E402
+from tenant_api.identity.auth.tokens import AccessTokens  # noqa: E402
 
 T = TypeVar("T")
 

@@ -30,10 +30,10 @@ import httpx
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
 
-from tenant_api.auth.roles import Role  # noqa: E402
-from tenant_api.auth.service import create_user  # noqa: E402
 from tenant_api.config import Settings  # noqa: E402
 from tenant_api.entrypoints.api import create_app  # noqa: E402
+from tenant_api.identity.auth.roles import Role  # noqa: E402
+from tenant_api.identity.auth.service import create_user  # noqa: E402
 from tenant_api.models import Entitlement  # noqa: E402
 
 PLUGINS = ["customer_management", "basic_billing", "user_auth", "basic_reporting"]

@@ -9,26 +9,49 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("registration", "licensing", "provisioning", "billing", "network", "tenant-api")
 
 
+LAYERS = "tenant-api's contexts stand on the kernel and never import a sibling"
+TENANT_API = ROOT / "services/tenant-api/src/tenant_api"
+
+
+def lint_imports(*offenders: tuple[Path, str]) -> subprocess.CompletedProcess[str]:
+    """Run import-linter, with each (path, source) written for the run and removed after."""
+    try:
+        for path, source in offenders:
+            path.write_text(source)
+        linter = Path(sys.executable).parent / "lint-imports"
+        return subprocess.run([str(linter), "--no-cache"], cwd=ROOT, capture_output=True, text=True)
+    finally:
+        for path, _ in offenders:
+            path.unlink(missing_ok=True)
+
+
 def test_import_contracts_hold():
-    linter = Path(sys.executable).parent / "lint-imports"
-    result = subprocess.run([str(linter)], cwd=ROOT, capture_output=True, text=True)
+    result = lint_imports()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Services never import each other KEPT" in result.stdout
+    assert f"{LAYERS} KEPT" in result.stdout
 
 
-def test_the_import_contract_would_catch_a_service_importing_another(tmp_path):
+def test_the_import_contract_would_catch_a_service_importing_another():
     """The check above can fail: a service module importing another service breaks it."""
-    offender = ROOT / "services/billing/src/billing/_boundary_probe.py"
-    offender.write_text("import registration.models  # noqa: F401\n")
-    try:
-        linter = Path(sys.executable).parent / "lint-imports"
-        result = subprocess.run(
-            [str(linter), "--no-cache"], cwd=ROOT, capture_output=True, text=True
-        )
-    finally:
-        offender.unlink()
+    result = lint_imports(
+        (ROOT / "services/billing/src/billing/_boundary_probe.py", "import registration.models\n")
+    )
     assert result.returncode != 0
     assert "billing" in result.stdout and "registration" in result.stdout
+
+
+def test_the_layers_contract_would_catch_a_context_importing_a_sibling():
+    """A tenant-api context (support) importing another (customers) breaks the layers
+    contract, and so does the kernel (tenancy) importing a context."""
+    result = lint_imports(
+        (TENANT_API / "support/_probe.py", "import tenant_api.customers.service\n"),
+        (TENANT_API / "tenancy/_probe.py", "import tenant_api.billing.plans.service\n"),
+    )
+    assert result.returncode != 0
+    assert f"{LAYERS} BROKEN" in result.stdout
+    assert "tenant_api.support is not allowed to import tenant_api.customers" in result.stdout
+    assert "tenant_api.tenancy is not allowed to import tenant_api.billing" in result.stdout
 
 
 def test_every_service_is_a_package_with_its_own_dependencies_and_migrations():

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from servicekit.config import PlatformSettings
 from servicekit.serving import Role as ServiceRole
 from servicekit.testing import served
-from tenant_api.auth.roles import Role
-from tenant_api.auth.service import create_user
 from tenant_api.bootstrap import TenantApi, bootstrap
 from tenant_api.config import Settings
 from tenant_api.entrypoints import stream
 from tenant_api.entrypoints.api import create_app
+from tenant_api.identity.auth.roles import Role
+from tenant_api.identity.auth.service import create_user
 from tenant_api.models import Entitlement, messaging
 
 

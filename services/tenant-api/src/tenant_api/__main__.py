@@ -3,8 +3,8 @@ from pathlib import Path
 from servicekit.cli import main
 from tenant_api.bootstrap import bootstrap
 from tenant_api.config import Settings
-from tenant_api.demo.command import DEMO_DATA
 from tenant_api.entrypoints import api, stream
+from tenant_api.entrypoints.demo_data import DEMO_DATA
 
 raise SystemExit(
     main(

@@ -1,7 +1,6 @@
 """The composition root: everything tenant-api's entry points, commands and tests use, built
 from its settings."""
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from dotmac_contracts.events import (
@@ -18,15 +17,21 @@ from servicekit.mail import Mailer
 from servicekit.runtime import Runtime
 from servicekit.sealing import Sealer
 from servicekit.telemetry import configure_tracing
-from tenant_api.auth.access import AccessGuard
-from tenant_api.auth.tokens import AccessTokens
-from tenant_api.auth.welcome import Welcome
+from tenant_api.automations import handlers as automations
+from tenant_api.billing import handlers as billing
+from tenant_api.composition import TenantApi
 from tenant_api.config import Settings
-from tenant_api.entitlements.store import EntitlementStore
-from tenant_api.entitlements.subscribers import SUBSCRIBERS
+from tenant_api.customers import handlers as customers
+from tenant_api.identity.auth.access import AccessGuard
+from tenant_api.identity.auth.tokens import AccessTokens
+from tenant_api.identity.auth.welcome import Welcome
+from tenant_api.messagebus import MessageBus
 from tenant_api.models import mail_outbox, messaging
-from tenant_api.placement import Placements
-from tenant_api.tenants.directory import TenantDirectory
+from tenant_api.support import handlers as support
+from tenant_api.tenancy.entitlements.store import EntitlementStore
+from tenant_api.tenancy.entitlements.subscribers import SUBSCRIBERS
+from tenant_api.tenancy.placement import Placements
+from tenant_api.tenancy.tenants.directory import TenantDirectory
 
 PUBLISHES = (
     TenantActivated,
@@ -40,22 +45,14 @@ PUBLISHES = (
 )
 
 
-@dataclass
-class TenantApi:
-    settings: Settings
-    runtime: Runtime
-    entitlements: EntitlementStore
-    access_guard: AccessGuard
-    access_tokens: AccessTokens
-    placements: Placements
-    directory: TenantDirectory
-    mailer: Mailer
-    welcome: Welcome
-    sealer: Sealer
-
-    @property
-    def refresh_ttl(self) -> timedelta:
-        return timedelta(seconds=self.settings.refresh_token_ttl_s)
+def message_bus(entitlements: EntitlementStore) -> MessageBus:
+    """Who reacts to each context's domain events, and who carries out each command."""
+    bus = MessageBus()
+    customers.register(bus)
+    support.register(bus, entitlements)
+    billing.register(bus)
+    automations.register(bus, entitlements)
+    return bus
 
 
 def bootstrap(settings: Settings | None = None) -> TenantApi:
@@ -63,6 +60,7 @@ def bootstrap(settings: Settings | None = None) -> TenantApi:
     configure_tracing("tenant-api", settings.platform)
     access_ttl = timedelta(seconds=settings.access_token_ttl_s)
     mailer = Mailer(mail_outbox)
+    entitlements = EntitlementStore()
     return TenantApi(
         settings=settings,
         runtime=Runtime(
@@ -73,7 +71,7 @@ def bootstrap(settings: Settings | None = None) -> TenantApi:
             subscribers=SUBSCRIBERS,
             database_url=settings.service_database_url(),
         ),
-        entitlements=EntitlementStore(),
+        entitlements=entitlements,
         access_guard=AccessGuard(access_ttl),
         access_tokens=AccessTokens(settings.jwt_secret.get_secret_value(), access_ttl),
         placements=Placements(),
@@ -81,4 +79,5 @@ def bootstrap(settings: Settings | None = None) -> TenantApi:
         mailer=mailer,
         welcome=Welcome(mailer, settings.platform.gateway_url),
         sealer=Sealer.from_settings(settings.platform.device_secrets_keys),
+        bus=message_bus(entitlements),
     )

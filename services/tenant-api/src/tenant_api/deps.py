@@ -7,6 +7,7 @@ credential itself (an access token's tenant claim, an API key's tenant). Whichev
 request carries must agree.
 """
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -14,22 +15,24 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.vocabulary import Plugin
 from servicekit.http import RuntimeDep, Unauthorized
 from servicekit.problems import BadRequest, Forbidden, NotFound, TooManyRequests
 from servicekit.sealing import Sealer
-from tenant_api.apikeys.keys import looks_like_key, read_key
-from tenant_api.apikeys.limiter import retry_after
-from tenant_api.auth.access import AccessGuard
-from tenant_api.auth.roles import PERMISSIONS, Permission
-from tenant_api.auth.tokens import AccessClaims, AccessTokens, BadToken
-from tenant_api.auth.welcome import Welcome
-from tenant_api.bootstrap import TenantApi
-from tenant_api.entitlements.store import EntitlementStore
+from tenant_api.composition import TenantApi
+from tenant_api.identity.apikeys.keys import looks_like_key, read_key
+from tenant_api.identity.apikeys.limiter import retry_after
+from tenant_api.identity.auth.access import AccessGuard
+from tenant_api.identity.auth.roles import PERMISSIONS, Permission
+from tenant_api.identity.auth.tokens import AccessClaims, AccessTokens, BadToken
+from tenant_api.identity.auth.welcome import Welcome
+from tenant_api.messagebus import UnitOfWork
 from tenant_api.models import Tenant
-from tenant_api.tenants import service
-from tenant_api.tenants.directory import TenantDirectory
+from tenant_api.tenancy.entitlements.store import EntitlementStore
+from tenant_api.tenancy.tenants import service
+from tenant_api.tenancy.tenants.directory import TenantDirectory
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -327,3 +330,26 @@ def require_person(permission: Permission) -> Any:
     check.__name__ = f"require_person_{permission.name.lower()}"
     check.permission = permission  # type: ignore[attr-defined]
     return Depends(check)
+
+
+async def _tenant_work(
+    request: Request, runtime: RuntimeDep, caller: CurrentCaller
+) -> AsyncIterator[UnitOfWork]:
+    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
+        work = UnitOfWork(session, caller.tenant_id, composed(request).bus, datetime.now(UTC))
+        yield work
+        await work.flush()  # whatever was raised and not yet handled, before the commit
+
+
+TenantWork = Annotated[UnitOfWork, Depends(_tenant_work, scope="function")]
+"""The request's unit of work at the caller's ISP (its rows only, under row-level security):
+committed when the endpoint returns, before the response is sent; rolled back if it raises.
+Service functions take it (or its session) and never commit."""
+
+
+async def _tenant_session(work: TenantWork) -> AsyncSession:
+    return work.session
+
+
+TenantSession = Annotated[AsyncSession, Depends(_tenant_session)]
+"""The session of the request's unit of work (`TenantWork`), for what raises no domain event."""

@@ -30,7 +30,8 @@ SCHEMA = "tenant"
 TENANT_DATA = "tenant_data"
 """Each ISP's own data. Shared tenants keep it in this schema, their rows kept apart by
 row-level security; a tenant placed in a silo keeps it in a schema of its own, with the same
-tables, reached by the same code through a schema translation (see `tenant_api.placement`)."""
+tables, reached by the same code through a schema translation (see
+`tenant_api.tenancy.placement`)."""
 SCHEMAS = (SCHEMA, TENANT_DATA)
 metadata = MetaData(schema=SCHEMA)
 messaging = messaging_tables(metadata)

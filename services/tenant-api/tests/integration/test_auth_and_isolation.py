@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from tenant_api.auth.roles import Role
-from tenant_api.auth.service import create_user
+from tenant_api.identity.auth.roles import Role
+from tenant_api.identity.auth.service import create_user
 from tenant_api.models import User
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from tenant_api.auth.roles import Role
+from tenant_api.identity.auth.roles import Role
 from tenant_api.models import AutomationRule, Ticket
 
 pytestmark = pytest.mark.integration

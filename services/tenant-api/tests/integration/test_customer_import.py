@@ -6,7 +6,7 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from tenant_api.auth.roles import Role
+from tenant_api.identity.auth.roles import Role
 from tenant_api.models import Customer, Subscription
 
 pytestmark = pytest.mark.integration

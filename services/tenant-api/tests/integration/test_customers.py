@@ -8,7 +8,7 @@ import io
 import pytest
 from sqlalchemy import select, text
 
-from tenant_api.auth.roles import Role
+from tenant_api.identity.auth.roles import Role
 from tenant_api.models import Customer, CustomerStatusChange
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tenant_api.auth.roles import Role
 from tenant_api.demo import scenarios
 from tenant_api.demo.endpoints import ScenarioName
+from tenant_api.identity.auth.roles import Role
 from tenant_api.models import (
     Customer,
     CustomerStatusChange,

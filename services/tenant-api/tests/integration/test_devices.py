@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from servicekit.sealing import CannotUnseal, Sealer
-from tenant_api.auth.roles import Role
+from tenant_api.identity.auth.roles import Role
 from tenant_api.models import Device
 
 pytestmark = pytest.mark.integration

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tenant_api.auth.roles import KEY_SCOPES, Role
-from tenant_api.auth.service import create_user
 from tenant_api.bootstrap import bootstrap
 from tenant_api.config import Settings
 from tenant_api.entrypoints.api import create_app
+from tenant_api.identity.auth.roles import KEY_SCOPES, Role
+from tenant_api.identity.auth.service import create_user
 from tenant_api.models import TENANT_DATA_TABLES, Entitlement
 
 pytestmark = pytest.mark.integration

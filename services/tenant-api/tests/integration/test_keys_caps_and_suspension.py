@@ -16,8 +16,8 @@ from dotmac_contracts.events import (
     LicenceRevoked,
     LicenceSuspended,
 )
-from tenant_api.auth.roles import Role
-from tenant_api.auth.service import create_user
+from tenant_api.identity.auth.roles import Role
+from tenant_api.identity.auth.service import create_user
 from tenant_api.models import ApiKey, Customer, messaging
 
 pytestmark = pytest.mark.integration

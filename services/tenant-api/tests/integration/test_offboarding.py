@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from tenant_api.auth.roles import Role
+from tenant_api.identity.auth.roles import Role
 
 pytestmark = pytest.mark.integration
 

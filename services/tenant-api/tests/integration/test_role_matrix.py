@@ -9,7 +9,7 @@ import uuid
 import pytest
 from fastapi.routing import APIRoute
 
-from tenant_api.auth.roles import PERMISSIONS, Permission, Role
+from tenant_api.identity.auth.roles import PERMISSIONS, Permission, Role
 
 pytestmark = pytest.mark.integration
 

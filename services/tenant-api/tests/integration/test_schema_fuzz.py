@@ -18,10 +18,10 @@ from schemathesis import GenerationMode
 from schemathesis.openapi import from_dict
 
 from servicekit.config import PlatformSettings
-from tenant_api.auth.roles import Role
 from tenant_api.bootstrap import bootstrap
 from tenant_api.config import Settings
 from tenant_api.entrypoints import stream
+from tenant_api.identity.auth.roles import Role
 
 pytestmark = pytest.mark.integration
 EXAMPLES = 15

@@ -64,7 +64,7 @@ async def test_a_tenant_is_found_at_its_host_while_other_tenants_change(api):
     still finds its own (it once answered 404, failing the new ISP's health check)."""
     from contextlib import asynccontextmanager
 
-    from tenant_api.tenants.directory import TenantDirectory
+    from tenant_api.tenancy.tenants.directory import TenantDirectory
 
     client, runtime = api
     tenant_id, slug = uuid.uuid4(), f"race-{uuid.uuid4().hex[:6]}"
@@ -252,10 +252,10 @@ async def test_entitlements_follow_licensing_events_and_gate_plugins(api, publis
 async def test_a_demo_tenant_announces_its_sign_ins_hourly_and_converts_keeping_its_data(api):
     from datetime import UTC, datetime, timedelta
 
-    from tenant_api.auth.roles import Role
-    from tenant_api.auth.service import create_user
+    from tenant_api.identity.auth.roles import Role
+    from tenant_api.identity.auth.service import create_user
     from tenant_api.models import Customer
-    from tenant_api.tenants.service import record_use
+    from tenant_api.tenancy.tenants.service import record_use
 
     client, runtime = api
     tenant_id, slug = uuid.uuid4(), f"demo-{uuid.uuid4().hex[:6]}"

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tenant_api.auth.roles import Role
+from tenant_api.identity.auth.roles import Role
 from tenant_api.models import Ticket
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tenant_api.auth.roles import PERMISSIONS, Permission, Role
-from tenant_api.auth.service import create_user
+from tenant_api.identity.auth.roles import PERMISSIONS, Permission, Role
+from tenant_api.identity.auth.service import create_user
 from tenant_api.models import Entitlement, mail_outbox
 
 pytestmark = pytest.mark.integration

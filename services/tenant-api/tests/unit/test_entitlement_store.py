@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tenant_api.entitlements.store import EntitlementStore, Grant, PluginNotIncluded
+from tenant_api.tenancy.entitlements.store import EntitlementStore, Grant, PluginNotIncluded
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from fastapi import APIRouter, status
 from fastapi.responses import Response
 
 from servicekit.http import RuntimeDep
-from tenant_api.auth.roles import Permission
 from tenant_api.automations import service
 from tenant_api.automations.schemas import (
     RuleCreate,
@@ -18,6 +17,7 @@ from tenant_api.automations.schemas import (
     Trigger,
 )
 from tenant_api.deps import ERRORS, NOT_FOUND, Caller, require, require_plugin
+from tenant_api.identity.auth.roles import Permission
 from tenant_api.listing import CSV_RESPONSE, PagingDep
 
 router = APIRouter(

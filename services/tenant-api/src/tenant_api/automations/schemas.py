@@ -13,9 +13,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from servicekit.validation import Body, Label, Name
-from tenant_api.customers.schemas import Tag
 from tenant_api.listing import Page
-from tenant_api.tickets.schemas import Priority
+from tenant_api.vocabulary import Priority, Tag
 
 
 class Trigger(StrEnum):

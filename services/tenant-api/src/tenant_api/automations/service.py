@@ -1,9 +1,11 @@
 """Saving rules, and running them when their trigger happens.
 
-`run_rules` is called by the endpoint that made the change, inside its transaction, after the
-change itself: the actions commit with it or not at all. Actions do not trigger further rules
-(a ticket a rule opens runs no ticket.opened rules), so rules cannot loop. Bulk loads (imports,
-demo data) run no rules."""
+Rules run when the customers or support context raises the domain event of their trigger
+(`tenant_api.automations.handlers`), inside that change's unit of work, after the change itself:
+the actions commit with it or not at all. Actions are commands to the context that owns what
+they change (tag a customer, open or assign a ticket). They do not trigger further rules (a
+ticket a rule opens runs no ticket.opened rules), so rules cannot loop. Bulk loads (imports,
+demo data) raise no events and so run no rules."""
 
 import uuid
 from dataclasses import dataclass
@@ -12,11 +14,13 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import TypeAdapter
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.vocabulary import Plugin
 from servicekit.problems import NotFound, UnprocessableContent
+from tenant_api import messages
+from tenant_api.automations import repository
 from tenant_api.automations.schemas import (
     PLACEHOLDER,
     Action,
@@ -31,11 +35,13 @@ from tenant_api.automations.schemas import (
     Trigger,
     check_rule,
 )
+from tenant_api.identity.users import service as users
+from tenant_api.messagebus import UnitOfWork
 from tenant_api.models import AutomationRule, AutomationRun, Customer, Ticket
-from tenant_api.tickets import service as tickets
-from tenant_api.tickets.schemas import SLA, CommentCreate, Priority, TicketCreate
 
 PLUGIN = Plugin.ADVANCED_AUTOMATION
+BY_AUTOMATION = "automation:"
+"""How what a rule does is signed (`automation:<rule id>`)."""
 _ACTIONS: TypeAdapter[list[Action]] = TypeAdapter(list[Action])
 _CONDITIONS: TypeAdapter[list[Condition]] = TypeAdapter(list[Condition])
 
@@ -48,8 +54,8 @@ class Happening:
     subject_id: UUID
     facts: dict[str, Any]
     text: dict[str, str]
-    customer: Customer | None = None
-    ticket: Ticket | None = None
+    customer_id: UUID | None = None
+    ticket_id: UUID | None = None
 
 
 def customer_created(customer: Customer) -> Happening:
@@ -58,7 +64,7 @@ def customer_created(customer: Customer) -> Happening:
         customer.id,
         _customer_facts(customer),
         _customer_text(customer),
-        customer=customer,
+        customer_id=customer.id,
     )
 
 
@@ -73,7 +79,7 @@ def customer_status_changed(customer: Customer, before: str) -> Happening:
             "status.to": customer.status,
             "status.reason": customer.status_reason or "",
         },
-        customer=customer,
+        customer_id=customer.id,
     )
 
 
@@ -92,46 +98,37 @@ def ticket_opened(ticket: Ticket, customer: Customer | None) -> Happening:
             "ticket.subject": ticket.subject,
             "ticket.priority": ticket.priority,
         },
-        customer=customer,
-        ticket=ticket,
+        customer_id=customer.id if customer else None,
+        ticket_id=ticket.id,
     )
 
 
-async def run_rules(
-    session: AsyncSession, tenant_id: UUID, happening: Happening, *, sla: bool, now: datetime
-) -> list[AutomationRun]:
+async def run_rules(work: UnitOfWork, happening: Happening) -> list[AutomationRun]:
     """Run every enabled rule of the trigger whose conditions hold, oldest rule first."""
-    rules = (
-        await session.execute(
-            select(AutomationRule)
-            .where(AutomationRule.trigger == happening.trigger.value, AutomationRule.enabled)
-            .order_by(AutomationRule.created_at, AutomationRule.id)
-        )
-    ).scalars()
     ran = []
-    for rule in list(rules):
+    for rule in await repository.enabled_rules(work.session, happening.trigger):
         if not all(
             _holds(c, happening.facts) for c in _CONDITIONS.validate_python(rule.conditions)
         ):
             continue
         done = [
-            await _act(session, tenant_id, action, happening, rule=rule, sla=sla, now=now)
+            await _act(work, action, happening, rule=rule)
             for action in _ACTIONS.validate_python(rule.actions)
         ]
         run = AutomationRun(
             id=uuid.uuid4(),
-            tenant_id=tenant_id,
+            tenant_id=work.tenant_id,
             rule_id=rule.id,
             trigger=happening.trigger.value,
             subject_id=happening.subject_id,
             done=done,
-            ran_at=now,
+            ran_at=work.now,
         )
-        session.add(run)
+        work.session.add(run)
         rule.runs += 1
-        rule.last_run_at = now
+        rule.last_run_at = work.now
         ran.append(run)
-    await session.flush()
+    await work.flush()
     return ran
 
 
@@ -153,72 +150,44 @@ def _fill(template: str, text: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: text.get(m.group(1), m.group(0)), template)
 
 
-async def _act(
-    session: AsyncSession,
-    tenant_id: UUID,
-    action: Any,
-    happening: Happening,
-    *,
-    rule: AutomationRule,
-    sla: bool,
-    now: datetime,
-) -> str:
-    by = f"automation:{rule.id}"
-    customer, ticket = happening.customer, happening.ticket
+async def _act(work: UnitOfWork, action: Any, happening: Happening, *, rule: AutomationRule) -> str:
+    by = f"{BY_AUTOMATION}{rule.id}"
+    customer_id, ticket_id = happening.customer_id, happening.ticket_id
     match action:
         case AddTag():
-            if customer is None:
+            if customer_id is None:
                 return f"add tag {action.tag}: the ticket has no customer"
-            if action.tag in (customer.tags or []):
-                return f"add tag {action.tag}: already tagged"
-            if len(customer.tags or []) >= 20:
-                return f"add tag {action.tag}: the customer has 20 tags already"
-            customer.tags = [*(customer.tags or []), action.tag]
-            customer.updated_at = now
-            return f"tagged the customer {action.tag}"
+            outcome: str = await work.execute(messages.TagCustomer(customer_id, action.tag))
+            return outcome
         case OpenTicket():
-            assert customer is not None
-            opened = await tickets.open_ticket(
-                session,
-                tenant_id,
-                TicketCreate(
+            assert customer_id is not None
+            number = await work.execute(
+                messages.OpenTicket(
                     subject=_fill(action.subject, happening.text)[:200],
                     description=_fill(action.description, happening.text)[:5000]
                     if action.description
                     else None,
                     priority=action.priority,
-                    customer_id=customer.id,
-                ),
-                sla=sla,
-                now=now,
-                by=by,
+                    customer_id=customer_id,
+                    by=by,
+                )
             )
-            return f"opened ticket #{opened.number}"
+            return f"opened ticket #{number}"
         case SetPriority():
-            assert ticket is not None
-            ticket.priority = action.priority.value
-            if sla:
-                ticket.sla_due_at = ticket.created_at + SLA[Priority(ticket.priority)]
+            assert ticket_id is not None
+            await work.execute(messages.SetTicketPriority(ticket_id, action.priority))
             return f"set the priority to {action.priority.value}"
         case AssignTicket():
-            assert ticket is not None
+            assert ticket_id is not None
             try:
-                await tickets.check_assignee(session, action.assignee_id)
+                await work.execute(messages.AssignTicket(ticket_id, action.assignee_id))
             except UnprocessableContent:
                 return "assign: the assignee is no longer an active user"
-            ticket.assignee_id = action.assignee_id
             return f"assigned the ticket to user {action.assignee_id}"
         case CommentOnTicket():
-            assert ticket is not None
-            await tickets.comment(
-                session,
-                tenant_id,
-                ticket.id,
-                CommentCreate(body=_fill(action.body, happening.text)[:5000]),
-                author_id=None,
-                by=by,
-                now=now,
-            )
+            assert ticket_id is not None
+            body = _fill(action.body, happening.text)[:5000]
+            await work.execute(messages.CommentOnTicket(ticket_id, body, by))
             return "commented on the ticket"
     raise AssertionError(action)
 
@@ -249,7 +218,7 @@ async def create_rule(
 
 
 async def get_rule(session: AsyncSession, rule_id: UUID) -> AutomationRule:
-    rule = await session.get(AutomationRule, rule_id)
+    rule = await repository.get(session, rule_id)
     if rule is None:
         raise NotFound(f"No automation rule {rule_id} at this ISP.")
     return rule
@@ -293,24 +262,22 @@ async def delete_rule(session: AsyncSession, rule_id: UUID) -> None:
 
 
 def rules(trigger: Trigger | None = None) -> Select[Any]:
-    query = select(AutomationRule).order_by(AutomationRule.created_at, AutomationRule.id)
-    if trigger is not None:
-        query = query.where(AutomationRule.trigger == trigger.value)
-    return query
+    return repository.rules(trigger)
 
 
 def runs(rule_id: UUID) -> Select[Any]:
-    return (
-        select(AutomationRun)
-        .where(AutomationRun.rule_id == rule_id)
-        .order_by(AutomationRun.ran_at.desc(), AutomationRun.id)
-    )
+    return repository.runs(rule_id)
 
 
 async def _check_assignees(session: AsyncSession, actions: list[Any]) -> None:
     for action in actions:
-        if isinstance(action, AssignTicket):
-            await tickets.check_assignee(session, action.assignee_id)
+        if isinstance(action, AssignTicket) and not await users.is_active(
+            session, action.assignee_id
+        ):
+            raise UnprocessableContent(
+                f"No active user {action.assignee_id} at this ISP to assign the ticket to.",
+                field="assignee_id",
+            )
 
 
 def _customer_facts(customer: Customer) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -6,9 +6,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
 from dotmac_contracts.vocabulary import Plugin
-from servicekit.http import RuntimeDep
-from tenant_api.auth.roles import Permission
-from tenant_api.automations import service as automation
+from servicekit.http import OutboxDep
 from tenant_api.customers import service
 from tenant_api.customers.schemas import (
     CustomerCreate,
@@ -26,9 +24,18 @@ from tenant_api.customers.schemas import (
     StatusHistory,
     Tag,
 )
-from tenant_api.deps import ERRORS, NOT_FOUND, Caller, EntitlementsDep, require, require_plugin
+from tenant_api.deps import (
+    ERRORS,
+    NOT_FOUND,
+    Caller,
+    EntitlementsDep,
+    TenantSession,
+    TenantWork,
+    require,
+    require_plugin,
+)
+from tenant_api.identity.auth.roles import Permission
 from tenant_api.listing import CSV_RESPONSE, PagingDep, SearchText
-from tenant_api.tickets.endpoints import SLA_PLUGIN
 
 router = APIRouter(
     prefix="/api/v1/customers",
@@ -53,35 +60,22 @@ def read(customer: Any) -> CustomerRead:
     },
 )
 async def create_customer(
-    spec: CustomerCreate, caller: Writer, runtime: RuntimeDep, entitlements: EntitlementsDep
+    spec: CustomerCreate,
+    caller: Writer,
+    work: TenantWork,
+    outbox: OutboxDep,
+    entitlements: EntitlementsDep,
 ) -> CustomerRead:
     """Add a customer. Refused once the ISP has as many as its tier allows."""
-    now = datetime.now(UTC)
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        customer = await service.create_customer(
-            session,
-            runtime.outbox,
-            caller.tenant_id,
-            spec,
-            cap=service.cap_of(entitlements, caller.tenant_id),
-            now=now,
-            by=caller.reference,
-        )
-        if entitlements.allows(caller.tenant_id, automation.PLUGIN):
-            await automation.run_rules(
-                session,
-                caller.tenant_id,
-                automation.customer_created(customer),
-                sla=entitlements.allows(caller.tenant_id, SLA_PLUGIN),
-                now=now,
-            )
-        return read(customer)
+    cap = service.cap_of(entitlements, caller.tenant_id)
+    customer = await service.create_customer(work, outbox, spec, cap=cap, by=caller.reference)
+    return read(customer)
 
 
 @router.get("", responses=CSV_RESPONSE, response_model=CustomerPage)
 async def list_customers(
     caller: Reader,
-    runtime: RuntimeDep,
+    session: TenantSession,
     paging: PagingDep,
     q: Annotated[
         SearchText | None,
@@ -106,28 +100,21 @@ async def list_customers(
         created_to=created_to,
         sort=sort,
     )
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        rows, total = await paging.fetch(session, query)
-        page = paging.page(CustomerPage, [read(r) for r in rows], total)
-    return paging.respond(page, "customers")
+    rows, total = await paging.fetch(session, query)
+    return paging.respond(paging.page(CustomerPage, [read(r) for r in rows], total), "customers")
 
 
 @router.get("/{customer_id}", responses=NOT_FOUND)
-async def get_customer(customer_id: UUID, caller: Reader, runtime: RuntimeDep) -> CustomerRead:
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        return read(await service.get_customer(session, customer_id))
+async def get_customer(customer_id: UUID, caller: Reader, session: TenantSession) -> CustomerRead:
+    return read(await service.get_customer(session, customer_id))
 
 
 @router.patch("/{customer_id}", responses=NOT_FOUND)
 async def update_customer(
-    customer_id: UUID, change: CustomerUpdate, caller: Writer, runtime: RuntimeDep
+    customer_id: UUID, change: CustomerUpdate, caller: Writer, work: TenantWork
 ) -> CustomerRead:
     """Change a customer's details (not its status: see `/status`)."""
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        customer = await service.update_customer(
-            session, customer_id, change, now=datetime.now(UTC)
-        )
-        return read(customer)
+    return read(await service.update_customer(work.session, customer_id, change, now=work.now))
 
 
 @router.post(
@@ -138,62 +125,38 @@ async def change_status(
     customer_id: UUID,
     change: StatusChange,
     caller: Writer,
-    runtime: RuntimeDep,
-    entitlements: EntitlementsDep,
+    work: TenantWork,
+    outbox: OutboxDep,
 ) -> CustomerRead:
     """Move a customer along lead → active ⇄ suspended → cancelled, with the reason (needed to
     suspend or cancel). Cancelling ends the customer's subscriptions that day."""
-    now = datetime.now(UTC)
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        customer, before = await service.change_status(
-            session,
-            runtime.outbox,
-            caller.tenant_id,
-            customer_id,
-            change,
-            now=now,
-            by=caller.reference,
-        )
-        if before is not None and entitlements.allows(caller.tenant_id, automation.PLUGIN):
-            await automation.run_rules(
-                session,
-                caller.tenant_id,
-                automation.customer_status_changed(customer, before.value),
-                sla=entitlements.allows(caller.tenant_id, SLA_PLUGIN),
-                now=now,
-            )
-        return read(customer)
+    customer = await service.change_status(work, outbox, customer_id, change, by=caller.reference)
+    return read(customer)
 
 
 @router.get("/{customer_id}/status-history", responses=NOT_FOUND)
-async def status_history(customer_id: UUID, caller: Reader, runtime: RuntimeDep) -> StatusHistory:
+async def status_history(
+    customer_id: UUID, caller: Reader, session: TenantSession
+) -> StatusHistory:
     """Every status the customer has had, when, why and by whom, oldest first."""
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        changes = await service.status_history(session, customer_id)
-        return StatusHistory(
-            changes=[StatusChangeRead.model_validate(c, from_attributes=True) for c in changes]
-        )
+    changes = await service.status_history(session, customer_id)
+    return StatusHistory(
+        changes=[StatusChangeRead.model_validate(c, from_attributes=True) for c in changes]
+    )
 
 
 @router.post("/{customer_id}/notes", status_code=status.HTTP_201_CREATED, responses=NOT_FOUND)
 async def add_note(
-    customer_id: UUID, spec: NoteCreate, caller: Writer, runtime: RuntimeDep
+    customer_id: UUID, spec: NoteCreate, caller: Writer, work: TenantWork
 ) -> NoteRead:
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        note = await service.add_note(
-            session,
-            caller.tenant_id,
-            customer_id,
-            spec,
-            now=datetime.now(UTC),
-            by=caller.reference,
-        )
-        return NoteRead.model_validate(note, from_attributes=True)
+    note = await service.add_note(
+        work.session, caller.tenant_id, customer_id, spec, now=work.now, by=caller.reference
+    )
+    return NoteRead.model_validate(note, from_attributes=True)
 
 
 @router.get("/{customer_id}/notes", responses=NOT_FOUND)
-async def list_notes(customer_id: UUID, caller: Reader, runtime: RuntimeDep) -> NoteList:
+async def list_notes(customer_id: UUID, caller: Reader, session: TenantSession) -> NoteList:
     """The customer's notes, newest first."""
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        found = await service.notes(session, customer_id)
-        return NoteList(notes=[NoteRead.model_validate(n, from_attributes=True) for n in found])
+    found = await service.notes(session, customer_id)
+    return NoteList(notes=[NoteRead.model_validate(n, from_attributes=True) for n in found])

@@ -7,14 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Str
 
 from servicekit.validation import Body, CountryCode, Description, Label, Name, PhoneNumber
 from tenant_api.listing import Page
-
-
-class CustomerStatus(StrEnum):
-    LEAD = "lead"
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    CANCELLED = "cancelled"
-
+from tenant_api.vocabulary import CustomerKind, CustomerStatus, Tag
 
 TRANSITIONS: dict[CustomerStatus, frozenset[CustomerStatus]] = {
     CustomerStatus.LEAD: frozenset({CustomerStatus.ACTIVE, CustomerStatus.CANCELLED}),
@@ -25,12 +18,6 @@ TRANSITIONS: dict[CustomerStatus, frozenset[CustomerStatus]] = {
 """Where a customer's status may go next. Cancelled is final: a returning customer is a new
 account, so the history of the old one stays as it was."""
 NEEDS_REASON = frozenset({CustomerStatus.SUSPENDED, CustomerStatus.CANCELLED})
-
-
-class CustomerKind(StrEnum):
-    RESIDENTIAL = "residential"
-    BUSINESS = "business"
-    RESELLER = "reseller"
 
 
 class Address(BaseModel):
@@ -59,12 +46,6 @@ class Address(BaseModel):
     country: CountryCode
 
 
-Tag = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _:-]{0,39}$"
-    ),
-]
 Tags = Annotated[
     list[Tag],
     Field(max_length=20, description="short labels, lower-cased; repeats are dropped"),

@@ -8,38 +8,34 @@ in the same transaction.
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import CustomersCounted
-from servicekit.db import table_of
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound, Problem, TransitionRefused, UnprocessableContent
+from tenant_api.customers import repository
 from tenant_api.customers.schemas import (
     NEEDS_REASON,
     TRANSITIONS,
     CustomerCreate,
     CustomerKind,
-    CustomerSort,
     CustomerStatus,
     CustomerUpdate,
     NoteCreate,
     StatusChange,
 )
-from tenant_api.entitlements.store import EntitlementStore
-from tenant_api.listing import contains
+from tenant_api.messagebus import UnitOfWork
+from tenant_api.messages import CustomerCreated, CustomerStatusChanged
 from tenant_api.models import (
-    AccountNumbers,
     Customer,
     CustomerNote,
     CustomerStatusChange,
-    Subscription,
 )
+from tenant_api.tenancy.entitlements.store import EntitlementStore
 
 
 class CustomerCapReached(Problem):
@@ -62,23 +58,10 @@ def cap_of(entitlements: EntitlementStore, tenant_id: UUID) -> Cap:
     return Cap(tier=grant.tier, customers=grant.customer_cap)
 
 
-async def lock_customers(session: AsyncSession, tenant_id: UUID) -> None:
-    """Serialize what changes how many customers the tenant has, until the transaction ends."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:t, 0))"),
-        {"t": f"customers:{tenant_id}"},
-    )
-
-
-async def count(session: AsyncSession) -> int:
-    """Customers that count against the cap: every one not cancelled."""
-    return (
-        await session.execute(
-            select(func.count())
-            .select_from(Customer)
-            .where(Customer.status != CustomerStatus.CANCELLED)
-        )
-    ).scalar_one()
+lock_customers = repository.lock
+count = repository.count
+allocate_account_numbers = repository.allocate_account_numbers
+search = repository.search
 
 
 def check_cap(cap: Cap, customers: int, adding: int = 1) -> None:
@@ -92,34 +75,6 @@ def check_cap(cap: Cap, customers: int, adding: int = 1) -> None:
         )
 
 
-async def allocate_account_numbers(session: AsyncSession, tenant_id: UUID, n: int) -> list[str]:
-    """`n` account numbers never given before (the caller holds the customers lock)."""
-    counter = table_of(AccountNumbers)
-    taken = (
-        await session.execute(
-            insert(counter)
-            .values(tenant_id=tenant_id, next_number=n + 1)
-            .on_conflict_do_update(
-                index_elements=[counter.c.tenant_id],
-                set_={"next_number": counter.c.next_number + n},
-            )
-            .returning(counter.c.next_number - n)
-        )
-    ).scalar_one()
-    numbers = [f"C{taken + i:07d}" for i in range(n)]
-    clashes = set(
-        (
-            await session.execute(
-                select(Customer.account_number).where(Customer.account_number.in_(numbers))
-            )
-        ).scalars()
-    )
-    if clashes:  # the ISP brought its own numbers in this range: take the next ones instead
-        numbers = [x for x in numbers if x not in clashes]
-        numbers += await allocate_account_numbers(session, tenant_id, len(clashes))
-    return numbers
-
-
 async def publish_count(
     session: AsyncSession, outbox: Outbox, tenant_id: UUID, customers: int, now: datetime
 ) -> None:
@@ -129,15 +84,9 @@ async def publish_count(
 
 
 async def create_customer(
-    session: AsyncSession,
-    outbox: Outbox,
-    tenant_id: UUID,
-    spec: CustomerCreate,
-    *,
-    cap: Cap,
-    now: datetime,
-    by: str,
+    work: UnitOfWork, outbox: Outbox, spec: CustomerCreate, *, cap: Cap, by: str
 ) -> Customer:
+    session, tenant_id, now = work.session, work.tenant_id, work.now
     if spec.status not in (CustomerStatus.LEAD, CustomerStatus.ACTIVE):
         raise UnprocessableContent(
             "A new customer is a lead or active.", field="status", value=spec.status.value
@@ -174,11 +123,13 @@ async def create_customer(
     await session.flush()
     await publish_count(session, outbox, tenant_id, customers + 1, now)
     await session.refresh(customer)  # the search text Postgres computed
+    work.record(CustomerCreated(customer.id, by))
+    await work.flush()
     return customer
 
 
 async def get_customer(session: AsyncSession, customer_id: UUID) -> Customer:
-    customer = await session.get(Customer, customer_id)
+    customer = await repository.get(session, customer_id)
     if customer is None:
         raise NotFound(f"No customer {customer_id} at this ISP.")
     return customer
@@ -216,21 +167,16 @@ async def update_customer(
 
 
 async def change_status(
-    session: AsyncSession,
-    outbox: Outbox,
-    tenant_id: UUID,
-    customer_id: UUID,
-    change: StatusChange,
-    *,
-    now: datetime,
-    by: str,
-) -> tuple[Customer, CustomerStatus | None]:
-    """The customer, and the status it moved from (None when it was there already)."""
+    work: UnitOfWork, outbox: Outbox, customer_id: UUID, change: StatusChange, *, by: str
+) -> Customer:
+    """Move the customer to another status; a repeat of its current status changes nothing.
+    Cancelling ends its subscriptions (billing reacts to `CustomerStatusChanged`)."""
+    session, tenant_id, now = work.session, work.tenant_id, work.now
     await lock_customers(session, tenant_id)
     customer = await get_customer(session, customer_id)
     current = CustomerStatus(customer.status)
     if change.status == current:
-        return customer, None  # already so: a repeat changes nothing
+        return customer  # already so: a repeat changes nothing
     if change.status not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing: it is final"
         raise TransitionRefused(
@@ -248,62 +194,16 @@ async def change_status(
     customer.status_changed_at = now
     customer.updated_at = now
     session.add(_history(customer, current, change.status, change.reason, now, by))
+    work.record(CustomerStatusChanged(customer.id, current, change.status, change.reason, by))
+    await work.flush()
     if change.status == CustomerStatus.CANCELLED:
-        await _end_subscriptions(session, customer.id, now.date(), change.reason)
-        await session.flush()
         await publish_count(session, outbox, tenant_id, await count(session), now)
-    await session.flush()
-    return customer, current
+    return customer
 
 
 async def status_history(session: AsyncSession, customer_id: UUID) -> list[CustomerStatusChange]:
     await get_customer(session, customer_id)
-    return list(
-        (
-            await session.execute(
-                select(CustomerStatusChange)
-                .where(CustomerStatusChange.customer_id == customer_id)
-                .order_by(CustomerStatusChange.changed_at, CustomerStatusChange.id)
-            )
-        ).scalars()
-    )
-
-
-def search(
-    *,
-    q: str | None = None,
-    status: list[CustomerStatus] | None = None,
-    kind: CustomerKind | None = None,
-    tags: list[str] | None = None,
-    reseller_id: UUID | None = None,
-    created_from: date | None = None,
-    created_to: date | None = None,
-    sort: CustomerSort = CustomerSort.ACCOUNT_NUMBER,
-) -> Select[Any]:
-    """The customers matching every filter given. `q` matches any part of the name, email,
-    phone, account number or either address."""
-    query = select(Customer)
-    if q:
-        query = query.where(contains(Customer.search_text, q, lowered=True))
-    if status:
-        query = query.where(Customer.status.in_([s.value for s in status]))
-    if kind:
-        query = query.where(Customer.kind == kind.value)
-    if tags:
-        query = query.where(Customer.tags.contains([t.lower() for t in tags]))
-    if reseller_id:
-        query = query.where(Customer.reseller_id == reseller_id)
-    if created_from:
-        query = query.where(func.date(Customer.created_at) >= created_from)
-    if created_to:
-        query = query.where(func.date(Customer.created_at) <= created_to)
-    order = {
-        CustomerSort.ACCOUNT_NUMBER: (Customer.account_number,),
-        CustomerSort.NAME: (Customer.name, Customer.account_number),
-        CustomerSort.NEWEST: (Customer.created_at.desc(), Customer.id),
-        CustomerSort.OLDEST: (Customer.created_at, Customer.id),
-    }[sort]
-    return query.order_by(*order)
+    return await repository.status_history(session, customer_id)
 
 
 async def add_note(
@@ -331,20 +231,11 @@ async def add_note(
 
 async def notes(session: AsyncSession, customer_id: UUID) -> list[CustomerNote]:
     await get_customer(session, customer_id)
-    return list(
-        (
-            await session.execute(
-                select(CustomerNote)
-                .where(CustomerNote.customer_id == customer_id)
-                .order_by(CustomerNote.created_at.desc(), CustomerNote.id)
-            )
-        ).scalars()
-    )
+    return await repository.notes(session, customer_id)
 
 
 async def _check_reseller(session: AsyncSession, reseller_id: UUID) -> None:
-    kind = await session.scalar(select(Customer.kind).where(Customer.id == reseller_id))
-    if kind != CustomerKind.RESELLER:
+    if await repository.kind_of(session, reseller_id) != CustomerKind.RESELLER:
         raise UnprocessableContent(
             f"No reseller {reseller_id} at this ISP: name a customer of kind reseller.",
             field="reseller_id",
@@ -352,25 +243,8 @@ async def _check_reseller(session: AsyncSession, reseller_id: UUID) -> None:
 
 
 async def _check_account_number_free(session: AsyncSession, number: str) -> None:
-    exists = await session.scalar(
-        select(Customer.id).where(Customer.account_number == number).limit(1)
-    )
-    if exists:
+    if await repository.account_number_taken(session, number):
         raise Conflict(f"Account number {number} is already a customer's.", account_number=number)
-
-
-async def _end_subscriptions(
-    session: AsyncSession, customer_id: UUID, on: date, reason: str | None
-) -> None:
-    await session.execute(
-        update(Subscription)
-        .where(Subscription.customer_id == customer_id, Subscription.ends_on.is_(None))
-        .values(
-            ends_on=func.greatest(Subscription.starts_on, on),
-            end_reason="cancelled",
-            cancellation_reason=reason,
-        )
-    )
 
 
 def _history(
@@ -399,3 +273,16 @@ def _email(email: str | None) -> str | None:
 
 def _address(address: Any) -> dict[str, Any] | None:
     return address.model_dump(exclude_none=True) if address is not None else None
+
+
+async def tag(work: UnitOfWork, customer_id: UUID, tag: str) -> str:
+    """Tag the customer, within the 20 a customer may have; says what was done."""
+    customer = await get_customer(work.session, customer_id)
+    tags = list(customer.tags or [])
+    if tag in tags:
+        return f"add tag {tag}: already tagged"
+    if len(tags) >= 20:
+        return f"add tag {tag}: the customer has 20 tags already"
+    customer.tags = [*tags, tag]
+    customer.updated_at = work.now
+    return f"tagged the customer {tag}"

@@ -6,16 +6,16 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from dotmac_contracts.vocabulary import Plugin
 from servicekit.http import RuntimeDep
 from servicekit.runtime import Runtime
 from servicekit.sealing import Sealer
-from tenant_api.auth.roles import Permission
-from tenant_api.auth.tokens import AccessClaims
 from tenant_api.customers.service import cap_of
 from tenant_api.demo import loader, scenarios
 from tenant_api.deps import ERRORS, EntitlementsDep, NamedTenant, SealerDep, require_person
-from tenant_api.entitlements.store import EntitlementStore
-from tenant_api.tickets.endpoints import SLA_PLUGIN
+from tenant_api.identity.auth.roles import Permission
+from tenant_api.identity.auth.tokens import AccessClaims
+from tenant_api.tenancy.entitlements.store import EntitlementStore
 
 ScenarioName = Literal["small", "medium", "enterprise"]
 Manager = Annotated[AccessClaims, require_person(Permission.USERS_MANAGE)]
@@ -68,7 +68,7 @@ async def load_into(
             tenant_id,
             built,
             cap=cap_of(entitlements, tenant_id),
-            sla=entitlements.allows(tenant_id, SLA_PLUGIN),
+            sla=entitlements.allows(tenant_id, Plugin.SLA_MANAGEMENT),
             now=now,
         )
     return DemoDataLoaded.model_validate(loaded, from_attributes=True)

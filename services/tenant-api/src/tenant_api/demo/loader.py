@@ -34,7 +34,7 @@ from tenant_api.models import (
     TicketComment,
     User,
 )
-from tenant_api.tickets.schemas import SLA, Priority
+from tenant_api.support.schemas import SLA, Priority
 
 STAFF_ROLES = ("support", "admin", "owner")
 

@@ -7,7 +7,6 @@ from fastapi.responses import Response
 
 from dotmac_contracts.vocabulary import Plugin
 from servicekit.http import RuntimeDep
-from tenant_api.auth.roles import Permission
 from tenant_api.deps import ERRORS, NOT_FOUND, Caller, SealerDep, require, require_plugin
 from tenant_api.devices import service
 from tenant_api.devices.schemas import (
@@ -18,6 +17,7 @@ from tenant_api.devices.schemas import (
     DeviceUpdate,
     SnmpRead,
 )
+from tenant_api.identity.auth.roles import Permission
 from tenant_api.listing import CSV_RESPONSE, PagingDep, SearchText
 from tenant_api.models import Device
 

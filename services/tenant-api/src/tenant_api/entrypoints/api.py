@@ -9,23 +9,23 @@ from servicekit.http import create_service_app, internal_caller
 from servicekit.mail import MailSender
 from servicekit.serving import Role
 from servicekit.tasks import cancel_and_wait
-from tenant_api.apikeys.endpoints import router as api_keys
-from tenant_api.auth.endpoints import router as auth
 from tenant_api.automations.endpoints import router as automations
+from tenant_api.billing.plans.endpoints import router as plans
+from tenant_api.billing.subscriptions.endpoints import router as subscriptions
 from tenant_api.bootstrap import TenantApi
 from tenant_api.customers.endpoints import router as customers
 from tenant_api.demo import endpoints as demo
 from tenant_api.devices.endpoints import router as devices
-from tenant_api.entitlements.endpoints import router as entitlements
+from tenant_api.identity.apikeys.endpoints import router as api_keys
+from tenant_api.identity.auth.endpoints import router as auth
+from tenant_api.identity.users.endpoints import router as users
 from tenant_api.imports.endpoints import UPLOADS
 from tenant_api.imports.endpoints import router as imports
-from tenant_api.offboarding import endpoints as offboarding
-from tenant_api.plans.endpoints import router as plans
 from tenant_api.reports.endpoints import router as reports
-from tenant_api.subscriptions.endpoints import router as subscriptions
-from tenant_api.tenants.endpoints import internal_router, public
-from tenant_api.tickets.endpoints import router as tickets
-from tenant_api.users.endpoints import router as users
+from tenant_api.support.endpoints import router as tickets
+from tenant_api.tenancy.entitlements.endpoints import router as entitlements
+from tenant_api.tenancy.offboarding import endpoints as offboarding
+from tenant_api.tenancy.tenants.endpoints import internal_router, public
 
 
 def create_app(tenant_api: TenantApi) -> FastAPI:

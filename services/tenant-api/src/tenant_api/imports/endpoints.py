@@ -8,9 +8,9 @@ from dotmac_contracts.vocabulary import Plugin
 from servicekit.http import RuntimeDep
 from servicekit.problems import Upload
 from servicekit.validation import CountryCode, Name
-from tenant_api.auth.roles import Permission
 from tenant_api.customers.service import cap_of
 from tenant_api.deps import ERRORS, NOT_FOUND, Caller, EntitlementsDep, require, require_plugin
+from tenant_api.identity.auth.roles import Permission
 from tenant_api.imports import service
 from tenant_api.imports.schemas import Commit, ImportReport, MappingChange
 

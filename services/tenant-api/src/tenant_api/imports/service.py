@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from servicekit.db import insert_rows
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound, UnprocessableContent
+from tenant_api.billing.plans.schemas import PlanStatus
 from tenant_api.customers.schemas import CustomerStatus
 from tenant_api.customers.service import (
     Cap,
@@ -41,7 +42,6 @@ from tenant_api.models import (
     ServicePlan,
     Subscription,
 )
-from tenant_api.plans.schemas import PlanStatus
 
 SHOWN = 500
 

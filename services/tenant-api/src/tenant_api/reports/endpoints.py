@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from dotmac_contracts.vocabulary import Plugin
 from servicekit.http import RuntimeDep
 from servicekit.problems import UnprocessableContent
-from tenant_api.auth.roles import Permission
 from tenant_api.deps import ERRORS, Caller, require, require_plugin
+from tenant_api.identity.auth.roles import Permission
 from tenant_api.listing import CSV_RESPONSE, csv_response, wants_csv
 from tenant_api.reports import service
 

@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy import Float, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenant_api.customers.schemas import CustomerStatus
 from tenant_api.models import CustomerStatusChange, ServicePlan, Subscription, Ticket
-from tenant_api.plans.schemas import CENT, MONTHS, BillingCycle
+from tenant_api.vocabulary import CENT, MONTHS, BillingCycle, CustomerStatus
 
 STATUSES = tuple(CustomerStatus)
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from tenant_api.rls import isolate_tenant_table, service_role
+from tenant_api.tenancy.rls import isolate_tenant_table, service_role
 
 revision: str = '0003_users_rls'
 down_revision: str | None = '0002_entitlements'

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from tenant_api.rls import isolate_tenant_table
+from tenant_api.tenancy.rls import isolate_tenant_table
 
 revision: str = '0004_owner_welcome'
 down_revision: str | None = '0003_users_rls'

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from tenant_api.rls import isolate_tenant_table
+from tenant_api.tenancy.rls import isolate_tenant_table
 
 revision: str = '0005_keys_customers_suspension'
 down_revision: str | None = '0004_owner_welcome'

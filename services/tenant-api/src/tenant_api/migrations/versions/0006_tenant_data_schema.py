@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from tenant_api.rls import service_role
+from tenant_api.tenancy.rls import service_role
 
 revision: str = '0006_tenant_data_schema'
 down_revision: str | None = '0005_keys_customers_suspension'

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from tenant_api.rls import isolate_tenant_table, service_role
+from tenant_api.tenancy.rls import isolate_tenant_table, service_role
 
 revision: str = '0007_isp_business'
 down_revision: str | None = '0006_tenant_data_schema'

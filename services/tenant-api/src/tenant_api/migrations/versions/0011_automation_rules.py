@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from tenant_api.rls import isolate_tenant_table, service_role
+from tenant_api.tenancy.rls import isolate_tenant_table, service_role
 
 revision: str = '0011_automation_rules'
 down_revision: str | None = '0010_foreign_key_indexes'

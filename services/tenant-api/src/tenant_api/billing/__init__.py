@@ -1,0 +1,1 @@
+"""Billing an ISP's own customers: service plans and the subscriptions to them."""

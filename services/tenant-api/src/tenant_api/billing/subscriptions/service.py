@@ -1,0 +1,183 @@
+"""A subscription runs from `starts_on` up to (not including) `ends_on`. A plan change on a day
+ends the old subscription and starts the new one that same day, so the history has neither gaps
+nor overlaps; subscriber billing prorates from it."""
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from servicekit.problems import Conflict, NotFound, UnprocessableContent
+from tenant_api.billing import repository
+from tenant_api.billing.plans.service import plan_for
+from tenant_api.billing.subscriptions.schemas import Cancellation, EndReason, PlanChange
+from tenant_api.models import Subscription
+from tenant_api.vocabulary import CustomerStatus
+
+HORIZON = timedelta(days=366)
+"""How far ahead (or back) a start, change or cancellation may be dated."""
+
+
+async def subscribe(
+    session: AsyncSession,
+    tenant_id: UUID,
+    customer_id: UUID,
+    plan_id: UUID,
+    starts_on: date | None,
+    *,
+    now: datetime,
+) -> Subscription:
+    if await _customer_status(session, customer_id) == CustomerStatus.CANCELLED:
+        raise Conflict("The customer is cancelled: it can take no plan.", customer_id=customer_id)
+    plan = await plan_for(session, plan_id, customer_id)
+    day = _dated(starts_on, now, "starts_on")
+    same = await session.scalar(
+        select(Subscription.id).where(
+            Subscription.customer_id == customer_id,
+            Subscription.plan_id == plan.id,
+            or_(Subscription.ends_on.is_(None), Subscription.ends_on > day),
+        )
+    )
+    if same:
+        raise Conflict(
+            f"The customer is already on {plan.name!r}: change that subscription instead.",
+            subscription_id=same,
+        )
+    subscription = _new(tenant_id, customer_id, plan.id, day, now)
+    session.add(subscription)
+    await session.flush()
+    return subscription
+
+
+async def get_subscription(session: AsyncSession, subscription_id: UUID) -> Subscription:
+    subscription = await session.get(Subscription, subscription_id)
+    if subscription is None:
+        raise NotFound(f"No subscription {subscription_id} at this ISP.")
+    return subscription
+
+
+async def change_plan(
+    session: AsyncSession,
+    tenant_id: UUID,
+    subscription_id: UUID,
+    change: PlanChange,
+    *,
+    now: datetime,
+) -> tuple[Subscription, Subscription]:
+    current = await _open(session, subscription_id)
+    if change.plan_id == current.plan_id:
+        raise Conflict("The subscription is on that plan already.", plan_id=change.plan_id)
+    plan = await plan_for(session, change.plan_id, current.customer_id)
+    day = _dated(change.on, now, "on")
+    if day <= current.starts_on:
+        raise UnprocessableContent(
+            f"The change must come after the subscription started ({current.starts_on}).",
+            field="on",
+        )
+    current.ends_on, current.end_reason = day, EndReason.CHANGED.value
+    following = _new(tenant_id, current.customer_id, plan.id, day, now, previous=current.id)
+    session.add(following)
+    await session.flush()
+    return current, following
+
+
+async def cancel(
+    session: AsyncSession, subscription_id: UUID, cancellation: Cancellation, *, now: datetime
+) -> Subscription:
+    current = await _open(session, subscription_id)
+    day = _dated(cancellation.on, now, "on")
+    if day < current.starts_on:
+        raise UnprocessableContent(
+            f"The subscription started on {current.starts_on}: it cannot end before.", field="on"
+        )
+    current.ends_on, current.end_reason = day, EndReason.CANCELLED.value
+    current.cancellation_reason = cancellation.reason
+    await session.flush()
+    return current
+
+
+async def history(session: AsyncSession, customer_id: UUID) -> list[Subscription]:
+    await _customer_status(session, customer_id)
+    return list(
+        (
+            await session.execute(
+                select(Subscription)
+                .where(Subscription.customer_id == customer_id)
+                .order_by(Subscription.starts_on, Subscription.created_at)
+            )
+        ).scalars()
+    )
+
+
+def search(
+    *,
+    customer_id: UUID | None = None,
+    plan_id: UUID | None = None,
+    active_on: date | None = None,
+    open_only: bool | None = None,
+) -> Select[Any]:
+    query = select(Subscription)
+    if customer_id:
+        query = query.where(Subscription.customer_id == customer_id)
+    if plan_id:
+        query = query.where(Subscription.plan_id == plan_id)
+    if active_on:
+        query = query.where(
+            Subscription.starts_on <= active_on,
+            or_(Subscription.ends_on.is_(None), Subscription.ends_on > active_on),
+        )
+    if open_only is not None:
+        query = query.where(
+            Subscription.ends_on.is_(None) if open_only else Subscription.ends_on.is_not(None)
+        )
+    return query.order_by(Subscription.starts_on, Subscription.id)
+
+
+async def _open(session: AsyncSession, subscription_id: UUID) -> Subscription:
+    subscription = await get_subscription(session, subscription_id)
+    if subscription.ends_on is not None:
+        raise Conflict(
+            f"The subscription ended on {subscription.ends_on} ({subscription.end_reason}).",
+            subscription_id=subscription_id,
+        )
+    return subscription
+
+
+def _dated(day: date | None, now: datetime, field: str) -> date:
+    today = now.date()
+    if day is None:
+        return today
+    if abs(day - today) > HORIZON:
+        raise UnprocessableContent(
+            f"{field} must be within a year of today ({today}).", field=field
+        )
+    return day
+
+
+def _new(
+    tenant_id: UUID,
+    customer_id: UUID,
+    plan_id: UUID,
+    day: date,
+    now: datetime,
+    previous: UUID | None = None,
+) -> Subscription:
+    return Subscription(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        customer_id=customer_id,
+        plan_id=plan_id,
+        starts_on=day,
+        previous_id=previous,
+        created_at=now,
+    )
+
+
+async def _customer_status(session: AsyncSession, customer_id: UUID) -> str:
+    status = await repository.customer_status(session, customer_id)
+    if status is None:
+        raise NotFound(f"No customer {customer_id} at this ISP.")
+    return status

@@ -1,0 +1,132 @@
+"""Customers' SQL: the customers of the ISP the unit of work is for, their history and notes."""
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from servicekit.db import table_of
+from tenant_api.customers.schemas import CustomerSort
+from tenant_api.listing import contains
+from tenant_api.models import AccountNumbers, Customer, CustomerNote, CustomerStatusChange
+from tenant_api.vocabulary import CustomerKind, CustomerStatus
+
+
+async def lock(session: AsyncSession, tenant_id: UUID) -> None:
+    """Serialize what changes how many customers the tenant has, until the transaction ends."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:t, 0))"),
+        {"t": f"customers:{tenant_id}"},
+    )
+
+
+async def count(session: AsyncSession) -> int:
+    """Customers that count against the cap: every one not cancelled."""
+    return (
+        await session.execute(
+            select(func.count())
+            .select_from(Customer)
+            .where(Customer.status != CustomerStatus.CANCELLED)
+        )
+    ).scalar_one()
+
+
+async def allocate_account_numbers(session: AsyncSession, tenant_id: UUID, n: int) -> list[str]:
+    """`n` account numbers never given before (the caller holds the customers lock)."""
+    counter = table_of(AccountNumbers)
+    taken = (
+        await session.execute(
+            insert(counter)
+            .values(tenant_id=tenant_id, next_number=n + 1)
+            .on_conflict_do_update(
+                index_elements=[counter.c.tenant_id],
+                set_={"next_number": counter.c.next_number + n},
+            )
+            .returning(counter.c.next_number - n)
+        )
+    ).scalar_one()
+    numbers = [f"C{taken + i:07d}" for i in range(n)]
+    clashes = set(
+        (
+            await session.execute(
+                select(Customer.account_number).where(Customer.account_number.in_(numbers))
+            )
+        ).scalars()
+    )
+    if clashes:  # the ISP brought its own numbers in this range: take the next ones instead
+        numbers = [x for x in numbers if x not in clashes]
+        numbers += await allocate_account_numbers(session, tenant_id, len(clashes))
+    return numbers
+
+
+async def get(session: AsyncSession, customer_id: UUID) -> Customer | None:
+    return await session.get(Customer, customer_id)
+
+
+async def kind_of(session: AsyncSession, customer_id: UUID) -> str | None:
+    return await session.scalar(select(Customer.kind).where(Customer.id == customer_id))
+
+
+async def account_number_taken(session: AsyncSession, number: str) -> bool:
+    found = await session.scalar(
+        select(Customer.id).where(Customer.account_number == number).limit(1)
+    )
+    return found is not None
+
+
+async def status_history(session: AsyncSession, customer_id: UUID) -> list[CustomerStatusChange]:
+    found = await session.execute(
+        select(CustomerStatusChange)
+        .where(CustomerStatusChange.customer_id == customer_id)
+        .order_by(CustomerStatusChange.changed_at, CustomerStatusChange.id)
+    )
+    return list(found.scalars())
+
+
+async def notes(session: AsyncSession, customer_id: UUID) -> list[CustomerNote]:
+    found = await session.execute(
+        select(CustomerNote)
+        .where(CustomerNote.customer_id == customer_id)
+        .order_by(CustomerNote.created_at.desc(), CustomerNote.id)
+    )
+    return list(found.scalars())
+
+
+def search(
+    *,
+    q: str | None = None,
+    status: list[CustomerStatus] | None = None,
+    kind: CustomerKind | None = None,
+    tags: list[str] | None = None,
+    reseller_id: UUID | None = None,
+    created_from: date | None = None,
+    created_to: date | None = None,
+    sort: CustomerSort = CustomerSort.ACCOUNT_NUMBER,
+) -> Select[Any]:
+    """The customers matching every filter given. `q` matches any part of the name, email,
+    phone, account number or either address."""
+    query = select(Customer)
+    if q:
+        query = query.where(contains(Customer.search_text, q, lowered=True))
+    if status:
+        query = query.where(Customer.status.in_([s.value for s in status]))
+    if kind:
+        query = query.where(Customer.kind == kind.value)
+    if tags:
+        query = query.where(Customer.tags.contains([t.lower() for t in tags]))
+    if reseller_id:
+        query = query.where(Customer.reseller_id == reseller_id)
+    if created_from:
+        query = query.where(func.date(Customer.created_at) >= created_from)
+    if created_to:
+        query = query.where(func.date(Customer.created_at) <= created_to)
+    order = {
+        CustomerSort.ACCOUNT_NUMBER: (Customer.account_number,),
+        CustomerSort.NAME: (Customer.name, Customer.account_number),
+        CustomerSort.NEWEST: (Customer.created_at.desc(), Customer.id),
+        CustomerSort.OLDEST: (Customer.created_at, Customer.id),
+    }[sort]
+    return query.order_by(*order)

@@ -1,0 +1,92 @@
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from servicekit.http import RuntimeDep
+from tenant_api.deps import CurrentUser, SigningInTenant, TenantApiDep
+from tenant_api.identity.auth import service
+from tenant_api.identity.auth.schemas import FirstLogin, Login, Me, RefreshRequest, TokenPair
+from tenant_api.identity.auth.service import InvalidCredentials
+from tenant_api.identity.auth.welcome import first_login as set_first_password
+from tenant_api.models import User
+from tenant_api.tenancy.tenants.service import record_use
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Wrong credentials, or an unknown, used or expired token"}
+}
+
+
+@router.post("/login", responses=UNAUTHORIZED)
+async def login(
+    credentials: Login, tenant: SigningInTenant, runtime: RuntimeDep, tenant_api: TenantApiDep
+) -> TokenPair:
+    """Sign in to this ISP (the host says which) with email and password. Signing in to a
+    demo extends it."""
+    now = datetime.now(UTC)
+    async with runtime.db.unit_of_work(tenant=tenant.id) as session:
+        pair = await service.login(
+            session,
+            tenant_api.access_tokens,
+            email=credentials.email,
+            password=credentials.password,
+            now=now,
+            refresh_ttl=tenant_api.refresh_ttl,
+        )
+        if tenant.demo:
+            await record_use(session, runtime.outbox, tenant.id, now=now)
+        return pair
+
+
+@router.post("/refresh", responses=UNAUTHORIZED)
+async def refresh(
+    body: RefreshRequest, tenant: SigningInTenant, runtime: RuntimeDep, tenant_api: TenantApiDep
+) -> TokenPair:
+    """Trade a refresh token for a new pair; each refresh token works once."""
+    async with runtime.db.unit_of_work(tenant=tenant.id) as session:
+        pair = await service.refresh(
+            session,
+            tenant_api.access_tokens,
+            refresh_token=body.refresh_token,
+            now=datetime.now(UTC),
+            refresh_ttl=tenant_api.refresh_ttl,
+        )
+    if pair is None:
+        raise InvalidCredentials("This refresh token was already used: every session ended.")
+    return pair
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(body: RefreshRequest, tenant: SigningInTenant, runtime: RuntimeDep) -> None:
+    """End the session of this refresh token (repeating it is harmless)."""
+    async with runtime.db.unit_of_work(tenant=tenant.id) as session:
+        await service.logout(session, refresh_token=body.refresh_token, now=datetime.now(UTC))
+
+
+@router.get("/me", responses=UNAUTHORIZED)
+async def me(user: CurrentUser, runtime: RuntimeDep) -> Me:
+    """Who the access token belongs to."""
+    async with runtime.db.unit_of_work(tenant=user.tenant_id) as session:
+        row = await session.get(User, user.user_id)
+    if row is None:
+        raise InvalidCredentials("This account no longer exists.")
+    return Me.model_validate(row, from_attributes=True)
+
+
+@router.post("/first-login", responses=UNAUTHORIZED)
+async def first_login(
+    body: FirstLogin, tenant: SigningInTenant, runtime: RuntimeDep, tenant_api: TenantApiDep
+) -> TokenPair:
+    """Choose the first password with the one-time code from the welcome email (it works once,
+    for 72 hours), and be signed in."""
+    now = datetime.now(UTC)
+    async with runtime.db.unit_of_work(tenant=tenant.id) as session:
+        user_id = await set_first_password(
+            session, token=body.token, password=body.password, now=now
+        )
+        user = await session.get(User, user_id)
+        assert user is not None
+        return await service.signed_in(
+            session, tenant_api.access_tokens, user, now=now, refresh_ttl=tenant_api.refresh_ttl
+        )

@@ -1,0 +1,37 @@
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr
+
+from servicekit.validation import Name
+from tenant_api.identity.auth.roles import Role
+
+
+class UserInvite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    name: Name
+    role: Role
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    status: Literal["active", "disabled"] | None = None
+
+
+class UserRead(BaseModel):
+    id: UUID
+    email: str
+    name: str
+    role: Role
+    status: str
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class UserList(BaseModel):
+    users: list[UserRead]

@@ -1,0 +1,79 @@
+"""Domain events and commands: what one tenant-api context tells the others, as plain data.
+
+Events say what happened (any number of handlers react, or none); commands ask for something
+to be done (exactly one handler). See `tenant_api.messagebus`."""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from tenant_api.vocabulary import CustomerStatus, Priority
+
+
+class Event:
+    """Something that happened at an ISP, for whoever reacts to it."""
+
+
+class Command:
+    """Something one context asks another to do."""
+
+
+@dataclass(frozen=True)
+class CustomerCreated(Event):
+    customer_id: UUID
+    by: str
+
+
+@dataclass(frozen=True)
+class CustomerStatusChanged(Event):
+    customer_id: UUID
+    before: CustomerStatus
+    after: CustomerStatus
+    reason: str | None
+    by: str
+
+
+@dataclass(frozen=True)
+class TicketOpened(Event):
+    ticket_id: UUID
+    customer_id: UUID | None
+    by: str
+
+
+@dataclass(frozen=True)
+class TagCustomer(Command):
+    """Add a tag; answers what was done (or why nothing was)."""
+
+    customer_id: UUID
+    tag: str
+
+
+@dataclass(frozen=True)
+class OpenTicket(Command):
+    """Open a ticket; answers its number."""
+
+    subject: str
+    description: str | None
+    priority: Priority
+    customer_id: UUID | None
+    by: str
+
+
+@dataclass(frozen=True)
+class SetTicketPriority(Command):
+    ticket_id: UUID
+    priority: Priority
+
+
+@dataclass(frozen=True)
+class AssignTicket(Command):
+    """Refused (UnprocessableContent) if the assignee is not an active user."""
+
+    ticket_id: UUID
+    assignee_id: UUID
+
+
+@dataclass(frozen=True)
+class CommentOnTicket(Command):
+    ticket_id: UUID
+    body: str
+    by: str

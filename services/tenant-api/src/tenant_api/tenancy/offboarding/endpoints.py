@@ -1,0 +1,118 @@
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from servicekit.http import RuntimeDep
+from servicekit.validation import Description
+from tenant_api.deps import ERRORS, Caller, CurrentTenant, NamedTenant, require
+from tenant_api.identity.auth.roles import Permission
+from tenant_api.tenancy.offboarding import service
+
+router = APIRouter(prefix="/api/v1/tenant", tags=["leaving"], responses=ERRORS)
+Owner = Annotated[Caller, require(Permission.ACCOUNT_CLOSE)]
+
+
+class Cancellation(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "Merging with another ISP"}]}
+    )
+
+    reason: Description | None = None
+
+
+class CancellationRead(BaseModel):
+    requested_at: datetime = Field(
+        description="the ISP is deleted a grace period after this, unless the cancellation "
+        "is retracted; its data export is emailed to its owner"
+    )
+
+
+class ExportRead(BaseModel):
+    export_id: UUID
+    size_bytes: int
+    sha256: str
+    download_path: str
+
+
+@router.post("/cancellation", status_code=status.HTTP_202_ACCEPTED)
+async def cancel(
+    body: Cancellation, caller: Owner, tenant: CurrentTenant, runtime: RuntimeDep
+) -> CancellationRead:
+    """Cancel this ISP's service (the owner only). Its data is exported for the owner to
+    download, and after the grace period everything is deleted: instance, DNS, data. A repeat
+    changes nothing."""
+    async with runtime.db.unit_of_work(tenant=tenant.id) as session:
+        requested_at, _ = await service.request_cancellation(
+            session,
+            runtime.outbox,
+            tenant,
+            reason=body.reason or "",
+            by=caller.reference,
+            now=datetime.now(UTC),
+        )
+    return CancellationRead(requested_at=requested_at)
+
+
+@router.delete(
+    "/cancellation",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "No cancellation to retract"}},
+)
+async def retract(caller: Owner, tenant: CurrentTenant, runtime: RuntimeDep) -> None:
+    """Keep the ISP after all, within the grace period (the owner only)."""
+    async with runtime.db.unit_of_work(tenant=tenant.id) as session:
+        await service.retract_cancellation(
+            session, runtime.outbox, tenant, by=caller.reference, now=datetime.now(UTC)
+        )
+
+
+@router.get(
+    "/exports/{export_id}",
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "The archive"},
+        404: {"description": "No such export for this ISP"},
+    },
+    response_class=Response,
+)
+async def download_export(
+    export_id: UUID, caller: Owner, tenant: CurrentTenant, runtime: RuntimeDep
+) -> Response:
+    """The ISP's data as a zip of JSON lines, one file per kind of record (the owner only)."""
+    async with runtime.db.unit_of_work() as session:
+        export = await service.get_export(session, tenant.id, export_id)
+    return Response(
+        export.content,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{tenant.slug}-data.zip"',
+            "Digest": f"sha-256={export.sha256}",
+        },
+    )
+
+
+def internal_router(caller: Callable[..., None]) -> APIRouter:
+    internal = APIRouter(
+        prefix="/internal/v1/tenants", tags=["internal"], dependencies=[Depends(caller)]
+    )
+
+    @internal.post(
+        "/{tenant_id}/exports",
+        status_code=status.HTTP_201_CREATED,
+        responses={404: {"description": "No such tenant"}},
+    )
+    async def export(tenant: NamedTenant, runtime: RuntimeDep) -> ExportRead:
+        """Archive all of the tenant's data (offboarding), for its owner to download."""
+        async with runtime.db.unit_of_work(tenant=tenant.id) as session:
+            made = await service.export_data(session, tenant.id)
+            return ExportRead(
+                export_id=made.id,
+                size_bytes=made.size_bytes,
+                sha256=made.sha256,
+                download_path=f"/api/v1/tenant/exports/{made.id}",
+            )
+
+    return internal

@@ -1,0 +1,69 @@
+"""Which tenant answers at which host: looked up once per replica and kept, so resolving the
+tenant of a request costs no database round trip. The database announces every update or
+deletion of a tenant row on `TENANT_CHANGED` (a trigger), and each replica forgets that tenant.
+A lookup that raced a change answers with the row it read, but is not kept (a generation count
+tells): while ISPs are being onboarded, tenants change all the time, and a lookup that then
+answered "no such ISP" turned requests to a new ISP's host into 404s."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import UUID
+
+from sqlalchemy import Select, bindparam, select
+
+from servicekit.db import Database
+from servicekit.notify import listen
+from servicekit.runtime import Runtime
+from servicekit.tasks import cancel_and_wait
+from tenant_api.models import Tenant
+from tenant_api.tenancy.tenants.service import TENANT_CHANGED, host_of
+
+# Built once: a statement built per lookup spent more CPU on its cache key than on running.
+_AT_HOST = select(Tenant).where(Tenant.host == bindparam("key"))
+_WITH_ID = select(Tenant).where(Tenant.id == bindparam("key"))
+
+
+class TenantDirectory:
+    def __init__(self) -> None:
+        self._by_host: dict[str, Tenant] = {}
+        self._by_id: dict[UUID, Tenant] = {}
+        self._generation = 0
+
+    async def at_host(self, db: Database, host_header: str | None) -> Tenant | None:
+        host = host_of(host_header)
+        if not host:
+            return None
+        return self._by_host.get(host) or await self._load(db, _AT_HOST, host)
+
+    async def get(self, db: Database, tenant_id: UUID) -> Tenant | None:
+        return self._by_id.get(tenant_id) or await self._load(db, _WITH_ID, tenant_id)
+
+    def forget(self, tenant_id: UUID) -> None:
+        self._generation += 1
+        tenant = self._by_id.pop(tenant_id, None)
+        if tenant is not None:
+            self._by_host.pop(tenant.host, None)
+
+    async def _load(self, db: Database, lookup: Select[Tenant], key: str | UUID) -> Tenant | None:
+        generation = self._generation
+        async with db.unit_of_work() as session:
+            tenant = (await session.execute(lookup, {"key": key})).scalar_one_or_none()
+            if tenant is None:
+                return None  # unknown: not remembered, so a tenant created later is found
+            session.expunge(tenant)
+        if generation == self._generation:  # no change raced the read: the row is current
+            self._by_id[tenant.id] = tenant
+            self._by_host[tenant.host] = tenant
+        return tenant
+
+    @asynccontextmanager
+    async def kept_current(self, runtime: Runtime) -> AsyncIterator[None]:
+        listener = asyncio.create_task(
+            listen(runtime.db, TENANT_CHANGED, lambda tenant: self.forget(UUID(tenant)))
+        )
+        try:
+            yield
+        finally:
+            await cancel_and_wait(listener)
+            await asyncio.gather(listener, return_exceptions=True)
