@@ -208,10 +208,22 @@ async def otlp() -> AsyncIterator[OtlpReceiver]:
 
 
 @pytest.fixture(scope="session")
+def platform_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """The platform's own NATS: the services' integration tests publish on the session's
+    shared server, and the platform's consumers must not act on those events (provisioning
+    would start offboardings of tenants it never onboarded)."""
+    server = NatsServer(free_port(), free_port(), tmp_path_factory.mktemp("platform-nats"))
+    server.start()
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def platform_processes(
     migrated_database: str,
     postgres: Postgres,
-    nats_server: NatsServer,
+    platform_nats: NatsServer,
     temporal_server: TemporalDevServer,
     otlp: OtlpReceiver,
     tmp_path_factory: pytest.TempPathFactory,
@@ -220,7 +232,7 @@ def platform_processes(
     ports = Ports(
         gateway=free.gateway,
         caddy_admin=free.caddy_admin,
-        nats=nats_server.port,
+        nats=platform_nats.port,
         temporal=temporal_server.port,
         postgres=postgres.port,
         smtp=free.smtp,
@@ -281,7 +293,7 @@ def platform_processes(
             gateway_port=ports.gateway,
             tenant_api_url=f"http://127.0.0.1:{ports.service('tenant-api')}",
             temporal_address=temporal_server.address,
-            nats_url=nats_server.url,
+            nats_url=platform_nats.url,
             internal_token=INTERNAL_TOKEN,
             spans=otlp,
             mail=mail,

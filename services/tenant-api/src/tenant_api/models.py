@@ -444,7 +444,7 @@ class TicketComment(Base):
 
 class Device(Base):
     """A network device the ISP manages. Its SNMP secrets (community, v3 keys) are stored only
-    sealed (`tenant_api.devices.sealing`) and never returned."""
+    sealed (`tenant_api.devices.service.snmp_columns`) and never returned."""
 
     __tablename__ = "devices"
     __table_args__ = (

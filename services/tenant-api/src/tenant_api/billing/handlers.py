@@ -1,6 +1,6 @@
 """How billing reacts to what happens to the ISP's customers."""
 
-from tenant_api.billing import repository
+from tenant_api.billing.subscriptions import service as subscriptions
 from tenant_api.messagebus import MessageBus, UnitOfWork
 from tenant_api.messages import CustomerStatusChanged
 from tenant_api.vocabulary import CustomerStatus
@@ -10,8 +10,8 @@ async def end_a_cancelled_customers_subscriptions(
     work: UnitOfWork, event: CustomerStatusChanged
 ) -> None:
     if event.after == CustomerStatus.CANCELLED:
-        await repository.end_subscriptions(
-            work.session, event.customer_id, work.now.date(), event.reason
+        await subscriptions.cancel_all(
+            work.session, event.customer_id, on=work.now.date(), reason=event.reason
         )
 
 

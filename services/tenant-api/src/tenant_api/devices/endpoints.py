@@ -1,4 +1,3 @@
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -6,8 +5,17 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
 from dotmac_contracts.vocabulary import Plugin
-from servicekit.http import RuntimeDep
-from tenant_api.deps import ERRORS, NOT_FOUND, Caller, SealerDep, require, require_plugin
+from servicekit.http import OutboxDep
+from tenant_api.deps import (
+    ERRORS,
+    NOT_FOUND,
+    Caller,
+    SealerDep,
+    TenantSession,
+    TenantWork,
+    require,
+    require_plugin,
+)
 from tenant_api.devices import service
 from tenant_api.devices.schemas import (
     DeviceCreate,
@@ -57,20 +65,19 @@ def read(device: Device) -> DeviceRead:
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=TAKEN)
 async def add_device(
-    spec: DeviceCreate, caller: Writer, runtime: RuntimeDep, sealer: SealerDep
+    spec: DeviceCreate, caller: Writer, work: TenantWork, outbox: OutboxDep, sealer: SealerDep
 ) -> DeviceRead:
     """Add a device to the inventory; the network service starts polling it."""
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        device = await service.add_device(
-            session, runtime.outbox, sealer, caller.tenant_id, spec, now=_now()
-        )
-        return read(device)
+    device = await service.add_device(
+        work.session, outbox, sealer, caller.tenant_id, spec, now=work.now
+    )
+    return read(device)
 
 
 @router.get("", responses=CSV_RESPONSE, response_model=DevicePage)
 async def list_devices(
     caller: Reader,
-    runtime: RuntimeDep,
+    session: TenantSession,
     paging: PagingDep,
     q: Annotated[SearchText | None, Query(description="any part of the name or address")] = None,
     site: Annotated[SearchText | None, Query()] = None,
@@ -79,35 +86,33 @@ async def list_devices(
 ) -> DevicePage | Response:
     """The inventory, by site and name."""
     query = service.search(q=q, site=site, vendor=vendor, role=role)
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        rows, total = await paging.fetch(session, query)
-        page = paging.page(DevicePage, [read(r) for r in rows], total)
-    return paging.respond(page, "devices")
+    rows, total = await paging.fetch(session, query)
+    return paging.respond(paging.page(DevicePage, [read(r) for r in rows], total), "devices")
 
 
 @router.get("/{device_id}", responses=NOT_FOUND)
-async def get_device(device_id: UUID, caller: Reader, runtime: RuntimeDep) -> DeviceRead:
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        return read(await service.get_device(session, device_id))
+async def get_device(device_id: UUID, caller: Reader, session: TenantSession) -> DeviceRead:
+    return read(await service.get_device(session, device_id))
 
 
 @router.patch("/{device_id}", responses={**NOT_FOUND, **TAKEN})
 async def update_device(
-    device_id: UUID, change: DeviceUpdate, caller: Writer, runtime: RuntimeDep, sealer: SealerDep
+    device_id: UUID,
+    change: DeviceUpdate,
+    caller: Writer,
+    work: TenantWork,
+    outbox: OutboxDep,
+    sealer: SealerDep,
 ) -> DeviceRead:
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        device = await service.update_device(
-            session, runtime.outbox, sealer, device_id, change, now=_now()
-        )
-        return read(device)
+    device = await service.update_device(
+        work.session, outbox, sealer, device_id, change, now=work.now
+    )
+    return read(device)
 
 
 @router.delete("/{device_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-async def remove_device(device_id: UUID, caller: Writer, runtime: RuntimeDep) -> None:
+async def remove_device(
+    device_id: UUID, caller: Writer, work: TenantWork, outbox: OutboxDep
+) -> None:
     """Take the device out of the inventory; the network service stops polling it."""
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        await service.remove_device(session, runtime.outbox, device_id, now=_now())
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+    await service.remove_device(work.session, outbox, device_id, now=work.now)

@@ -3,8 +3,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, cast, delete, func, select
-from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +16,7 @@ from dotmac_contracts.events import (
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound, UnprocessableContent
 from servicekit.sealing import Sealer
+from tenant_api.devices import repository
 from tenant_api.devices.schemas import (
     DeviceCreate,
     DeviceRole,
@@ -25,7 +24,6 @@ from tenant_api.devices.schemas import (
     SnmpCommunity,
     SnmpUser,
 )
-from tenant_api.listing import contains
 from tenant_api.models import Device
 
 
@@ -105,7 +103,7 @@ async def add_device(
 
 
 async def get_device(session: AsyncSession, device_id: UUID) -> Device:
-    device = await session.get(Device, device_id)
+    device = await repository.get(session, device_id)
     if device is None:
         raise NotFound(f"No device {device_id} at this ISP.")
     return device
@@ -150,35 +148,17 @@ async def remove_device(
     session: AsyncSession, outbox: Outbox, device_id: UUID, *, now: datetime
 ) -> None:
     device = await get_device(session, device_id)
-    await session.execute(delete(Device).where(Device.id == device_id))
+    await repository.delete_device(session, device_id)
     await outbox.add(
         session, DeviceRemoved(isp_id=device.tenant_id, device_id=device_id, removed_at=now)
     )
 
 
-def search(
-    *,
-    q: str | None = None,
-    site: str | None = None,
-    vendor: str | None = None,
-    role: DeviceRole | None = None,
-) -> Select[Any]:
-    query = select(Device)
-    if q:
-        query = query.where(contains(Device.name, q) | contains(func.host(Device.management_ip), q))
-    if site:
-        query = query.where(Device.site == site)
-    if vendor:
-        query = query.where(Device.vendor == vendor)
-    if role:
-        query = query.where(Device.role == role.value)
-    return query.order_by(Device.site, Device.name, Device.id)
+search = repository.search
 
 
 async def _check_address_free(session: AsyncSession, address: str) -> None:
-    clash = await session.scalar(
-        select(Device.id).where(Device.management_ip == cast(address, INET))
-    )
+    clash = await repository.managed_at(session, address)
     if clash:
         raise Conflict(f"Device {clash} is already managed at {address}.", device_id=clash)
 

@@ -1,15 +1,23 @@
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, status
 
 from dotmac_contracts.vocabulary import Plugin
-from servicekit.http import RuntimeDep
+from servicekit.http import OutboxDep
 from servicekit.problems import Upload
 from servicekit.validation import CountryCode, Name
 from tenant_api.customers.service import cap_of
-from tenant_api.deps import ERRORS, NOT_FOUND, Caller, EntitlementsDep, require, require_plugin
+from tenant_api.deps import (
+    ERRORS,
+    NOT_FOUND,
+    Caller,
+    EntitlementsDep,
+    TenantSession,
+    TenantWork,
+    require,
+    require_plugin,
+)
 from tenant_api.identity.auth.roles import Permission
 from tenant_api.imports import service
 from tenant_api.imports.schemas import Commit, ImportReport, MappingChange
@@ -53,7 +61,7 @@ CSV_BODY = {
 async def upload_import(
     request: Request,
     caller: Writer,
-    runtime: RuntimeDep,
+    work: TenantWork,
     filename: Annotated[Name | None, Query(description="the file's name, for the record")] = None,
     country: Annotated[
         CountryCode | None,
@@ -63,38 +71,32 @@ async def upload_import(
     """Upload a CSV of customers (a header row, then one customer a row; optionally their plan
     and its start). Nothing is imported yet: the answer is the dry run — the columns and the
     fields they were mapped to, each row's errors, and rows that repeat a customer."""
-    content = await request.body()
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        upload, review = await service.upload(
-            session,
-            caller.tenant_id,
-            content,
-            filename=filename,
-            default_country=country,
-            now=datetime.now(UTC),
-            by=caller.reference,
-        )
-        return service.report(upload, review)
+    upload, review = await service.upload(
+        work.session,
+        caller.tenant_id,
+        await request.body(),
+        filename=filename,
+        default_country=country,
+        now=work.now,
+        by=caller.reference,
+    )
+    return service.report(upload, review)
 
 
 @router.get("/{import_id}", responses=NOT_FOUND)
-async def get_import(import_id: UUID, caller: Reader, runtime: RuntimeDep) -> ImportReport:
+async def get_import(import_id: UUID, caller: Reader, session: TenantSession) -> ImportReport:
     """The import's dry run as of now (customers added since count as duplicates)."""
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        upload = await service.get_import(session, import_id)
-        return service.report(upload, await service.check(session, upload))
+    upload, review = await service.dry_run(session, import_id)
+    return service.report(upload, review)
 
 
 @router.put("/{import_id}/mapping", responses=COMMITTED)
 async def remap_import(
-    import_id: UUID, change: MappingChange, caller: Writer, runtime: RuntimeDep
+    import_id: UUID, change: MappingChange, caller: Writer, session: TenantSession
 ) -> ImportReport:
     """Say which column fills which field, and check again."""
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        upload, review = await service.remap(
-            session, import_id, change.mapping, change.default_country
-        )
-        return service.report(upload, review)
+    upload, review = await service.remap(session, import_id, change.mapping, change.default_country)
+    return service.report(upload, review)
 
 
 @router.post("/{import_id}/commit", responses=COMMITTED)
@@ -102,20 +104,20 @@ async def commit_import(
     import_id: UUID,
     spec: Commit,
     caller: Writer,
-    runtime: RuntimeDep,
+    work: TenantWork,
+    outbox: OutboxDep,
     entitlements: EntitlementsDep,
 ) -> ImportReport:
     """Create every customer of the import (with its plan), in one transaction: all of them,
     or — if any row has an error, or the tier's cap would be passed — none."""
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        upload, review, created, skipped = await service.commit(
-            session,
-            runtime.outbox,
-            caller.tenant_id,
-            import_id,
-            spec.on_duplicate,
-            cap=cap_of(entitlements, caller.tenant_id),
-            now=datetime.now(UTC),
-            by=caller.reference,
-        )
-        return service.report(upload, review, created=created, skipped=skipped)
+    upload, review, created, skipped = await service.commit(
+        work.session,
+        outbox,
+        caller.tenant_id,
+        import_id,
+        spec.on_duplicate,
+        cap=cap_of(entitlements, caller.tenant_id),
+        now=work.now,
+        by=caller.reference,
+    )
+    return service.report(upload, review, created=created, skipped=skipped)

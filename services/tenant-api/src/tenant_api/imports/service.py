@@ -8,13 +8,10 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from servicekit.db import insert_rows
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound, UnprocessableContent
-from tenant_api.billing.plans.schemas import PlanStatus
 from tenant_api.customers.schemas import CustomerStatus
 from tenant_api.customers.service import (
     Cap,
@@ -24,6 +21,7 @@ from tenant_api.customers.service import (
     lock_customers,
     publish_count,
 )
+from tenant_api.imports import repository
 from tenant_api.imports.parsing import (
     FIELDS,
     BadFile,
@@ -35,13 +33,7 @@ from tenant_api.imports.parsing import (
     read_csv,
 )
 from tenant_api.imports.schemas import Duplicate, ImportReport, OnDuplicate, RowErrorRead
-from tenant_api.models import (
-    Customer,
-    CustomerImport,
-    CustomerStatusChange,
-    ServicePlan,
-    Subscription,
-)
+from tenant_api.models import CustomerImport
 
 SHOWN = 500
 
@@ -95,10 +87,17 @@ async def upload(
 
 
 async def get_import(session: AsyncSession, import_id: UUID) -> CustomerImport:
-    found = await session.get(CustomerImport, import_id)
+    found = await repository.get(session, import_id)
     if found is None:
         raise NotFound(f"No import {import_id} at this ISP.")
     return found
+
+
+async def dry_run(session: AsyncSession, import_id: UUID) -> tuple[CustomerImport, Review]:
+    """The import, and what committing it would do now (customers added since it was checked
+    count as duplicates)."""
+    upload = await get_import(session, import_id)
+    return upload, await check(session, upload)
 
 
 async def remap(
@@ -137,27 +136,10 @@ async def check(session: AsyncSession, upload: CustomerImport) -> Review:
     customers = review.checked.customers
     numbers = [c.account_number for c in customers.values() if c.account_number]
     emails = [str(c.email).lower() for c in customers.values() if c.email]
-    taken_numbers: dict[str, UUID] = {}
-    if numbers:
-        found = await session.execute(
-            select(Customer.account_number, Customer.id).where(Customer.account_number.in_(numbers))
-        )
-        taken_numbers = {number: customer_id for number, customer_id in found}
-    taken_emails: dict[str, UUID] = {}
-    if emails:
-        found = await session.execute(
-            select(Customer.email, Customer.id)
-            .where(Customer.email.in_(emails))
-            .order_by(Customer.account_number)
-        )
-        for email, customer_id in found:
-            taken_emails.setdefault(email or "", customer_id)
-    plans = await session.execute(
-        select(ServicePlan.name, ServicePlan.id).where(
-            ServicePlan.customer_id.is_(None), ServicePlan.status == PlanStatus.ACTIVE.value
-        )
-    )
-    review.plans = {name.lower(): plan_id for name, plan_id in plans}
+    taken_numbers = await repository.customers_numbered(session, numbers)
+    taken_emails = await repository.customers_emailed(session, emails)
+    plans = await repository.catalogue_plans(session)
+    review.plans = {name.lower(): plan_id for name, plan_id in plans.items()}
     seen_numbers: dict[str, int] = {}
     seen_emails: dict[str, int] = {}
     for row, customer in list(customers.items()):
@@ -287,9 +269,7 @@ async def commit(
                     now,
                 )
             )
-    await insert_rows(session, Customer, customers)
-    await insert_rows(session, CustomerStatusChange, history)
-    await insert_rows(session, Subscription, subscriptions)
+    await repository.insert_customers(session, customers, history, subscriptions)
     upload.status, upload.committed_at = "committed", now
     await session.flush()
     await publish_count(session, outbox, tenant_id, current + billable, now)
@@ -297,8 +277,7 @@ async def commit(
 
 
 async def _pending(session: AsyncSession, import_id: UUID, lock: bool = False) -> CustomerImport:
-    query = select(CustomerImport).where(CustomerImport.id == import_id)
-    upload = (await session.execute(query.with_for_update() if lock else query)).scalar()
+    upload = await repository.get(session, import_id, lock=lock)
     if upload is None:
         raise NotFound(f"No import {import_id} at this ISP.")
     if upload.status == "committed":

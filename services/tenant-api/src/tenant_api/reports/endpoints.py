@@ -9,9 +9,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from dotmac_contracts.vocabulary import Plugin
-from servicekit.http import RuntimeDep
 from servicekit.problems import UnprocessableContent
-from tenant_api.deps import ERRORS, Caller, require, require_plugin
+from tenant_api.deps import ERRORS, Caller, TenantSession, require, require_plugin
 from tenant_api.identity.auth.roles import Permission
 from tenant_api.listing import CSV_RESPONSE, csv_response, wants_csv
 from tenant_api.reports import service
@@ -96,12 +95,11 @@ def _answer(request: Request, report: BaseModel, rows: Sequence[BaseModel], name
     response_model=CustomersByStatus,
 )
 async def customers_by_status(
-    caller: CustomersReader, runtime: RuntimeDep, request: Request, months: Months = 12
+    caller: CustomersReader, session: TenantSession, request: Request, months: Months = 12
 ) -> CustomersByStatus | Response:
     """Customers in each status at the end of each month."""
     now = datetime.now(UTC)
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        found = await service.customers_by_status(session, today=now.date(), months=months, now=now)
+    found = await service.customers_by_status(session, today=now.date(), months=months, now=now)
     rows = [StatusCounts.model_validate(r, from_attributes=True) for r in found]
     return _answer(request, CustomersByStatus(months=rows), rows, "customers-by-status")
 
@@ -109,14 +107,13 @@ async def customers_by_status(
 @router.get("/mrr-by-plan", dependencies=Basic, responses=CSV_RESPONSE, response_model=MrrByPlan)
 async def mrr_by_plan(
     caller: BillingReader,
-    runtime: RuntimeDep,
+    session: TenantSession,
     request: Request,
     on: Annotated[date | None, Query(description="the day; default today")] = None,
 ) -> MrrByPlan | Response:
     """Monthly recurring revenue by plan: subscribers on each, times its price per month."""
     day = on or datetime.now(UTC).date()
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        found = await service.mrr_by_plan(session, on=day)
+    found = await service.mrr_by_plan(session, on=day)
     rows = [PlanRevenue.model_validate(r, from_attributes=True) for r in found]
     report = MrrByPlan(
         on=day,
@@ -129,12 +126,11 @@ async def mrr_by_plan(
 
 @router.get("/churn", dependencies=Advanced, responses=CSV_RESPONSE, response_model=Churn)
 async def churn(
-    caller: CustomersReader, runtime: RuntimeDep, request: Request, months: Months = 12
+    caller: CustomersReader, session: TenantSession, request: Request, months: Months = 12
 ) -> Churn | Response:
     """Each month's churn: paying customers at its start who cancelled during it."""
     now = datetime.now(UTC)
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        found = await service.churn(session, today=now.date(), months=months, now=now)
+    found = await service.churn(session, today=now.date(), months=months, now=now)
     rows = [ChurnMonth.model_validate(r, from_attributes=True) for r in found]
     return _answer(request, Churn(months=rows), rows, "churn")
 
@@ -147,7 +143,7 @@ async def churn(
 )
 async def ticket_resolution(
     caller: TicketsReader,
-    runtime: RuntimeDep,
+    session: TenantSession,
     request: Request,
     since: Annotated[date | None, Query(description="first day; default 90 days ago")] = None,
     until: Annotated[date | None, Query(description="last day; default today")] = None,
@@ -158,12 +154,11 @@ async def ticket_resolution(
     first = since or last - timedelta(days=89)
     if first > last or (last - first).days > 3660:
         raise UnprocessableContent("since must be on or before until, at most ten years apart.")
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        found = await service.ticket_resolution(
-            session,
-            since=datetime(first.year, first.month, first.day, tzinfo=UTC),
-            until=datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1),
-        )
+    found = await service.ticket_resolution(
+        session,
+        since=datetime(first.year, first.month, first.day, tzinfo=UTC),
+        until=datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1),
+    )
     rows = [Resolution.model_validate(r, from_attributes=True) for r in found]
     report = TicketResolution(since=first, until=last, priorities=rows)
     return _answer(request, report, rows, "ticket-resolution")

@@ -7,11 +7,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenant_api.models import CustomerStatusChange, ServicePlan, Subscription, Ticket
-from tenant_api.vocabulary import CENT, MONTHS, BillingCycle, CustomerStatus
+from tenant_api.reports import repository
+from tenant_api.vocabulary import CENT, CustomerStatus
 
 STATUSES = tuple(CustomerStatus)
 
@@ -34,21 +33,6 @@ def _at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-async def _changes(session: AsyncSession, until: datetime) -> list[Any]:
-    return list(
-        await session.execute(
-            select(
-                CustomerStatusChange.customer_id,
-                CustomerStatusChange.from_status,
-                CustomerStatusChange.to_status,
-                CustomerStatusChange.changed_at,
-            )
-            .where(CustomerStatusChange.changed_at < until)
-            .order_by(CustomerStatusChange.changed_at, CustomerStatusChange.id)
-        )
-    )
-
-
 @dataclass
 class StatusCounts:
     month: date
@@ -66,7 +50,7 @@ async def customers_by_status(
     now)."""
     starts = month_starts(today, months)
     ends = [min(_at(next_month(s)), now) for s in starts]
-    changes = await _changes(session, ends[-1])
+    changes = await repository.status_changes(session, ends[-1])
     status: dict[Any, str] = {}
     counts: dict[str, int] = defaultdict(int)
     out, i = [], 0
@@ -98,7 +82,7 @@ async def churn(
     cancelled in it, and the rate; and how many became active for the first time."""
     starts = month_starts(today, months)
     ends = [min(_at(next_month(s)), now) for s in starts]
-    changes = await _changes(session, ends[-1])
+    changes = await repository.status_changes(session, ends[-1])
     paying = {CustomerStatus.ACTIVE.value, CustomerStatus.SUSPENDED.value}
     status: dict[Any, str] = {}
     ever_active: set[Any] = set()
@@ -139,26 +123,7 @@ class PlanRevenue:
 async def mrr_by_plan(session: AsyncSession, *, on: date) -> list[PlanRevenue]:
     """Monthly recurring revenue of the subscriptions running on `on`, by plan: each plan's
     price over the months its billing cycle covers, times its subscribers."""
-    months = case(
-        *((ServicePlan.billing_cycle == c.value, MONTHS[c]) for c in BillingCycle), else_=1
-    )
-    rows = await session.execute(
-        select(
-            ServicePlan.id,
-            ServicePlan.name,
-            ServicePlan.customer_id.is_not(None).label("custom"),
-            ServicePlan.billing_cycle,
-            ServicePlan.price,
-            months.label("months"),
-            func.count(Subscription.id).label("subscribers"),
-        )
-        .join(Subscription, Subscription.plan_id == ServicePlan.id)
-        .where(
-            Subscription.starts_on <= on,
-            or_(Subscription.ends_on.is_(None), Subscription.ends_on > on),
-        )
-        .group_by(ServicePlan.id)
-    )
+    rows = await repository.plans_subscribed_on(session, on)
     out = [
         PlanRevenue(
             r.id,
@@ -190,20 +155,7 @@ async def ticket_resolution(
     """Tickets resolved between `since` and `until`, by priority: how long they took (median
     and 90th percentile, in hours) and how many met their SLA due time (tenants with
     sla_management)."""
-    hours = cast(func.extract("epoch", Ticket.resolved_at - Ticket.created_at), Float) / 3600
-    with_sla = Ticket.sla_due_at.is_not(None)
-    rows = await session.execute(
-        select(
-            Ticket.priority,
-            func.count().label("resolved"),
-            func.percentile_cont(0.5).within_group(hours).label("median"),
-            func.percentile_cont(0.9).within_group(hours).label("p90"),
-            func.count().filter(with_sla).label("with_sla"),
-            func.count().filter(with_sla & (Ticket.resolved_at <= Ticket.sla_due_at)).label("met"),
-        )
-        .where(Ticket.resolved_at >= since, Ticket.resolved_at < until)
-        .group_by(Ticket.priority)
-    )
+    rows = await repository.resolution_by_priority(session, since, until)
     found = {r.priority: r for r in rows}
     out = []
     for priority in ("urgent", "high", "normal", "low"):

@@ -14,14 +14,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from uuid import UUID
 
-from sqlalchemy import Connection, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from servicekit.db import Database
 from servicekit.notify import listen
 from servicekit.runtime import Runtime
 from servicekit.tasks import cancel_and_wait
-from tenant_api.models import TENANT_DATA, TENANT_DATA_TABLES, Tenant
+from tenant_api.models import TENANT_DATA, TENANT_DATA_TABLES
+from tenant_api.tenancy import repository
 from tenant_api.tenancy.rls import isolate_tenant_table, service_role
 from tenant_api.tenancy.tenants.service import TENANT_CHANGED
 
@@ -46,11 +46,7 @@ class Placements:
         if tenant_id not in self._known:
             assert self._db is not None, "placements are used before the service started"
             async with self._db.unit_of_work() as session:
-                row = (
-                    await session.execute(
-                        select(Tenant.id, Tenant.data_schema).where(Tenant.id == tenant_id)
-                    )
-                ).first()
+                row = await repository.data_schema(session, tenant_id)
             if row is None:  # no such tenant (yet): keep no guess
                 return None
             self._known[tenant_id] = {TENANT_DATA: row.data_schema} if row.data_schema else None
@@ -73,12 +69,6 @@ class Placements:
             await asyncio.gather(listener, return_exceptions=True)
 
 
-def _create_tables(connection: Connection, schema: str) -> None:
-    translated = connection.execution_options(schema_translate_map={TENANT_DATA: schema})
-    for table in TENANT_DATA_TABLES:
-        table.create(translated)
-
-
 async def create_silo(owner_database_url: str, tenant_id: UUID) -> str:
     """Create the tenant's schema with every tenant-data table, under row-level security and
     granted to the service's role, in one transaction. Needs the schema owner's connection:
@@ -87,16 +77,14 @@ async def create_silo(owner_database_url: str, tenant_id: UUID) -> str:
     engine = create_async_engine(owner_database_url)
     try:
         async with engine.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-            exists = await connection.scalar(
-                text("SELECT count(*) FROM information_schema.tables WHERE table_schema = :s"),
-                {"s": schema},
-            )
-            if not exists:
-                await connection.run_sync(_create_tables, schema)
+            await repository.create_schema(connection, schema)
+            if not await repository.has_tables(connection, schema):
+                await repository.create_tenant_data_tables(connection, schema)
                 for table in TENANT_DATA_TABLES:
-                    await _execute_all(connection, isolate_tenant_table(schema, table.name))
-                await _execute_all(connection, service_role(schema, APP_ROLE))
+                    await repository.execute_all(
+                        connection, isolate_tenant_table(schema, table.name)
+                    )
+                await repository.execute_all(connection, service_role(schema, APP_ROLE))
     finally:
         await engine.dispose()
     return schema
@@ -108,18 +96,11 @@ async def drop_silo(owner_database_url: str, schema: str) -> None:
     engine = create_async_engine(owner_database_url)
     try:
         async with engine.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            await repository.drop_schema(connection, schema)
     finally:
         await engine.dispose()
 
 
-async def silo_schemas(connection: AsyncConnection) -> list[str]:
-    rows = await connection.execute(
-        text("SELECT data_schema FROM tenant.tenants WHERE data_schema IS NOT NULL")
-    )
-    return [r[0] for r in rows]
-
-
-async def _execute_all(connection: AsyncConnection, statements: list[str]) -> None:
-    for statement in statements:
-        await connection.execute(text(statement))
+silo_schemas = repository.silo_schemas
+"""Every silo's schema (for migrations, which must change each silo as they change
+`tenant_data`)."""

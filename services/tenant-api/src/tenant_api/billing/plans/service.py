@@ -1,24 +1,22 @@
 import uuid
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.problems import Conflict, NotFound, UnprocessableContent
-from tenant_api.billing import repository
+from tenant_api.billing.plans import repository
 from tenant_api.billing.plans.schemas import TERMS, PlanCreate, PlanStatus, PlanUpdate
-from tenant_api.listing import contains
-from tenant_api.models import ServicePlan, Subscription
+from tenant_api.billing.repository import customer_status
+from tenant_api.models import ServicePlan
 
 
 async def create_plan(
     session: AsyncSession, tenant_id: UUID, spec: PlanCreate, *, now: datetime
 ) -> ServicePlan:
     if spec.customer_id is not None:
-        if await repository.customer_status(session, spec.customer_id) is None:
+        if await customer_status(session, spec.customer_id) is None:
             raise UnprocessableContent(
                 f"No customer {spec.customer_id} at this ISP to make the package for.",
                 field="customer_id",
@@ -38,7 +36,7 @@ async def create_plan(
 
 
 async def get_plan(session: AsyncSession, plan_id: UUID) -> ServicePlan:
-    plan = await session.get(ServicePlan, plan_id)
+    plan = await repository.get(session, plan_id)
     if plan is None:
         raise NotFound(f"No plan {plan_id} at this ISP.")
     return plan
@@ -51,7 +49,7 @@ async def update_plan(session: AsyncSession, plan_id: UUID, change: PlanUpdate) 
     for required in fields - {"description", "data_cap_gb"}:
         if values[required] is None:
             raise UnprocessableContent(f"A plan's {required} cannot be cleared.", field=required)
-    if fields & TERMS and await _ever_subscribed(session, plan_id):
+    if fields & TERMS and await repository.ever_subscribed(session, plan_id):
         changed = sorted(f for f in fields & TERMS if values[f] != getattr(plan, f))
         if changed:
             raise Conflict(
@@ -77,31 +75,13 @@ async def retire_plan(session: AsyncSession, plan_id: UUID, *, now: datetime) ->
     return plan
 
 
-def search(
-    *,
-    q: str | None = None,
-    status: PlanStatus | None = None,
-    customer_id: UUID | None = None,
-    custom: bool | None = None,
-) -> Select[Any]:
-    query = select(ServicePlan)
-    if q:
-        query = query.where(contains(ServicePlan.name, q))
-    if status:
-        query = query.where(ServicePlan.status == status.value)
-    if customer_id:
-        query = query.where(ServicePlan.customer_id == customer_id)
-    if custom is not None:
-        query = query.where(
-            ServicePlan.customer_id.is_not(None) if custom else ServicePlan.customer_id.is_(None)
-        )
-    return query.order_by(ServicePlan.customer_id.nulls_first(), ServicePlan.price, ServicePlan.id)
+search = repository.search
 
 
 async def plan_for(session: AsyncSession, plan_id: UUID, customer_id: UUID) -> ServicePlan:
     """The plan, if this customer may take it now: active, and from the catalogue or the
     customer's own package."""
-    plan = await session.get(ServicePlan, plan_id)
+    plan = await repository.get(session, plan_id)
     if plan is None or (plan.customer_id is not None and plan.customer_id != customer_id):
         raise UnprocessableContent(
             f"No plan {plan_id} this customer can take at this ISP.", field="plan_id"
@@ -111,15 +91,8 @@ async def plan_for(session: AsyncSession, plan_id: UUID, customer_id: UUID) -> S
     return plan
 
 
-async def _ever_subscribed(session: AsyncSession, plan_id: UUID) -> bool:
-    return bool(await session.scalar(select(exists().where(Subscription.plan_id == plan_id))))
-
-
 async def _check_name_free(session: AsyncSession, name: str) -> None:
-    clash = await session.scalar(
-        select(ServicePlan.id).where(ServicePlan.name == name, ServicePlan.customer_id.is_(None))
-    )
-    if clash:
+    if await repository.catalogue_plan_named(session, name) is not None:
         raise Conflict(f"There is already a plan named {name!r}.", name=name)
 
 

@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -6,7 +6,6 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
 from dotmac_contracts.vocabulary import Plugin
-from servicekit.http import RuntimeDep
 from tenant_api.billing.subscriptions import service
 from tenant_api.billing.subscriptions.schemas import (
     Cancellation,
@@ -17,7 +16,15 @@ from tenant_api.billing.subscriptions.schemas import (
     SubscriptionPage,
     SubscriptionRead,
 )
-from tenant_api.deps import ERRORS, NOT_FOUND, Caller, require, require_plugin
+from tenant_api.deps import (
+    ERRORS,
+    NOT_FOUND,
+    Caller,
+    TenantSession,
+    TenantWork,
+    require,
+    require_plugin,
+)
 from tenant_api.identity.auth.roles import Permission
 from tenant_api.listing import CSV_RESPONSE, PagingDep
 
@@ -42,30 +49,28 @@ def read(subscription: Any) -> SubscriptionRead:
     responses=REFUSED,
 )
 async def subscribe(
-    customer_id: UUID, spec: SubscriptionCreate, caller: Writer, runtime: RuntimeDep
+    customer_id: UUID, spec: SubscriptionCreate, caller: Writer, work: TenantWork
 ) -> SubscriptionRead:
     """Put a customer on a plan (from the catalogue, or the customer's own package)."""
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        subscription = await service.subscribe(
-            session, caller.tenant_id, customer_id, spec.plan_id, spec.starts_on, now=_now()
-        )
-        return read(subscription)
+    subscription = await service.subscribe(
+        work.session, caller.tenant_id, customer_id, spec.plan_id, spec.starts_on, now=work.now
+    )
+    return read(subscription)
 
 
 @router.get("/api/v1/customers/{customer_id}/subscriptions", responses=NOT_FOUND)
 async def customer_subscriptions(
-    customer_id: UUID, caller: Reader, runtime: RuntimeDep
+    customer_id: UUID, caller: Reader, session: TenantSession
 ) -> SubscriptionHistory:
     """Every plan the customer has been on, oldest first."""
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        found = await service.history(session, customer_id)
-        return SubscriptionHistory(subscriptions=[read(s) for s in found])
+    found = await service.history(session, customer_id)
+    return SubscriptionHistory(subscriptions=[read(s) for s in found])
 
 
 @router.get("/api/v1/subscriptions", responses=CSV_RESPONSE, response_model=SubscriptionPage)
 async def list_subscriptions(
     caller: Reader,
-    runtime: RuntimeDep,
+    session: TenantSession,
     paging: PagingDep,
     customer_id: UUID | None = None,
     plan_id: UUID | None = None,
@@ -75,40 +80,32 @@ async def list_subscriptions(
     query = service.search(
         customer_id=customer_id, plan_id=plan_id, active_on=active_on, open_only=open
     )
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        rows, total = await paging.fetch(session, query)
-        page = paging.page(SubscriptionPage, [read(r) for r in rows], total)
+    rows, total = await paging.fetch(session, query)
+    page = paging.page(SubscriptionPage, [read(r) for r in rows], total)
     return paging.respond(page, "subscriptions")
 
 
 @router.get("/api/v1/subscriptions/{subscription_id}", responses=NOT_FOUND)
 async def get_subscription(
-    subscription_id: UUID, caller: Reader, runtime: RuntimeDep
+    subscription_id: UUID, caller: Reader, session: TenantSession
 ) -> SubscriptionRead:
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        return read(await service.get_subscription(session, subscription_id))
+    return read(await service.get_subscription(session, subscription_id))
 
 
 @router.post("/api/v1/subscriptions/{subscription_id}/change", responses=REFUSED)
 async def change_plan(
-    subscription_id: UUID, change: PlanChange, caller: Writer, runtime: RuntimeDep
+    subscription_id: UUID, change: PlanChange, caller: Writer, work: TenantWork
 ) -> PlanChanged:
     """Move the customer to another plan on a day: this subscription ends that day, and the
     next one (returned as `started`) begins it."""
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        ended, started = await service.change_plan(
-            session, caller.tenant_id, subscription_id, change, now=_now()
-        )
-        return PlanChanged(ended=read(ended), started=read(started))
+    ended, started = await service.change_plan(
+        work.session, caller.tenant_id, subscription_id, change, now=work.now
+    )
+    return PlanChanged(ended=read(ended), started=read(started))
 
 
 @router.post("/api/v1/subscriptions/{subscription_id}/cancel", responses=REFUSED)
 async def cancel_subscription(
-    subscription_id: UUID, cancellation: Cancellation, caller: Writer, runtime: RuntimeDep
+    subscription_id: UUID, cancellation: Cancellation, caller: Writer, work: TenantWork
 ) -> SubscriptionRead:
-    async with runtime.db.unit_of_work(tenant=caller.tenant_id) as session:
-        return read(await service.cancel(session, subscription_id, cancellation, now=_now()))
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+    return read(await service.cancel(work.session, subscription_id, cancellation, now=work.now))

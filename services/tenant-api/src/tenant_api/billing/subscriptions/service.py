@@ -4,15 +4,14 @@ nor overlaps; subscriber billing prorates from it."""
 
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.problems import Conflict, NotFound, UnprocessableContent
-from tenant_api.billing import repository
 from tenant_api.billing.plans.service import plan_for
+from tenant_api.billing.repository import customer_status
+from tenant_api.billing.subscriptions import repository
 from tenant_api.billing.subscriptions.schemas import Cancellation, EndReason, PlanChange
 from tenant_api.models import Subscription
 from tenant_api.vocabulary import CustomerStatus
@@ -34,13 +33,7 @@ async def subscribe(
         raise Conflict("The customer is cancelled: it can take no plan.", customer_id=customer_id)
     plan = await plan_for(session, plan_id, customer_id)
     day = _dated(starts_on, now, "starts_on")
-    same = await session.scalar(
-        select(Subscription.id).where(
-            Subscription.customer_id == customer_id,
-            Subscription.plan_id == plan.id,
-            or_(Subscription.ends_on.is_(None), Subscription.ends_on > day),
-        )
-    )
+    same = await repository.on_plan_after(session, customer_id, plan.id, day)
     if same:
         raise Conflict(
             f"The customer is already on {plan.name!r}: change that subscription instead.",
@@ -53,7 +46,7 @@ async def subscribe(
 
 
 async def get_subscription(session: AsyncSession, subscription_id: UUID) -> Subscription:
-    subscription = await session.get(Subscription, subscription_id)
+    subscription = await repository.get(session, subscription_id)
     if subscription is None:
         raise NotFound(f"No subscription {subscription_id} at this ISP.")
     return subscription
@@ -101,39 +94,18 @@ async def cancel(
 
 async def history(session: AsyncSession, customer_id: UUID) -> list[Subscription]:
     await _customer_status(session, customer_id)
-    return list(
-        (
-            await session.execute(
-                select(Subscription)
-                .where(Subscription.customer_id == customer_id)
-                .order_by(Subscription.starts_on, Subscription.created_at)
-            )
-        ).scalars()
-    )
+    return await repository.of_customer(session, customer_id)
 
 
-def search(
-    *,
-    customer_id: UUID | None = None,
-    plan_id: UUID | None = None,
-    active_on: date | None = None,
-    open_only: bool | None = None,
-) -> Select[Any]:
-    query = select(Subscription)
-    if customer_id:
-        query = query.where(Subscription.customer_id == customer_id)
-    if plan_id:
-        query = query.where(Subscription.plan_id == plan_id)
-    if active_on:
-        query = query.where(
-            Subscription.starts_on <= active_on,
-            or_(Subscription.ends_on.is_(None), Subscription.ends_on > active_on),
-        )
-    if open_only is not None:
-        query = query.where(
-            Subscription.ends_on.is_(None) if open_only else Subscription.ends_on.is_not(None)
-        )
-    return query.order_by(Subscription.starts_on, Subscription.id)
+async def cancel_all(
+    session: AsyncSession, customer_id: UUID, *, on: date, reason: str | None
+) -> None:
+    """End every subscription of the customer still running, as cancelled: on `on`, or on its
+    start if it starts later (so none ends before it began)."""
+    await repository.end_open(session, customer_id, on, reason)
+
+
+search = repository.search
 
 
 async def _open(session: AsyncSession, subscription_id: UUID) -> Subscription:
@@ -177,7 +149,7 @@ def _new(
 
 
 async def _customer_status(session: AsyncSession, customer_id: UUID) -> str:
-    status = await repository.customer_status(session, customer_id)
+    status = await customer_status(session, customer_id)
     if status is None:
         raise NotFound(f"No customer {customer_id} at this ISP.")
     return status

@@ -5,11 +5,11 @@ import uuid
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.problems import NotFound, UnprocessableContent
 from tenant_api.deps import Forbidden
+from tenant_api.identity.apikeys import repository
 from tenant_api.identity.apikeys.keys import new_key
 from tenant_api.identity.apikeys.schemas import ApiKeyCreate
 from tenant_api.identity.auth.access import revoke_key
@@ -51,12 +51,12 @@ async def create_key(
 
 
 async def list_keys(session: AsyncSession) -> list[ApiKey]:
-    return list((await session.execute(select(ApiKey).order_by(ApiKey.created_at))).scalars())
+    return await repository.keys(session)
 
 
 async def revoke(session: AsyncSession, key_id: UUID, *, now: datetime) -> ApiKey:
     """Revoke the key (again: nothing changes)."""
-    row = await session.get(ApiKey, key_id, with_for_update=True)
+    row = await repository.get_for_update(session, key_id)
     if row is None:
         raise NotFound(f"No API key {key_id} at this ISP.")
     if row.revoked_at is None:

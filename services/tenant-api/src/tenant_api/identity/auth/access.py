@@ -15,18 +15,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.db import Database
 from servicekit.notify import following, notify
 from servicekit.runtime import Runtime
+from tenant_api.identity.apikeys import repository as api_keys
 from tenant_api.identity.apikeys.keys import PresentedKey
 from tenant_api.identity.apikeys.limiter import RateLimiter
+from tenant_api.identity.auth import repository
 from tenant_api.identity.auth.roles import Permission
 from tenant_api.identity.auth.tokens import AccessClaims
-from tenant_api.models import AccessRevocation, ApiKey
 
 CHANNEL = "tenant_access_changed"
 
@@ -46,12 +45,7 @@ async def revoke_key(session: AsyncSession, key_hash: str) -> None:
 
 async def revoke_tokens(session: AsyncSession, user_id: UUID, now: datetime) -> None:
     """Refuse the user's access tokens issued up to `now`, in every replica, from commit on."""
-    statement = insert(AccessRevocation).values(user_id=user_id, revoked_at=now)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[AccessRevocation.user_id], set_={"revoked_at": now}
-        )
-    )
+    await repository.record_revocation(session, user_id, now)
     await notify(session, CHANNEL, f"user:{user_id}")
 
 
@@ -67,13 +61,7 @@ class AccessGuard:
         grant = self._keys.get(presented.key_hash)
         if grant is None:
             async with db.unit_of_work(tenant=presented.tenant_id) as session:
-                row = (
-                    await session.execute(
-                        select(ApiKey).where(
-                            ApiKey.key_hash == presented.key_hash, ApiKey.revoked_at.is_(None)
-                        )
-                    )
-                ).scalar_one_or_none()
+                row = await api_keys.live_key(session, presented.key_hash)
             if row is None:
                 return None
             grant = KeyGrant(
@@ -91,14 +79,9 @@ class AccessGuard:
     async def _load_revocations(self, db: Database, user_id: UUID | None = None) -> None:
         since = datetime.now(UTC) - self._token_ttl  # older ones concern only expired tokens
         async with db.unit_of_work() as session:
-            query = select(AccessRevocation).where(AccessRevocation.revoked_at > since)
-            if user_id is not None:
-                query = query.where(AccessRevocation.user_id == user_id)
-            rows = (await session.execute(query)).scalars().all()
+            rows = await repository.revocations_since(session, since, user_id)
             if user_id is None:
-                await session.execute(
-                    delete(AccessRevocation).where(AccessRevocation.revoked_at <= since)
-                )
+                await repository.delete_revocations_up_to(session, since)
         for row in rows:
             self._revoked[row.user_id] = row.revoked_at
 

@@ -4,12 +4,11 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from servicekit.http import RuntimeDep
-from tenant_api.deps import CurrentUser, SigningInTenant, TenantApiDep
+from tenant_api.deps import CurrentUser, SigningInTenant, TenantApiDep, TenantSession
 from tenant_api.identity.auth import service
 from tenant_api.identity.auth.schemas import FirstLogin, Login, Me, RefreshRequest, TokenPair
 from tenant_api.identity.auth.service import InvalidCredentials
-from tenant_api.identity.auth.welcome import first_login as set_first_password
-from tenant_api.models import User
+from tenant_api.identity.auth.welcome import choose_first_password
 from tenant_api.tenancy.tenants.service import record_use
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -65,13 +64,9 @@ async def logout(body: RefreshRequest, tenant: SigningInTenant, runtime: Runtime
 
 
 @router.get("/me", responses=UNAUTHORIZED)
-async def me(user: CurrentUser, runtime: RuntimeDep) -> Me:
+async def me(user: CurrentUser, session: TenantSession) -> Me:
     """Who the access token belongs to."""
-    async with runtime.db.unit_of_work(tenant=user.tenant_id) as session:
-        row = await session.get(User, user.user_id)
-    if row is None:
-        raise InvalidCredentials("This account no longer exists.")
-    return Me.model_validate(row, from_attributes=True)
+    return Me.model_validate(await service.me(session, user.user_id), from_attributes=True)
 
 
 @router.post("/first-login", responses=UNAUTHORIZED)
@@ -80,13 +75,12 @@ async def first_login(
 ) -> TokenPair:
     """Choose the first password with the one-time code from the welcome email (it works once,
     for 72 hours), and be signed in."""
-    now = datetime.now(UTC)
     async with runtime.db.unit_of_work(tenant=tenant.id) as session:
-        user_id = await set_first_password(
-            session, token=body.token, password=body.password, now=now
-        )
-        user = await session.get(User, user_id)
-        assert user is not None
-        return await service.signed_in(
-            session, tenant_api.access_tokens, user, now=now, refresh_ttl=tenant_api.refresh_ttl
+        return await choose_first_password(
+            session,
+            tenant_api.access_tokens,
+            token=body.token,
+            password=body.password,
+            now=datetime.now(UTC),
+            refresh_ttl=tenant_api.refresh_ttl,
         )

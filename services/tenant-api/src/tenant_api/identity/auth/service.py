@@ -5,10 +5,10 @@ import uuid
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.http import Unauthorized
+from tenant_api.identity.auth import repository
 from tenant_api.identity.auth.passwords import hash_password, password_matches
 from tenant_api.identity.auth.roles import Role
 from tenant_api.identity.auth.schemas import TokenPair
@@ -80,9 +80,7 @@ async def login(
     now: datetime,
     refresh_ttl: timedelta,
 ) -> TokenPair:
-    user = (
-        await session.execute(select(User).where(User.email == email.lower()))
-    ).scalar_one_or_none()
+    user = await repository.user_by_email(session, email.lower())
     matches = await password_matches(user.password_hash if user else None, password)
     if user is None or not matches or user.status != "active":
         raise InvalidCredentials("The email or the password is wrong.")
@@ -100,35 +98,26 @@ async def refresh(
 ) -> TokenPair | None:
     """Trade a refresh token for a new pair. A token used twice means it leaked: every
     session of its user ends, and None says so (the caller commits that, then refuses)."""
-    row = (
-        await session.execute(
-            select(RefreshToken)
-            .where(RefreshToken.token_hash == refresh_token_hash(refresh_token))
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
+    row = await repository.refresh_token_for_update(session, refresh_token_hash(refresh_token))
     if row is None or row.expires_at <= now:
         raise InvalidCredentials("The refresh token is unknown or expired; sign in again.")
     if row.revoked_at is not None:
-        await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.user_id == row.user_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        await repository.revoke_refresh_tokens_of(session, row.user_id, now)
         return None
     row.revoked_at = now
-    user = await session.get(User, row.user_id)
+    user = await repository.get_user(session, row.user_id)
     if user is None or user.status != "active":
         raise InvalidCredentials("This account cannot sign in.")
     return await signed_in(session, tokens, user, now=now, refresh_ttl=refresh_ttl)
 
 
 async def logout(session: AsyncSession, *, refresh_token: str, now: datetime) -> None:
-    await session.execute(
-        update(RefreshToken)
-        .where(
-            RefreshToken.token_hash == refresh_token_hash(refresh_token),
-            RefreshToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
+    await repository.revoke_refresh_token(session, refresh_token_hash(refresh_token), now)
+
+
+async def me(session: AsyncSession, user_id: UUID) -> User:
+    """The signed-in user's account; refused if it no longer exists."""
+    user = await repository.get_user(session, user_id)
+    if user is None:
+        raise InvalidCredentials("This account no longer exists.")
+    return user

@@ -6,14 +6,15 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.mail import Mailer
+from tenant_api.identity.auth import repository
 from tenant_api.identity.auth.passwords import hash_password
 from tenant_api.identity.auth.roles import Role
-from tenant_api.identity.auth.service import InvalidCredentials, create_user
-from tenant_api.identity.auth.tokens import new_refresh_token, refresh_token_hash
+from tenant_api.identity.auth.schemas import TokenPair
+from tenant_api.identity.auth.service import InvalidCredentials, create_user, signed_in
+from tenant_api.identity.auth.tokens import AccessTokens, new_refresh_token, refresh_token_hash
 from tenant_api.models import LoginLink, Tenant, User
 
 LINK_VALIDITY = timedelta(hours=72)
@@ -76,19 +77,25 @@ class Welcome:
 
 async def first_login(session: AsyncSession, *, token: str, password: str, now: datetime) -> UUID:
     """Set the first password with a one-time link. Returns the user's id."""
-    link = (
-        await session.execute(
-            select(LoginLink)
-            .where(LoginLink.token_hash == refresh_token_hash(token))
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
+    link = await repository.login_link_for_update(session, refresh_token_hash(token))
     if link is None or link.used_at is not None or link.expires_at <= now:
         raise InvalidCredentials("This first-login code is unknown, used or expired.")
     link.used_at = now
-    await session.execute(
-        update(User)
-        .where(User.id == link.user_id)
-        .values(password_hash=await hash_password(password))
-    )
+    await repository.set_password_hash(session, link.user_id, await hash_password(password))
     return link.user_id
+
+
+async def choose_first_password(
+    session: AsyncSession,
+    tokens: AccessTokens,
+    *,
+    token: str,
+    password: str,
+    now: datetime,
+    refresh_ttl: timedelta,
+) -> TokenPair:
+    """Set the first password with a one-time link, and sign the user in."""
+    user_id = await first_login(session, token=token, password=password, now=now)
+    user = await repository.get_user(session, user_id)
+    assert user is not None
+    return await signed_in(session, tokens, user, now=now, refresh_ttl=refresh_ttl)

@@ -1,11 +1,17 @@
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, status
 
-from servicekit.http import RuntimeDep
-from tenant_api.deps import Caller, CurrentTenant, WelcomeDep, require, require_person
+from tenant_api.deps import (
+    Caller,
+    CurrentTenant,
+    TenantSession,
+    TenantWork,
+    WelcomeDep,
+    require,
+    require_person,
+)
 from tenant_api.identity.auth.roles import Permission
 from tenant_api.identity.auth.tokens import AccessClaims
 from tenant_api.identity.users import service
@@ -21,11 +27,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("", responses=ERRORS)
-async def list_users(actor: Reader, runtime: RuntimeDep) -> UserList:
+async def list_users(actor: Reader, session: TenantSession) -> UserList:
     """Everyone with an account at this ISP."""
-    async with runtime.db.unit_of_work(tenant=actor.tenant_id) as session:
-        users = await service.list_users(session)
-        return UserList(users=[UserRead.model_validate(u, from_attributes=True) for u in users])
+    users = await service.list_users(session)
+    return UserList(users=[UserRead.model_validate(u, from_attributes=True) for u in users])
 
 
 @router.post(
@@ -37,15 +42,12 @@ async def invite_user(
     invite: UserInvite,
     actor: Manager,
     tenant: CurrentTenant,
-    runtime: RuntimeDep,
+    work: TenantWork,
     welcome: WelcomeDep,
 ) -> UserRead:
     """Give someone an account; they get a one-time code by email to choose a password."""
-    async with runtime.db.unit_of_work(tenant=actor.tenant_id) as session:
-        user = await service.invite_user(
-            session, welcome, tenant, actor, invite, now=datetime.now(UTC)
-        )
-        return UserRead.model_validate(user, from_attributes=True)
+    user = await service.invite_user(work.session, welcome, tenant, actor, invite, now=work.now)
+    return UserRead.model_validate(user, from_attributes=True)
 
 
 @router.patch(
@@ -57,9 +59,8 @@ async def invite_user(
     },
 )
 async def update_user(
-    user_id: UUID, change: UserUpdate, actor: Manager, runtime: RuntimeDep
+    user_id: UUID, change: UserUpdate, actor: Manager, work: TenantWork
 ) -> UserRead:
     """Change a user's role, or disable (and sign out) or re-enable them."""
-    async with runtime.db.unit_of_work(tenant=actor.tenant_id) as session:
-        user = await service.update_user(session, actor, user_id, change, now=datetime.now(UTC))
-        return UserRead.model_validate(user, from_attributes=True)
+    user = await service.update_user(work.session, actor, user_id, change, now=work.now)
+    return UserRead.model_validate(user, from_attributes=True)

@@ -4,18 +4,19 @@ touches owners, and the last active owner stays."""
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.problems import Conflict, NotFound
 from tenant_api.deps import Forbidden
+from tenant_api.identity.auth import repository as auth_repository
 from tenant_api.identity.auth.access import revoke_tokens
 from tenant_api.identity.auth.roles import Permission, Role, may
 from tenant_api.identity.auth.service import create_user
 from tenant_api.identity.auth.tokens import AccessClaims
 from tenant_api.identity.auth.welcome import Welcome
+from tenant_api.identity.users import repository
 from tenant_api.identity.users.schemas import UserInvite, UserUpdate
-from tenant_api.models import RefreshToken, Tenant, User
+from tenant_api.models import Tenant, User
 
 
 def _guard_owners(actor: AccessClaims, touches_owner: bool) -> None:
@@ -28,7 +29,7 @@ def _guard_owners(actor: AccessClaims, touches_owner: bool) -> None:
 
 
 async def list_users(session: AsyncSession) -> list[User]:
-    return list((await session.execute(select(User).order_by(User.created_at))).scalars())
+    return await repository.users(session)
 
 
 async def invite_user(
@@ -42,7 +43,7 @@ async def invite_user(
 ) -> User:
     _guard_owners(actor, invite.role is Role.OWNER)
     email = str(invite.email).lower()
-    if (await session.execute(select(User.id).where(User.email == email))).first():
+    if await repository.email_taken(session, email):
         raise Conflict(f"{email} already has an account at this ISP.", field="email")
     user = await create_user(
         session,
@@ -60,7 +61,7 @@ async def invite_user(
 async def update_user(
     session: AsyncSession, actor: AccessClaims, user_id: UUID, change: UserUpdate, *, now: datetime
 ) -> User:
-    user = await session.get(User, user_id, with_for_update=True)
+    user = await repository.get_for_update(session, user_id)
     if user is None:
         raise NotFound(f"No user {user_id} at this ISP.")
     becomes_owner = change.role is Role.OWNER
@@ -68,16 +69,8 @@ async def update_user(
     leaves_owners = user.role == Role.OWNER and (
         (change.role is not None and change.role is not Role.OWNER) or change.status == "disabled"
     )
-    if leaves_owners:
-        owners = (
-            await session.execute(
-                select(func.count())
-                .select_from(User)
-                .where(User.role == Role.OWNER.value, User.status == "active")
-            )
-        ).scalar_one()
-        if owners <= 1:
-            raise Conflict("An ISP keeps at least one active owner; make another owner first.")
+    if leaves_owners and await repository.active_owners(session) <= 1:
+        raise Conflict("An ISP keeps at least one active owner; make another owner first.")
     if (change.role is not None and change.role.value != user.role) or (
         change.status == "disabled" and user.status != "disabled"
     ):
@@ -88,15 +81,11 @@ async def update_user(
     if change.status is not None:
         user.status = change.status
         if change.status == "disabled":
-            await session.execute(
-                update(RefreshToken)
-                .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
+            await auth_repository.revoke_refresh_tokens_of(session, user.id, now)
     return user
 
 
 async def is_active(session: AsyncSession, user_id: UUID) -> bool:
     """Whether the user exists at the ISP and is not disabled (someone work can go to)."""
-    status = await session.scalar(select(User.status).where(User.id == user_id))
+    status = await repository.status_of(session, user_id)
     return status is not None and status != "disabled"

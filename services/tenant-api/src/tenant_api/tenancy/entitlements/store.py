@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.vocabulary import Plugin
@@ -19,7 +18,7 @@ from servicekit.db import Database
 from servicekit.notify import following, notify
 from servicekit.problems import Problem
 from servicekit.runtime import Runtime
-from tenant_api.models import Entitlement, PluginCatalog
+from tenant_api.tenancy.entitlements import repository
 
 CHANNEL = "tenant_entitlements_changed"
 CATALOG = "catalog"
@@ -125,15 +124,12 @@ class EntitlementStore:
         """Load everything (`what` None), the catalogue, or one tenant's grant."""
         async with db.unit_of_work() as session:
             if what in (None, CATALOG):
-                catalog = await session.get(PluginCatalog, 1)
+                catalog = await repository.catalog(session)
                 if catalog is not None:
                     self._lowest_tier = dict(catalog.plugins)
             if what == CATALOG:
                 return
-            query = select(Entitlement)
-            if what is not None:
-                query = query.where(Entitlement.tenant_id == UUID(what))
-            rows = (await session.execute(query)).scalars().all()
+            rows = await repository.entitlements(session, UUID(what) if what is not None else None)
         if what is not None and not rows:
             self._grants.pop(UUID(what), None)
         for row in rows:

@@ -6,9 +6,9 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from servicekit.http import RuntimeDep
+from servicekit.http import OutboxDep, RuntimeDep
 from servicekit.validation import Description
-from tenant_api.deps import ERRORS, Caller, CurrentTenant, NamedTenant, require
+from tenant_api.deps import ERRORS, Caller, CurrentTenant, NamedTenant, TenantSession, require
 from tenant_api.identity.auth.roles import Permission
 from tenant_api.tenancy.offboarding import service
 
@@ -40,20 +40,23 @@ class ExportRead(BaseModel):
 
 @router.post("/cancellation", status_code=status.HTTP_202_ACCEPTED)
 async def cancel(
-    body: Cancellation, caller: Owner, tenant: CurrentTenant, runtime: RuntimeDep
+    body: Cancellation,
+    caller: Owner,
+    tenant: CurrentTenant,
+    session: TenantSession,
+    outbox: OutboxDep,
 ) -> CancellationRead:
     """Cancel this ISP's service (the owner only). Its data is exported for the owner to
     download, and after the grace period everything is deleted: instance, DNS, data. A repeat
     changes nothing."""
-    async with runtime.db.unit_of_work(tenant=tenant.id) as session:
-        requested_at, _ = await service.request_cancellation(
-            session,
-            runtime.outbox,
-            tenant,
-            reason=body.reason or "",
-            by=caller.reference,
-            now=datetime.now(UTC),
-        )
+    requested_at, _ = await service.request_cancellation(
+        session,
+        outbox,
+        tenant,
+        reason=body.reason or "",
+        by=caller.reference,
+        now=datetime.now(UTC),
+    )
     return CancellationRead(requested_at=requested_at)
 
 
@@ -62,12 +65,13 @@ async def cancel(
     status_code=status.HTTP_204_NO_CONTENT,
     responses={409: {"description": "No cancellation to retract"}},
 )
-async def retract(caller: Owner, tenant: CurrentTenant, runtime: RuntimeDep) -> None:
+async def retract(
+    caller: Owner, tenant: CurrentTenant, session: TenantSession, outbox: OutboxDep
+) -> None:
     """Keep the ISP after all, within the grace period (the owner only)."""
-    async with runtime.db.unit_of_work(tenant=tenant.id) as session:
-        await service.retract_cancellation(
-            session, runtime.outbox, tenant, by=caller.reference, now=datetime.now(UTC)
-        )
+    await service.retract_cancellation(
+        session, outbox, tenant, by=caller.reference, now=datetime.now(UTC)
+    )
 
 
 @router.get(

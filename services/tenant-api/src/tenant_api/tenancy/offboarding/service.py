@@ -10,13 +10,15 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import CancellationRequested, CancellationRetracted
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound
 from tenant_api.models import TENANT_DATA_TABLES, DataExport, Tenant
+from tenant_api.tenancy.offboarding import repository
+from tenant_api.tenancy.tenants import repository as tenants
 
 LEFT_OUT_TABLES = frozenset({"refresh_tokens", "login_links", "api_keys", "account_numbers"})
 """Sessions, one-time links and key hashes: credentials, not the ISP's business."""
@@ -29,7 +31,7 @@ async def request_cancellation(
 ) -> tuple[datetime, bool]:
     """Cancel the service. A repeat while the first is pending changes nothing. Returns when
     it was requested and whether it was just now."""
-    row = await session.get(Tenant, tenant.id, with_for_update=True)
+    row = await tenants.get_for_update(session, tenant.id)
     assert row is not None
     if row.cancellation_requested_at is not None:
         return row.cancellation_requested_at, False
@@ -44,7 +46,7 @@ async def request_cancellation(
 async def retract_cancellation(
     session: AsyncSession, outbox: Outbox, tenant: Tenant, *, by: str, now: datetime
 ) -> None:
-    row = await session.get(Tenant, tenant.id, with_for_update=True)
+    row = await tenants.get_for_update(session, tenant.id)
     assert row is not None
     if row.cancellation_requested_at is None:
         raise Conflict("This ISP has no cancellation to retract.")
@@ -82,7 +84,7 @@ async def export_data(session: AsyncSession, tenant_id: UUID) -> DataExport:
 
 
 async def get_export(session: AsyncSession, tenant_id: UUID, export_id: UUID) -> DataExport:
-    export = await session.get(DataExport, export_id)
+    export = await repository.get_export(session, export_id)
     if export is None or export.tenant_id != tenant_id:
         raise NotFound(f"No data export {export_id} for this ISP.")
     return export
@@ -92,8 +94,7 @@ async def _rows(session: AsyncSession, table: Table) -> list[dict[str, Any]]:
     columns = [c for c in table.columns if c.name not in LEFT_OUT_COLUMNS]
     if table.name == "customer_imports":
         columns = [c for c in columns if c.name != "content"]  # the uploaded file, as sent
-    found = await session.execute(select(*columns).order_by(*table.primary_key.columns))
-    return [dict(row._mapping) for row in found]
+    return await repository.rows(session, table, columns)
 
 
 def _plain(value: Any) -> Any:

@@ -6,22 +6,22 @@ tells): while ISPs are being onboarded, tenants change all the time, and a looku
 answered "no such ISP" turned requests to a new ISP's host into 404s."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 from uuid import UUID
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.db import Database
 from servicekit.notify import listen
 from servicekit.runtime import Runtime
 from servicekit.tasks import cancel_and_wait
 from tenant_api.models import Tenant
+from tenant_api.tenancy.tenants import repository
 from tenant_api.tenancy.tenants.service import TENANT_CHANGED, host_of
 
-# Built once: a statement built per lookup spent more CPU on its cache key than on running.
-_AT_HOST = select(Tenant).where(Tenant.host == bindparam("key"))
-_WITH_ID = select(Tenant).where(Tenant.id == bindparam("key"))
+_Key = TypeVar("_Key", str, UUID)
 
 
 class TenantDirectory:
@@ -34,10 +34,10 @@ class TenantDirectory:
         host = host_of(host_header)
         if not host:
             return None
-        return self._by_host.get(host) or await self._load(db, _AT_HOST, host)
+        return self._by_host.get(host) or await self._load(db, repository.at_host, host)
 
     async def get(self, db: Database, tenant_id: UUID) -> Tenant | None:
-        return self._by_id.get(tenant_id) or await self._load(db, _WITH_ID, tenant_id)
+        return self._by_id.get(tenant_id) or await self._load(db, repository.with_id, tenant_id)
 
     def forget(self, tenant_id: UUID) -> None:
         self._generation += 1
@@ -45,10 +45,15 @@ class TenantDirectory:
         if tenant is not None:
             self._by_host.pop(tenant.host, None)
 
-    async def _load(self, db: Database, lookup: Select[Tenant], key: str | UUID) -> Tenant | None:
+    async def _load(
+        self,
+        db: Database,
+        lookup: Callable[[AsyncSession, _Key], Awaitable[Tenant | None]],
+        key: _Key,
+    ) -> Tenant | None:
         generation = self._generation
         async with db.unit_of_work() as session:
-            tenant = (await session.execute(lookup, {"key": key})).scalar_one_or_none()
+            tenant = await lookup(session, key)
             if tenant is None:
                 return None  # unknown: not remembered, so a tenant created later is found
             session.expunge(tenant)

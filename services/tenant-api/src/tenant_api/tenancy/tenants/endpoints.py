@@ -53,7 +53,7 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
         silo = None
         if spec.isolation == "silo":
             async with runtime.db.unit_of_work() as session:
-                if await session.get(Tenant, tenant_id) is None:
+                if not await service.exists(session, tenant_id):
                     silo = await create_silo(owner_url, tenant_id)
         try:
             async with runtime.db.unit_of_work() as session:

@@ -1,7 +1,9 @@
+"""The ISPs' tenants: created (or confirmed) and opened by provisioning, a demo's converted
+into the paid ISP's, dropped as an onboarding's compensation, and which one a host names."""
+
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import TenantActivated, TenantUsed
@@ -9,6 +11,7 @@ from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound
 from tenant_api.identity.auth.welcome import Welcome
 from tenant_api.models import Tenant
+from tenant_api.tenancy.tenants import repository
 from tenant_api.tenancy.tenants.schemas import TenantSpec, TenantStatus
 
 TENANT_CHANGED = "tenant_changed"
@@ -21,7 +24,7 @@ async def put_tenant(
 ) -> tuple[Tenant, bool]:
     """Create the tenant (its data in `data_schema` if it has a silo), or confirm it exists as
     specified. Returns (tenant, created)."""
-    existing = await session.get(Tenant, tenant_id)
+    existing = await repository.get(session, tenant_id)
     if existing is not None and existing.demo and not spec.demo:
         return await _convert_demo(session, existing, spec), False
     if existing is not None:
@@ -32,12 +35,7 @@ async def put_tenant(
         ):
             raise Conflict(f"Tenant {tenant_id} exists with another slug, host or isolation.")
         return existing, False
-    clash = (
-        await session.execute(
-            select(Tenant.id).where((Tenant.slug == spec.slug) | (Tenant.host == spec.host))
-        )
-    ).first()
-    if clash is not None:
+    if await repository.slug_or_host_taken(session, spec.slug, spec.host):
         raise Conflict(f"The slug {spec.slug} or host {spec.host} belongs to another tenant.")
     tenant = Tenant(
         id=tenant_id,
@@ -59,14 +57,7 @@ async def put_tenant(
 
 async def _convert_demo(session: AsyncSession, demo: Tenant, spec: TenantSpec) -> Tenant:
     """The prospect became a paid ISP: its demo tenant, data and all, becomes the ISP's."""
-    clash = (
-        await session.execute(
-            select(Tenant.id).where(
-                ((Tenant.slug == spec.slug) | (Tenant.host == spec.host)) & (Tenant.id != demo.id)
-            )
-        )
-    ).first()
-    if clash is not None:
+    if await repository.slug_or_host_taken(session, spec.slug, spec.host, besides=demo.id):
         raise Conflict(f"The slug {spec.slug} or host {spec.host} belongs to another tenant.")
     demo.slug, demo.host, demo.name, demo.tier = spec.slug, spec.host, spec.name, spec.tier.value
     demo.demo = False
@@ -82,18 +73,9 @@ async def record_use(
 ) -> bool:
     """A demo tenant was signed in to: announce it (TenantUsed, at most once an hour) so its
     lifecycle extends it. Other tenants are not tracked. True if announced."""
-    marked = await session.execute(
-        update(Tenant)
-        .where(
-            Tenant.id == tenant_id,
-            Tenant.demo,
-            (Tenant.last_used_at.is_(None)) | (Tenant.last_used_at < now - USE_GRANULARITY),
-        )
-        .values(last_used_at=now)
-        .returning(Tenant.id)
-        .execution_options(synchronize_session=False)
-    )
-    if marked.first() is None:
+    if not await repository.mark_demo_used(
+        session, tenant_id, now=now, unless_since=now - USE_GRANULARITY
+    ):
         return False
     await outbox.add(session, TenantUsed(isp_id=tenant_id, used_at=now))
     return True
@@ -103,7 +85,7 @@ async def activate(
     session: AsyncSession, outbox: Outbox, tenant_id: UUID, *, welcome: Welcome
 ) -> Tenant:
     """Open the tenant to its users, once: its owner account is created and invited."""
-    tenant = await session.get(Tenant, tenant_id, with_for_update=True)
+    tenant = await repository.get_for_update(session, tenant_id)
     if tenant is None:
         raise NotFound(f"No tenant {tenant_id}.")
     if tenant.status != TenantStatus.ACTIVE:
@@ -127,10 +109,10 @@ async def activate(
 async def drop(session: AsyncSession, tenant_id: UUID) -> Tenant | None:
     """Delete the tenant and, with it, its rows in the shared tables. Returns what was dropped
     (its silo, if any, is the caller's to drop once this commits)."""
-    tenant = await session.get(Tenant, tenant_id)
+    tenant = await repository.get(session, tenant_id)
     if tenant is None:
         return None
-    await session.delete(tenant)
+    await repository.delete(session, tenant)
     return tenant
 
 
@@ -143,4 +125,9 @@ async def at_host(session: AsyncSession, host_header: str | None) -> Tenant | No
     host = host_of(host_header)
     if not host:
         return None
-    return (await session.execute(select(Tenant).where(Tenant.host == host))).scalar_one_or_none()
+    return await repository.at_host(session, host)
+
+
+async def exists(session: AsyncSession, tenant_id: UUID) -> bool:
+    """Whether the tenant was created already (a repeated put makes no second silo)."""
+    return await repository.get(session, tenant_id) is not None
