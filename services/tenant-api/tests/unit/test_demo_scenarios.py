@@ -1,6 +1,7 @@
 import ipaddress
 import re
 import time
+import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
@@ -343,3 +344,18 @@ def test_enterprise_builds_quickly() -> None:
     started = time.perf_counter()
     build("enterprise", ANCHOR)
     assert time.perf_counter() - started < 2
+
+
+def test_every_record_passes_the_apis_own_schemas(scenario: Scenario) -> None:
+    """The loader hands each record to its context's service functions as the API's request
+    schemas; a record those refuse would fail the load, so it fails here first."""
+    from tenant_api.demo import loader
+
+    ids = {c.key: uuid.uuid4() for c in scenario.customers}
+    customers = [loader._customer(c, ids) for c in scenario.customers]
+    assert [c.spec.account_number for c in customers] == [
+        c.account_number for c in scenario.customers
+    ]
+    assert all(loader._plan(p, None).name == p.name for p in scenario.plans)
+    assert all(loader._device(d).name == d.name for d in scenario.devices)
+    assert all(loader._rule(a).name == a.name for a in scenario.automations)

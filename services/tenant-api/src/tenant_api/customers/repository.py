@@ -1,5 +1,6 @@
 """Customers' SQL: the customers of the ISP the unit of work is for, their history and notes."""
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -8,7 +9,7 @@ from sqlalchemy import Select, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from servicekit.db import table_of
+from servicekit.db import insert_rows, table_of
 from tenant_api.customers.schemas import CustomerSort
 from tenant_api.listing import contains
 from tenant_api.models import AccountNumbers, Customer, CustomerNote, CustomerStatusChange
@@ -130,3 +131,38 @@ def search(
         CustomerSort.OLDEST: (Customer.created_at, Customer.id),
     }[sort]
     return query.order_by(*order)
+
+
+async def account_numbers_taken(session: AsyncSession, numbers: Sequence[str]) -> set[str]:
+    found = await session.execute(
+        select(Customer.account_number).where(Customer.account_number.in_(numbers))
+    )
+    return set(found.scalars())
+
+
+async def resellers_among(session: AsyncSession, ids: Sequence[UUID]) -> set[UUID]:
+    found = await session.execute(
+        select(Customer.id).where(Customer.id.in_(ids), Customer.kind == CustomerKind.RESELLER)
+    )
+    return set(found.scalars())
+
+
+async def skip_account_numbers_through(session: AsyncSession, tenant_id: UUID, n: int) -> None:
+    """Numbers given from now on start after `C{n:07d}` (customers brought their own)."""
+    counter = table_of(AccountNumbers)
+    await session.execute(
+        insert(counter)
+        .values(tenant_id=tenant_id, next_number=n + 1)
+        .on_conflict_do_update(
+            index_elements=[counter.c.tenant_id],
+            set_={"next_number": func.greatest(counter.c.next_number, n + 1)},
+        )
+    )
+
+
+async def insert_many(
+    session: AsyncSession, customers: list[dict[str, Any]], history: list[dict[str, Any]]
+) -> None:
+    """Customers (resellers before those they resell to) and their status history, in bulk."""
+    await insert_rows(session, Customer, customers)
+    await insert_rows(session, CustomerStatusChange, history)

@@ -7,6 +7,7 @@ in the same transaction.
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -286,3 +287,114 @@ async def tag(work: UnitOfWork, customer_id: UUID, tag: str) -> str:
     customer.tags = [*tags, tag]
     customer.updated_at = work.now
     return f"tagged the customer {tag}"
+
+
+@dataclass(frozen=True)
+class PastCustomer:
+    """A customer that already has a past (sample data): who it is, as `POST /customers` takes
+    it (its `status` the one it was created with, its account number given), when it was
+    created, and each status it moved to since, with the reason and the moment."""
+
+    id: UUID
+    spec: CustomerCreate
+    created_at: datetime
+    changes: Sequence[tuple[CustomerStatus, str | None, datetime]]
+
+
+async def add_past(
+    work: UnitOfWork, outbox: Outbox, customers: Sequence[PastCustomer], *, cap: Cap, by: str
+) -> None:
+    """Add customers with their history, in bulk, under the rules one at a time follows: the
+    cap, a lead or active start, only the moves `/status` allows (with a reason where it asks
+    for one), resellers that are resellers, account numbers no one has. Raises no domain
+    events (no automation runs for them); publishes the new count once."""
+    session, tenant_id = work.session, work.tenant_id
+    await lock_customers(session, tenant_id)
+    current = await count(session)
+    billable = sum(1 for c in customers if _final(c) != CustomerStatus.CANCELLED)
+    check_cap(cap, current, billable)
+    numbers = [c.spec.account_number for c in customers if c.spec.account_number]
+    if len(numbers) != len(customers) or len(set(numbers)) != len(numbers):
+        raise UnprocessableContent("Each customer with a past brings its own account number.")
+    taken = await repository.account_numbers_taken(session, numbers)
+    if taken:
+        raise Conflict(f"Account number {min(taken)} is already a customer's.")
+    resellers = {c.id for c in customers if c.spec.kind == CustomerKind.RESELLER}
+    named = {c.spec.reseller_id for c in customers if c.spec.reseller_id} - resellers
+    if named - await repository.resellers_among(session, list(named)):
+        raise UnprocessableContent("A customer names a reseller that is not one.")
+    rows, history = [], []
+    for c in sorted(customers, key=lambda c: c.spec.reseller_id is not None):
+        rows.append(_past_row(tenant_id, c))
+        history.extend(_past_history(tenant_id, c, by))
+    await repository.insert_many(session, rows, history)
+    ours = [int(n[1:]) for n in numbers if len(n) == 8 and n[0] == "C" and n[1:].isdigit()]
+    if ours:
+        await repository.skip_account_numbers_through(session, tenant_id, max(ours))
+    await publish_count(session, outbox, tenant_id, current + billable, work.now)
+
+
+def _final(customer: PastCustomer) -> CustomerStatus:
+    return customer.changes[-1][0] if customer.changes else customer.spec.status
+
+
+def _past_history(tenant_id: UUID, c: PastCustomer, by: str) -> list[dict[str, Any]]:
+    if c.spec.status not in (CustomerStatus.LEAD, CustomerStatus.ACTIVE):
+        raise UnprocessableContent(
+            f"Customer {c.spec.account_number} starts {c.spec.status.value}: a new customer is "
+            "a lead or active.",
+            field="status",
+        )
+    steps: list[tuple[CustomerStatus | None, CustomerStatus, str | None, datetime]] = [
+        (None, c.spec.status, None, c.created_at)
+    ]
+    for to, reason, at in c.changes:
+        before, at_before = steps[-1][1], steps[-1][3]
+        if to not in TRANSITIONS[before] or at < at_before:
+            raise TransitionRefused(
+                f"Customer {c.spec.account_number} cannot become {to.value} from "
+                f"{before.value} at {at:%Y-%m-%d}.",
+                status_now=before.value,
+            )
+        if to in NEEDS_REASON and not reason:
+            raise UnprocessableContent(
+                f"Customer {c.spec.account_number} became {to.value} without a reason.",
+                field="reason",
+            )
+        steps.append((before, to, reason, at))
+    return [
+        {
+            "id": uuid.uuid4(),
+            "tenant_id": tenant_id,
+            "customer_id": c.id,
+            "from_status": before.value if before else None,
+            "to_status": to.value,
+            "reason": reason,
+            "changed_at": at,
+            "changed_by": by,
+        }
+        for before, to, reason, at in steps
+    ]
+
+
+def _past_row(tenant_id: UUID, c: PastCustomer) -> dict[str, Any]:
+    spec = c.spec
+    status, reason, at = c.changes[-1] if c.changes else (spec.status, None, c.created_at)
+    return {
+        "id": c.id,
+        "tenant_id": tenant_id,
+        "account_number": spec.account_number,
+        "name": spec.name,
+        "kind": spec.kind.value,
+        "reseller_id": spec.reseller_id,
+        "email": _email(spec.email),
+        "phone": spec.phone,
+        "contact_address": _address(spec.contact_address),
+        "service_address": _address(spec.service_address),
+        "tags": spec.tags,
+        "status": status.value,
+        "status_reason": reason,
+        "status_changed_at": at,
+        "created_at": c.created_at,
+        "updated_at": at,
+    }

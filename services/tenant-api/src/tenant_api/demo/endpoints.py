@@ -7,15 +7,13 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from dotmac_contracts.vocabulary import Plugin
-from servicekit.http import RuntimeDep
-from servicekit.runtime import Runtime
-from servicekit.sealing import Sealer
+from tenant_api.composition import TenantApi
 from tenant_api.customers.service import cap_of
 from tenant_api.demo import loader, scenarios
-from tenant_api.deps import ERRORS, EntitlementsDep, NamedTenant, SealerDep, require_person
+from tenant_api.deps import ERRORS, NamedTenant, TenantApiDep, require_person
 from tenant_api.identity.auth.roles import Permission
 from tenant_api.identity.auth.tokens import AccessClaims
-from tenant_api.tenancy.entitlements.store import EntitlementStore
+from tenant_api.messagebus import UnitOfWork
 
 ScenarioName = Literal["small", "medium", "enterprise"]
 Manager = Annotated[AccessClaims, require_person(Permission.USERS_MANAGE)]
@@ -52,24 +50,18 @@ router = APIRouter(prefix="/api/v1/demo-data", tags=["demo data"])
 
 
 async def load_into(
-    runtime: Runtime,
-    sealer: Sealer,
-    entitlements: EntitlementStore,
-    tenant_id: UUID,
-    scenario: str,
-    now: datetime,
+    tenant_api: TenantApi, tenant_id: UUID, scenario: str, now: datetime
 ) -> DemoDataLoaded:
     built = scenarios.build(scenario, now.date())
+    entitlements, runtime = tenant_api.entitlements, tenant_api.runtime
     async with runtime.db.unit_of_work(tenant=tenant_id) as session:
         loaded = await loader.load(
-            session,
+            UnitOfWork(session, tenant_id, tenant_api.bus, now),
             runtime.outbox,
-            sealer,
-            tenant_id,
+            tenant_api.sealer,
             built,
             cap=cap_of(entitlements, tenant_id),
             sla=entitlements.allows(tenant_id, Plugin.SLA_MANAGEMENT),
-            now=now,
         )
     return DemoDataLoaded.model_validate(loaded, from_attributes=True)
 
@@ -78,21 +70,12 @@ async def load_into(
 async def load_demo_data(
     spec: DemoDataRequest,
     user: Manager,
-    runtime: RuntimeDep,
-    sealer: SealerDep,
-    entitlements: EntitlementsDep,
+    tenant_api: TenantApiDep,
 ) -> DemoDataLoaded:
     """Fill this (empty) ISP with a sample business: plans, customers with their history,
     subscriptions, devices and tickets. The same scenario always gives the same data, dated up
     to today."""
-    return await load_into(
-        runtime,
-        sealer,
-        entitlements,
-        user.tenant_id,
-        spec.scenario,
-        datetime.now(UTC),
-    )
+    return await load_into(tenant_api, user.tenant_id, spec.scenario, datetime.now(UTC))
 
 
 def internal_router(caller: Callable[..., None]) -> APIRouter:
@@ -107,19 +90,8 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
         responses={404: {"description": "No such tenant"}, **REFUSED},
     )
     async def load_for_tenant(
-        tenant: NamedTenant,
-        spec: DemoDataRequest,
-        runtime: RuntimeDep,
-        sealer: SealerDep,
-        entitlements: EntitlementsDep,
+        tenant: NamedTenant, spec: DemoDataRequest, tenant_api: TenantApiDep
     ) -> DemoDataLoaded:
-        return await load_into(
-            runtime,
-            sealer,
-            entitlements,
-            tenant.id,
-            spec.scenario,
-            datetime.now(UTC),
-        )
+        return await load_into(tenant_api, tenant.id, spec.scenario, datetime.now(UTC))
 
     return internal

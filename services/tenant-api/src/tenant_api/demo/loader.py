@@ -1,6 +1,12 @@
-"""Loading a scenario into a tenant: every row in bulk, in one transaction, so a scenario is
-either all there or not at all. A tenant takes a scenario only while it has no customers, plans
-or devices of its own, and only if the scenario fits under its customer cap."""
+"""Loading a scenario into a tenant, in one transaction, so a scenario is either all there or
+not at all. A tenant takes a scenario only while it has no customers, plans or devices of its
+own, and only if the scenario fits under its customer cap.
+
+Everything goes through its context's service functions, so sample data obeys the same rules
+as the API: plans, devices and automation rules one at a time; tickets opened, commented on and
+moved along as their story goes, with the clock at each step; customers with their status
+history, and subscriptions, through the bulk functions for data that already has a past (an
+enterprise scenario has thousands), which check the same rules and write in bulk."""
 
 import uuid
 from collections.abc import Iterable
@@ -9,34 +15,38 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from dotmac_contracts.events import DeviceRegistered
-from servicekit.db import insert_rows
 from servicekit.outbox import Outbox
-from servicekit.problems import Conflict
 from servicekit.sealing import Sealer
+from tenant_api.automations import service as automations
 from tenant_api.automations.schemas import RuleCreate
-from tenant_api.customers.service import Cap, check_cap, lock_customers, publish_count
-from tenant_api.demo.scenarios import DemoAutomation, DemoSnmp, Scenario
-from tenant_api.devices.schemas import SnmpCommunity, SnmpUser
-from tenant_api.devices.service import record, snmp_columns
-from tenant_api.models import (
-    AccountNumbers,
-    AutomationRule,
-    Customer,
-    CustomerStatusChange,
-    Device,
-    ServicePlan,
-    Subscription,
-    Ticket,
-    TicketComment,
-    User,
+from tenant_api.billing.plans import service as plans
+from tenant_api.billing.plans.schemas import PlanCreate
+from tenant_api.billing.subscriptions import service as billing
+from tenant_api.billing.subscriptions.schemas import EndReason
+from tenant_api.customers import service as customers
+from tenant_api.customers.schemas import Address, CustomerCreate
+from tenant_api.customers.service import Cap
+from tenant_api.demo import repository
+from tenant_api.demo.scenarios import (
+    DemoAddress,
+    DemoAutomation,
+    DemoCustomer,
+    DemoPlan,
+    DemoSnmp,
+    Scenario,
 )
-from tenant_api.support.schemas import SLA, Priority
-
-STAFF_ROLES = ("support", "admin", "owner")
+from tenant_api.devices import service as devices
+from tenant_api.devices.schemas import DeviceCreate, SnmpCommunity, SnmpUser
+from tenant_api.messagebus import UnitOfWork
+from tenant_api.support import service as support
+from tenant_api.support.schemas import (
+    CommentCreate,
+    Priority,
+    TicketCreate,
+    TicketStatus,
+    TicketUpdate,
+)
+from tenant_api.vocabulary import CustomerKind, CustomerStatus
 
 
 @dataclass(frozen=True)
@@ -52,77 +62,53 @@ class Loaded:
 
 
 async def load(
-    session: AsyncSession,
-    outbox: Outbox,
-    sealer: Sealer,
-    tenant_id: UUID,
-    scenario: Scenario,
-    *,
-    cap: Cap,
-    sla: bool,
-    now: datetime,
+    work: UnitOfWork, outbox: Outbox, sealer: Sealer, scenario: Scenario, *, cap: Cap, sla: bool
 ) -> Loaded:
-    await lock_customers(session, tenant_id)
-    await _check_empty(session)
-    billable = sum(1 for c in scenario.customers if c.status != "cancelled")
-    check_cap(cap, 0, billable)
+    session, tenant_id, now = work.session, work.tenant_id, work.now
+    await customers.lock_customers(session, tenant_id)
+    await repository.check_empty(session)
 
     customer_ids = {c.key: uuid.uuid4() for c in scenario.customers}
-    plan_ids = {p.key: uuid.uuid4() for p in scenario.plans}
     since = min(c.created_at for c in scenario.customers)
-    plans = [_plan(tenant_id, p, plan_ids, customer_ids, since) for p in scenario.plans]
-    subscriptions = list(_subscriptions(tenant_id, scenario, customer_ids, plan_ids))
-    for plan in plans:  # a legacy plan was retired the day after its last new subscriber
-        if plan["retired_at"] is not None:
-            starts = [s["starts_on"] for s in subscriptions if s["plan_id"] == plan["id"]]
+    plan_ids = {
+        p.key: (await plans.create_plan(session, tenant_id, _plan(p, None), now=since)).id
+        for p in scenario.plans
+        if p.customer_key is None
+    }
+    past = [_customer(c, customer_ids) for c in scenario.customers]
+    await customers.add_past(work, outbox, past, cap=cap, by="sample data")
+    for p in scenario.plans:  # packages made for one customer, once the customer is there
+        if p.customer_key is not None:
+            package = _plan(p, customer_ids[p.customer_key])
+            plan_ids[p.key] = (await plans.create_plan(session, tenant_id, package, now=since)).id
+    subscriptions = list(_subscriptions(scenario, customer_ids, plan_ids))
+    await billing.add_past(work, subscriptions)
+    for p in scenario.plans:  # a legacy plan was retired the day after its last new subscriber
+        if p.retired:
+            starts = [s.starts_on for s in subscriptions if s.plan_id == plan_ids[p.key]]
             last = max(starts, default=since.date())
-            plan["retired_at"] = datetime.combine(last + timedelta(days=1), since.timetz())
-    customers = [_customer(tenant_id, c, customer_ids) for c in scenario.customers]
-    resellers_first = sorted(customers, key=lambda c: c["reseller_id"] is not None)
-    await insert_rows(session, ServicePlan, (p for p in plans if p["customer_id"] is None))
-    await insert_rows(session, Customer, resellers_first)
-    await insert_rows(session, ServicePlan, (p for p in plans if p["customer_id"] is not None))
-    await insert_rows(session, CustomerStatusChange, _history(tenant_id, scenario, customer_ids))
-    await insert_rows(session, Subscription, subscriptions)
-    await insert_rows(
-        session,
-        AccountNumbers,
-        [{"tenant_id": tenant_id, "next_number": _next_account_number(scenario)}],
-    )
-    devices = [_device(tenant_id, d, sealer, since) for d in scenario.devices]
-    await insert_rows(session, Device, devices)
-    for row in devices:
-        device = Device(**row)
-        await outbox.add(
-            session, DeviceRegistered(isp_id=tenant_id, device=record(device), registered_at=now)
-        )
-    staff = list(
-        (
-            await session.execute(
-                select(User.id).where(User.role.in_(STAFF_ROLES)).order_by(User.created_at)
-            )
-        ).scalars()
-    )
-    tickets, comments = _tickets(tenant_id, scenario, customer_ids, staff, sla)
-    await insert_rows(session, Ticket, tickets)
-    await insert_rows(session, TicketComment, comments)
-    rules = [_automation(tenant_id, a, now) for a in scenario.automations]
-    await insert_rows(session, AutomationRule, rules)
-    await publish_count(session, outbox, tenant_id, billable, now)
+            retired = datetime.combine(last + timedelta(days=1), since.timetz())
+            await plans.retire_plan(session, plan_ids[p.key], now=retired)
+    for d in scenario.devices:
+        await devices.add_device(session, outbox, sealer, tenant_id, _device(d), now=since)
+    staff = await repository.staff(session)
+    tickets = await _tickets(work, scenario, customer_ids, staff, sla)
+    for a in scenario.automations:
+        await automations.create_rule(session, tenant_id, _rule(a), now=now, by="demo-data")
     return Loaded(
         scenario=scenario.name,
         anchor=scenario.anchor,
         plans=len(scenario.plans),
-        customers=len(customers),
+        customers=len(past),
         subscriptions=len(subscriptions),
-        devices=len(devices),
-        tickets=len(tickets),
-        automations=len(rules),
+        devices=len(scenario.devices),
+        tickets=tickets,
+        automations=len(scenario.automations),
     )
 
 
-def _automation(tenant_id: UUID, automation: DemoAutomation, now: datetime) -> dict[str, Any]:
-    spec = RuleCreate.model_validate(
+def _rule(automation: DemoAutomation) -> RuleCreate:
+    return RuleCreate.model_validate(
         {
             "name": automation.name,
             "trigger": automation.trigger,
@@ -130,148 +116,82 @@ def _automation(tenant_id: UUID, automation: DemoAutomation, now: datetime) -> d
             "actions": automation.actions,
         }
     )
-    return {
-        "id": uuid.uuid4(),
-        "tenant_id": tenant_id,
-        "name": spec.name,
-        "trigger": spec.trigger.value,
-        "conditions": [c.model_dump(mode="json") for c in spec.conditions],
-        "actions": [a.model_dump(mode="json") for a in spec.actions],
-        "enabled": True,
-        "runs": 0,
-        "created_by": "demo-data",
-        "created_at": now,
-        "updated_at": now,
-    }
 
 
-async def _check_empty(session: AsyncSession) -> None:
-    for model, what in ((Customer, "customers"), (ServicePlan, "plans"), (Device, "devices")):
-        if await session.scalar(select(func.count()).select_from(model)):
-            raise Conflict(
-                f"This ISP already has {what} of its own: sample data goes only into an empty "
-                "tenant.",
-                has=what,
-            )
+def _plan(plan: DemoPlan, customer_id: UUID | None) -> PlanCreate:
+    return PlanCreate(
+        name=plan.name,
+        description=plan.description,
+        download_mbps=plan.download_mbps,
+        upload_mbps=plan.upload_mbps,
+        data_cap_gb=plan.data_cap_gb,
+        price=plan.price,
+        setup_fee=plan.setup_fee,
+        currency=plan.currency,
+        billing_cycle=plan.billing_cycle,
+        customer_id=customer_id,
+    )
 
 
-def _plan(
-    tenant_id: UUID,
-    plan: Any,
-    plan_ids: dict[str, UUID],
-    customer_ids: dict[str, UUID],
-    since: datetime,
-) -> dict[str, Any]:
-    return {
-        "id": plan_ids[plan.key],
-        "tenant_id": tenant_id,
-        "name": plan.name,
-        "description": plan.description,
-        "download_mbps": plan.download_mbps,
-        "upload_mbps": plan.upload_mbps,
-        "data_cap_gb": plan.data_cap_gb,
-        "price": plan.price,
-        "setup_fee": plan.setup_fee,
-        "currency": plan.currency,
-        "billing_cycle": plan.billing_cycle,
-        "status": "retired" if plan.retired else "active",
-        "customer_id": customer_ids[plan.customer_key] if plan.customer_key else None,
-        "created_at": since,
-        "retired_at": since if plan.retired else None,  # moved once subscriptions are known
-    }
+def _customer(c: DemoCustomer, ids: dict[str, UUID]) -> customers.PastCustomer:
+    first, *changes = c.history
+    spec = CustomerCreate(
+        name=c.name,
+        kind=CustomerKind(c.kind),
+        email=c.email,
+        phone=c.phone,
+        contact_address=_address(c.contact_address),
+        service_address=_address(c.service_address),
+        tags=list(c.tags),
+        status=CustomerStatus(first.to_status),
+        reseller_id=ids[c.reseller_key] if c.reseller_key else None,
+        account_number=c.account_number,
+    )
+    return customers.PastCustomer(
+        id=ids[c.key],
+        spec=spec,
+        created_at=c.created_at,
+        changes=[(CustomerStatus(x.to_status), x.reason, x.at) for x in changes],
+    )
 
 
-def _customer(tenant_id: UUID, c: Any, ids: dict[str, UUID]) -> dict[str, Any]:
-    last = c.history[-1]
-    return {
-        "id": ids[c.key],
-        "tenant_id": tenant_id,
-        "account_number": c.account_number,
-        "name": c.name,
-        "kind": c.kind,
-        "reseller_id": ids[c.reseller_key] if c.reseller_key else None,
-        "email": c.email,
-        "phone": c.phone,
-        "contact_address": _address(c.contact_address),
-        "service_address": _address(c.service_address),
-        "tags": list(c.tags),
-        "status": last.to_status,
-        "status_reason": last.reason,
-        "status_changed_at": last.at,
-        "created_at": c.created_at,
-        "updated_at": last.at,
-    }
-
-
-def _address(address: Any) -> dict[str, Any] | None:
+def _address(address: DemoAddress | None) -> Address | None:
     if address is None:
         return None
-    return {k: v for k, v in address.as_dict().items() if v is not None}
-
-
-def _history(tenant_id: UUID, scenario: Scenario, ids: dict[str, UUID]) -> Iterable[dict[str, Any]]:
-    for c in scenario.customers:
-        before = None
-        for change in c.history:
-            yield {
-                "id": uuid.uuid4(),
-                "tenant_id": tenant_id,
-                "customer_id": ids[c.key],
-                "from_status": before,
-                "to_status": change.to_status,
-                "reason": change.reason,
-                "changed_at": change.at,
-                "changed_by": "sample data",
-            }
-            before = change.to_status
+    return Address.model_validate({k: v for k, v in address.as_dict().items() if v is not None})
 
 
 def _subscriptions(
-    tenant_id: UUID,
-    scenario: Scenario,
-    customer_ids: dict[str, UUID],
-    plan_ids: dict[str, UUID],
-) -> Iterable[dict[str, Any]]:
+    scenario: Scenario, customer_ids: dict[str, UUID], plan_ids: dict[str, UUID]
+) -> Iterable[billing.PastSubscription]:
     for c in scenario.customers:
         previous: UUID | None = None
         for s in c.subscriptions:
             this = uuid.uuid4()
-            yield {
-                "id": this,
-                "tenant_id": tenant_id,
-                "customer_id": customer_ids[c.key],
-                "plan_id": plan_ids[s.plan_key],
-                "starts_on": s.starts_on,
-                "ends_on": s.ends_on,
-                "end_reason": s.end_reason,
-                "cancellation_reason": c.history[-1].reason
-                if s.end_reason == "cancelled"
-                else None,
-                "previous_id": previous,
-                "created_at": datetime.combine(s.starts_on, c.created_at.timetz()),
-            }
+            yield billing.PastSubscription(
+                id=this,
+                customer_id=customer_ids[c.key],
+                plan_id=plan_ids[s.plan_key],
+                starts_on=s.starts_on,
+                ends_on=s.ends_on,
+                end_reason=EndReason(s.end_reason) if s.end_reason else None,
+                cancellation_reason=c.history[-1].reason if s.end_reason == "cancelled" else None,
+                previous_id=previous,
+                created_at=datetime.combine(s.starts_on, c.created_at.timetz()),
+            )
             previous = this if s.end_reason == "changed" else None
 
 
-def _next_account_number(scenario: Scenario) -> int:
-    digits = (c.account_number[1:] for c in scenario.customers)
-    return max((int(d) for d in digits if d.isdigit()), default=0) + 1
-
-
-def _device(tenant_id: UUID, d: Any, sealer: Sealer, at: datetime) -> dict[str, Any]:
-    return {
-        "id": uuid.uuid4(),
-        "tenant_id": tenant_id,
-        "name": d.name,
-        "vendor": d.vendor,
-        "model": d.model,
-        "role": d.role,
-        "management_ip": d.management_ip,
-        "site": d.site,
-        **snmp_columns(_snmp(d.snmp), sealer),
-        "created_at": at,
-        "updated_at": at,
-    }
+def _device(d: Any) -> DeviceCreate:
+    return DeviceCreate(
+        name=d.name,
+        vendor=d.vendor,
+        model=d.model,
+        role=d.role,
+        management_ip=d.management_ip,
+        site=d.site,
+        snmp=_snmp(d.snmp),
+    )
 
 
 def _snmp(snmp: DemoSnmp) -> SnmpCommunity | SnmpUser:
@@ -292,51 +212,50 @@ def _snmp(snmp: DemoSnmp) -> SnmpCommunity | SnmpUser:
     )
 
 
-def _tickets(
-    tenant_id: UUID,
+async def _tickets(
+    work: UnitOfWork,
     scenario: Scenario,
     customer_ids: dict[str, UUID],
     staff: list[UUID],
     sla: bool,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    tickets, comments = [], []
+) -> int:
+    """Open each ticket, comment on it and move it along as its story goes, each step through
+    support's service functions with the clock at the moment it happened. Returns how many."""
     accounts = {c.key: c.account_number for c in scenario.customers}
     ordered = sorted(scenario.tickets, key=lambda t: t.created_at)
     for number, t in enumerate(ordered, start=1):
-        ticket_id = uuid.uuid4()
         assignee = staff[number % len(staff)] if staff else None
         customer = f"customer:{accounts[t.customer_key]}" if t.customer_key else "network"
-        last = max([t.created_at, *(c.at for c in t.comments)])
-        tickets.append(
-            {
-                "id": ticket_id,
-                "tenant_id": tenant_id,
-                "number": number,
-                "subject": t.subject,
-                "description": t.description,
-                "status": t.status,
-                "priority": t.priority,
-                "customer_id": customer_ids[t.customer_key] if t.customer_key else None,
-                "assignee_id": assignee,
-                "opened_by": customer,
-                "sla_due_at": t.created_at + SLA[Priority(t.priority)] if sla else None,
-                "created_at": t.created_at,
-                "updated_at": max([last, *(x for x in (t.resolved_at, t.closed_at) if x)]),
-                "resolved_at": t.resolved_at,
-                "closed_at": t.closed_at,
-            }
+        spec = TicketCreate(
+            subject=t.subject,
+            description=t.description,
+            priority=Priority(t.priority),
+            customer_id=customer_ids[t.customer_key] if t.customer_key else None,
+            assignee_id=assignee,
         )
-        for c in t.comments:
-            by_staff = c.by_staff and assignee is not None
-            comments.append(
-                {
-                    "id": uuid.uuid4(),
-                    "tenant_id": tenant_id,
-                    "ticket_id": ticket_id,
-                    "body": c.body,
-                    "author": f"user:{assignee}" if by_staff else customer,
-                    "author_id": assignee if by_staff else None,
-                    "created_at": c.at,
-                }
+        opening = UnitOfWork(work.session, work.tenant_id, work.bus, now=t.created_at)
+        ticket = await support.open_ticket(opening, spec, sla=sla, by=customer)
+        last = max([t.created_at, *(c.at for c in t.comments)])
+        story: list[tuple[datetime, int, Any]] = [(c.at, 0, c) for c in t.comments]
+        if t.status == TicketStatus.PENDING:
+            story.append((last, 1, TicketStatus.PENDING))
+        if t.resolved_at is not None:
+            story.append((t.resolved_at, 1, TicketStatus.RESOLVED))
+        if t.closed_at is not None:
+            story.append((t.closed_at, 2, TicketStatus.CLOSED))
+        for when, _, step in sorted(story, key=lambda s: (s[0], s[1])):
+            if isinstance(step, TicketStatus):
+                change = TicketUpdate(status=step)
+                await support.update_ticket(work.session, ticket.id, change, sla=sla, now=when)
+                continue
+            by_staff = step.by_staff and assignee is not None
+            await support.comment(
+                work.session,
+                work.tenant_id,
+                ticket.id,
+                CommentCreate(body=step.body),
+                author_id=assignee if by_staff else None,
+                by=f"user:{assignee}" if by_staff else customer,
+                now=when,
             )
-    return tickets, comments
+    return len(ordered)

@@ -40,14 +40,7 @@ async def _load(settings: Settings, tenant: str, scenario: str) -> int:
                 print(f"No tenant {tenant}.", file=sys.stderr)
                 return 2
             await composed.entitlements.load(runtime.db, str(found))
-            loaded = await load_into(
-                runtime,
-                composed.sealer,
-                composed.entitlements,
-                found,
-                scenario,
-                datetime.now(UTC),
-            )
+            loaded = await load_into(composed, found, scenario, datetime.now(UTC))
     except Problem as refused:
         print(f"{refused.title}: {refused.detail}", file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ from uuid import UUID
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from servicekit.db import insert_rows
 from tenant_api.models import Subscription
 
 
@@ -75,3 +76,7 @@ def search(
             Subscription.ends_on.is_(None) if open_only else Subscription.ends_on.is_not(None)
         )
     return query.order_by(Subscription.starts_on, Subscription.id)
+
+
+async def insert_many(session: AsyncSession, subscriptions: list[dict[str, Any]]) -> None:
+    await insert_rows(session, Subscription, subscriptions)

@@ -3,6 +3,8 @@ ends the old subscription and starts the new one that same day, so the history h
 nor overlaps; subscriber billing prorates from it."""
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -13,6 +15,7 @@ from tenant_api.billing.plans.service import plan_for
 from tenant_api.billing.repository import customer_status
 from tenant_api.billing.subscriptions import repository
 from tenant_api.billing.subscriptions.schemas import Cancellation, EndReason, PlanChange
+from tenant_api.messagebus import UnitOfWork
 from tenant_api.models import Subscription
 from tenant_api.vocabulary import CustomerStatus
 
@@ -153,3 +156,63 @@ async def _customer_status(session: AsyncSession, customer_id: UUID) -> str:
     if status is None:
         raise NotFound(f"No customer {customer_id} at this ISP.")
     return status
+
+
+@dataclass(frozen=True)
+class PastSubscription:
+    """A subscription with a past (sample data): its plan, when it ran, how it ended, and the
+    one it replaced on a plan change."""
+
+    id: UUID
+    customer_id: UUID
+    plan_id: UUID
+    starts_on: date
+    ends_on: date | None
+    end_reason: EndReason | None
+    cancellation_reason: str | None
+    previous_id: UUID | None
+    created_at: datetime
+
+
+async def add_past(work: UnitOfWork, subscriptions: Sequence[PastSubscription]) -> None:
+    """Add subscriptions with their past, in bulk, under the rules one at a time follows: a
+    plan the customer may take (the catalogue's or its own package, not retired), an end only
+    with its reason and not before the start, and a plan change that ends the replaced
+    subscription the day the new one starts."""
+    by_id = {s.id: s for s in subscriptions}
+    rows = []
+    for s in subscriptions:
+        await plan_for(work.session, s.plan_id, s.customer_id)
+        if (s.ends_on is None) != (s.end_reason is None) or (
+            s.ends_on is not None and s.ends_on < s.starts_on
+        ):
+            raise UnprocessableContent(
+                f"Subscription {s.id} ends without a reason, or before it starts.",
+                field="ends_on",
+            )
+        replaced = by_id.get(s.previous_id) if s.previous_id else None
+        if s.previous_id is not None and (
+            replaced is None
+            or replaced.customer_id != s.customer_id
+            or replaced.end_reason != EndReason.CHANGED
+            or replaced.ends_on != s.starts_on
+        ):
+            raise UnprocessableContent(
+                f"Subscription {s.id} replaces one that did not end for it that day.",
+                field="previous_id",
+            )
+        rows.append(
+            {
+                "id": s.id,
+                "tenant_id": work.tenant_id,
+                "customer_id": s.customer_id,
+                "plan_id": s.plan_id,
+                "starts_on": s.starts_on,
+                "ends_on": s.ends_on,
+                "end_reason": s.end_reason.value if s.end_reason else None,
+                "cancellation_reason": s.cancellation_reason,
+                "previous_id": s.previous_id,
+                "created_at": s.created_at,
+            }
+        )
+    await repository.insert_many(work.session, rows)
