@@ -4,13 +4,12 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import TierCatalogPublished, TierTerms
+from licensing.catalogue import repository
 from licensing.catalogue.schemas import catalogue
 from licensing.catalogue.tiers import PLUGIN_REGISTRY
-from licensing.models import PublishedCatalog
 from servicekit.outbox import Outbox
 from servicekit.runtime import Runtime
 
@@ -28,13 +27,7 @@ def catalog_event(now: datetime) -> TierCatalogPublished:
 async def publish_catalog(session: AsyncSession, outbox: Outbox, now: datetime) -> bool:
     """Announce the catalogue unless this version was announced already. True if announced."""
     event = catalog_event(now)
-    first = await session.execute(
-        insert(PublishedCatalog)
-        .values(version=event.version, published_at=now)
-        .on_conflict_do_nothing()
-        .returning(PublishedCatalog.version)
-    )
-    if first.first() is None:
+    if not await repository.record_published(session, event.version, now):
         return False
     await outbox.add(session, event)
     return True

@@ -1,10 +1,11 @@
+"""An ISP's licence: issued once, re-signed for a tier change, suspended, reinstated or
+revoked, and each change announced through the outbox."""
+
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import (
@@ -16,8 +17,9 @@ from dotmac_contracts.events import (
 )
 from dotmac_contracts.vocabulary import Tier
 from licensing.catalogue.tiers import plugins_of, spec_of
+from licensing.licences import repository
 from licensing.licences.signing import LicenceSigner
-from licensing.models import CustomerCount, Licence, LicenceStatus
+from licensing.models import Licence, LicenceStatus
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound
 
@@ -84,24 +86,20 @@ async def issue_licence(
 ) -> bool:
     """Issue the ISP's licence for `tier`, once. Returns whether it was issued now."""
     terms = signed_terms(signer, isp_id=isp_id, tier=tier, now=now, validity=validity)
-    issued = await session.execute(
-        insert(Licence)
-        .values(
-            id=terms.licence_id,
-            isp_id=isp_id,
-            tier=tier.value,
-            plugins=terms.plugins,
-            customer_cap=terms.customer_cap,
-            api_rate_per_minute=terms.api_rate_per_minute,
-            status=LicenceStatus.ACTIVE.value,
-            issued_at=now,
-            expires_at=terms.expires_at,
-            token=terms.token,
-        )
-        .on_conflict_do_nothing(index_elements=[Licence.isp_id])
-        .returning(Licence.id)
+    issued = await repository.insert_unless_held(
+        session,
+        licence_id=terms.licence_id,
+        isp_id=isp_id,
+        tier=tier.value,
+        plugins=terms.plugins,
+        customer_cap=terms.customer_cap,
+        api_rate_per_minute=terms.api_rate_per_minute,
+        status=LicenceStatus.ACTIVE.value,
+        issued_at=now,
+        expires_at=terms.expires_at,
+        token=terms.token,
     )
-    if issued.first() is None:
+    if not issued:
         return False
     await outbox.add(
         session,
@@ -113,10 +111,7 @@ async def issue_licence(
 async def licence_of(session: AsyncSession, isp_id: UUID, *, for_update: bool = False) -> Licence:
     """The ISP's licence; `for_update` locks it until the transaction ends, so concurrent
     changes to one licence happen one after the other."""
-    query = select(Licence).where(Licence.isp_id == isp_id)
-    licence = (
-        await session.execute(query.with_for_update() if for_update else query)
-    ).scalar_one_or_none()
+    licence = await repository.of_isp(session, isp_id, for_update=for_update)
     if licence is None:
         raise NotFound(f"ISP {isp_id} holds no licence (it gets one when it becomes active).")
     return licence
@@ -144,8 +139,7 @@ async def change_tier(
     if licence.tier == tier.value:
         return licence
     cap = spec_of(tier).customer_cap
-    counted = await session.get(CustomerCount, isp_id)
-    customers = counted.customers if counted else 0
+    customers = await repository.customers_of(session, isp_id) or 0
     if cap is not None and customers > cap:
         raise TierBelowUsage(
             f"This ISP has {customers:,} customers and the {tier.value} tier allows {cap:,}: "
@@ -229,13 +223,8 @@ def _set_status(licence: Licence, status: LicenceStatus, reason: str | None, now
 async def record_customer_count(
     session: AsyncSession, *, isp_id: UUID, customers: int, counted_at: datetime
 ) -> None:
-    statement = insert(CustomerCount).values(
-        isp_id=isp_id, customers=customers, counted_at=counted_at
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[CustomerCount.isp_id],
-            set_={"customers": customers, "counted_at": counted_at},
-            where=CustomerCount.counted_at <= statement.excluded.counted_at,
-        )
+    """Keep the ISP's customer count for tier changes. Counts may arrive out of order: an
+    older one than the count kept changes nothing."""
+    await repository.record_customer_count(
+        session, isp_id=isp_id, customers=customers, counted_at=counted_at
     )

@@ -2,20 +2,12 @@
 ISP framework flagged as a demo, routed by the gateway at `<slug>.<base domain>`."""
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from uuid import UUID
 
 from temporalio import activity
 
-from dotmac_contracts.events import (
-    DemoConverted,
-    DemoExtended,
-    DemoOpened,
-    DemoReminded,
-    DemoRemoved,
-)
-from dotmac_contracts.registry import IspEvent
 from provisioning.clients.tenant_api import TenantApi
+from provisioning.demos import service
 from provisioning.demos.messages import Announcement, Demo, Opened, Reminder
 from provisioning.onboarding.messages import Onboarding
 from provisioning.providers.local import LocalProvider
@@ -83,20 +75,8 @@ class DemoActivities:
 
     @activity.defn
     async def remind(self, reminder: Reminder) -> None:
-        demo, removal = reminder.demo, datetime.fromisoformat(reminder.removal_at)
         async with self._db.unit_of_work() as session:
-            await self._mailer.queue(
-                session,
-                to=demo.prospect_email,
-                subject=f"Your DotMac demo for {demo.company_name} closes on {removal:%d %B %Y}",
-                body=(
-                    f"Hello {demo.prospect_name},\n\n"
-                    f"Your demo at {reminder.url} has not been used for a week. It stays open "
-                    f"until {removal:%d %B %Y}: sign in to keep it another week, or make it "
-                    "your ISP's own (your data comes along) from the DotMac sign-up page.\n\n"
-                    "After that date the demo and its sample data are removed.\n"
-                ),
-            )
+            await service.remind(session, self._mailer, reminder)
 
     @activity.defn
     async def remove_demo(self, demo: Demo) -> None:
@@ -111,26 +91,5 @@ class DemoActivities:
 
     @activity.defn(name="announce_demo")
     async def announce(self, announcement: Announcement) -> None:
-        demo_id, at = UUID(announcement.demo.demo_id), datetime.fromisoformat(announcement.at)
-        until = datetime.fromisoformat(announcement.until) if announcement.until else None
-        event: IspEvent
-        match announcement.kind:
-            case "opened":
-                assert until is not None
-                event = DemoOpened(
-                    isp_id=demo_id, url=announcement.url, expires_at=until, opened_at=at
-                )
-            case "extended":
-                assert until is not None
-                event = DemoExtended(isp_id=demo_id, expires_at=until, used_at=at)
-            case "reminded":
-                assert until is not None
-                event = DemoReminded(isp_id=demo_id, removal_at=until, followed_up_at=at)
-            case "removed":
-                event = DemoRemoved(isp_id=demo_id, removed_at=at)
-            case "converted":
-                event = DemoConverted(isp_id=demo_id, converted_at=at)
-            case _:
-                raise ValueError(f"no demo event {announcement.kind!r}")
         async with self._db.unit_of_work() as session:
-            await self._outbox.add(session, event)
+            await service.announce(session, self._outbox, announcement)

@@ -1,36 +1,22 @@
 """The onboarding's activities. Each is idempotent: it may run again after a worker crash or a
 timeout, finds its own earlier work (rows, routes, tenants) and does not repeat it or its events.
 
-The bookkeeping is a few single statements per transaction (insert-or-nothing, update-where),
-because it runs twice per step for every ISP being onboarded at once.
+Each records what it did in one transaction of its own, through the onboarding's `service`.
 """
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from functools import cache
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, exists, literal, select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Executable
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from dotmac_contracts.events import (
-    DeploymentCompleted,
-    DeploymentFailed,
-    DeploymentRolledBack,
-    DeploymentStarted,
-    DeploymentStepCompleted,
-)
-from dotmac_contracts.vocabulary import DeploymentState, DeploymentStep, Provider, Region, Tier
+from dotmac_contracts.vocabulary import DeploymentStep
 from provisioning.clients.tenant_api import TenantApi
 from provisioning.errors import ConfigurationError
-from provisioning.models import Deployment, Instance
-from provisioning.models import DeploymentStep as StepRow
+from provisioning.onboarding import service
 from provisioning.onboarding.messages import (
     InstanceRef,
     Onboarding,
@@ -41,7 +27,7 @@ from provisioning.onboarding.messages import (
 )
 from provisioning.providers import InstanceInfo
 from provisioning.providers import Provider as CloudProvider
-from servicekit.db import Database, param, table_of
+from servicekit.db import Database
 from servicekit.outbox import Outbox
 
 HEARTBEAT_EVERY_S = 10.0
@@ -72,98 +58,6 @@ async def heartbeating() -> AsyncIterator[None]:
     finally:
         beating.cancel()
         await asyncio.gather(beating, return_exceptions=True)
-
-
-# The bookkeeping runs for every step of every onboarding: its statements are built once.
-_deployments, _steps, _instances = table_of(Deployment), table_of(StepRow), table_of(Instance)
-
-
-@cache  # one per set of fields, built the first time it is needed
-def _move_statement(fields: tuple[str, ...]) -> Executable:
-    """UPDATE the deployment to `:to_state` unless it is there already, setting `fields`
-    (bound as `set_<field>`: an UPDATE's parameters may not bear its columns' names)."""
-    d = _deployments
-    to_state = bindparam("to_state", type_=d.c.state.type)
-    return (
-        update(d)
-        .where(d.c.id == bindparam("deployment_id"), d.c.state != to_state)
-        .values(
-            state=to_state,
-            updated_at=bindparam("at", type_=d.c.updated_at.type),
-            **{name: bindparam(f"set_{name}", type_=d.c[name].type) for name in fields},
-        )
-        .returning(d.c.id)
-    )
-
-
-_START_STEP = (
-    insert(_steps)
-    .values(
-        deployment_id=param(_steps.c.deployment_id),
-        step=param(_steps.c.step),
-        started_at=param(_steps.c.started_at),
-        detail="",
-    )
-    .on_conflict_do_nothing()
-)
-
-
-def _complete_statement(last: bool) -> Executable:
-    """One round trip for a step's end: record it, begin the next step (`:next_step`) or,
-    after the last, mark the deployment active, and move the deployment's state to
-    `:to_state` — each only if this is the first time the step ends. Returns the step's start
-    and whether the state moved; no row if an earlier attempt recorded it all."""
-    at = bindparam("at", type_=_steps.c.completed_at.type)
-    deployment = bindparam("of_deployment", type_=_steps.c.deployment_id.type)
-    to_state = bindparam("to_state", type_=_deployments.c.state.type)
-    completed = (
-        update(_steps)
-        .where(
-            _steps.c.deployment_id == deployment,
-            _steps.c.step == bindparam("of_step"),
-            _steps.c.completed_at.is_(None),
-        )
-        .values(completed_at=at, detail=bindparam("set_detail", type_=_steps.c.detail.type))
-        .returning(_steps.c.started_at)
-        .cte("completed")
-    )
-    moved = (
-        update(_deployments)
-        .where(
-            _deployments.c.id == deployment,
-            _deployments.c.state != to_state,
-            exists(select(completed.c.started_at)),
-        )
-        .values(state=to_state, updated_at=at)
-        .returning(_deployments.c.id)
-        .cte("moved")
-    )
-    statement = select(completed.c.started_at, exists(select(moved.c.id)).label("moved"))
-    if not last:
-        started = (
-            insert(_steps)
-            .from_select(
-                ["deployment_id", "step", "started_at", "detail"],
-                select(
-                    deployment,
-                    bindparam("next_step", type_=_steps.c.step.type),
-                    at,
-                    literal(""),
-                ).where(exists(select(completed.c.started_at))),
-            )
-            .on_conflict_do_nothing()
-            .cte("started")
-        )
-        statement = statement.add_cte(started)
-    return statement
-
-
-_COMPLETE_STEP, _COMPLETE_LAST_STEP = _complete_statement(False), _complete_statement(True)
-_RECORD_INSTANCE = (
-    insert(_instances)
-    .values({c.key: param(c) for c in _instances.c})
-    .on_conflict_do_nothing(index_elements=[_instances.c.isp_id])
-)
 
 
 class OnboardingActivities:
@@ -285,114 +179,32 @@ class OnboardingActivities:
             case DeploymentStep.PROVISIONING:
                 await provider.deprovision(onboarding)
                 async with self._db.unit_of_work() as session:
-                    await session.execute(delete(Instance).where(Instance.isp_id == isp_id))
+                    await service.forget_instance(session, onboarding)
             case _:
                 return False
         return True
 
     @activity.defn
     async def report_failure(self, failure: StepFailure) -> None:
-        onboarding, now = failure.onboarding, _now()
+        now = _now()
         async with self._db.unit_of_work() as session:
-            if await self._move(
-                session, onboarding, DeploymentState.FAILED, now, error=failure.reason
-            ):
-                await self._outbox.add(
-                    session,
-                    DeploymentFailed(
-                        deployment_id=UUID(onboarding.deployment_id),
-                        isp_id=UUID(onboarding.isp_id),
-                        step=DeploymentStep(failure.step),
-                        reason=failure.reason,
-                        retryable=failure.retryable,
-                        compensating=failure.compensating,
-                        failed_at=now,
-                    ),
-                )
+            await service.fail(session, self._outbox, failure, now=now)
 
     @activity.defn
     async def report_rolled_back(self, done: RollbackDone) -> None:
-        onboarding, now = done.onboarding, _now()
+        now = _now()
         async with self._db.unit_of_work() as session:
-            if await self._move(session, onboarding, DeploymentState.ROLLED_BACK, now):
-                await self._outbox.add(
-                    session,
-                    DeploymentRolledBack(
-                        deployment_id=UUID(onboarding.deployment_id),
-                        isp_id=UUID(onboarding.isp_id),
-                        undone=done.undone,
-                        rolled_back_at=now,
-                    ),
-                )
-
-    async def _move(  # type: ignore[no-untyped-def]
-        self, session, onboarding, state, at, **fields
-    ) -> bool:
-        """Put the deployment in `state` unless it is there already. True if it moved."""
-        moved = await session.execute(
-            _move_statement(tuple(sorted(fields))),
-            {
-                "deployment_id": UUID(onboarding.deployment_id),
-                "to_state": state.value,
-                "at": at,
-                **{f"set_{name}": value for name, value in fields.items()},
-            },
-        )
-        return moved.first() is not None
+            await service.roll_back(session, self._outbox, done, now=now)
 
     async def _begin(self, onboarding: Onboarding, first: DeploymentStep) -> None:
         """The deployment's record and its first step's start, created by the first step (so
         they exist, committed, before anything refers to them), announced once."""
         workflow_id, now = activity.info().workflow_id, _now()
+        assert workflow_id is not None  # the onboarding's activities run in its workflow
         async with self._db.unit_of_work() as session:
-            created = await session.execute(
-                insert(Deployment)
-                .values(
-                    id=UUID(onboarding.deployment_id),
-                    isp_id=UUID(onboarding.isp_id),
-                    slug=onboarding.slug,
-                    company_name=onboarding.company_name,
-                    tier=onboarding.tier,
-                    region=onboarding.region,
-                    provider=onboarding.provider,
-                    domain=onboarding.domain,
-                    contact_email=onboarding.contact_email,
-                    workflow_id=workflow_id,
-                    state=first.value,
-                    created_at=now,
-                    updated_at=now,
-                )
-                .on_conflict_do_nothing()
-                .returning(Deployment.id)
+            await service.begin(
+                session, self._outbox, onboarding, first, workflow_id=workflow_id, now=now
             )
-            if created.first() is None:  # a retry: the deployment began earlier
-                return
-            await self._start_step(session, onboarding, first, now)
-            await self._outbox.add(
-                session,
-                DeploymentStarted(
-                    deployment_id=UUID(onboarding.deployment_id),
-                    isp_id=UUID(onboarding.isp_id),
-                    provider=Provider(onboarding.provider),
-                    region=Region(onboarding.region),
-                    tier=Tier(onboarding.tier),
-                    workflow_id=workflow_id,
-                    first_step=first,
-                    started_at=now,
-                ),
-            )
-
-    async def _start_step(
-        self, session: AsyncSession, onboarding: Onboarding, step: DeploymentStep, now: datetime
-    ) -> None:
-        await session.execute(
-            _START_STEP,
-            {
-                "deployment_id": UUID(onboarding.deployment_id),
-                "step": step.value,
-                "started_at": now,
-            },
-        )
 
     async def _mark_completed(
         self,
@@ -405,55 +217,8 @@ class OnboardingActivities:
         """Record the step's end with the next step's start, or, after the last step, with the
         deployment's completion, and the instance the step `placed` (for compensations to
         find): one transaction, whose events say so once."""
-        onboarding = run.onboarding
-        deployment_id, isp_id, now = UUID(onboarding.deployment_id), UUID(onboarding.isp_id), _now()
+        now = _now()
         async with self._db.unit_of_work() as session:
-            if placed is not None:
-                await session.execute(
-                    _RECORD_INSTANCE,
-                    {
-                        "isp_id": isp_id,
-                        "deployment_id": deployment_id,
-                        "provider": onboarding.provider,
-                        "host": placed.host,
-                        "url": placed.url,
-                        "created_at": now,
-                    },
-                )
-            completed = (
-                await session.execute(
-                    _COMPLETE_STEP if following is not None else _COMPLETE_LAST_STEP,
-                    {
-                        "of_deployment": deployment_id,
-                        "of_step": step.value,
-                        "at": now,
-                        "set_detail": detail,
-                        "next_step": following.value if following else None,
-                        "to_state": (following or DeploymentState.ACTIVE).value,
-                    },
-                )
-            ).first()
-            if completed is None:  # recorded by an earlier attempt, with what followed it
-                return
-            await self._outbox.add(
-                session,
-                DeploymentStepCompleted(
-                    deployment_id=deployment_id,
-                    isp_id=isp_id,
-                    step=step,
-                    started_at=completed.started_at,
-                    completed_at=now,
-                    detail=detail,
-                    next_step=following,
-                ),
+            await service.complete_step(
+                session, self._outbox, run, step, detail, following, placed, now=now
             )
-            if following is None and completed.moved:
-                await self._outbox.add(
-                    session,
-                    DeploymentCompleted(
-                        deployment_id=deployment_id,
-                        isp_id=isp_id,
-                        instance_url=run.instance.url if run.instance else "",
-                        completed_at=now,
-                    ),
-                )

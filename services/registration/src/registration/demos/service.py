@@ -4,15 +4,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import DemoRequested
 from dotmac_contracts.vocabulary import Tier
+from registration.demos import repository
 from registration.demos.schemas import DemoRead, DemoRequest
+from registration.isps import repository as isps
 from registration.isps.service import slugify
 from registration.isps.service import status_url as isp_status_url
-from registration.models import Demo, Isp
+from registration.models import Demo
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound, TooManyRequests
 
@@ -54,11 +55,7 @@ async def request_demo(
     email = str(request.prospect.email).lower()
     if address is not None:
         await _check_rate(session, address, per_hour)
-    live = (
-        await session.execute(
-            select(Demo).where(Demo.prospect_email == email, Demo.state.in_(LIVE))
-        )
-    ).scalar_one_or_none()
+    live = await repository.of_email_in(session, email, LIVE)
     if live is not None:
         raise Conflict(
             f"{email} already has a demo running; it is at {status_url(live.id)}.",
@@ -100,19 +97,9 @@ async def request_demo(
 
 async def _check_rate(session: AsyncSession, address: str, per_hour: int) -> None:
     # Serialized per address, so concurrent requests cannot all slip under the limit.
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:a, 0))"), {"a": f"demos:{address}"}
-    )
+    await repository.lock_requests_from(session, address)
     since = datetime.now(UTC) - timedelta(hours=1)
-    recent = list(
-        (
-            await session.execute(
-                select(Demo.created_at)
-                .where(Demo.requested_from == address, Demo.created_at > since)
-                .order_by(Demo.created_at)
-            )
-        ).scalars()
-    )
+    recent = await repository.requested_from_since(session, address, since)
     if len(recent) >= per_hour:
         wait = recent[len(recent) - per_hour] + timedelta(hours=1) - datetime.now(UTC)
         raise TooManyRequests(
@@ -123,7 +110,7 @@ async def _check_rate(session: AsyncSession, address: str, per_hour: int) -> Non
 
 
 async def get_demo(session: AsyncSession, demo_id: UUID) -> Demo:
-    demo = await session.get(Demo, demo_id)
+    demo = await repository.get(session, demo_id)
     if demo is None:
         raise NotFound(f"No demo {demo_id}.")
     return demo
@@ -132,7 +119,7 @@ async def get_demo(session: AsyncSession, demo_id: UUID) -> Demo:
 async def convertible(session: AsyncSession, demo_id: UUID) -> Demo:
     """The demo, locked until the caller's transaction ends, if it may become an ISP now: open,
     and not converted already (its ISP is registered before provisioning reports it)."""
-    demo = await session.get(Demo, demo_id, with_for_update=True)
+    demo = await repository.get(session, demo_id, for_update=True)
     if demo is None:
         raise NotFound(f"No demo {demo_id}.")
     if demo.state not in ("active", "expiring"):
@@ -140,7 +127,7 @@ async def convertible(session: AsyncSession, demo_id: UUID) -> Demo:
             f"This demo is {demo.state}: only an open demo can become an ISP.",
             state=demo.state,
         )
-    if await session.get(Isp, demo_id) is not None:
+    if await isps.get(session, demo_id) is not None:
         raise Conflict(
             "This demo is becoming an ISP already: follow its onboarding.",
             state=demo.state,
@@ -154,7 +141,7 @@ async def move(
 ) -> None:
     """Apply one of provisioning's demo events (each carries the whole new state, so a late
     or repeated one changes nothing it should not)."""
-    demo = await session.get(Demo, demo_id, with_for_update=True)
+    demo = await repository.get(session, demo_id, for_update=True)
     if demo is None:
         return  # not one of ours
     if demo.state in ("removed", "converted"):

@@ -12,8 +12,12 @@ from dotmac_contracts.events import (
     OffboardingStopped,
 )
 from dotmac_contracts.vocabulary import DeploymentState
-from registration.deployments.service import StepRecord, advance, set_state_of_isp
-from registration.models import Isp
+from registration.deployments.service import (
+    StepRecord,
+    advance,
+    offboarding_completed,
+    set_state_of_isp,
+)
 from servicekit.stream import Session
 
 
@@ -67,10 +71,7 @@ async def on_offboarding_stopped(e: OffboardingStopped, session: Session) -> Non
 
 
 async def on_offboarding_completed(e: OffboardingCompleted, session: Session) -> None:
-    await set_state_of_isp(session, e.isp_id, DeploymentState.DELETED, e.completed_at)
-    isp = await session.get(Isp, e.isp_id)
-    if isp is not None and isp.deleted_at is None:
-        isp.deleted_at = e.completed_at  # its names are free for whoever comes next
+    await offboarding_completed(session, e.isp_id, e.completed_at)
 
 
 SUBSCRIBERS = (

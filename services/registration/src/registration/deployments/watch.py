@@ -12,7 +12,8 @@ from servicekit.runtime import Runtime
 from servicekit.tasks import cancel_and_wait
 
 CHANNEL = "registration_deployment_changed"
-"""Postgres NOTIFY channel; the payload is the ISP id. `service.advance` notifies on it."""
+"""Postgres NOTIFY channel; the payload is the ISP id. The deployments repository's writes
+notify on it."""
 
 
 class DeploymentWatch:

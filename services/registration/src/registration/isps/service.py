@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import IspRegistered
 from dotmac_contracts.vocabulary import DeploymentState, Provider
-from registration.isps.repository import IspRepository
+from registration.isps import repository
 from registration.isps.schemas import IspRegistration, RegistrationAccepted
 from registration.models import Deployment, IdempotentResponse, Isp
 from servicekit.outbox import Outbox
@@ -51,7 +51,7 @@ async def replay(
     session: AsyncSession, key: str, request: IspRegistration
 ) -> RegistrationAccepted | None:
     """The first answer to `key`, if there was one for this same request."""
-    stored = await IspRepository(session).idempotent_response(key)
+    stored = await repository.idempotent_response(session, key)
     if stored is None:
         return None
     if stored.request_hash != request_fingerprint(request):
@@ -72,12 +72,12 @@ async def register_isp(
     isp_id: uuid.UUID | None = None,
 ) -> RegistrationAccepted:
     """Register an ISP. With `isp_id` (a demo's id), the ISP takes over that demo's tenant."""
-    repo = IspRepository(session)
     if idempotency_key and (previous := await replay(session, idempotency_key, request)):
         return previous
 
     key = company_key(request.company.name)
-    clash = await repo.find_clash(
+    clash = await repository.find_clash(
+        session,
         domain=request.domain,
         company_key=key,
         country=request.company.country,
@@ -101,10 +101,10 @@ async def register_isp(
     from_demo = isp_id is not None
     isp_id, deployment_id = isp_id or uuid.uuid4(), uuid.uuid4()
     slug = slugify(request.company.name)
-    if await repo.slug_taken(slug):
+    if await repository.slug_taken(session, slug):
         slug = f"{slug[:35]}-{isp_id.hex[:4]}"
     now = datetime.now(UTC)
-    repo.add(
+    session.add(
         Isp(
             id=isp_id,
             slug=slug,
@@ -125,7 +125,7 @@ async def register_isp(
     )
     # The read model exists from the start, so the status URL answers as soon as we reply.
     await session.flush()
-    repo.add(
+    session.add(
         Deployment(
             id=deployment_id,
             isp_id=isp_id,
@@ -142,7 +142,7 @@ async def register_isp(
         status_url=status_url(isp_id),
     )
     if idempotency_key:
-        repo.add(
+        session.add(
             IdempotentResponse(
                 key=idempotency_key,
                 request_hash=request_fingerprint(request),
@@ -173,3 +173,11 @@ async def register_isp(
     # Surface unique-constraint races here, inside the request, not at commit.
     await session.flush()
     return accepted
+
+
+async def release_names(session: AsyncSession, isp_id: uuid.UUID, at: datetime) -> None:
+    """The ISP is offboarded: its names (slug, company, registration, domain) are free for
+    whoever comes next. Releasing them again changes nothing."""
+    isp = await repository.get(session, isp_id)
+    if isp is not None and isp.deleted_at is None:
+        isp.deleted_at = at

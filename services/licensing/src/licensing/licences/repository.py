@@ -1,0 +1,77 @@
+"""Licences' SQL: the licence each ISP holds, and its customer count as last reported."""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from licensing.models import CustomerCount, Licence
+
+
+async def insert_unless_held(
+    session: AsyncSession,
+    *,
+    licence_id: UUID,
+    isp_id: UUID,
+    tier: str,
+    plugins: list[str],
+    customer_cap: int | None,
+    api_rate_per_minute: int | None,
+    status: str,
+    issued_at: datetime,
+    expires_at: datetime,
+    token: str,
+) -> bool:
+    """Store the ISP's licence unless it holds one already. True if stored."""
+    inserted = await session.execute(
+        insert(Licence)
+        .values(
+            id=licence_id,
+            isp_id=isp_id,
+            tier=tier,
+            plugins=plugins,
+            customer_cap=customer_cap,
+            api_rate_per_minute=api_rate_per_minute,
+            status=status,
+            issued_at=issued_at,
+            expires_at=expires_at,
+            token=token,
+        )
+        .on_conflict_do_nothing(index_elements=[Licence.isp_id])
+        .returning(Licence.id)
+    )
+    return inserted.first() is not None
+
+
+async def of_isp(
+    session: AsyncSession, isp_id: UUID, *, for_update: bool = False
+) -> Licence | None:
+    """The ISP's licence, if it holds one; `for_update` locks it until the transaction ends."""
+    query = select(Licence).where(Licence.isp_id == isp_id)
+    return (
+        await session.execute(query.with_for_update() if for_update else query)
+    ).scalar_one_or_none()
+
+
+async def customers_of(session: AsyncSession, isp_id: UUID) -> int | None:
+    """The ISP's customer count as last reported; None if it never was."""
+    counted = await session.get(CustomerCount, isp_id)
+    return counted.customers if counted else None
+
+
+async def record_customer_count(
+    session: AsyncSession, *, isp_id: UUID, customers: int, counted_at: datetime
+) -> None:
+    """Keep the ISP's customer count, unless the one kept was counted later."""
+    statement = insert(CustomerCount).values(
+        isp_id=isp_id, customers=customers, counted_at=counted_at
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[CustomerCount.isp_id],
+            set_={"customers": customers, "counted_at": counted_at},
+            where=CustomerCount.counted_at <= statement.excluded.counted_at,
+        )
+    )
