@@ -34,7 +34,8 @@ from typing import Annotated, Any, get_type_hints
 from urllib.parse import unquote
 
 from fast_depends.exceptions import ValidationError as DependencyValidationError
-from faststream import Context, ContextRepo
+from faststream import ContextRepo
+from faststream._internal.context import Context as ContextField
 from faststream._internal.middlewares import BaseMiddleware
 from faststream.asgi import AsgiFastStream, make_ping_asgi
 from faststream.exceptions import SubscriberNotFound
@@ -56,12 +57,23 @@ from servicekit.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-Session = Annotated[AsyncSession, Context("session")]
+
+class ContextValue(ContextField):
+    """FastStream's `Context(...)`, resolved on the event loop. fast_depends runs a custom
+    field whose `use` is a plain function on a worker thread: with FastStream's own, every
+    context parameter of every message cost a thread hop. (Its class is internal to FastStream;
+    `test_event_handling` shows the values still arrive.)"""
+
+    async def use(self, /, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        return super().use(**kwargs)
+
+
+Session = Annotated[AsyncSession, ContextValue("session")]
 """The unit of work the event is applied in; it commits (with the inbox record) after the
 handler returns."""
-Envelope = Annotated[CloudEvent, Context("envelope")]
+Envelope = Annotated[CloudEvent, ContextValue("envelope")]
 """The event's CloudEvents attributes: its id, source, time and subject."""
-EventOutbox = Annotated[Outbox, Context("outbox")]
+EventOutbox = Annotated[Outbox, ContextValue("outbox")]
 """The service's outbox, for the events a subscriber publishes in turn."""
 
 Subscriber = Callable[..., Awaitable[None]]

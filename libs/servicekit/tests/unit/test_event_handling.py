@@ -97,6 +97,28 @@ async def test_an_event_is_applied_once_however_often_it_is_delivered(service):
     assert (state.outcomes["handled"], state.outcomes["duplicate"]) == (1, 2)
 
 
+async def test_a_subscribers_context_values_are_resolved_without_a_thread_hop(service, monkeypatch):
+    """fast_depends hands what is not a coroutine to a worker thread; the session and the
+    envelope a subscriber takes must come from the event loop itself (they once cost a hop
+    each, per message)."""
+    import fast_depends.utils
+
+    hops: list[object] = []
+    real = fast_depends.utils.run_in_threadpool
+
+    async def counted(func, *args, **kwargs):
+        hops.append(func)
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(fast_depends.utils, "run_in_threadpool", counted)
+    broker, _, inbox, _ = service
+    event = activated()
+    async with TestNatsBroker(broker) as test:
+        await test.publish(event.model_dump(mode="json"), event.subject, headers=headers_of(event))
+    assert len(inbox.applied) == 1  # the handler got its session and envelope
+    assert hops == []
+
+
 async def test_an_unreadable_message_is_dead_lettered_and_changes_nothing(service):
     broker, state, inbox, _ = service
     event = activated()

@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from faststream import Context
 from temporalio.client import Client
 
-Temporal = Annotated[Client, Context("temporal")]
+from servicekit.stream import ContextValue
+
+Temporal = Annotated[Client, ContextValue("temporal")]
 """The client the worker of this process polls with (so a start is eager)."""
-TaskQueue = Annotated[str, Context("task_queue")]
-GraceSeconds = Annotated[float, Context("offboarding_grace_s")]
+TaskQueue = Annotated[str, ContextValue("task_queue")]
+GraceSeconds = Annotated[float, ContextValue("offboarding_grace_s")]

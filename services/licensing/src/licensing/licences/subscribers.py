@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
-from faststream import Context
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import (
@@ -26,12 +25,12 @@ from licensing.licences.service import (
 from licensing.licences.signing import LicenceSigner
 from servicekit.outbox import Outbox
 from servicekit.problems import NotFound
-from servicekit.stream import EventOutbox, Session
+from servicekit.stream import ContextValue, EventOutbox, Session
 
 log = logging.getLogger(__name__)
 
-Signer = Annotated[LicenceSigner, Context("licence_signer")]
-Validity = Annotated[timedelta, Context("licence_validity")]
+Signer = Annotated[LicenceSigner, ContextValue("licence_signer")]
+Validity = Annotated[timedelta, ContextValue("licence_validity")]
 
 
 async def on_tenant_activated(
