@@ -1,8 +1,9 @@
 """Session-wide servers for integration and end-to-end tests.
 
-Each is a real program (Postgres, NATS with JetStream, the Temporal dev server, Caddy) started on
-free ports with its data in the session's temp dir, so the suite never touches the dev stack's
-ports or data. Unit tests request none of these fixtures and start nothing.
+Each is a real program (Postgres, NATS with JetStream, the Temporal dev server, Caddy,
+localstripe) started on free ports with its data in the session's temp dir, so the suite never
+touches the dev stack's ports or data. Unit tests request none of these fixtures and start
+nothing.
 """
 
 import os
@@ -17,7 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from devstack.components import NatsServer, Postgres, TemporalDevServer
+from devstack.components import LocalStripe, NatsServer, Postgres, TemporalDevServer
 from devstack.ports import free_port
 
 SERVICE_MODULES = ("registration", "licensing", "provisioning", "billing", "network", "tenant_api")
@@ -92,6 +93,18 @@ def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tempor
         headless=True,
         log_path=Path(tmp_path_factory.mktemp("temporal")) / "temporal.log",
     )
+    server.start()
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStripe]:
+    """localstripe, in memory: point stripe-python at ``stripe_server.url`` (or give a service
+    ``stripe_server.client_environment()``); ``register_webhook`` has it deliver signed events.
+    Shared by the session: its customers, webhooks... accumulate across tests."""
+    server = LocalStripe(free_port(), tmp_path_factory.mktemp("localstripe") / "localstripe.log")
     server.start()
     server.wait_ready()
     yield server

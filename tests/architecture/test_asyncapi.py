@@ -23,6 +23,7 @@ SERVICES = {
     "licensing": "licensing",
     "provisioning": "provisioning",
     "tenant-api": "tenant_api",
+    "billing": "billing",
 }
 
 

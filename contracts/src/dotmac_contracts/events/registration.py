@@ -24,6 +24,11 @@ class IspRegistered(IspEvent):
     primary_contact_email: EmailStr
     expected_customers: int
     provider: Provider = Provider.LOCAL
+    payment_method: str | None = Field(
+        default=None,
+        description="The Stripe PaymentMethod (`pm_...`) collected at sign-up for a paid tier; "
+        "null for the free tier, or when the ISP adds one later",
+    )
     from_demo: bool = Field(
         default=False,
         description="a converted demo: the ISP's tenant (same id) exists, with the demo's data",

@@ -34,10 +34,11 @@ provisioning-worker:
 billing:
   module: billing
   envPrefix: BILLING_
-  roles: [api]
+  roles: [api, stream]
   api: true
   secrets:
     - {key: BILLING_STRIPE_API_KEY, optional: true}
+    - {key: BILLING_STRIPE_WEBHOOK_SECRET, optional: true}
 network:
   module: network
   envPrefix: NETWORK_

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from billing.bootstrap import bootstrap
 from billing.config import Settings
-from billing.entrypoints import api
+from billing.entrypoints import api, stream
 from servicekit.cli import main
 
 raise SystemExit(
@@ -11,6 +11,7 @@ raise SystemExit(
         migrations=Path(__file__).parent / "migrations",
         settings=Settings(),
         bootstrap=bootstrap,
-        roles={"api": api.role},
+        stream=stream.create_stream,
+        roles={"api": api.role, "stream": stream.role},
     )
 )

@@ -1,8 +1,10 @@
 """The composition root: everything billing's entry points and tests use, built from its
-settings. (The service answers only its health so far: it has no subscribers or events yet.)"""
+settings."""
 
 from dataclasses import dataclass
 
+from billing.accounts.subscribers import SUBSCRIBERS
+from billing.clients.stripe import StripeGateway
 from billing.config import Settings
 from billing.models import messaging
 from servicekit.runtime import Runtime
@@ -13,12 +15,15 @@ from servicekit.telemetry import configure_tracing
 class Billing:
     settings: Settings
     runtime: Runtime
+    stripe: StripeGateway
 
 
 def bootstrap(settings: Settings | None = None) -> Billing:
     settings = settings or Settings()
     configure_tracing("billing", settings.platform)
-    return Billing(
-        settings=settings,
-        runtime=Runtime(name="billing", settings=settings.platform, tables=messaging),
+    stripe = StripeGateway(settings.stripe_api_key.get_secret_value(), settings.stripe_api_base)
+    runtime = Runtime(
+        name="billing", settings=settings.platform, tables=messaging, subscribers=SUBSCRIBERS
     )
+    runtime.broker.context.set_global("stripe", stripe)
+    return Billing(settings=settings, runtime=runtime, stripe=stripe)

@@ -82,6 +82,21 @@ async def test_registration_is_accepted_stored_and_announced(api, body):
     event = IspRegistered.model_validate_json(rows[0].data)
     assert str(event.deployment_id) == accepted["deployment_id"]
     assert event.domain == body["domain"] and event.tier == "basic"
+    assert event.payment_method is None  # none given: billing waits for one
+
+
+async def test_the_payment_method_from_the_payment_step_goes_to_billing(api, body):
+    client, runtime = api
+    accepted = (
+        await client.post("/api/v1/isp/register", json={**body, "payment_method": "pm_card_visa"})
+    ).json()
+    async with runtime.db.unit_of_work() as s:
+        data = await s.scalar(
+            select(messaging.outbox.c.data).where(
+                messaging.outbox.c.ce_subject == accepted["isp_id"]
+            )
+        )
+    assert IspRegistered.model_validate_json(data).payment_method == "pm_card_visa"
 
 
 async def test_a_repeat_with_the_same_idempotency_key_returns_the_first_answer(api, body):
@@ -160,6 +175,8 @@ HOSTILE = [
     ("service_area", "x" * 10_000),
     ("expected_customers", 10**12),
     ("company.country", None),
+    ("payment_method", "card 4242 4242 4242 4242"),
+    ("payment_method", "pm_" + "x" * 300),
 ]
 
 

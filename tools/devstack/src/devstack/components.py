@@ -38,6 +38,7 @@ __all__ = [
     "Component",
     "ComponentError",
     "FakeDigitalOcean",
+    "LocalStripe",
     "MailSink",
     "MotoServer",
     "NatsServer",
@@ -175,6 +176,70 @@ class FakeDigitalOcean(Component):
 
     def probe(self) -> bool:
         return http_status(f"{self.url}/healthz") == 200
+
+
+class LocalStripe(Component):
+    """localstripe, a stateful fake of Stripe's API (``devstack.localstripe``), in memory: what
+    billing calls. stripe-python reaches it through ``StripeClient(key, base_addresses={"api":
+    url})``; billing reads that address and a dev key from ``client_environment()``. It answers
+    any key that starts with ``sk_``, and delivers events, signed, to the webhooks registered
+    with ``register_webhook`` (about a second after the change that caused them; failed
+    deliveries are only logged). Webhooks live in memory too: register them again after every
+    start."""
+
+    SECRET_KEY = "sk_test_dotmac_dev"
+
+    def __init__(self, port: int, log_path: Path) -> None:
+        self.port = port
+        super().__init__("localstripe", log_path)
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOCALHOST}:{self.port}"
+
+    def client_environment(self) -> dict[str, str]:
+        """What billing needs to use this fake instead of Stripe."""
+        return {"BILLING_STRIPE_API_BASE": self.url, "BILLING_STRIPE_API_KEY": self.SECRET_KEY}
+
+    def ports(self) -> list[int]:
+        return [self.port]
+
+    def prepare(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "devstack.localstripe", "--port", str(self.port)]
+
+    def probe(self) -> bool:
+        try:
+            with httpx.Client(timeout=1.0, trust_env=False) as client:
+                response = client.get(
+                    f"{self.url}/v1/customers",
+                    params={"limit": 1},
+                    headers={"Authorization": f"Bearer {self.SECRET_KEY}"},
+                )
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    def register_webhook(self, webhook_id: str, url: str, secret: str) -> None:
+        """Have localstripe POST every event to ``url``, signed with ``secret`` (what
+        ``stripe.Webhook.construct_event`` verifies). Registering ``webhook_id`` again
+        replaces it."""
+        try:
+            with httpx.Client(timeout=5.0, trust_env=False) as client:
+                response = client.post(
+                    f"{self.url}/_config/webhooks/{webhook_id}",
+                    data={"url": url, "secret": secret},
+                )
+        except httpx.HTTPError as exc:
+            raise ComponentError(self, f"could not register webhook {webhook_id}: {exc}") from exc
+        if response.status_code != 200:
+            raise ComponentError(
+                self,
+                f"registering webhook {webhook_id} answered {response.status_code}: "
+                f"{response.text[:500]}",
+            )
 
 
 class MailSink(Component):

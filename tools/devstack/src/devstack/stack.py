@@ -8,8 +8,10 @@ holding a ``Makefile`` and ``services/``), or in the directory named by ``DOTMAC
   a reboot can name unrelated processes, and nothing is ever killed by program name.
 * ``logs/<component>.log`` (and ``logs/<service>-migrate.log``).
 * ``nats/``, ``postgres/``, ``temporal.db``, ``caddy/`` — data kept across restarts.
+* ``secrets/`` — the dev stack's own secrets, made on first use (readable by the owner only).
 
-Start order: Postgres, NATS and Temporal in parallel; every service's migrations in parallel
+Start order: Postgres, NATS, Temporal and the fakes of outside APIs (mail, moto, localstripe) in
+parallel; billing's webhook registered with localstripe; every service's migrations in parallel
 (each must exit 0); the services in parallel; the Caddy gateway last, so a URL printed at the end
 answers. Running ``up`` again keeps whatever is already running and ready. Ports: see
 ``devstack.wiring`` (all overridable through environment variables).
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -32,6 +35,7 @@ from devstack.components import (
     Caddy,
     Component,
     ComponentError,
+    LocalStripe,
     MailSink,
     MotoServer,
     NatsServer,
@@ -71,6 +75,10 @@ def new_fernet_key() -> str:
     return Fernet.generate_key().decode()
 
 
+def new_webhook_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
 NAME_WIDTH = max(len(s.name) for s in SERVICES)  # aligns the per-component lines
 SERVICE_READY_TIMEOUT = 120.0  # six Python services importing in parallel on two cores
 MIGRATE_TIMEOUT = 300.0
@@ -79,6 +87,9 @@ DEV_AWS = {
     "PROVISIONING_AWS_IMAGE_ID": "ami-12c6146b",  # one of the images moto knows
 }
 """The dev stack places ISPs registered in eu-west-1 on the aws provider, against moto."""
+STRIPE_WEBHOOK_ID = "dotmac-billing"
+STRIPE_WEBHOOK_PATH = "/api/v1/billing/stripe/webhook"
+"""Where localstripe delivers its events: billing's own port, not the gateway."""
 
 
 class Stack:
@@ -107,17 +118,25 @@ class Stack:
         )
         self.mail = MailSink(ports.smtp, state.home / "mail", log_path=logs / "mail.log")
         self.aws = MotoServer(ports.aws, logs / "moto.log")
+        self.stripe = LocalStripe(ports.stripe, logs / "localstripe.log")
+        self.stripe_webhook_secret = state.secret("stripe-webhook-secret", new_webhook_secret)
         env = {
             **service_environment(ports),
             **DEV_AWS,
             **self.aws.client_environment(),
             "DOTMAC_DEVICE_SECRETS_KEYS": state.secret("device-secrets-keys", new_fernet_key),
         }
+        own_env = {
+            "billing": {
+                **self.stripe.client_environment(),
+                "BILLING_STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
+            }
+        }
         self.services = {
             s.name: ServiceProcess(
                 s.name,
                 [sys.executable, *s.command],
-                process_environment(s, ports, env),
+                process_environment(s, ports, {**env, **own_env.get(s.name, {})}),
                 f"http://127.0.0.1:{ports.service(s.name)}/healthz",
                 logs,
                 cwd=state.repo_root,
@@ -137,7 +156,17 @@ class Stack:
 
     @property
     def infrastructure(self) -> list[Component]:
-        return [self.postgres, self.nats, self.temporal, self.mail, self.aws]
+        return [self.postgres, self.nats, self.temporal, self.mail, self.aws, self.stripe]
+
+    @property
+    def stripe_webhook_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.service('billing')}{STRIPE_WEBHOOK_PATH}"
+
+    def register_stripe_webhook(self) -> None:
+        """localstripe keeps webhooks in memory: (re-)register billing's on every ``up``."""
+        self.stripe.register_webhook(
+            STRIPE_WEBHOOK_ID, self.stripe_webhook_url, self.stripe_webhook_secret
+        )
 
     @property
     def components(self) -> list[Component]:
@@ -269,6 +298,7 @@ class Stack:
             try:
                 self.out(f"Starting DotMac (state in {self.state.home})")
                 self._bring_up(self.infrastructure, INFRA_READY_TIMEOUT)
+                self.register_stripe_webhook()
                 pending = [
                     s
                     for s in API_SERVICES
@@ -349,6 +379,7 @@ class Stack:
             f"  Caddy admin   {self.caddy.admin_url}",
             f"  Mail          smtp://127.0.0.1:{self.ports.smtp}, kept in {self.mail.maildir}",
             f"  AWS (moto)    {self.aws.url}  (ISPs registered in eu-west-1 are placed there)",
+            f"  Stripe        {self.stripe.url}  (localstripe; its events go to billing)",
             f"  Logs          {self.state.logs_dir}",
             "",
         ]

@@ -18,6 +18,9 @@ DOTMAC_TEMPORAL_UI_PORT         8233     Temporal Web UI
 DOTMAC_TEMPORAL_HTTP_PORT       7243     Temporal HTTP API
 DOTMAC_TEMPORAL_METRICS_PORT    7244     Temporal Prometheus metrics
 DOTMAC_POSTGRES_PORT            5433     PostgreSQL (not 5432: a system Postgres keeps its port)
+DOTMAC_SMTP_PORT                1025     mail sink (SMTP; every mail kept in a Maildir)
+DOTMAC_AWS_PORT                 4566     moto (the AWS APIs)
+DOTMAC_STRIPE_PORT              8420     localstripe (Stripe's API; billing's webhooks)
 REGISTRATION_PORT               8101     registration service
 LICENSING_PORT                  8102     licensing service
 PROVISIONING_PORT               8103     provisioning service (API, event consumers)
@@ -82,7 +85,7 @@ SERVICES: tuple[Service, ...] = (
         roles=("worker", "stream"),
         api=False,
     ),
-    Service("billing", "billing", "BILLING_", roles=("api",)),
+    Service("billing", "billing", "BILLING_", roles=("api", "stream")),
     Service("network", "network", "NETWORK_", roles=("api",)),
     Service("tenant-api", "tenant_api", "TENANT_API_"),
 )
@@ -121,6 +124,7 @@ PORT_VARIABLES: dict[str, str] = {
     "postgres": "DOTMAC_POSTGRES_PORT",
     "smtp": "DOTMAC_SMTP_PORT",
     "aws": "DOTMAC_AWS_PORT",
+    "stripe": "DOTMAC_STRIPE_PORT",
 }
 
 
@@ -139,6 +143,7 @@ class Ports:
     postgres: int = 5433
     smtp: int = 1025
     aws: int = 4566
+    stripe: int = 8420
     services: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SERVICE_PORTS))
 
     @classmethod

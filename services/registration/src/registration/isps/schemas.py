@@ -51,6 +51,14 @@ class IspRegistration(_Strict):
     tier: Tier
     billing_period: BillingPeriod = BillingPeriod.MONTHLY
     domain: DomainName = Field(examples=["acme.example"])
+    payment_method: str | None = Field(
+        default=None,
+        pattern=r"^pm_[A-Za-z0-9_]{1,200}$",
+        description="A Stripe PaymentMethod id (`pm_...`) from the payment step; in "
+        "development, a Stripe test id such as `pm_card_visa`. Without one a paid tier's "
+        "subscription starts once the ISP adds a payment method.",
+        examples=["pm_card_visa"],
+    )
 
     @field_validator("region")
     @classmethod

@@ -165,6 +165,7 @@ async def register_isp(
             primary_contact_name=request.contacts.primary.name,
             primary_contact_email=request.contacts.primary.email,
             expected_customers=request.expected_customers,
+            payment_method=request.payment_method,
             provider=provider,
             from_demo=from_demo,
             registered_at=now,

@@ -1,0 +1,55 @@
+"""Accounts' SQL: the ISPs billing knows, their Stripe ids and status, and the tier prices."""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.models import Account, AccountStatus, TierPrice
+from servicekit.db import table_of
+
+
+async def register(session: AsyncSession, account: Account) -> None:
+    """Record a newly registered ISP; a repeat (or a later step) leaves the row as it is."""
+    values = {c.key: getattr(account, c.key) for c in Account.__table__.columns}
+    await session.execute(insert(table_of(Account)).values(values).on_conflict_do_nothing())
+
+
+async def get(session: AsyncSession, isp_id: UUID, *, lock: bool = False) -> Account | None:
+    query = select(Account).where(Account.isp_id == isp_id)
+    return await session.scalar(query.with_for_update() if lock else query)
+
+
+async def of_customer(session: AsyncSession, customer_id: str) -> Account | None:
+    query = select(Account).where(Account.stripe_customer_id == customer_id).with_for_update()
+    return await session.scalar(query)
+
+
+async def price_of(session: AsyncSession, tier: str) -> TierPrice | None:
+    return await session.get(TierPrice, tier)
+
+
+async def set_prices(session: AsyncSession, prices: list[dict[str, object]]) -> None:
+    table = table_of(TierPrice)
+    statement = insert(table).values(prices)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.tier],
+            set_={
+                name: statement.excluded[name]
+                for name in ("price_cents", "currency", "custom_pricing", "catalogue_version")
+            }
+            | {"updated_at": statement.excluded.updated_at},
+            where=table.c.updated_at < statement.excluded.updated_at,
+        )
+    )
+
+
+def moved(account: Account, status: AccountStatus, at: datetime) -> bool:
+    """Set the account's status; whether it changed."""
+    if account.status == status:
+        return False
+    account.status, account.status_changed_at = status.value, at
+    return True

@@ -1,0 +1,115 @@
+"""An ISP's account with the platform: registered at sign-up, opened in Stripe when its licence
+is first issued (its instance is active), priced from licensing's tier catalogue."""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.accounts import repository
+from billing.clients.stripe import StripeGateway, Subscribed
+from billing.models import Account, AccountStatus
+from dotmac_contracts.events import IspRegistered, LicenceIssued, TierCatalogPublished
+from dotmac_contracts.vocabulary import BillingPeriod, Tier
+
+MONTHS = {BillingPeriod.MONTHLY: 1, BillingPeriod.ANNUAL: 12}
+"""Months one charge covers: an annual plan costs twelve monthly prices."""
+
+STRIPE_STATUS = {
+    "active": AccountStatus.ACTIVE,
+    "trialing": AccountStatus.ACTIVE,
+    "past_due": AccountStatus.PAST_DUE,
+    "unpaid": AccountStatus.PAST_DUE,
+    "incomplete": AccountStatus.INCOMPLETE,
+    "incomplete_expired": AccountStatus.CANCELLED,
+    "canceled": AccountStatus.CANCELLED,
+}
+"""Where an account stands for each state of its Stripe subscription."""
+
+
+class NotYet(Exception):
+    """What this event needs has not arrived yet (another stream's event, the catalogue): the
+    event goes back and is tried again shortly."""
+
+
+async def register(session: AsyncSession, event: IspRegistered) -> None:
+    await repository.register(
+        session,
+        Account(
+            isp_id=event.isp_id,
+            company_name=event.company_name,
+            contact_email=str(event.primary_contact_email),
+            country=event.country,
+            region=event.region.value,
+            tier=event.tier.value,
+            billing_period=event.billing_period.value,
+            payment_method=event.payment_method,
+            status=AccountStatus.REGISTERED.value,
+            registered_at=event.registered_at,
+            status_changed_at=event.registered_at,
+        ),
+    )
+
+
+async def keep_prices(session: AsyncSession, event: TierCatalogPublished) -> None:
+    await repository.set_prices(
+        session,
+        [
+            {
+                "tier": terms.name.value,
+                "price_cents": terms.price_cents,
+                "currency": terms.currency,
+                "custom_pricing": terms.custom_pricing,
+                "catalogue_version": event.version,
+                "updated_at": event.published_at,
+            }
+            for terms in event.tiers
+        ],
+    )
+
+
+async def open_account(
+    session: AsyncSession, stripe: StripeGateway, event: LicenceIssued, *, now: datetime
+) -> Account:
+    """The ISP's Stripe customer and, on a paid tier, its subscription at the tier's price for
+    its billing period, paid with the payment method given at sign-up. Without one, a paid
+    tier's account stays `incomplete`, with no subscription that could not be paid. Opening
+    again (a redelivered event) finds them and changes nothing."""
+    account = await repository.get(session, event.isp_id, lock=True)
+    if account is None:
+        raise NotYet(f"ISP {event.isp_id}'s registration has not reached billing yet")
+    if account.opened_at is not None:
+        return account
+    customer = await stripe.customer_for(
+        account.isp_id, email=account.contact_email, name=account.company_name
+    )
+    account.stripe_customer_id, account.tier = customer, event.tier.value
+    status, payment_method = AccountStatus.ACTIVE, account.payment_method
+    if event.tier != Tier.FREE and payment_method is None:
+        status = AccountStatus.INCOMPLETE
+    elif event.tier != Tier.FREE and payment_method is not None:
+        await stripe.attach_payment_method(customer, payment_method)
+        subscribed = await _subscribe(session, stripe, account, customer)
+        account.stripe_subscription_id = subscribed.subscription_id
+        status = STRIPE_STATUS.get(subscribed.status, AccountStatus.INCOMPLETE)
+    account.opened_at = now
+    repository.moved(account, status, now)
+    await session.flush()
+    return account
+
+
+async def _subscribe(
+    session: AsyncSession, stripe: StripeGateway, account: Account, customer: str
+) -> Subscribed:
+    price = await repository.price_of(session, account.tier)
+    if price is None:
+        raise NotYet(f"no price for the {account.tier} tier yet (the catalogue has not arrived)")
+    period = BillingPeriod(account.billing_period)
+    plan = await stripe.plan_for(
+        account.tier, period.value, price.price_cents * MONTHS[period], price.currency
+    )
+    return await stripe.subscription_for(account.isp_id, customer, plan)
+
+
+async def account_of(session: AsyncSession, isp_id: UUID) -> Account | None:
+    return await repository.get(session, isp_id)

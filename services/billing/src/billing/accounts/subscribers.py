@@ -1,0 +1,27 @@
+"""Billing's event subscribers: an ISP's sign-up registers its account, its first licence (its
+instance is active) opens the account in Stripe, and the tier catalogue sets the prices."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from billing.accounts import service
+from billing.clients.stripe import StripeGateway
+from dotmac_contracts.events import IspRegistered, LicenceIssued, TierCatalogPublished
+from servicekit.stream import ContextValue, Session
+
+Stripe = Annotated[StripeGateway, ContextValue("stripe")]
+
+
+async def on_registered(event: IspRegistered, session: Session) -> None:
+    await service.register(session, event)
+
+
+async def on_catalogue(event: TierCatalogPublished, session: Session) -> None:
+    await service.keep_prices(session, event)
+
+
+async def on_licence_issued(event: LicenceIssued, session: Session, stripe: Stripe) -> None:
+    await service.open_account(session, stripe, event, now=datetime.now(UTC))
+
+
+SUBSCRIBERS = (on_registered, on_catalogue, on_licence_issued)

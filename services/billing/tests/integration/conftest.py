@@ -1,0 +1,199 @@
+"""Billing run in this process (its HTTP API and its subscribers) on the session's Postgres,
+NATS and localstripe, and the ways its tests feed it events and sign Stripe's."""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+
+from billing.bootstrap import bootstrap
+from billing.config import Settings
+from billing.entrypoints import api as api_entry
+from billing.entrypoints import stream as stream_entry
+from dotmac_contracts import Event, encode_event
+from dotmac_contracts.events import IspRegistered, LicenceIssued, TierCatalogPublished
+from dotmac_contracts.events.licensing import TierTerms
+from dotmac_contracts.vocabulary import BillingPeriod, Region, Tier
+from servicekit.bus import connect
+from servicekit.config import PlatformSettings
+from servicekit.testing import served
+
+INTERNAL = {"Authorization": "Bearer billing-test-internal-token"}
+WEBHOOK_SECRET = "whsec_billing_test"
+PRICES = {Tier.FREE: 0, Tier.BASIC: 4900, Tier.PREMIUM: 14900, Tier.ENTERPRISE: 39900}
+
+
+@pytest.fixture(scope="module")
+async def billing_api(
+    migrated_database: str, nats_server: Any, stripe_server: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    platform = PlatformSettings(
+        database_url=migrated_database,
+        nats_url=nats_server.url,
+        internal_token="billing-test-internal-token",
+    )
+    billing = bootstrap(
+        Settings(
+            platform=platform,
+            stripe_api_base=stripe_server.url,
+            stripe_api_key=stripe_server.SECRET_KEY,
+            stripe_webhook_secret=WEBHOOK_SECRET,
+        )
+    )
+    roles = [api_entry.role(billing), stream_entry.role(billing)]
+    async with served(billing.runtime, roles, base_url="http://billing") as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def stripe_client(stripe_server: Any) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        stripe_server.SECRET_KEY,
+        base_addresses={"api": stripe_server.url},
+        http_client=stripe.HTTPXClient(),
+    )
+
+
+@pytest.fixture
+def publish(nats_server: Any) -> Callable[..., Awaitable[None]]:
+    """Publish events to JetStream as their services would, each under a new event id (or
+    the one given, to redeliver)."""
+
+    async def send(*events: Event, event_id: str | None = None) -> None:
+        nc = await connect(nats_server.url, name="billing-test")
+        for event in events:
+            envelope = encode_event(
+                event, event_id=event_id or str(uuid.uuid4()), source="test", time=now()
+            )
+            await nc.jetstream().publish(event.subject, envelope.data, headers=envelope.headers())
+        await nc.close()
+
+    return send
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def catalogue() -> TierCatalogPublished:
+    return TierCatalogPublished(
+        version=f"test-{uuid.uuid4().hex[:8]}",
+        tiers=[
+            TierTerms(
+                name=tier,
+                price_cents=cents,
+                currency="USD",
+                custom_pricing=tier == Tier.ENTERPRISE,
+                customer_cap=None,
+                plugins=[],
+                support="email",
+                api_access="none",
+            )
+            for tier, cents in PRICES.items()
+        ],
+        plugins={},
+        published_at=now(),
+    )
+
+
+def registered(
+    tier: Tier,
+    period: BillingPeriod = BillingPeriod.MONTHLY,
+    *,
+    payment_method: str | None = "pm_card_visa",
+) -> IspRegistered:
+    """A sign-up; on a paid tier it brings Stripe's test card unless told otherwise."""
+    isp_id = uuid.uuid4()
+    return IspRegistered(
+        isp_id=isp_id,
+        deployment_id=uuid.uuid4(),
+        slug=f"isp-{isp_id.hex[:8]}",
+        company_name=f"ISP {isp_id.hex[:6]}",
+        country="US",
+        region=Region.US_EAST_1,
+        tier=tier,
+        billing_period=period,
+        domain=f"isp-{isp_id.hex[:8]}.example.net",
+        primary_contact_name="Pat Owner",
+        primary_contact_email=f"billing+{isp_id.hex[:12]}@example.net",
+        expected_customers=100,
+        payment_method=payment_method if tier != Tier.FREE else None,
+        registered_at=now(),
+    )
+
+
+def licence(isp_id: uuid.UUID, tier: Tier) -> LicenceIssued:
+    return LicenceIssued(
+        licence_id=uuid.uuid4(),
+        isp_id=isp_id,
+        tier=tier,
+        plugins=[],
+        customer_cap=None,
+        issued_at=now(),
+        expires_at=now() + timedelta(days=365),
+        token="test-token",
+    )
+
+
+async def account(
+    client: httpx.AsyncClient, isp_id: uuid.UUID, until: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """The ISP's account once `until` holds for it (events take a moment to arrive)."""
+    body: dict[str, Any] = {}
+    for _ in range(200):
+        response = await client.get(f"/internal/v1/billing/isps/{isp_id}", headers=INTERNAL)
+        if response.status_code == 200:
+            body = response.json()
+            if until(body):
+                return body
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"account of {isp_id} never got there: {body}")
+
+
+def signed(
+    payload: dict[str, Any], *, secret: str = WEBHOOK_SECRET, age_s: int = 0
+) -> tuple[bytes, dict[str, str]]:
+    """A webhook body and its headers, signed as Stripe signs them (`age_s` seconds ago)."""
+    body = json.dumps(payload).encode()
+    timestamp = int(time.time()) - age_s
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return body, {
+        "Content-Type": "application/json",
+        "Stripe-Signature": f"t={timestamp},v1={digest.hexdigest()}",
+    }
+
+
+def stripe_event(type_: str, obj: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": type_,
+        "created": int(time.time()),
+        "data": {"object": obj},
+    }
+
+
+class Harness:
+    """The helpers above, for the tests (test modules cannot import the conftest)."""
+
+    internal = INTERNAL
+    catalogue = staticmethod(catalogue)
+    registered = staticmethod(registered)
+    licence = staticmethod(licence)
+    account = staticmethod(account)
+    signed = staticmethod(signed)
+    stripe_event = staticmethod(stripe_event)
+
+
+@pytest.fixture
+def harness() -> type[Harness]:
+    return Harness
