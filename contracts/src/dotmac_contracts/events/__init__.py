@@ -1,5 +1,6 @@
 """Importing this package registers every event model in `dotmac_contracts.EVENTS`."""
 
+from dotmac_contracts.events.billing import BillingStatusChanged
 from dotmac_contracts.events.demo import (
     DemoConverted,
     DemoExtended,
@@ -45,6 +46,7 @@ from dotmac_contracts.events.tenant import (
 )
 
 __all__ = [
+    "BillingStatusChanged",
     "CancellationRequested",
     "CancellationRetracted",
     "CustomersCounted",

@@ -7,6 +7,7 @@ from billing.accounts.subscribers import SUBSCRIBERS
 from billing.clients.stripe import StripeGateway
 from billing.config import Settings
 from billing.models import messaging
+from dotmac_contracts.events import BillingStatusChanged
 from servicekit.runtime import Runtime
 from servicekit.telemetry import configure_tracing
 
@@ -23,7 +24,11 @@ def bootstrap(settings: Settings | None = None) -> Billing:
     configure_tracing("billing", settings.platform)
     stripe = StripeGateway(settings.stripe_api_key.get_secret_value(), settings.stripe_api_base)
     runtime = Runtime(
-        name="billing", settings=settings.platform, tables=messaging, subscribers=SUBSCRIBERS
+        name="billing",
+        settings=settings.platform,
+        tables=messaging,
+        publishes=(BillingStatusChanged,),
+        subscribers=SUBSCRIBERS,
     )
     runtime.broker.context.set_global("stripe", stripe)
     return Billing(settings=settings, runtime=runtime, stripe=stripe)

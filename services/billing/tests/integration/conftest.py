@@ -55,6 +55,31 @@ async def billing_api(
 
 
 @pytest.fixture(scope="module")
+async def announced(migrated_database: str) -> AsyncIterator[Callable[..., Awaitable[list[Any]]]]:
+    """What billing staged for publishing about an ISP, oldest first, as event models."""
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from billing.models import messaging
+    from dotmac_contracts.events import BillingStatusChanged
+
+    engine = create_async_engine(migrated_database)
+
+    async def about(isp_id: uuid.UUID) -> list[BillingStatusChanged]:
+        outbox = messaging.outbox
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(outbox.c.data)
+                .where(outbox.c.ce_subject == str(isp_id))
+                .order_by(outbox.c.id)
+            )
+            return [BillingStatusChanged.model_validate_json(row.data) for row in rows]
+
+    yield about
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
 def stripe_client(stripe_server: Any) -> stripe.StripeClient:
     return stripe.StripeClient(
         stripe_server.SECRET_KEY,

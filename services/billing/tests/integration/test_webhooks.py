@@ -36,7 +36,7 @@ async def deliver(client, harness, event, **signing):
 
 
 async def test_a_signed_event_is_applied_once_and_takes_stripes_current_state(
-    billing_api, harness, opened, stripe_client
+    billing_api, harness, opened, stripe_client, announced
 ):
     assert opened["status"] == "active"
     # An older event about a failed payment, arriving late, does not undo the payment: the
@@ -60,6 +60,8 @@ async def test_a_signed_event_is_applied_once_and_takes_stripes_current_state(
     again = await deliver(billing_api, harness, ended)
     assert again.json()["outcome"] == "duplicate"
     assert await harness.account(billing_api, opened["isp_id"], lambda a: True) == cancelled
+    moves = [(e.previous, e.status) for e in await announced(opened["isp_id"])]
+    assert moves == [("registered", "active"), ("active", "cancelled")]
 
 
 async def test_types_billing_does_not_act_on_are_acknowledged_and_ignored(
@@ -86,6 +88,9 @@ async def test_forged_tampered_stale_and_unsigned_deliveries_are_400_and_change_
         await billing_api.post(
             PATH, content=b"{not json", headers={**headers, "Content-Type": "application/json"}
         ),
+        await deliver(billing_api, harness, {"id": "evt_no_type", "data": {}}),
+        await deliver(billing_api, harness, {**event, "id": "evt_" + "x" * 300}),
+        await deliver(billing_api, harness, [event]),
     ]
     for response in refused:
         assert response.status_code == 400, response.text
@@ -100,3 +105,55 @@ async def test_an_oversized_delivery_is_refused_unread(billing_api, harness, ope
     response = await deliver(billing_api, harness, event)
     assert response.status_code == 413
     assert (await deliver(billing_api, harness, invoice_event(harness, opened))).status_code == 200
+
+
+async def test_a_shuffled_replay_with_duplicates_ends_where_an_ordered_delivery_ends(
+    billing_api, publish, harness, stripe_client, announced
+):
+    """1,000 deliveries (800 events, 200 of them twice) about two ISPs, in random order: each
+    account ends in the state one ordered delivery leaves it in, Stripe's current one (one
+    subscription cancelled at Stripe, the other still active), each event applied once."""
+    import random
+
+    await publish(harness.catalogue())
+    accounts = []
+    for _ in range(2):
+        signup = harness.registered(Tier.BASIC)
+        await publish(signup, harness.licence(signup.isp_id, Tier.BASIC))
+        accounts.append(
+            await harness.account(billing_api, signup.isp_id, lambda a: a["opened_at"] is not None)
+        )
+    ending, staying = accounts
+    await stripe_client.v1.subscriptions.cancel_async(ending["stripe_subscription_id"])
+    kinds = ["invoice.paid", "invoice.payment_failed", "customer.subscription.updated"]
+    events = []
+    for _ in range(800):
+        account = random.choice(accounts)
+        status = random.choice(["active", "past_due", "canceled"])
+        events.append(
+            harness.stripe_event(
+                random.choice(kinds),
+                {
+                    "id": account["stripe_subscription_id"],
+                    "customer": account["stripe_customer_id"],
+                    "status": status,
+                },
+            )
+        )
+    deliveries = events + random.sample(events, 200)
+    random.shuffle(deliveries)
+    outcomes: dict[str, list[str]] = {}
+    for event in deliveries:
+        response = await deliver(billing_api, harness, event)
+        assert response.status_code == 200, response.text
+        outcomes.setdefault(event["id"], []).append(response.json()["outcome"])
+    assert all(sorted(o)[0] == "applied" for o in outcomes.values())
+    assert sum(o.count("applied") for o in outcomes.values()) == 800
+    assert sum(o.count("duplicate") for o in outcomes.values()) == 200
+    final = {
+        a["isp_id"]: (await harness.account(billing_api, a["isp_id"], lambda _: True))["status"]
+        for a in accounts
+    }
+    assert final == {ending["isp_id"]: "cancelled", staying["isp_id"]: "active"}
+    moves = [(e.previous, e.status) for e in await announced(staying["isp_id"])]
+    assert moves == [("registered", "active")]  # the active one never moved

@@ -22,8 +22,12 @@ async def get(session: AsyncSession, isp_id: UUID, *, lock: bool = False) -> Acc
     return await session.scalar(query.with_for_update() if lock else query)
 
 
-async def of_customer(session: AsyncSession, customer_id: str) -> Account | None:
-    query = select(Account).where(Account.stripe_customer_id == customer_id).with_for_update()
+async def of_customer(
+    session: AsyncSession, customer_id: str, *, lock: bool = False
+) -> Account | None:
+    query = select(Account).where(Account.stripe_customer_id == customer_id)
+    if lock:  # and read it again: an earlier read in this session may be stale
+        query = query.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(query)
 
 

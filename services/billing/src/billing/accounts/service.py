@@ -9,8 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.accounts import repository
 from billing.clients.stripe import StripeGateway, Subscribed
 from billing.models import Account, AccountStatus
-from dotmac_contracts.events import IspRegistered, LicenceIssued, TierCatalogPublished
+from dotmac_contracts.events import (
+    BillingStatusChanged,
+    IspRegistered,
+    LicenceIssued,
+    TierCatalogPublished,
+)
 from dotmac_contracts.vocabulary import BillingPeriod, Tier
+from servicekit.outbox import Outbox
 
 MONTHS = {BillingPeriod.MONTHLY: 1, BillingPeriod.ANNUAL: 12}
 """Months one charge covers: an annual plan costs twelve monthly prices."""
@@ -69,7 +75,12 @@ async def keep_prices(session: AsyncSession, event: TierCatalogPublished) -> Non
 
 
 async def open_account(
-    session: AsyncSession, stripe: StripeGateway, event: LicenceIssued, *, now: datetime
+    session: AsyncSession,
+    outbox: Outbox,
+    stripe: StripeGateway,
+    event: LicenceIssued,
+    *,
+    now: datetime,
 ) -> Account:
     """The ISP's Stripe customer and, on a paid tier, its subscription at the tier's price for
     its billing period, paid with the payment method given at sign-up. Without one, a paid
@@ -93,7 +104,12 @@ async def open_account(
         account.stripe_subscription_id = subscribed.subscription_id
         status = STRIPE_STATUS.get(subscribed.status, AccountStatus.INCOMPLETE)
     account.opened_at = now
-    repository.moved(account, status, now)
+    reason = (
+        "opened: awaiting a payment method"
+        if status == AccountStatus.INCOMPLETE and account.stripe_subscription_id is None
+        else f"opened on the {account.tier} tier"
+    )
+    await move(session, outbox, account, status, reason=reason, at=now)
     await session.flush()
     return account
 
@@ -109,6 +125,32 @@ async def _subscribe(
         account.tier, period.value, price.price_cents * MONTHS[period], price.currency
     )
     return await stripe.subscription_for(account.isp_id, customer, plan)
+
+
+async def move(
+    session: AsyncSession,
+    outbox: Outbox,
+    account: Account,
+    status: AccountStatus,
+    *,
+    reason: str,
+    at: datetime,
+) -> bool:
+    """Move the account to `status` and announce it; a move to where it is changes nothing."""
+    previous = account.status
+    if not repository.moved(account, status, at):
+        return False
+    await outbox.add(
+        session,
+        BillingStatusChanged(
+            isp_id=account.isp_id,
+            previous=previous,  # type: ignore[arg-type]
+            status=status.value,
+            reason=reason,
+            changed_at=at,
+        ),
+    )
+    return True
 
 
 async def account_of(session: AsyncSession, isp_id: UUID) -> Account | None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from billing.accounts import service
 from billing.clients.stripe import StripeGateway
 from dotmac_contracts.events import IspRegistered, LicenceIssued, TierCatalogPublished
-from servicekit.stream import ContextValue, Session
+from servicekit.stream import ContextValue, EventOutbox, Session
 
 Stripe = Annotated[StripeGateway, ContextValue("stripe")]
 
@@ -20,8 +20,10 @@ async def on_catalogue(event: TierCatalogPublished, session: Session) -> None:
     await service.keep_prices(session, event)
 
 
-async def on_licence_issued(event: LicenceIssued, session: Session, stripe: Stripe) -> None:
-    await service.open_account(session, stripe, event, now=datetime.now(UTC))
+async def on_licence_issued(
+    event: LicenceIssued, session: Session, outbox: EventOutbox, stripe: Stripe
+) -> None:
+    await service.open_account(session, outbox, stripe, event, now=datetime.now(UTC))
 
 
 SUBSCRIBERS = (on_registered, on_catalogue, on_licence_issued)

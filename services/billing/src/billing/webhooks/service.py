@@ -1,8 +1,10 @@
 """Stripe's events, received: each applied once (by its id), in whatever order they come.
 
-An event's own snapshot of the subscription may be older than one already applied, so the
-account takes the subscription's state as Stripe has it now, not as the event tells it. Types
-billing does not act on are acknowledged and ignored."""
+An event's own snapshot of the subscription may be older than one already applied, so an event
+that would move the account is checked against the subscription's state as Stripe has it now,
+and the account takes that state, not the event's. An event that says what the account already
+is (an active ISP's monthly `invoice.paid`: most of them) moves nothing and costs no call to
+Stripe. Types billing does not act on are acknowledged and ignored."""
 
 from datetime import datetime
 from typing import Any
@@ -10,16 +12,21 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.accounts import repository as accounts
-from billing.accounts.service import STRIPE_STATUS
+from billing.accounts.service import STRIPE_STATUS, move
 from billing.clients.stripe import StripeGateway
 from billing.models import AccountStatus
 from billing.webhooks import repository
+from servicekit.outbox import Outbox
 
+IMPLIED = {
+    "invoice.paid": "active",
+    "invoice.payment_succeeded": "active",
+    "invoice.payment_failed": "past_due",
+}
+"""The subscription state an invoice event points to (a subscription event carries its own)."""
 ACTED_ON = frozenset(
     {
-        "invoice.paid",
-        "invoice.payment_succeeded",
-        "invoice.payment_failed",
+        *IMPLIED,
         "customer.subscription.created",
         "customer.subscription.updated",
         "customer.subscription.deleted",
@@ -27,19 +34,41 @@ ACTED_ON = frozenset(
 )
 
 
-async def apply(session: AsyncSession, stripe: StripeGateway, event: Any, *, now: datetime) -> str:
-    """What became of the event: `applied`, `duplicate` or `ignored`."""
-    if not await repository.first_time(session, event.id, event.type, now):
+async def apply(
+    session: AsyncSession,
+    outbox: Outbox,
+    stripe: StripeGateway,
+    event: dict[str, Any],
+    *,
+    now: datetime,
+) -> str:
+    """What became of the event (Stripe's JSON, its signature verified): `applied`,
+    `duplicate` or `ignored`."""
+    kind = str(event["type"])
+    if not await repository.first_time(session, str(event["id"]), kind[:100], now):
         return "duplicate"
-    if event.type not in ACTED_ON:
+    if kind not in ACTED_ON:
         return "ignored"
-    customer = event.data.object.to_dict().get("customer")
-    account = await accounts.of_customer(session, customer) if customer else None
+    thing = event["data"].get("object") if isinstance(event["data"], dict) else None
+    if not isinstance(thing, dict):
+        return "ignored"
+    customer = thing.get("customer")
+    if not isinstance(customer, str):
+        return "ignored"
+    account = await accounts.of_customer(session, customer)
     if account is None or account.stripe_subscription_id is None:
         return "ignored"  # not an ISP's subscription billing knows
+    implied = IMPLIED.get(kind) or (
+        thing.get("status") if kind != "customer.subscription.deleted" else "canceled"
+    )
+    if isinstance(implied, str) and STRIPE_STATUS.get(implied) == account.status:
+        return "applied"  # it says what the account already is: nothing to check or move
+    account = await accounts.of_customer(session, customer, lock=True)  # to move it, alone
+    assert account is not None and account.stripe_subscription_id is not None
     state = await stripe.subscription_status(account.stripe_subscription_id)
     status = STRIPE_STATUS.get(state, AccountStatus.INCOMPLETE)
     if account.status == AccountStatus.SUSPENDED and status == AccountStatus.PAST_DUE:
         return "applied"  # suspended stays so until paid (dunning's call, not Stripe's)
-    accounts.moved(account, status, now)
+    reason = f"Stripe: the subscription is {state} ({kind})"
+    await move(session, outbox, account, status, reason=reason, at=now)
     return "applied"
