@@ -1,6 +1,6 @@
 """Importing this package registers every event model in `dotmac_contracts.EVENTS`."""
 
-from dotmac_contracts.events.billing import BillingStatusChanged
+from dotmac_contracts.events.billing import BillingStatusChanged, UsageThresholdCrossed
 from dotmac_contracts.events.demo import (
     DemoConverted,
     DemoExtended,
@@ -80,4 +80,5 @@ __all__ = [
     "TenantUsed",
     "TierCatalogPublished",
     "TierTerms",
+    "UsageThresholdCrossed",
 ]

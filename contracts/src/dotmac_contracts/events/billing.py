@@ -20,3 +20,15 @@ class BillingStatusChanged(IspEvent):
     status: AccountState
     reason: str = Field(description="Why, in words an operator can act on")
     changed_at: datetime
+
+
+@event_type("dotmac.billing.usage.threshold_crossed.v1")
+class UsageThresholdCrossed(IspEvent):
+    """An ISP's customers reached 80% or 100% of its tier's cap. Announced once per crossing:
+    again only after its count has fallen below 80% and risen again. At 100% the ISP cannot
+    add customers until it moves to a higher tier (tenant-api refuses them)."""
+
+    threshold: Literal[80, 100] = Field(description="Percent of the cap reached")
+    customers: int = Field(ge=0)
+    customer_cap: int = Field(ge=1)
+    crossed_at: datetime

@@ -3,11 +3,12 @@ settings."""
 
 from dataclasses import dataclass
 
-from billing.accounts.subscribers import SUBSCRIBERS
+from billing.accounts import subscribers as accounts
 from billing.clients.stripe import StripeGateway
 from billing.config import Settings
 from billing.models import messaging
-from dotmac_contracts.events import BillingStatusChanged
+from billing.usage import subscribers as usage
+from dotmac_contracts.events import BillingStatusChanged, UsageThresholdCrossed
 from servicekit.runtime import Runtime
 from servicekit.telemetry import configure_tracing
 
@@ -27,8 +28,8 @@ def bootstrap(settings: Settings | None = None) -> Billing:
         name="billing",
         settings=settings.platform,
         tables=messaging,
-        publishes=(BillingStatusChanged,),
-        subscribers=SUBSCRIBERS,
+        publishes=(BillingStatusChanged, UsageThresholdCrossed),
+        subscribers=(*accounts.SUBSCRIBERS, *usage.SUBSCRIBERS),
     )
     runtime.broker.context.set_global("stripe", stripe)
     return Billing(settings=settings, runtime=runtime, stripe=stripe)

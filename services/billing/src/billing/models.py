@@ -1,8 +1,8 @@
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import Boolean, DateTime, Integer, MetaData, String
+from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.messaging import messaging_tables
@@ -60,10 +60,29 @@ class Account(Base):
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     """None for the free tier, which pays nothing."""
+    customer_cap: Mapped[int | None] = mapped_column(Integer)
+    """The most customers its licence allows; None: no cap."""
+    customers: Mapped[int] = mapped_column(Integer)
+    """Its customer count as tenant-api last reported it."""
+    counted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    usage_alert: Mapped[int] = mapped_column(Integer)
+    """The highest threshold (80 or 100, percent of the cap) announced since the count was last
+    below 80%; 0 if none."""
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """When its Stripe customer (and subscription) were made: at activation."""
     status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UsageDay(Base):
+    """An ISP's customer count, one row per day: the highest it reached that day."""
+
+    __tablename__ = "usage_days"
+
+    isp_id: Mapped[UUID] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    customers: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class StripeEvent(Base):

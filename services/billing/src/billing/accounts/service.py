@@ -51,6 +51,8 @@ async def register(session: AsyncSession, event: IspRegistered) -> None:
             billing_period=event.billing_period.value,
             payment_method=event.payment_method,
             status=AccountStatus.REGISTERED.value,
+            customers=0,
+            usage_alert=0,
             registered_at=event.registered_at,
             status_changed_at=event.registered_at,
         ),
@@ -89,6 +91,7 @@ async def open_account(
     account = await repository.get(session, event.isp_id, lock=True)
     if account is None:
         raise NotYet(f"ISP {event.isp_id}'s registration has not reached billing yet")
+    account.customer_cap = event.customer_cap
     if account.opened_at is not None:
         return account
     customer = await stripe.customer_for(
