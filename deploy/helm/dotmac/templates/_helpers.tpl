@@ -34,7 +34,7 @@ provisioning-worker:
 billing:
   module: billing
   envPrefix: BILLING_
-  roles: [api, stream]
+  roles: [api, stream, worker]
   api: true
   secrets:
     - {key: BILLING_STRIPE_API_KEY, optional: true}

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from billing.bootstrap import bootstrap
 from billing.config import Settings
-from billing.entrypoints import api, stream
+from billing.entrypoints import api, stream, worker
 from servicekit.cli import main
 
 raise SystemExit(
@@ -12,6 +12,6 @@ raise SystemExit(
         settings=Settings(),
         bootstrap=bootstrap,
         stream=stream.create_stream,
-        roles={"api": api.role, "stream": stream.role},
+        roles={"api": api.role, "stream": stream.role, "worker": worker.role},
     )
 )

@@ -1,11 +1,16 @@
 """The composition root: everything billing's entry points and tests use, built from its
 settings."""
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
+
+from temporalio.client import Client
 
 from billing.accounts import subscribers as accounts
 from billing.clients.stripe import StripeGateway
 from billing.config import Settings
+from billing.dunning import subscribers as dunning
+from billing.dunning.messages import Timeline
 from billing.models import messaging
 from billing.usage import subscribers as usage
 from dotmac_contracts.events import BillingStatusChanged, UsageThresholdCrossed
@@ -18,6 +23,25 @@ class Billing:
     settings: Settings
     runtime: Runtime
     stripe: StripeGateway
+    _temporal: Client | None = field(default=None, init=False)
+    _connecting: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+
+    @property
+    def timeline(self) -> Timeline:
+        s = self.settings
+        return Timeline(list(s.dunning_retry_days), s.dunning_suspend_day, s.dunning_cancel_day)
+
+    async def temporal(self) -> Client:
+        """The Temporal client, connected by the first role that needs it (the worker, and the
+        subscribers that start and settle dunning)."""
+        async with self._connecting:
+            if self._temporal is None:
+                platform = self.settings.platform
+                self._temporal = await Client.connect(
+                    platform.temporal_address, namespace=platform.temporal_namespace
+                )
+                self.runtime.broker.context.set_global("temporal", self._temporal)
+            return self._temporal
 
 
 def bootstrap(settings: Settings | None = None) -> Billing:
@@ -29,7 +53,11 @@ def bootstrap(settings: Settings | None = None) -> Billing:
         settings=settings.platform,
         tables=messaging,
         publishes=(BillingStatusChanged, UsageThresholdCrossed),
-        subscribers=(*accounts.SUBSCRIBERS, *usage.SUBSCRIBERS),
+        subscribers=(*accounts.SUBSCRIBERS, *usage.SUBSCRIBERS, *dunning.SUBSCRIBERS),
     )
-    runtime.broker.context.set_global("stripe", stripe)
-    return Billing(settings=settings, runtime=runtime, stripe=stripe)
+    billing = Billing(settings=settings, runtime=runtime, stripe=stripe)
+    context = runtime.broker.context
+    context.set_global("stripe", stripe)
+    context.set_global("task_queue", settings.task_queue)
+    context.set_global("dunning_timeline", billing.timeline)
+    return billing

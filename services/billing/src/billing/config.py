@@ -20,3 +20,11 @@ class Settings(ServiceSettings):
     """How old a signed webhook may be, in seconds (Stripe's own default)."""
     stripe_webhook_max_bytes: int = 256 * 1024
     """Bigger webhook bodies are refused unread (Stripe's events are a few kilobytes)."""
+    task_queue: str = "billing"
+    """The Temporal task queue of billing's workflows (dunning)."""
+    dunning_retry_days: list[int] = [1, 3, 7]
+    """Days after a failed payment on which it is tried again."""
+    dunning_suspend_day: int = 14
+    """Day after a failed payment on which an unpaid ISP is suspended (its licence too)."""
+    dunning_cancel_day: int = 21
+    """Day after a failed payment on which an unpaid ISP is cancelled."""

@@ -19,6 +19,7 @@ from billing.bootstrap import bootstrap
 from billing.config import Settings
 from billing.entrypoints import api as api_entry
 from billing.entrypoints import stream as stream_entry
+from billing.entrypoints import worker as worker_entry
 from dotmac_contracts import Event, encode_event
 from dotmac_contracts.events import IspRegistered, LicenceIssued, TierCatalogPublished
 from dotmac_contracts.events.licensing import TierTerms
@@ -34,12 +35,13 @@ PRICES = {Tier.FREE: 0, Tier.BASIC: 4900, Tier.PREMIUM: 14900, Tier.ENTERPRISE: 
 
 @pytest.fixture(scope="module")
 async def billing_api(
-    migrated_database: str, nats_server: Any, stripe_server: Any
+    migrated_database: str, nats_server: Any, stripe_server: Any, temporal_server: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     platform = PlatformSettings(
         database_url=migrated_database,
         nats_url=nats_server.url,
         internal_token="billing-test-internal-token",
+        temporal_address=f"127.0.0.1:{temporal_server.port}",
     )
     billing = bootstrap(
         Settings(
@@ -49,8 +51,10 @@ async def billing_api(
             stripe_webhook_secret=WEBHOOK_SECRET,
         )
     )
-    roles = [api_entry.role(billing), stream_entry.role(billing)]
+    roles = [api_entry.role(billing), stream_entry.role(billing), worker_entry.role(billing)]
     async with served(billing.runtime, roles, base_url="http://billing") as client:
+        client.temporal = await billing.temporal()  # type: ignore[attr-defined]
+        client.billing = billing  # type: ignore[attr-defined]
         yield client
 
 
@@ -222,3 +226,17 @@ class Harness:
 @pytest.fixture
 def harness() -> type[Harness]:
     return Harness
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[Any]:
+    """Temporal's time-skipping test server: the dunning timeline's weeks pass in moments."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from devstack.components import temporal_test_server_path
+
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server_path())
+    )
+    yield environment
+    await environment.shutdown()

@@ -306,3 +306,41 @@ async def test_an_isp_that_is_gone_has_its_licence_revoked(api, licensed_isp, pu
     assert (shown["status"], shown["status_reason"]) == ("revoked", gone)
     unknown = await client.get(f"/api/v1/licensing/isps/{never_licensed}/licence")
     assert unknown.status_code == 404
+
+
+async def test_billing_suspends_the_licence_of_an_unpaid_isp_and_reinstates_it_when_paid(
+    api, licensed_isp, publish
+):
+    """Dunning's day 14 (`BillingStatusChanged` to suspended) suspends the licence; a payment
+    (back to active) reinstates it. A redelivered move changes nothing more."""
+    from datetime import UTC, datetime
+
+    from dotmac_contracts.events import BillingStatusChanged
+
+    client, _, _ = api
+    isp_id = uuid.UUID((await licensed_isp("basic"))["isp_id"])
+
+    def moved(previous, status):
+        return BillingStatusChanged(
+            isp_id=isp_id,
+            previous=previous,
+            status=status,
+            reason="unpaid for 14 days: suspended",
+            changed_at=datetime.now(UTC),
+        )
+
+    async def licence_when(status):
+        for _ in range(100):
+            body = (await client.get(f"/api/v1/licensing/isps/{isp_id}/licence")).json()
+            if body["status"] == status:
+                return body
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the licence never became {status}")
+
+    await publish(moved("active", "past_due"))  # past due alone changes nothing
+    await publish(moved("past_due", "suspended"))
+    suspended = await licence_when("suspended")
+    assert suspended["status_reason"] == "billing: unpaid for 14 days: suspended"
+    await publish(moved("suspended", "active"))
+    reinstated = await licence_when("active")
+    assert reinstated["status_reason"] is None

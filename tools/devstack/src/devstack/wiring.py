@@ -85,7 +85,7 @@ SERVICES: tuple[Service, ...] = (
         roles=("worker", "stream"),
         api=False,
     ),
-    Service("billing", "billing", "BILLING_", roles=("api", "stream")),
+    Service("billing", "billing", "BILLING_", roles=("api", "stream", "worker")),
     Service("network", "network", "NETWORK_", roles=("api",)),
     Service("tenant-api", "tenant_api", "TENANT_API_"),
 )

@@ -105,6 +105,23 @@ class StripeGateway:
         )
         return str(found.data["status"])
 
+    async def retry_latest_invoice(self, subscription_id: str) -> None:
+        """Try the subscription's latest invoice again, if it is still open. A decline is the
+        answer, not an error: the dunning timeline goes on."""
+        found = await self._call(
+            self._stripe.raw_request_async("get", f"/v1/subscriptions/{subscription_id}")
+        )
+        invoice = found.data.get("latest_invoice")
+        if not isinstance(invoice, str):
+            return
+        try:
+            await self._call(self._stripe.v1.invoices.pay_async(invoice))
+        except stripe.CardError:
+            return
+        except stripe.InvalidRequestError as refused:
+            if refused.http_status not in (400, 402, 404):
+                raise
+
     async def attach_payment_method(self, customer_id: str, payment_method: str) -> None:
         """Make `payment_method` (`pm_...`) the customer's default for invoices."""
         await self._call(

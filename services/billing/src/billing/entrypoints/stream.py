@@ -1,5 +1,8 @@
 """Billing's event subscribers: sign-ups, licences and the tier catalogue in."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from faststream.asgi import AsgiFastStream
 
 from billing.bootstrap import Billing
@@ -13,5 +16,12 @@ def create_stream(billing: Billing) -> AsgiFastStream:
     return billing.runtime.stream_app(title=TITLE, description=DESCRIPTION)
 
 
+@asynccontextmanager
+async def running_stream(billing: Billing) -> AsyncIterator[AsgiFastStream]:
+    await billing.temporal()  # the dunning subscribers start and settle workflows with it
+    async with create_stream(billing) as app:
+        yield app
+
+
 def role(billing: Billing) -> Role:
-    return Role(running=lambda: create_stream(billing))
+    return Role(running=lambda: running_stream(billing))

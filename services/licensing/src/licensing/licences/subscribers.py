@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import (
+    BillingStatusChanged,
     CustomersCounted,
     DemoRemoved,
     IspRegistered,
@@ -16,11 +17,14 @@ from dotmac_contracts.events import (
     TenantActivated,
 )
 from licensing.licences.service import (
+    RevokedLicence,
     TierBelowUsage,
     change_tier,
     issue_licence,
     record_customer_count,
+    reinstate_licence,
     revoke_licence,
+    suspend_licence,
 )
 from licensing.licences.signing import LicenceSigner
 from servicekit.outbox import Outbox
@@ -98,7 +102,22 @@ async def on_customers_counted(e: CustomersCounted, session: Session) -> None:
     )
 
 
+async def on_billing_moved(e: BillingStatusChanged, session: Session, outbox: EventOutbox) -> None:
+    """Unpaid past dunning's suspension day, the ISP's licence is suspended (its instance turns
+    read-only); paid again, it is reinstated. Other moves leave the licence as it is."""
+    try:
+        if e.status == "suspended":
+            await suspend_licence(
+                session, outbox, isp_id=e.isp_id, reason=f"billing: {e.reason}", now=e.changed_at
+            )
+        elif e.status == "active" and e.previous == "suspended":
+            await reinstate_licence(session, outbox, isp_id=e.isp_id, now=e.changed_at)
+    except (NotFound, RevokedLicence):
+        pass  # no licence, or one withdrawn for good: nothing to suspend or reinstate
+
+
 SUBSCRIBERS = (
+    on_billing_moved,
     on_tenant_activated,
     on_customers_counted,
     on_isp_registered,
