@@ -108,3 +108,34 @@ async def test_a_cancelled_isp_gets_its_data_and_is_destroyed_after_the_grace_pe
             break
         await asyncio.sleep(0.1)
     assert (licence["status"], licence["status_reason"]) == ("revoked", "offboarded")
+
+
+async def test_an_isp_billing_cancels_for_non_payment_is_offboarded(platform, http):
+    """Dunning's last day: billing cancels the unpaid ISP (`BillingStatusChanged`, published
+    here as billing would), and provisioning offboards it as if its owner had cancelled."""
+    from datetime import UTC, datetime
+
+    from dotmac_contracts import encode_event
+    from dotmac_contracts.events import BillingStatusChanged
+
+    body = platform.registration("Unpaid Fiber")
+    accepted = (await http.post(f"{platform.gateway_url}/api/v1/isp/register", json=body)).json()
+    status_url = platform.gateway_url + accepted["status_url"]
+    assert (await platform.wait_for_state(http, status_url, {"active"}))["state"] == "active"
+
+    cancelled = BillingStatusChanged(
+        isp_id=uuid.UUID(accepted["isp_id"]),
+        previous="suspended",
+        status="cancelled",
+        reason="unpaid for 21 days: cancelled",
+        changed_at=datetime.now(UTC),
+    )
+    envelope = encode_event(
+        cancelled, event_id=str(uuid.uuid4()), source="billing", time=datetime.now(UTC)
+    )
+    nc = await platform.nats()
+    await nc.jetstream().publish(cancelled.subject, envelope.data, headers=envelope.headers())
+    await nc.close()
+
+    gone = await platform.wait_for_state(http, status_url, {"deleted"}, timeout=60)
+    assert gone["state"] == "deleted"
