@@ -11,9 +11,11 @@ from billing.clients.stripe import StripeGateway
 from billing.config import Settings
 from billing.dunning import subscribers as dunning
 from billing.dunning.messages import Timeline
-from billing.models import messaging
+from billing.models import mail_outbox, messaging
+from billing.notices import Notices
 from billing.usage import subscribers as usage
 from dotmac_contracts.events import BillingStatusChanged, UsageThresholdCrossed
+from servicekit.mail import Mailer
 from servicekit.runtime import Runtime
 from servicekit.telemetry import configure_tracing
 
@@ -23,6 +25,8 @@ class Billing:
     settings: Settings
     runtime: Runtime
     stripe: StripeGateway
+    mailer: Mailer
+    notices: Notices
     _temporal: Client | None = field(default=None, init=False)
     _connecting: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
@@ -55,9 +59,19 @@ def bootstrap(settings: Settings | None = None) -> Billing:
         publishes=(BillingStatusChanged, UsageThresholdCrossed),
         subscribers=(*accounts.SUBSCRIBERS, *usage.SUBSCRIBERS, *dunning.SUBSCRIBERS),
     )
-    billing = Billing(settings=settings, runtime=runtime, stripe=stripe)
+    mailer = Mailer(mail_outbox)
+    notices = Notices(
+        mailer,
+        list(settings.dunning_retry_days),
+        settings.dunning_suspend_day,
+        settings.dunning_cancel_day,
+    )
+    billing = Billing(
+        settings=settings, runtime=runtime, stripe=stripe, mailer=mailer, notices=notices
+    )
     context = runtime.broker.context
     context.set_global("stripe", stripe)
+    context.set_global("notices", notices)
     context.set_global("task_queue", settings.task_queue)
     context.set_global("dunning_timeline", billing.timeline)
     return billing

@@ -5,11 +5,13 @@ from uuid import UUID
 from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from servicekit.mail import mail_outbox_table
 from servicekit.messaging import messaging_tables
 
 SCHEMA = "billing"
 metadata = MetaData(schema=SCHEMA)
 messaging = messaging_tables(metadata)
+mail_outbox = mail_outbox_table(metadata)
 
 
 class Base(DeclarativeBase):

@@ -84,6 +84,29 @@ async def announced(migrated_database: str) -> AsyncIterator[Callable[..., Await
 
 
 @pytest.fixture(scope="module")
+async def mails(migrated_database: str) -> AsyncIterator[Callable[..., Awaitable[list[str]]]]:
+    """The subjects of the notices billing queued for an address, oldest first."""
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from billing.models import mail_outbox
+
+    engine = create_async_engine(migrated_database)
+
+    async def to(address: str) -> list[str]:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(mail_outbox.c.subject)
+                .where(mail_outbox.c.to_address == str(address))
+                .order_by(mail_outbox.c.id)
+            )
+            return [row.subject for row in rows]
+
+    yield to
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
 def stripe_client(stripe_server: Any) -> stripe.StripeClient:
     return stripe.StripeClient(
         stripe_server.SECRET_KEY,

@@ -54,13 +54,14 @@ async def test_past_due_starts_dunning_once_and_a_payment_settles_it(billing_api
 
 
 async def test_the_activities_suspend_and_cancel_an_unpaid_account_and_leave_a_paid_one(
-    billing_api, publish, harness, announced, stripe_client
+    billing_api, publish, harness, announced, stripe_client, mails
 ):
     from billing.dunning.activities import DunningActivities
     from dotmac_contracts.vocabulary import Tier
 
     billing = billing_api.billing
-    activities = DunningActivities(billing.runtime.db, billing.runtime.outbox, billing.stripe)
+    runtime = billing.runtime
+    activities = DunningActivities(runtime.db, runtime.outbox, billing.notices, billing.stripe)
     await publish(harness.catalogue())
     unpaid, paid = harness.registered(Tier.BASIC), harness.registered(Tier.BASIC)
     for signup in (unpaid, paid):
@@ -86,3 +87,9 @@ async def test_the_activities_suspend_and_cancel_an_unpaid_account_and_leave_a_p
     assert [(e.previous, e.status) for e in await announced(paid.isp_id)] == [
         ("registered", "active")
     ]
+    # The unpaid ISP's contact is told of each move; the paid one hears nothing.
+    assert await mails(unpaid.primary_contact_email) == [
+        "Your DotMac instance is suspended",
+        "Your DotMac account is cancelled",
+    ]
+    assert await mails(paid.primary_contact_email) == []

@@ -61,7 +61,7 @@ async def announced_usage(migrated_database):
 
 
 async def test_eighty_and_a_hundred_percent_are_announced_once_per_crossing(
-    billing_api, publish, harness, capped, announced_usage
+    billing_api, publish, harness, capped, announced_usage, mails
 ):
     isp, start = uuid.UUID(capped["isp_id"]), datetime.now(UTC)
     steps = [50, 79, 80, 85, 100, 99, 100, 70, 81]
@@ -74,6 +74,10 @@ async def test_eighty_and_a_hundred_percent_are_announced_once_per_crossing(
         (100, 100),  # 99 → 100: below 100 and back is a new crossing of 100
         (80, 81),  # 70 → 81: below 80 and back
     ]
+    limit = "You have reached your DotMac tier's customer limit"
+    near = "You are at 80% of your DotMac tier's customer limit"
+    contact = f"billing+{isp.hex[:12]}@example.net"
+    assert await mails(contact) == [near, limit, limit, near]  # the ISP is told each time
 
 
 async def test_counts_are_kept_per_day_and_a_stale_count_moves_nothing(

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.accounts import repository
 from billing.clients.stripe import StripeGateway, Subscribed
 from billing.models import Account, AccountStatus
+from billing.notices import Notices
 from dotmac_contracts.events import (
     BillingStatusChanged,
     IspRegistered,
@@ -79,6 +80,7 @@ async def keep_prices(session: AsyncSession, event: TierCatalogPublished) -> Non
 async def open_account(
     session: AsyncSession,
     outbox: Outbox,
+    notices: Notices,
     stripe: StripeGateway,
     event: LicenceIssued,
     *,
@@ -112,7 +114,7 @@ async def open_account(
         if status == AccountStatus.INCOMPLETE and account.stripe_subscription_id is None
         else f"opened on the {account.tier} tier"
     )
-    await move(session, outbox, account, status, reason=reason, at=now)
+    await move(session, outbox, notices, account, status, reason=reason, at=now)
     await session.flush()
     return account
 
@@ -133,16 +135,19 @@ async def _subscribe(
 async def move(
     session: AsyncSession,
     outbox: Outbox,
+    notices: Notices,
     account: Account,
     status: AccountStatus,
     *,
     reason: str,
     at: datetime,
 ) -> bool:
-    """Move the account to `status` and announce it; a move to where it is changes nothing."""
+    """Move the account to `status`, announce it, and tell the ISP if the move calls for it; a
+    move to where it is changes nothing."""
     previous = account.status
     if not repository.moved(account, status, at):
         return False
+    await notices.moved(session, account, previous)
     await outbox.add(
         session,
         BillingStatusChanged(

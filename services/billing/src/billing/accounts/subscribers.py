@@ -6,10 +6,12 @@ from typing import Annotated
 
 from billing.accounts import service
 from billing.clients.stripe import StripeGateway
+from billing.notices import Notices
 from dotmac_contracts.events import IspRegistered, LicenceIssued, TierCatalogPublished
 from servicekit.stream import ContextValue, EventOutbox, Session
 
 Stripe = Annotated[StripeGateway, ContextValue("stripe")]
+Told = Annotated[Notices, ContextValue("notices")]
 
 
 async def on_registered(event: IspRegistered, session: Session) -> None:
@@ -21,9 +23,9 @@ async def on_catalogue(event: TierCatalogPublished, session: Session) -> None:
 
 
 async def on_licence_issued(
-    event: LicenceIssued, session: Session, outbox: EventOutbox, stripe: Stripe
+    event: LicenceIssued, session: Session, outbox: EventOutbox, stripe: Stripe, notices: Told
 ) -> None:
-    await service.open_account(session, outbox, stripe, event, now=datetime.now(UTC))
+    await service.open_account(session, outbox, notices, stripe, event, now=datetime.now(UTC))
 
 
 SUBSCRIBERS = (on_registered, on_catalogue, on_licence_issued)

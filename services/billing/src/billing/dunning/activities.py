@@ -12,13 +12,16 @@ from billing.accounts import repository as accounts
 from billing.accounts.service import move
 from billing.clients.stripe import StripeGateway
 from billing.models import AccountStatus
+from billing.notices import Notices
 from servicekit.db import Database
 from servicekit.outbox import Outbox
 
 
 class DunningActivities:
-    def __init__(self, db: Database, outbox: Outbox, stripe: StripeGateway) -> None:
-        self.db, self.outbox, self.stripe = db, outbox, stripe
+    def __init__(
+        self, db: Database, outbox: Outbox, notices: Notices, stripe: StripeGateway
+    ) -> None:
+        self.db, self.outbox, self.notices, self.stripe = db, outbox, notices, stripe
 
     @activity.defn
     async def retry_payment(self, isp_id: str) -> None:
@@ -43,7 +46,8 @@ class DunningActivities:
             account = await accounts.get(session, UUID(isp_id), lock=True)
             if account is None or account.status == AccountStatus.ACTIVE:
                 return  # paid meanwhile: the workflow hears of it next
-            await move(session, self.outbox, account, status, reason=reason, at=datetime.now(UTC))
+            now = datetime.now(UTC)
+            await move(session, self.outbox, self.notices, account, status, reason=reason, at=now)
 
     def handlers(self) -> list[Callable[..., Any]]:
         return [self.retry_payment, self.suspend_account, self.cancel_account]

@@ -1,4 +1,5 @@
-"""Billing's Temporal worker: the dunning workflow and its activities."""
+"""Billing's Temporal worker: the dunning workflow and its activities, and the sender of the
+notices billing writes."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -8,21 +9,30 @@ from temporalio.worker import Worker
 from billing.bootstrap import Billing
 from billing.dunning.activities import DunningActivities
 from billing.dunning.workflows import DunningWorkflow
+from servicekit.mail import MailSender
 from servicekit.serving import Role
+from servicekit.tasks import cancel_and_wait
 
 
 @asynccontextmanager
 async def running_worker(billing: Billing) -> AsyncIterator[Worker]:
     temporal = await billing.temporal()
-    activities = DunningActivities(billing.runtime.db, billing.runtime.outbox, billing.stripe)
+    runtime = billing.runtime
+    activities = DunningActivities(runtime.db, runtime.outbox, billing.notices, billing.stripe)
     worker = Worker(
         temporal,
         task_queue=billing.settings.task_queue,
         workflows=[DunningWorkflow],
         activities=activities.handlers(),
     )
-    async with worker:
-        yield worker
+    sending = runtime.spawn(
+        MailSender(runtime.db, billing.mailer, billing.settings.platform).run(), "mail-sender"
+    )
+    try:
+        async with worker:
+            yield worker
+    finally:
+        await cancel_and_wait(sending)
 
 
 def role(billing: Billing) -> Role:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.accounts import repository as accounts
 from billing.models import Account, UsageDay
+from billing.notices import Notices
 from billing.usage import repository
 from dotmac_contracts.events import CustomersCounted, LicenceChanged, UsageThresholdCrossed
 from servicekit.outbox import Outbox
@@ -25,7 +26,9 @@ def reached(customers: int, cap: int | None) -> int:
     return max((t for t in THRESHOLDS if customers * 100 >= cap * t), default=0)
 
 
-async def record_count(session: AsyncSession, outbox: Outbox, event: CustomersCounted) -> None:
+async def record_count(
+    session: AsyncSession, outbox: Outbox, notices: Notices, event: CustomersCounted
+) -> None:
     """Record the count for its day; an ISP billing knows is checked against its cap. An
     older count than the one already applied moves nothing."""
     at = event.counted_at
@@ -34,19 +37,23 @@ async def record_count(session: AsyncSession, outbox: Outbox, event: CustomersCo
     if account is None or (account.counted_at is not None and at < account.counted_at):
         return
     account.customers, account.counted_at = event.customers, at
-    await check(session, outbox, account, at=at)
+    await check(session, outbox, notices, account, at=at)
 
 
-async def change_cap(session: AsyncSession, outbox: Outbox, event: LicenceChanged) -> None:
+async def change_cap(
+    session: AsyncSession, outbox: Outbox, notices: Notices, event: LicenceChanged
+) -> None:
     """A new licence, a new cap: the count is checked against it."""
     account = await accounts.get(session, event.isp_id, lock=True)
     if account is None:
         return
     account.customer_cap = event.customer_cap
-    await check(session, outbox, account, at=event.issued_at)
+    await check(session, outbox, notices, account, at=event.issued_at)
 
 
-async def check(session: AsyncSession, outbox: Outbox, account: Account, *, at: datetime) -> None:
+async def check(
+    session: AsyncSession, outbox: Outbox, notices: Notices, account: Account, *, at: datetime
+) -> None:
     now_at = reached(account.customers, account.customer_cap)
     for threshold in THRESHOLDS:
         if account.usage_alert < threshold <= now_at:
@@ -61,6 +68,7 @@ async def check(session: AsyncSession, outbox: Outbox, account: Account, *, at: 
                     crossed_at=at,
                 ),
             )
+            await notices.threshold(session, account, threshold, account.customer_cap)
     account.usage_alert = now_at
 
 

@@ -57,5 +57,7 @@ async def stripe_webhook(
         or not isinstance(event["type"], str)
     ):
         raise BadRequest("The event lacks its id, type or data.")
-    outcome = await service.apply(session, outbox, billing.stripe, event, now=datetime.now(UTC))
+    outcome = await service.apply(
+        session, outbox, billing.notices, billing.stripe, event, now=datetime.now(UTC)
+    )
     return Received(outcome=outcome)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from billing.accounts import repository as accounts
 from billing.accounts.service import STRIPE_STATUS, move
 from billing.clients.stripe import StripeGateway
 from billing.models import AccountStatus
+from billing.notices import Notices
 from billing.webhooks import repository
 from servicekit.outbox import Outbox
 
@@ -37,6 +38,7 @@ ACTED_ON = frozenset(
 async def apply(
     session: AsyncSession,
     outbox: Outbox,
+    notices: Notices,
     stripe: StripeGateway,
     event: dict[str, Any],
     *,
@@ -70,5 +72,5 @@ async def apply(
     if account.status == AccountStatus.SUSPENDED and status == AccountStatus.PAST_DUE:
         return "applied"  # suspended stays so until paid (dunning's call, not Stripe's)
     reason = f"Stripe: the subscription is {state} ({kind})"
-    await move(session, outbox, account, status, reason=reason, at=now)
+    await move(session, outbox, notices, account, status, reason=reason, at=now)
     return "applied"
