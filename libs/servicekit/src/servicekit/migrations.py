@@ -143,3 +143,39 @@ def drop_messaging_tables_v1(schema: str) -> None:
     op.drop_index("ix_outbox_unpublished", table_name="outbox", schema=schema)
     op.drop_table("outbox", schema=schema)
     op.drop_table("inbox", schema=schema)
+
+
+def create_mail_outbox_v1(schema: str) -> None:
+    """Create `schema`'s mail outbox as `servicekit.mail.mail_outbox_table` first defined it.
+    Frozen, like the messaging tables."""
+    op.create_table(
+        "mail_outbox",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("to_address", sa.String(length=320), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("body", sa.Text(), nullable=True, comment="erased once delivered"),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        schema=schema,
+    )
+    op.create_index(
+        "ix_mail_outbox_unsent",
+        "mail_outbox",
+        ["id"],
+        unique=False,
+        schema=schema,
+        postgresql_where=sa.text("sent_at IS NULL"),
+    )
+
+
+def drop_mail_outbox_v1(schema: str) -> None:
+    op.drop_index("ix_mail_outbox_unsent", table_name="mail_outbox", schema=schema)
+    op.drop_table("mail_outbox", schema=schema)

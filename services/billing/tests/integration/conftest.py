@@ -60,7 +60,8 @@ async def billing_api(
 
 @pytest.fixture(scope="module")
 async def announced(migrated_database: str) -> AsyncIterator[Callable[..., Awaitable[list[Any]]]]:
-    """What billing staged for publishing about an ISP, oldest first, as event models."""
+    """What billing staged for publishing about an ISP (its account moves unless another event
+    type is named), oldest first, as event models."""
     from sqlalchemy import select
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -69,15 +70,15 @@ async def announced(migrated_database: str) -> AsyncIterator[Callable[..., Await
 
     engine = create_async_engine(migrated_database)
 
-    async def about(isp_id: uuid.UUID) -> list[BillingStatusChanged]:
+    async def about(isp_id: uuid.UUID, kind: type[Event] = BillingStatusChanged) -> list[Any]:
         outbox = messaging.outbox
         async with engine.connect() as connection:
             rows = await connection.execute(
                 select(outbox.c.data)
-                .where(outbox.c.ce_subject == str(isp_id))
+                .where(outbox.c.ce_subject == str(isp_id), outbox.c.subject == kind.subject)
                 .order_by(outbox.c.id)
             )
-            return [BillingStatusChanged.model_validate_json(row.data) for row in rows]
+            return [kind.model_validate_json(row.data) for row in rows]
 
     yield about
     await engine.dispose()

@@ -30,45 +30,19 @@ async def capped(billing_api, publish, harness):
     )
 
 
-async def crossings(announced_usage, isp_id):
-    return [(e.threshold, e.customers) for e in await announced_usage(isp_id)]
-
-
-@pytest.fixture(scope="module")
-async def announced_usage(migrated_database):
-    from sqlalchemy import select
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from billing.models import messaging
-
-    engine = create_async_engine(migrated_database)
-
-    async def about(isp_id):
-        outbox = messaging.outbox
-        async with engine.connect() as connection:
-            rows = await connection.execute(
-                select(outbox.c.data)
-                .where(
-                    outbox.c.ce_subject == str(isp_id),
-                    outbox.c.subject == UsageThresholdCrossed.subject,
-                )
-                .order_by(outbox.c.id)
-            )
-            return [UsageThresholdCrossed.model_validate_json(r.data) for r in rows]
-
-    yield about
-    await engine.dispose()
+async def crossings(announced, isp_id):
+    return [(e.threshold, e.customers) for e in await announced(isp_id, UsageThresholdCrossed)]
 
 
 async def test_eighty_and_a_hundred_percent_are_announced_once_per_crossing(
-    billing_api, publish, harness, capped, announced_usage, mails
+    billing_api, publish, harness, capped, announced, mails
 ):
     isp, start = uuid.UUID(capped["isp_id"]), datetime.now(UTC)
     steps = [50, 79, 80, 85, 100, 99, 100, 70, 81]
     for i, customers in enumerate(steps):
         await publish(counted(isp, customers, start + timedelta(seconds=i)))
         await harness.account(billing_api, isp, lambda a, c=customers: a["customers"] == c)
-    assert await crossings(announced_usage, isp) == [
+    assert await crossings(announced, isp) == [
         (80, 80),  # 79 → 80
         (100, 100),  # 85 → 100
         (100, 100),  # 99 → 100: below 100 and back is a new crossing of 100
@@ -81,7 +55,7 @@ async def test_eighty_and_a_hundred_percent_are_announced_once_per_crossing(
 
 
 async def test_counts_are_kept_per_day_and_a_stale_count_moves_nothing(
-    billing_api, publish, harness, capped, announced_usage
+    billing_api, publish, harness, capped, announced
 ):
     isp = uuid.UUID(capped["isp_id"])
     today = datetime.now(UTC)
@@ -103,11 +77,11 @@ async def test_counts_are_kept_per_day_and_a_stale_count_moves_nothing(
     assert usage[today.date().isoformat()] == 55
     assert usage[yesterday.date().isoformat()] == 95  # the day's highest
     assert (await harness.account(billing_api, isp, lambda a: True))["customers"] == 55
-    assert await crossings(announced_usage, isp) == []  # the stale 95 crossed nothing
+    assert await crossings(announced, isp) == []  # the stale 95 crossed nothing
 
 
 async def test_a_lower_cap_from_a_new_licence_applies_to_the_count_there_is(
-    billing_api, publish, harness, capped, announced_usage
+    billing_api, publish, harness, capped, announced
 ):
     isp = uuid.UUID(capped["isp_id"])
     await publish(counted(isp, 60, datetime.now(UTC)))
@@ -127,4 +101,4 @@ async def test_a_lower_cap_from_a_new_licence_applies_to_the_count_there_is(
         )
     )
     await harness.account(billing_api, isp, lambda a: a["customer_cap"] == 70)
-    assert await crossings(announced_usage, isp) == [(80, 60)]  # 60 of 70 is 86%
+    assert await crossings(announced, isp) == [(80, 60)]  # 60 of 70 is 86%

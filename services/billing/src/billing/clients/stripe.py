@@ -137,9 +137,7 @@ class StripeGateway:
     async def _call(request: Any) -> Any:
         try:
             return await request
-        except (stripe.APIConnectionError, stripe.RateLimitError) as error:
-            raise StripeUnavailable(str(error)) from error
-        except stripe.APIError as error:
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
             raise StripeUnavailable(str(error)) from error
 
 

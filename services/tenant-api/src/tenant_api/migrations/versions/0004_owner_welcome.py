@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from servicekit.migrations import create_mail_outbox_v1, drop_mail_outbox_v1
 from tenant_api.tenancy.rls import isolate_tenant_table
 
 revision: str = '0004_owner_welcome'
@@ -37,26 +38,11 @@ def upgrade() -> None:
     )
     for statement in isolate_tenant_table("tenant", "login_links"):
         op.execute(statement)
-    op.create_table('mail_outbox',
-    sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
-    sa.Column('to_address', sa.String(length=320), nullable=False),
-    sa.Column('subject', sa.String(length=300), nullable=False),
-    sa.Column('body', sa.Text(), nullable=True, comment='erased once delivered'),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
-              nullable=False),
-    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('attempts', sa.BigInteger(), server_default='0', nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    schema='tenant'
-    )
-    op.create_index('ix_mail_outbox_unsent', 'mail_outbox', ['id'], unique=False, schema='tenant',
-                    postgresql_where=sa.text('sent_at IS NULL'))
+    create_mail_outbox_v1('tenant')
 
 
 def downgrade() -> None:
-    op.drop_index('ix_mail_outbox_unsent', table_name='mail_outbox', schema='tenant')
-    op.drop_table('mail_outbox', schema='tenant')
+    drop_mail_outbox_v1('tenant')
     op.drop_table('login_links', schema='tenant')
     op.drop_column('tenants', 'owner_email', schema='tenant')
     op.drop_column('tenants', 'owner_name', schema='tenant')
