@@ -1,6 +1,10 @@
 """Importing this package registers every event model in `dotmac_contracts.EVENTS`."""
 
-from dotmac_contracts.events.billing import BillingStatusChanged, UsageThresholdCrossed
+from dotmac_contracts.events.billing import (
+    BillingStatusChanged,
+    BillingTierChanged,
+    UsageThresholdCrossed,
+)
 from dotmac_contracts.events.demo import (
     DemoConverted,
     DemoExtended,
@@ -43,10 +47,12 @@ from dotmac_contracts.events.tenant import (
     SnmpAccess,
     TenantActivated,
     TenantUsed,
+    TicketsCounted,
 )
 
 __all__ = [
     "BillingStatusChanged",
+    "BillingTierChanged",
     "CancellationRequested",
     "CancellationRetracted",
     "CustomersCounted",
@@ -78,6 +84,7 @@ __all__ = [
     "SnmpAccess",
     "TenantActivated",
     "TenantUsed",
+    "TicketsCounted",
     "TierCatalogPublished",
     "TierTerms",
     "UsageThresholdCrossed",

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from dotmac_contracts.registry import IspEvent, event_type
+from dotmac_contracts.vocabulary import Tier
 
 AccountState = Literal["registered", "incomplete", "active", "past_due", "suspended", "cancelled"]
 
@@ -32,3 +33,14 @@ class UsageThresholdCrossed(IspEvent):
     customers: int = Field(ge=0)
     customer_cap: int = Field(ge=1)
     crossed_at: datetime
+
+
+@event_type("dotmac.billing.account.tier_changed.v1")
+class BillingTierChanged(IspEvent):
+    """Stripe confirmed an ISP's move to another tier: its subscription is on the new tier's
+    price and the prorated charge is paid (or, moving down, credited). Licensing issues the
+    new tier's licence on it; until then the ISP keeps the tier it had."""
+
+    previous_tier: Tier
+    tier: Tier
+    changed_at: datetime

@@ -36,6 +36,16 @@ class CustomersCounted(IspEvent):
     counted_at: datetime
 
 
+@event_type("dotmac.tenant.tickets.counted.v1")
+class TicketsCounted(IspEvent):
+    """How many of an ISP's support tickets are open or pending now, after one opened or moved
+    (the operator's health score of the ISP weighs them)."""
+
+    isp_id: UUID
+    open_tickets: int = Field(ge=0)
+    counted_at: datetime
+
+
 class SnmpAccess(BaseModel):
     """How to poll a device. The community or v3 keys travel only sealed, with the key the
     platform's services share (`DOTMAC_DEVICE_SECRETS_KEYS`), never in plain text."""

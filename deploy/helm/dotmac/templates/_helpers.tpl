@@ -58,6 +58,7 @@ tenant-api:
 {{- define "dotmac.sharedSecretKeys" -}}
 - DOTMAC_DATABASE_URL
 - DOTMAC_INTERNAL_TOKEN
+- DOTMAC_OPERATOR_TOKEN
 - DOTMAC_DEVICE_SECRETS_KEYS
 {{- end }}
 

@@ -30,6 +30,11 @@ class PlatformSettings(BaseSettings):
         default=SecretStr("dev-only-internal-token"),
         description="Bearer token services present to each other's /internal routes",
     )
+    operator_token: SecretStr = Field(
+        default=SecretStr("dev-only-operator-token"),
+        description="Bearer token of the platform's operators (the operator console and its "
+        "API: revenue, churn, ISP health); never an ISP's",
+    )
     device_secrets_keys: SecretStr | None = Field(
         default=None,
         description="Fernet keys, comma-separated, that seal network devices' SNMP secrets at "

@@ -8,19 +8,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.config import PlatformSettings
 from servicekit.outbox import Outbox
-from servicekit.problems import JsonBodyGuard, Problem, Upload, install_problem_handlers
+from servicekit.problems import (
+    JsonBodyGuard,
+    Unauthorized,
+    Upload,
+    install_problem_handlers,
+)
 from servicekit.runtime import Runtime
 from servicekit.telemetry import tracing_enabled
 
 Background = Callable[[], AbstractAsyncContextManager[object]]
-
-
-class Unauthorized(Problem):
-    status, title, slug = 401, "Unauthorized", "unauthorized"
 
 
 def create_service_app(
@@ -98,10 +100,25 @@ back if it raises. Service functions take it and never commit."""
 
 def internal_caller(settings: PlatformSettings) -> Callable[..., None]:
     """A dependency for service-to-service routes: the caller must present the internal token."""
-    expected = f"Bearer {settings.internal_token.get_secret_value()}".encode()
+    return _bearer(
+        settings.internal_token, "This route is for DotMac services; present the internal token."
+    )
+
+
+def operator_caller(settings: PlatformSettings) -> Callable[..., None]:
+    """A dependency for the operator's routes: the caller must present the operator token (an
+    ISP's sign-in or API key is refused, and so is the services' internal token)."""
+    return _bearer(
+        settings.operator_token,
+        "This route is for the platform's operators; present the operator token.",
+    )
+
+
+def _bearer(token: SecretStr, refusal: str) -> Callable[..., None]:
+    expected = f"Bearer {token.get_secret_value()}".encode()
 
     def check(authorization: Annotated[str | None, Header()] = None) -> None:
         if authorization is None or not hmac.compare_digest(authorization.encode(), expected):
-            raise Unauthorized("This route is for DotMac services; present the internal token.")
+            raise Unauthorized(refusal)
 
     return check

@@ -68,6 +68,10 @@ class TransitionRefused(Problem):
     status, title, slug = 409, "Status change refused", "status-change-refused"
 
 
+class Unauthorized(Problem):
+    status, title, slug = 401, "Unauthorized", "unauthorized"
+
+
 class Forbidden(Problem):
     status, title, slug = 403, "Forbidden", "forbidden"
 

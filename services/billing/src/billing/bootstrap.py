@@ -14,9 +14,14 @@ from billing.dunning.messages import Timeline
 from billing.models import mail_outbox, messaging
 from billing.notices import Notices
 from billing.usage import subscribers as usage
-from dotmac_contracts.events import BillingStatusChanged, UsageThresholdCrossed
+from dotmac_contracts.events import (
+    BillingStatusChanged,
+    BillingTierChanged,
+    UsageThresholdCrossed,
+)
 from servicekit.mail import Mailer
 from servicekit.runtime import Runtime
+from servicekit.signins import SignIns
 from servicekit.telemetry import configure_tracing
 
 
@@ -27,6 +32,9 @@ class Billing:
     stripe: StripeGateway
     mailer: Mailer
     notices: Notices
+    sign_ins: SignIns
+    """Whose sign-in an ISP's access token is (tenant-api answers): the ISP's billing is its
+    owner's."""
     _temporal: Client | None = field(default=None, init=False)
     _connecting: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
@@ -56,7 +64,7 @@ def bootstrap(settings: Settings | None = None) -> Billing:
         name="billing",
         settings=settings.platform,
         tables=messaging,
-        publishes=(BillingStatusChanged, UsageThresholdCrossed),
+        publishes=(BillingStatusChanged, BillingTierChanged, UsageThresholdCrossed),
         subscribers=(*accounts.SUBSCRIBERS, *usage.SUBSCRIBERS, *dunning.SUBSCRIBERS),
     )
     mailer = Mailer(mail_outbox)
@@ -67,7 +75,12 @@ def bootstrap(settings: Settings | None = None) -> Billing:
         settings.dunning_cancel_day,
     )
     billing = Billing(
-        settings=settings, runtime=runtime, stripe=stripe, mailer=mailer, notices=notices
+        settings=settings,
+        runtime=runtime,
+        stripe=stripe,
+        mailer=mailer,
+        notices=notices,
+        sign_ins=SignIns(settings.platform.tenant_api_url),
     )
     context = runtime.broker.context
     context.set_global("stripe", stripe)

@@ -2,7 +2,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.mail import mail_outbox_table
@@ -39,6 +49,8 @@ class TierPrice(Base):
     """Per month."""
     currency: Mapped[str] = mapped_column(String(3))
     custom_pricing: Mapped[bool] = mapped_column(Boolean)
+    customer_cap: Mapped[int | None] = mapped_column(Integer)
+    """The most customers the tier allows; None: no cap."""
     catalogue_version: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -74,6 +86,30 @@ class Account(Base):
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """When its Stripe customer (and subscription) were made: at activation."""
     status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    amount_cents: Mapped[int | None] = mapped_column(Integer)
+    """What its subscription charges each billing period, as Stripe confirmed it; None without
+    a paid subscription."""
+    currency: Mapped[str | None] = mapped_column(String(3))
+    open_tickets: Mapped[int] = mapped_column(Integer, default=0)
+    """Its customers' open support tickets, as tenant-api last reported them."""
+
+
+class AccountMove(Base):
+    """One move of an account (registered → active → past due ...): the history churn, failed
+    payments and health scores are read from."""
+
+    __tablename__ = "account_moves"
+    __table_args__ = (
+        Index("account_moves_by_isp", "isp_id", "at"),
+        Index("account_moves_by_status", "status", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    isp_id: Mapped[UUID] = mapped_column()
+    previous: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class UsageDay(Base):

@@ -29,8 +29,10 @@ from servicekit.config import PlatformSettings
 from servicekit.testing import served
 
 INTERNAL = {"Authorization": "Bearer billing-test-internal-token"}
+OPERATOR = {"Authorization": "Bearer billing-test-operator-token"}
 WEBHOOK_SECRET = "whsec_billing_test"
 PRICES = {Tier.FREE: 0, Tier.BASIC: 4900, Tier.PREMIUM: 14900, Tier.ENTERPRISE: 39900}
+CAPS = {Tier.FREE: 100, Tier.BASIC: 1000, Tier.PREMIUM: 10000, Tier.ENTERPRISE: None}
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,7 @@ async def billing_api(
         database_url=migrated_database,
         nats_url=nats_server.url,
         internal_token="billing-test-internal-token",
+        operator_token="billing-test-operator-token",
         temporal_address=f"127.0.0.1:{temporal_server.port}",
     )
     billing = bootstrap(
@@ -56,6 +59,63 @@ async def billing_api(
         client.temporal = await billing.temporal()  # type: ignore[attr-defined]
         client.billing = billing  # type: ignore[attr-defined]
         yield client
+
+
+@pytest.fixture(scope="module")
+async def isp_people(
+    billing_api: httpx.AsyncClient, migrated_database: str, nats_server: Any
+) -> AsyncIterator[Callable[..., Awaitable[dict[str, dict[str, str]]]]]:
+    """The real ISP framework (tenant-api, in this process, on the session's Postgres) that
+    billing asks whose sign-in a token is; `await isp_people(isp_id)` opens the ISP's tenant
+    there and answers the headers of its signed-in owner and admin."""
+    from servicekit.serving import Role as ServiceRole
+    from servicekit.signins import SignIns
+    from servicekit.testing import running
+    from tenant_api.bootstrap import bootstrap as tenant_api_bootstrap
+    from tenant_api.config import Settings as TenantApiSettings
+    from tenant_api.entrypoints.api import create_app
+    from tenant_api.identity.auth.roles import Role
+    from tenant_api.identity.auth.service import create_user
+
+    token = "billing-test-tenant-api-token"
+    platform = PlatformSettings(
+        database_url=migrated_database, nats_url=nats_server.url, internal_token=token
+    )
+    tenant_api = tenant_api_bootstrap(TenantApiSettings(platform=platform))
+    roles = [ServiceRole(app=create_app(tenant_api))]
+    async with running(tenant_api.runtime, roles) as app:
+        transport = httpx.ASGITransport(app=app)
+        billing = billing_api.billing  # type: ignore[attr-defined]
+        billing.sign_ins = SignIns("http://tenant-api", transport=transport)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tenant-api") as http:
+
+            async def people(isp_id: uuid.UUID) -> dict[str, dict[str, str]]:
+                slug = f"isp-{isp_id.hex[:10]}"
+                opened = await http.put(
+                    f"/internal/v1/tenants/{isp_id}",
+                    json={"slug": slug, "name": slug, "tier": "basic", "host": f"{slug}.localhost"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                assert opened.status_code in (200, 201), opened.text
+                headers = {}
+                async with tenant_api.runtime.db.unit_of_work(tenant=isp_id) as session:
+                    for role in (Role.OWNER, Role.ADMIN):
+                        user = await create_user(
+                            session,
+                            tenant_id=isp_id,
+                            email=f"{role.value}@{slug}.example",
+                            name=role.value,
+                            role=role,
+                            password=None,
+                            now=now(),
+                        )
+                        signed = tenant_api.access_tokens.issue(
+                            user_id=user.id, tenant_id=isp_id, role=role, now=now()
+                        )
+                        headers[role.value] = {"Authorization": f"Bearer {signed}"}
+                return headers
+
+            yield people
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +206,7 @@ def catalogue() -> TierCatalogPublished:
                 price_cents=cents,
                 currency="USD",
                 custom_pricing=tier == Tier.ENTERPRISE,
-                customer_cap=None,
+                customer_cap=CAPS[tier],
                 plugins=[],
                 support="email",
                 api_access="none",
@@ -239,12 +299,14 @@ class Harness:
     """The helpers above, for the tests (test modules cannot import the conftest)."""
 
     internal = INTERNAL
+    operator = OPERATOR
     catalogue = staticmethod(catalogue)
     registered = staticmethod(registered)
     licence = staticmethod(licence)
     account = staticmethod(account)
     signed = staticmethod(signed)
     stripe_event = staticmethod(stripe_event)
+    now = staticmethod(now)
 
 
 @pytest.fixture

@@ -344,3 +344,40 @@ async def test_billing_suspends_the_licence_of_an_unpaid_isp_and_reinstates_it_w
     await publish(moved("suspended", "active"))
     reinstated = await licence_when("active")
     assert reinstated["status_reason"] is None
+
+
+async def test_a_tier_billing_says_is_paid_gets_its_licence_unless_the_customers_outgrew_it(
+    api, licensed_isp, publish
+):
+    """`BillingTierChanged` (Stripe confirmed the move) changes the licence's tier; if the
+    ISP's customers grew past the new tier's cap in between, licensing's rule holds."""
+    from datetime import UTC, datetime
+
+    from dotmac_contracts.events import BillingTierChanged, CustomersCounted
+    from dotmac_contracts.vocabulary import Tier
+
+    client, _, _ = api
+    isp_id = uuid.UUID((await licensed_isp("basic"))["isp_id"])
+
+    async def licence_when(tier):
+        for _ in range(100):
+            body = (await client.get(f"/api/v1/licensing/isps/{isp_id}/licence")).json()
+            if body["tier"] == tier:
+                return body
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the licence never became {tier}")
+
+    def paid(previous, tier):
+        return BillingTierChanged(
+            isp_id=isp_id, previous_tier=previous, tier=tier, changed_at=datetime.now(UTC)
+        )
+
+    await publish(paid(Tier.BASIC, Tier.PREMIUM))
+    premium = await licence_when("premium")
+    assert "network_monitoring" in premium["plugins"] and premium["customer_cap"] == 10_000
+
+    await publish(CustomersCounted(isp_id=isp_id, customers=150, counted_at=datetime.now(UTC)))
+    await publish(paid(Tier.PREMIUM, Tier.FREE))  # 150 customers do not fit in free's 100
+    await publish(paid(Tier.PREMIUM, Tier.BASIC))  # the next event: handled after the refusal
+    basic = await licence_when("basic")
+    assert basic["customer_cap"] == 1_000

@@ -12,8 +12,10 @@ from dotmac_contracts.events import (
     DeviceRemoved,
     TenantActivated,
     TenantUsed,
+    TicketsCounted,
 )
 from servicekit.mail import Mailer
+from servicekit.outbox import Outbox
 from servicekit.runtime import Runtime
 from servicekit.sealing import Sealer
 from servicekit.telemetry import configure_tracing
@@ -37,6 +39,7 @@ PUBLISHES = (
     TenantActivated,
     TenantUsed,
     CustomersCounted,
+    TicketsCounted,
     DeviceRegistered,
     DeviceChanged,
     DeviceRemoved,
@@ -45,11 +48,11 @@ PUBLISHES = (
 )
 
 
-def message_bus(entitlements: EntitlementStore) -> MessageBus:
+def message_bus(entitlements: EntitlementStore, outbox: Outbox) -> MessageBus:
     """Who reacts to each context's domain events, and who carries out each command."""
     bus = MessageBus()
     customers.register(bus)
-    support.register(bus, entitlements)
+    support.register(bus, entitlements, outbox)
     billing.register(bus)
     automations.register(bus, entitlements)
     return bus
@@ -61,16 +64,17 @@ def bootstrap(settings: Settings | None = None) -> TenantApi:
     access_ttl = timedelta(seconds=settings.access_token_ttl_s)
     mailer = Mailer(mail_outbox)
     entitlements = EntitlementStore()
+    runtime = Runtime(
+        name="tenant-api",
+        settings=settings.platform,
+        tables=messaging,
+        publishes=PUBLISHES,
+        subscribers=SUBSCRIBERS,
+        database_url=settings.service_database_url(),
+    )
     return TenantApi(
         settings=settings,
-        runtime=Runtime(
-            name="tenant-api",
-            settings=settings.platform,
-            tables=messaging,
-            publishes=PUBLISHES,
-            subscribers=SUBSCRIBERS,
-            database_url=settings.service_database_url(),
-        ),
+        runtime=runtime,
         entitlements=entitlements,
         access_guard=AccessGuard(access_ttl),
         access_tokens=AccessTokens(settings.jwt_secret.get_secret_value(), access_ttl),
@@ -79,5 +83,5 @@ def bootstrap(settings: Settings | None = None) -> TenantApi:
         mailer=mailer,
         welcome=Welcome(mailer, settings.platform.gateway_url),
         sealer=Sealer.from_settings(settings.platform.device_secrets_keys),
-        bus=message_bus(entitlements),
+        bus=message_bus(entitlements, runtime.outbox),
     )

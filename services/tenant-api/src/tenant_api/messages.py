@@ -40,6 +40,15 @@ class TicketOpened(Event):
 
 
 @dataclass(frozen=True)
+class TicketMoved(Event):
+    """A ticket's status changed (open, pending, resolved, closed)."""
+
+    ticket_id: UUID
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
 class TagCustomer(Command):
     """Add a tag; answers what was done (or why nothing was)."""
 

@@ -152,3 +152,17 @@ async def test_bad_tickets_are_refused_and_nothing_is_stored(business_isp):
         assert (await patch(isp, ticket, body)).status_code == 422, body
     stored = (await isp.client.get(f"/api/v1/tickets/{ticket['id']}", headers=isp.owner)).json()
     assert {k: stored[k] for k in ticket} == ticket
+
+
+async def test_the_platform_is_told_the_open_ticket_count_as_tickets_open_and_move(business_isp):
+    isp = await business_isp()
+    first = await open_ticket(isp)
+    await open_ticket(isp, subject="Slow evenings")
+    assert (await patch(isp, first, {"status": "pending"})).status_code == 200
+    assert (await patch(isp, first, {"priority": "high"})).status_code == 200  # not a move
+    assert (await patch(isp, first, {"status": "resolved"})).status_code == 200
+    assert (await patch(isp, first, {"status": "open"})).status_code == 200  # reopened
+
+    counted = await isp.published("dotmac.tenant.tickets.counted.v1")
+    assert [c["open_tickets"] for c in counted] == [1, 2, 2, 1, 2]
+    assert {c["isp_id"] for c in counted} == {str(isp.id)}

@@ -233,6 +233,8 @@ def process_environment(
 
 # (Caddy path matcher, owning service), in match order.
 ROUTE_TABLE: tuple[tuple[str, str], ...] = (
+    ("/api/v1/isp/*/billing", "billing"),  # a * between slashes matches one path segment
+    ("/api/v1/isp/*/billing/*", "billing"),
     ("/api/v1/isp/*", "registration"),
     ("/api/v1/registration/*", "registration"),
     ("/api/v1/demos*", "registration"),

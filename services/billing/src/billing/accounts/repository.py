@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.models import Account, AccountStatus, TierPrice
+from billing.models import Account, AccountMove, AccountStatus, TierPrice
 from servicekit.db import table_of
 
 
@@ -43,7 +43,13 @@ async def set_prices(session: AsyncSession, prices: list[dict[str, object]]) -> 
             index_elements=[table.c.tier],
             set_={
                 name: statement.excluded[name]
-                for name in ("price_cents", "currency", "custom_pricing", "catalogue_version")
+                for name in (
+                    "price_cents",
+                    "currency",
+                    "custom_pricing",
+                    "customer_cap",
+                    "catalogue_version",
+                )
             }
             | {"updated_at": statement.excluded.updated_at},
             where=table.c.updated_at < statement.excluded.updated_at,
@@ -51,9 +57,20 @@ async def set_prices(session: AsyncSession, prices: list[dict[str, object]]) -> 
     )
 
 
-def moved(account: Account, status: AccountStatus, at: datetime) -> bool:
-    """Set the account's status; whether it changed."""
+def moved(
+    session: AsyncSession, account: Account, status: AccountStatus, reason: str, at: datetime
+) -> bool:
+    """Set the account's status and keep the move in its history; whether it changed."""
     if account.status == status:
         return False
+    session.add(
+        AccountMove(
+            isp_id=account.isp_id,
+            previous=account.status,
+            status=status.value,
+            reason=reason[:500],
+            at=at,
+        )
+    )
     account.status, account.status_changed_at = status.value, at
     return True

@@ -7,7 +7,12 @@ from typing import Annotated
 from billing.accounts import service
 from billing.clients.stripe import StripeGateway
 from billing.notices import Notices
-from dotmac_contracts.events import IspRegistered, LicenceIssued, TierCatalogPublished
+from dotmac_contracts.events import (
+    IspRegistered,
+    LicenceIssued,
+    TicketsCounted,
+    TierCatalogPublished,
+)
 from servicekit.stream import ContextValue, EventOutbox, Session
 
 Stripe = Annotated[StripeGateway, ContextValue("stripe")]
@@ -28,4 +33,8 @@ async def on_licence_issued(
     await service.open_account(session, outbox, notices, stripe, event, now=datetime.now(UTC))
 
 
-SUBSCRIBERS = (on_registered, on_catalogue, on_licence_issued)
+async def on_tickets_counted(event: TicketsCounted, session: Session) -> None:
+    await service.record_tickets(session, event)
+
+
+SUBSCRIBERS = (on_registered, on_catalogue, on_licence_issued, on_tickets_counted)

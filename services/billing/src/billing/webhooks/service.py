@@ -12,9 +12,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.accounts import repository as accounts
-from billing.accounts.service import STRIPE_STATUS, move
-from billing.clients.stripe import StripeGateway
-from billing.models import AccountStatus
+from billing.accounts.service import STRIPE_STATUS, follow
+from billing.clients.stripe import Plan, StripeGateway
 from billing.notices import Notices
 from billing.webhooks import repository
 from servicekit.outbox import Outbox
@@ -60,17 +59,30 @@ async def apply(
     account = await accounts.of_customer(session, customer)
     if account is None or account.stripe_subscription_id is None:
         return "ignored"  # not an ISP's subscription billing knows
-    implied = IMPLIED.get(kind) or (
-        thing.get("status") if kind != "customer.subscription.deleted" else "canceled"
-    )
-    if isinstance(implied, str) and STRIPE_STATUS.get(implied) == account.status:
+    subscription = thing.get("subscription") if kind in IMPLIED else thing.get("id")
+    if isinstance(subscription, str) and subscription != account.stripe_subscription_id:
+        return "ignored"  # one the ISP has left (it moved to the free tier and back)
+    implied: object
+    if kind in IMPLIED:
+        implied, plan = IMPLIED[kind], None
+    elif kind == "customer.subscription.deleted":
+        implied, plan = "canceled", None
+    else:
+        implied, plan = thing.get("status"), _plan_of(thing)
+    says_what_it_is = isinstance(implied, str) and STRIPE_STATUS.get(implied) == account.status
+    if says_what_it_is and (plan is None or plan.tier == account.tier):
         return "applied"  # it says what the account already is: nothing to check or move
     account = await accounts.of_customer(session, customer, lock=True)  # to move it, alone
     assert account is not None and account.stripe_subscription_id is not None
-    state = await stripe.subscription_status(account.stripe_subscription_id)
-    status = STRIPE_STATUS.get(state, AccountStatus.INCOMPLETE)
-    if account.status == AccountStatus.SUSPENDED and status == AccountStatus.PAST_DUE:
-        return "applied"  # suspended stays so until paid (dunning's call, not Stripe's)
-    reason = f"Stripe: the subscription is {state} ({kind})"
-    await move(session, outbox, notices, account, status, reason=reason, at=now)
+    state = await stripe.subscription_state(account.stripe_subscription_id)
+    reason = f"Stripe: the subscription is {state.status} ({kind})"
+    await follow(session, outbox, notices, account, state, reason=reason, at=now)
     return "applied"
+
+
+def _plan_of(subscription: dict[str, Any]) -> Plan | None:
+    items = subscription.get("items")
+    data = items.get("data") if isinstance(items, dict) else None
+    first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+    plan = first.get("plan") or subscription.get("plan")
+    return Plan.parse(plan.get("id")) if isinstance(plan, dict) else None

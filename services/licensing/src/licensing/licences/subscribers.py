@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import (
     BillingStatusChanged,
+    BillingTierChanged,
     CustomersCounted,
     DemoRemoved,
     IspRegistered,
@@ -116,8 +117,32 @@ async def on_billing_moved(e: BillingStatusChanged, session: Session, outbox: Ev
         pass  # no licence, or one withdrawn for good: nothing to suspend or reinstate
 
 
+async def on_tier_paid(
+    e: BillingTierChanged, session: Session, outbox: EventOutbox, signer: Signer, validity: Validity
+) -> None:
+    """Stripe confirmed the ISP's move to another tier: it gets that tier's licence. Billing
+    refused the move beforehand if the ISP's customers did not fit; should they have grown in
+    between, licensing's rule still holds and the licence stays as it is (logged, for the
+    operator to settle with the ISP)."""
+    try:
+        await change_tier(
+            session,
+            outbox,
+            signer,
+            isp_id=e.isp_id,
+            tier=e.tier,
+            now=e.changed_at,
+            validity=validity,
+        )
+    except TierBelowUsage as refused:
+        log.warning("ISP %s paid for the %s tier but stays: %s", e.isp_id, e.tier, refused)
+    except (NotFound, RevokedLicence):
+        pass  # no licence, or one withdrawn for good: nothing to change
+
+
 SUBSCRIBERS = (
     on_billing_moved,
+    on_tier_paid,
     on_tenant_activated,
     on_customers_counted,
     on_isp_registered,

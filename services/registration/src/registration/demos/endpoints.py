@@ -4,14 +4,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from registration.clients.tenant_api import TenantApi
 from registration.demos import service
 from registration.demos.schemas import DemoRead, DemoRequest
 from registration.deps import SettingsDep
 from registration.isps import service as isps
 from registration.isps.schemas import IspRegistration, RegistrationAccepted
-from servicekit.http import OutboxDep, RuntimeDep, SessionDep, Unauthorized
-from servicekit.problems import Forbidden
+from servicekit.http import OutboxDep, RuntimeDep, SessionDep
+from servicekit.signins import SignIns
 
 router = APIRouter(prefix="/api/v1/demos", tags=["demos"])
 bearer = HTTPBearer(auto_error=False)
@@ -21,13 +20,9 @@ async def owner_of_demo(
     settings: SettingsDep, demo_id: UUID, credentials: HTTPAuthorizationCredentials | None
 ) -> None:
     """Ask the ISP framework whose sign-in the token is: it must be the demo tenant's owner."""
-    if credentials is None:
-        raise Unauthorized("Sign in to the demo as its owner, and send that access token.")
-    who = await TenantApi(settings.platform.tenant_api_url).who(credentials.credentials, demo_id)
-    if who is None:
-        raise Unauthorized("This is not a sign-in to this demo: sign in to it again.")
-    if who.tenant_id != str(demo_id) or who.role != "owner":
-        raise Forbidden("Only the demo's owner can make it a paid ISP.")
+    await SignIns(settings.platform.tenant_api_url).owner(
+        credentials.credentials if credentials else None, demo_id, what="make the demo a paid ISP"
+    )
 
 
 @router.post(

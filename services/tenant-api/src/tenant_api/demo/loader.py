@@ -246,7 +246,8 @@ async def _tickets(
         for when, _, step in sorted(story, key=lambda s: (s[0], s[1])):
             if isinstance(step, TicketStatus):
                 change = TicketUpdate(status=step)
-                await support.update_ticket(work.session, ticket.id, change, sla=sla, now=when)
+                moving = UnitOfWork(work.session, work.tenant_id, work.bus, now=when)
+                await support.update_ticket(moving, ticket.id, change, sla=sla)
                 continue
             by_staff = step.by_staff and assignee is not None
             await support.comment(

@@ -113,11 +113,7 @@ async def update_ticket(
     """Change the subject, priority, assignee, customer or status (open, pending, resolved,
     closed: a resolved ticket can be reopened; a closed one is final)."""
     ticket = await service.update_ticket(
-        work.session,
-        ticket_id,
-        change,
-        sla=entitlements.allows(caller.tenant_id, Plugin.SLA_MANAGEMENT),
-        now=work.now,
+        work, ticket_id, change, sla=entitlements.allows(caller.tenant_id, Plugin.SLA_MANAGEMENT)
     )
     return read(ticket, work.now)
 

@@ -1,6 +1,9 @@
-"""What support does when another context asks (automations' actions on tickets)."""
+"""What support does when another context asks (automations' actions on tickets), and how it
+tells the platform its open ticket count."""
 
+from dotmac_contracts.events import TicketsCounted
 from dotmac_contracts.vocabulary import Plugin
+from servicekit.outbox import Outbox
 from tenant_api import messages
 from tenant_api.messagebus import MessageBus, UnitOfWork
 from tenant_api.support import service
@@ -8,7 +11,7 @@ from tenant_api.support.schemas import SLA, CommentCreate, TicketCreate
 from tenant_api.tenancy.entitlements.store import EntitlementStore
 
 
-def register(bus: MessageBus, entitlements: EntitlementStore) -> None:
+def register(bus: MessageBus, entitlements: EntitlementStore, outbox: Outbox) -> None:
     def sla(work: UnitOfWork) -> bool:
         return entitlements.allows(work.tenant_id, Plugin.SLA_MANAGEMENT)
 
@@ -44,6 +47,19 @@ def register(bus: MessageBus, entitlements: EntitlementStore) -> None:
             now=work.now,
         )
 
+    async def publish_count(
+        work: UnitOfWork, event: messages.TicketOpened | messages.TicketMoved
+    ) -> None:
+        """The platform (the operator's health score of the ISP) follows the open count."""
+        counted = TicketsCounted(
+            isp_id=work.tenant_id,
+            open_tickets=await service.count_open(work.session),
+            counted_at=work.now,
+        )
+        await outbox.add(work.session, counted)
+
+    bus.subscribe(messages.TicketOpened, publish_count)
+    bus.subscribe(messages.TicketMoved, publish_count)
     bus.register(messages.OpenTicket, open_ticket)
     bus.register(messages.SetTicketPriority, set_priority)
     bus.register(messages.AssignTicket, assign)

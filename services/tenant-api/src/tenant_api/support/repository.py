@@ -40,6 +40,12 @@ async def comments(session: AsyncSession, ticket_id: UUID) -> list[TicketComment
     return list(found.scalars())
 
 
+async def count_open(session: AsyncSession) -> int:
+    worked_on = (TicketStatus.OPEN.value, TicketStatus.PENDING.value)
+    query = select(func.count()).select_from(Ticket).where(Ticket.status.in_(worked_on))
+    return int(await session.scalar(query) or 0)
+
+
 async def customer_exists(session: AsyncSession, customer_id: UUID) -> bool:
     return await session.scalar(select(Customer.id).where(Customer.id == customer_id)) is not None
 

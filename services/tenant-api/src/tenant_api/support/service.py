@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from servicekit.problems import NotFound, TransitionRefused, UnprocessableContent
 from tenant_api.identity.users import service as users
 from tenant_api.messagebus import UnitOfWork
-from tenant_api.messages import TicketOpened
+from tenant_api.messages import TicketMoved, TicketOpened
 from tenant_api.models import Ticket, TicketComment
 from tenant_api.support import repository
 from tenant_api.support.schemas import (
@@ -56,8 +56,9 @@ async def get_ticket(session: AsyncSession, ticket_id: UUID) -> Ticket:
 
 
 async def update_ticket(
-    session: AsyncSession, ticket_id: UUID, change: TicketUpdate, *, sla: bool, now: datetime
+    work: UnitOfWork, ticket_id: UUID, change: TicketUpdate, *, sla: bool
 ) -> Ticket:
+    session, now = work.session, work.now
     ticket = await get_ticket(session, ticket_id)
     fields = change.model_fields_set
     for required in ("subject", "priority", "status"):
@@ -70,15 +71,22 @@ async def update_ticket(
     if "assignee_id" in fields and change.assignee_id is not None:
         await check_assignee(session, change.assignee_id)
     if change.status is not None and change.status != ticket.status:
+        before = ticket.status
         _move(ticket, change.status, now)
+        work.record(TicketMoved(ticket.id, before, ticket.status))
     for field in fields - {"status"}:
         value = getattr(change, field)
         setattr(ticket, field, value.value if isinstance(value, Priority) else value)
     if "priority" in fields and sla:
         ticket.sla_due_at = ticket.created_at + SLA[Priority(ticket.priority)]
     ticket.updated_at = now
-    await session.flush()
+    await work.flush()
     return ticket
+
+
+async def count_open(session: AsyncSession) -> int:
+    """The ISP's tickets still being worked on (open or pending)."""
+    return await repository.count_open(session)
 
 
 async def comment(
