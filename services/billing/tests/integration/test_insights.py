@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from billing.models import AccountMove, UsageDay
-from dotmac_contracts.events import CustomersCounted, LicenceIssued, TicketsCounted
+from dotmac_contracts.events import CustomersCounted, TicketsCounted
 from dotmac_contracts.vocabulary import BillingPeriod, Tier
 
 pytestmark = pytest.mark.integration
@@ -53,7 +53,7 @@ async def test_recurring_revenue_counts_what_subscriptions_charge_per_month(
     await opened(billing_api, publish, harness, Tier.FREE)
 
     after = await insight(billing_api, harness, "/revenue")
-    assert after["mrr_cents"] - before["mrr_cents"] == 14900 + 4900  # annual: 12 × 4900 / 12
+    assert after["mrr_cents"] - before["mrr_cents"] == 14900 + 4900  # annual: 12 x 4900 / 12
     assert after["arr_cents"] == 12 * after["mrr_cents"]
     assert after["paying_isps"] - before["paying_isps"] == 2
     tiers = {t["tier"]: t for t in after["by_tier"]}
