@@ -71,6 +71,7 @@ DO_REGION = "eu-central-1"
 """Registrations in this region are placed on the digitalocean provider (the fake of its API);
 in every other region, on local."""
 DO_TOKEN = "dev-token"
+STRIPE_WEBHOOK_SECRET = "whsec_e2e_billing"
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,7 @@ def platform_processes(
     platform_nats: NatsServer,
     temporal_server: TemporalDevServer,
     otlp: OtlpReceiver,
+    stripe_server: Any,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Platform]:
     free = Ports.free()
@@ -245,6 +247,8 @@ def platform_processes(
     env = {
         **aws.client_environment(),
         **digitalocean.client_environment(),
+        **stripe_server.client_environment(),
+        "BILLING_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
         "PROVISIONING_AWS_IMAGE_ID": AWS_IMAGE,
         "PROVISIONING_AWS_BOOT_WAIT_S": "5",
         "PROVISIONING_DIGITALOCEAN_TOKEN": DO_TOKEN,
@@ -278,6 +282,11 @@ def platform_processes(
             processes[service.name] = process
         for process in started:
             process.wait_ready(timeout=60)
+        stripe_server.register_webhook(
+            "dotmac-e2e-billing",
+            f"http://127.0.0.1:{ports.service('billing')}/api/v1/billing/stripe/webhook",
+            STRIPE_WEBHOOK_SECRET,
+        )
         gateway = Caddy(
             ports.gateway,
             ports.caddy_admin,

@@ -340,3 +340,22 @@ async def test_the_owner_is_welcomed_by_email_and_signs_in_through_the_gateway(p
         headers={**host, "Authorization": f"Bearer {signed_in.json()['access_token']}"},
     )
     assert me.json()["role"] == "owner"
+
+    # The owner's billing, at the platform's address: the gateway sends it to billing, which
+    # asks tenant-api whose sign-in the token is.
+    billing = f"{platform.gateway_url}/api/v1/isp/{accepted['isp_id']}/billing"
+    owner_token = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    anonymous = await http.get(billing)
+    assert anonymous.status_code == 401 and "owner" in anonymous.json()["detail"]
+    for _ in range(100):  # billing opens the account once the licence is issued
+        mine = await http.get(billing, headers=owner_token)
+        if mine.status_code == 200 and mine.json()["status"] != "registered":
+            break
+        await asyncio.sleep(0.1)
+    assert mine.json()["status"] == "incomplete"  # a paid tier, and no card at sign-up
+    paid = await http.put(
+        f"{billing}/payment-method", json={"payment_method": "pm_card_visa"}, headers=owner_token
+    )
+    assert paid.status_code == 200, paid.text
+    assert (paid.json()["status"], paid.json()["plan"]["amount_cents"]) == ("active", 4900)
+    assert [i["status"] for i in paid.json()["invoices"]] == ["paid"]
