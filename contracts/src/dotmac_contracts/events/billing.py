@@ -21,6 +21,11 @@ class BillingStatusChanged(IspEvent):
     status: AccountState
     reason: str = Field(description="Why, in words an operator can act on")
     changed_at: datetime
+    offboarding: bool = Field(
+        default=False,
+        description="The move follows the ISP's own offboarding (its subscription ended with "
+        "it): there is nothing left to offboard",
+    )
 
 
 @event_type("dotmac.billing.usage.threshold_crossed.v1")

@@ -295,6 +295,22 @@ def stripe_event(type_: str, obj: dict[str, Any], event_id: str | None = None) -
     }
 
 
+async def dunning(temporal: Any, isp_id: uuid.UUID, until: Callable[[Any], bool]) -> Any:
+    """The description of the ISP's dunning workflow once `until` holds for its status."""
+    from billing.dunning.workflows import workflow_id
+
+    handle = temporal.get_workflow_handle(workflow_id(str(isp_id)))
+    for _ in range(200):
+        try:
+            description = await handle.describe()
+            if until(description.status):
+                return description
+        except Exception:  # not started yet
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"dunning of {isp_id} never got there")
+
+
 class Harness:
     """The helpers above, for the tests (test modules cannot import the conftest)."""
 
@@ -307,6 +323,7 @@ class Harness:
     signed = staticmethod(signed)
     stripe_event = staticmethod(stripe_event)
     now = staticmethod(now)
+    dunning = staticmethod(dunning)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ a new card that pays it."""
 import uuid
 
 import pytest
+from temporalio.client import WorkflowExecutionStatus
 
 from dotmac_contracts.events import BillingTierChanged, CustomersCounted
 from dotmac_contracts.vocabulary import Tier
@@ -184,7 +185,8 @@ async def test_moving_to_free_ends_the_subscription_and_a_paid_tier_starts_a_new
 async def test_a_declined_upgrade_keeps_the_tier_until_a_new_card_pays_it(
     billing_api, publish, harness, isp_people, announced, mails
 ):
-    """A real decline in localstripe: the ISP's card is switched to one whose charges fail."""
+    """A real decline in localstripe: the ISP's card is switched to one whose charges fail.
+    The account falls past due and its dunning starts; the new card settles both."""
     registration = await opened(billing_api, publish, harness, Tier.BASIC)
     isp_id = registration.isp_id
     owner = (await isp_people(isp_id))["owner"]
@@ -203,6 +205,8 @@ async def test_a_declined_upgrade_keeps_the_tier_until_a_new_card_pays_it(
     account = await harness.account(billing_api, isp_id, lambda a: True)
     assert (account["tier"], account["status"]) == ("basic", "past_due")
     assert await announced(isp_id, BillingTierChanged) == []
+    running = WorkflowExecutionStatus.RUNNING
+    await harness.dunning(billing_api.temporal, isp_id, lambda s: s == running)
 
     paid = await billing_api.put(
         f"{base}/payment-method", json={"payment_method": "pm_card_visa"}, headers=owner
@@ -214,6 +218,8 @@ async def test_a_declined_upgrade_keeps_the_tier_until_a_new_card_pays_it(
     assert moves[-2:] == [("active", "past_due"), ("past_due", "active")]
     changes = await announced(isp_id, BillingTierChanged)
     assert [(c.previous_tier, c.tier) for c in changes] == [(Tier.BASIC, Tier.PREMIUM)]
+    completed = WorkflowExecutionStatus.COMPLETED
+    await harness.dunning(billing_api.temporal, isp_id, lambda s: s == completed)  # settled
     assert await mails(registration.primary_contact_email) == [
         "Your DotMac payment did not go through",
         "Payment received: your DotMac account is in good standing",
@@ -242,3 +248,31 @@ async def test_bad_choices_are_refused_with_problems_and_change_nothing(
     assert unknown.json()["field"] == "payment_method"
     account = await harness.account(billing_api, isp_id, lambda a: True)
     assert (account["tier"], account["status"]) == ("basic", "active")
+
+
+async def test_an_offboarded_isp_is_charged_no_more(
+    billing_api, publish, harness, stripe_client, announced
+):
+    """The owner cancelled and provisioning offboards the ISP: its subscription ends and its
+    account is cancelled, announced as following the offboarding (provisioning has nothing
+    more to do). A redelivered start changes nothing."""
+    from datetime import timedelta
+
+    from dotmac_contracts.events import OffboardingStarted
+
+    isp_id = (await opened(billing_api, publish, harness, Tier.BASIC)).isp_id
+    before = await harness.account(billing_api, isp_id, lambda a: True)
+    started = OffboardingStarted(
+        isp_id=isp_id, delete_at=harness.now() + timedelta(days=30), started_at=harness.now()
+    )
+
+    await publish(started)
+    await publish(started)
+
+    after = await harness.account(billing_api, isp_id, lambda a: a["status"] == "cancelled")
+    assert (after["stripe_subscription_id"], after["amount_cents"]) == (None, None)
+    ended = await stripe_client.v1.subscriptions.retrieve_async(before["stripe_subscription_id"])
+    assert ended.status == "canceled"
+    moves = [(m.previous, m.status, m.offboarding) for m in await announced(isp_id)]
+    assert moves[-1] == ("active", "cancelled", True)
+    assert [m for m in moves if m[1] == "cancelled"] == [("active", "cancelled", True)]

@@ -381,6 +381,7 @@ async def move(
     *,
     reason: str,
     at: datetime,
+    offboarding: bool = False,
 ) -> bool:
     """Move the account to `status`, announce it, and tell the ISP if the move calls for it; a
     move to where it is changes nothing."""
@@ -396,9 +397,42 @@ async def move(
             status=status.value,
             reason=reason,
             changed_at=at,
+            offboarding=offboarding,
         ),
     )
     return True
+
+
+async def close_for_offboarding(
+    session: AsyncSession,
+    outbox: Outbox,
+    notices: Notices,
+    stripe: StripeGateway,
+    isp_id: UUID,
+    *,
+    at: datetime,
+) -> None:
+    """The ISP is being offboarded (its owner cancelled, or billing did): its subscription ends
+    now, so nothing more is charged, and its account is cancelled. Again (a redelivery, or an
+    ISP billing cancelled itself) it changes nothing."""
+    account = await repository.get(session, isp_id, lock=True)
+    if account is None:
+        return
+    if account.stripe_subscription_id is not None:
+        await stripe.cancel(account.stripe_subscription_id)
+        account.stripe_subscription_id = None
+    _charges(account, None)
+    reason = "offboarded: the subscription ended with the ISP's instance"
+    await move(
+        session,
+        outbox,
+        notices,
+        account,
+        AccountStatus.CANCELLED,
+        reason=reason,
+        at=at,
+        offboarding=True,
+    )
 
 
 async def account_of(session: AsyncSession, isp_id: UUID) -> Account | None:

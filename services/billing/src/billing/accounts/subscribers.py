@@ -10,6 +10,7 @@ from billing.notices import Notices
 from dotmac_contracts.events import (
     IspRegistered,
     LicenceIssued,
+    OffboardingStarted,
     TicketsCounted,
     TierCatalogPublished,
 )
@@ -37,4 +38,18 @@ async def on_tickets_counted(event: TicketsCounted, session: Session) -> None:
     await service.record_tickets(session, event)
 
 
-SUBSCRIBERS = (on_registered, on_catalogue, on_licence_issued, on_tickets_counted)
+async def on_offboarding(
+    event: OffboardingStarted, session: Session, outbox: EventOutbox, stripe: Stripe, notices: Told
+) -> None:
+    await service.close_for_offboarding(
+        session, outbox, notices, stripe, event.isp_id, at=event.started_at
+    )
+
+
+SUBSCRIBERS = (
+    on_registered,
+    on_catalogue,
+    on_licence_issued,
+    on_tickets_counted,
+    on_offboarding,
+)

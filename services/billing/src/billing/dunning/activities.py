@@ -46,6 +46,8 @@ class DunningActivities:
             account = await accounts.get(session, UUID(isp_id), lock=True)
             if account is None or account.status == AccountStatus.ACTIVE:
                 return  # paid meanwhile: the workflow hears of it next
+            if account.status == AccountStatus.CANCELLED:
+                return  # ended meanwhile (the ISP offboarded): nothing left to chase
             now = datetime.now(UTC)
             await move(session, self.outbox, self.notices, account, status, reason=reason, at=now)
 

@@ -30,8 +30,9 @@ async def on_billing_moved(
     event: BillingStatusChanged, temporal: Temporal, task_queue: TaskQueue, grace_s: GraceSeconds
 ) -> None:
     """Billing cancelled the ISP (unpaid past dunning's last day): offboard it, as if its
-    owner had cancelled. Billing's other moves are not provisioning's business."""
-    if event.status == "cancelled":
+    owner had cancelled. A cancellation that follows the ISP's offboarding, and billing's other
+    moves, are not provisioning's business."""
+    if event.status == "cancelled" and not event.offboarding:
         await _offboard(temporal, task_queue, grace_s, str(event.isp_id))
 
 
