@@ -74,6 +74,21 @@ async def test_types_billing_does_not_act_on_are_acknowledged_and_ignored(
     assert (await deliver(billing_api, harness, unknown_customer)).json()["outcome"] == "ignored"
 
 
+async def test_only_the_tier_subscription_moves_the_account(billing_api, harness, opened):
+    """A failed payment of any other subscription of the ISP's Stripe customer (one it left,
+    or, when add-ons come, a monthly add-on of an annual ISP) neither blocks nor moves it."""
+    other = {**opened, "stripe_subscription_id": "sub_an_add_on"}
+    failed = invoice_event(harness, other, "invoice.payment_failed")
+    assert (await deliver(billing_api, harness, failed)).json()["outcome"] == "ignored"
+    ended = harness.stripe_event(
+        "customer.subscription.updated",
+        {"id": "sub_an_add_on", "customer": opened["stripe_customer_id"], "status": "past_due"},
+    )
+    assert (await deliver(billing_api, harness, ended)).json()["outcome"] == "ignored"
+    after = await harness.account(billing_api, opened["isp_id"], lambda a: True)
+    assert (after["status"], after["status_changed_at"]) == ("active", opened["status_changed_at"])
+
+
 async def test_forged_tampered_stale_and_unsigned_deliveries_are_400_and_change_nothing(
     billing_api, harness, opened
 ):

@@ -3,9 +3,9 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from billing.models import Account, AccountMove, AccountStatus, TierPrice
 from servicekit.db import table_of
@@ -29,6 +29,16 @@ async def of_customer(
     if lock:  # and read it again: an earlier read in this session may be stale
         query = query.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(query)
+
+
+async def standing_of_customer(
+    connection: AsyncConnection, customer_id: str
+) -> Row[str, str, str | None] | None:
+    """The status, tier and subscription of the Stripe customer's account, in one read."""
+    query = select(Account.status, Account.tier, Account.stripe_subscription_id).where(
+        Account.stripe_customer_id == customer_id
+    )
+    return (await connection.execute(query)).first()
 
 
 async def price_of(session: AsyncSession, tier: str) -> TierPrice | None:

@@ -12,7 +12,6 @@ from pydantic import BaseModel
 
 from billing.deps import BillingDep
 from billing.webhooks import service
-from servicekit.http import OutboxDep, SessionDep
 from servicekit.problems import BadRequest
 
 PATH = "/api/v1/billing/stripe/webhook"
@@ -28,8 +27,6 @@ class Received(BaseModel):
 async def stripe_webhook(
     request: Request,
     billing: BillingDep,
-    session: SessionDep,
-    outbox: OutboxDep,
     signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
 ) -> Received:
     """An event from Stripe: applied once, whatever order it comes in."""
@@ -57,7 +54,8 @@ async def stripe_webhook(
         or not isinstance(event["type"], str)
     ):
         raise BadRequest("The event lacks its id, type or data.")
+    runtime = billing.runtime
     outcome = await service.apply(
-        session, outbox, billing.notices, billing.stripe, event, now=datetime.now(UTC)
+        runtime.db, runtime.outbox, billing.notices, billing.stripe, event, now=datetime.now(UTC)
     )
     return Received(outcome=outcome)  # type: ignore[arg-type]

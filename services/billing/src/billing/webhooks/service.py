@@ -9,13 +9,12 @@ Stripe. Types billing does not act on are acknowledged and ignored."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from billing.accounts import repository as accounts
 from billing.accounts.service import STRIPE_STATUS, follow
 from billing.clients.stripe import Plan, StripeGateway
 from billing.notices import Notices
 from billing.webhooks import repository
+from servicekit.db import Database
 from servicekit.outbox import Outbox
 
 IMPLIED = {
@@ -35,7 +34,7 @@ ACTED_ON = frozenset(
 
 
 async def apply(
-    session: AsyncSession,
+    db: Database,
     outbox: Outbox,
     notices: Notices,
     stripe: StripeGateway,
@@ -44,19 +43,40 @@ async def apply(
     now: datetime,
 ) -> str:
     """What became of the event (Stripe's JSON, its signature verified): `applied`,
-    `duplicate` or `ignored`."""
-    kind = str(event["type"])
-    if not await repository.first_time(session, str(event["id"]), kind[:100], now):
-        return "duplicate"
-    if kind not in ACTED_ON:
-        return "ignored"
+    `duplicate` or `ignored`.
+
+    Most events move nothing (an active ISP's monthly `invoice.paid`, a type billing does not
+    act on, another Stripe account's customer): those are decided on the account as it is and
+    recorded in two single-statement round trips, outside any transaction. Only an event that
+    would move the account takes the account's lock, in a transaction with its record and the
+    move."""
+    event_id, kind = str(event["id"]), str(event["type"])[:100]
     thing = event["data"].get("object") if isinstance(event["data"], dict) else None
-    if not isinstance(thing, dict):
-        return "ignored"
-    customer = thing.get("customer")
-    if not isinstance(customer, str):
-        return "ignored"
-    account = await accounts.of_customer(session, customer)
+    customer = thing.get("customer") if isinstance(thing, dict) else None
+    if kind not in ACTED_ON or not isinstance(thing, dict) or not isinstance(customer, str):
+        async with db.autocommit() as connection:
+            first = await repository.record(connection, event_id, kind, now)
+        return "ignored" if first else "duplicate"
+    async with db.autocommit() as connection:
+        account = await accounts.standing_of_customer(connection, customer)
+        outcome = _without_a_move(account, kind, thing)
+        if outcome is not None:
+            first = await repository.record(connection, event_id, kind, now)
+            return outcome if first else "duplicate"
+    async with db.unit_of_work() as session:
+        if not await repository.first_time(session, event_id, kind, now):
+            return "duplicate"
+        locked = await accounts.of_customer(session, customer, lock=True)  # to move it, alone
+        if locked is None or locked.stripe_subscription_id is None:
+            return "ignored"  # it left its subscription meanwhile
+        state = await stripe.subscription_state(locked.stripe_subscription_id)
+        reason = f"Stripe: the subscription is {state.status} ({kind})"
+        await follow(session, outbox, notices, locked, state, reason=reason, at=now)
+    return "applied"
+
+
+def _without_a_move(account: Any, kind: str, thing: dict[str, Any]) -> str | None:
+    """`ignored` or `applied` if the event needs no move of the account; None if it may."""
     if account is None or account.stripe_subscription_id is None:
         return "ignored"  # not an ISP's subscription billing knows
     subscription = thing.get("subscription") if kind in IMPLIED else thing.get("id")
@@ -72,12 +92,7 @@ async def apply(
     says_what_it_is = isinstance(implied, str) and STRIPE_STATUS.get(implied) == account.status
     if says_what_it_is and (plan is None or plan.tier == account.tier):
         return "applied"  # it says what the account already is: nothing to check or move
-    account = await accounts.of_customer(session, customer, lock=True)  # to move it, alone
-    assert account is not None and account.stripe_subscription_id is not None
-    state = await stripe.subscription_state(account.stripe_subscription_id)
-    reason = f"Stripe: the subscription is {state.status} ({kind})"
-    await follow(session, outbox, notices, account, state, reason=reason, at=now)
-    return "applied"
+    return None
 
 
 def _plan_of(subscription: dict[str, Any]) -> Plan | None:
