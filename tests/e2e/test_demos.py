@@ -131,6 +131,15 @@ async def test_a_demo_opens_with_sample_data_is_extended_by_use_and_converts_kee
             break
         await asyncio.sleep(0.1)
     assert mine.json()["tier"] == "basic"
+    # Billing opened the converted ISP's account: basic, awaiting the card it did not give.
+    billing = f"{platform.gateway_url}/api/v1/isp/{accepted['isp_id']}/billing"
+    owner = {"Authorization": paid["Authorization"]}
+    for _ in range(100):
+        account = await http.get(billing, headers=owner)
+        if account.status_code == 200 and account.json()["status"] != "registered":
+            break
+        await asyncio.sleep(0.1)
+    assert (account.json()["plan"]["tier"], account.json()["status"]) == ("basic", "incomplete")
     gone = await http.get(f"{platform.gateway_url}/api/v1/tenant", headers=host)
     assert gone.status_code == 404, "the demo's address answers no more"
     # A converted demo cannot be converted again.

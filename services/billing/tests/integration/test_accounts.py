@@ -112,3 +112,14 @@ async def test_an_unknown_isp_is_404_and_the_internal_routes_need_the_token(bill
     assert missing.headers["content-type"].startswith("application/problem+json")
     anonymous = await billing_api.get(f"/internal/v1/billing/isps/{uuid.uuid4()}")
     assert anonymous.status_code == 401
+
+
+async def test_a_converted_demo_is_opened_at_its_sign_up(billing_api, publish, harness):
+    """Its instance is the demo's, active already; its licence only changes tier (no
+    LicenceIssued comes), so the sign-up itself opens the account."""
+    await publish(harness.catalogue())
+    signup = harness.registered(Tier.BASIC).model_copy(update={"from_demo": True})
+    await publish(signup)
+    opened = await harness.account(billing_api, signup.isp_id, lambda a: a["opened_at"] is not None)
+    assert (opened["tier"], opened["status"]) == ("basic", "active")
+    assert opened["stripe_subscription_id"].startswith("sub_")

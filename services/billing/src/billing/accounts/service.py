@@ -21,7 +21,6 @@ from dotmac_contracts.events import (
     BillingStatusChanged,
     BillingTierChanged,
     IspRegistered,
-    LicenceIssued,
     TicketsCounted,
     TierCatalogPublished,
 )
@@ -110,28 +109,33 @@ async def open_account(
     outbox: Outbox,
     notices: Notices,
     stripe: StripeGateway,
-    event: LicenceIssued,
+    isp_id: UUID,
+    tier: Tier,
     *,
+    customer_cap: int | None,
     now: datetime,
 ) -> Account:
     """The ISP's Stripe customer and, on a paid tier, its subscription at the tier's price for
     its billing period, paid with the payment method given at sign-up. Without one, a paid
     tier's account stays `incomplete`, with no subscription that could not be paid. Opening
-    again (a redelivered event) finds them and changes nothing."""
-    account = await repository.get(session, event.isp_id, lock=True)
+    again (a redelivered event) finds them and changes nothing. Called when the ISP's first
+    licence is issued (its instance is active), or when a demo is converted (its instance
+    already is)."""
+    account = await repository.get(session, isp_id, lock=True)
     if account is None:
-        raise NotYet(f"ISP {event.isp_id}'s registration has not reached billing yet")
-    account.customer_cap = event.customer_cap
+        raise NotYet(f"ISP {isp_id}'s registration has not reached billing yet")
+    if customer_cap is not None or account.opened_at is None:
+        account.customer_cap = customer_cap
     if account.opened_at is not None:
         return account
     customer = await stripe.customer_for(
         account.isp_id, email=account.contact_email, name=account.company_name
     )
-    account.stripe_customer_id, account.tier = customer, event.tier.value
+    account.stripe_customer_id, account.tier = customer, tier.value
     status, payment_method = AccountStatus.ACTIVE, account.payment_method
-    if event.tier != Tier.FREE and payment_method is None:
+    if tier != Tier.FREE and payment_method is None:
         status = AccountStatus.INCOMPLETE
-    elif event.tier != Tier.FREE and payment_method is not None:
+    elif tier != Tier.FREE and payment_method is not None:
         try:
             await stripe.attach_payment_method(customer, payment_method)
             subscribed = await _subscribe(session, stripe, account, customer)

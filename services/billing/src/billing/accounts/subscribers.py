@@ -20,8 +20,23 @@ Stripe = Annotated[StripeGateway, ContextValue("stripe")]
 Told = Annotated[Notices, ContextValue("notices")]
 
 
-async def on_registered(event: IspRegistered, session: Session) -> None:
+async def on_registered(
+    event: IspRegistered, session: Session, outbox: EventOutbox, stripe: Stripe, notices: Told
+) -> None:
+    """A sign-up registers the ISP's account; a converted demo's is opened at once (its
+    instance is active already, and its licence only changes tier)."""
     await service.register(session, event)
+    if event.from_demo:
+        await service.open_account(
+            session,
+            outbox,
+            notices,
+            stripe,
+            event.isp_id,
+            event.tier,
+            customer_cap=None,
+            now=datetime.now(UTC),
+        )
 
 
 async def on_catalogue(event: TierCatalogPublished, session: Session) -> None:
@@ -31,7 +46,16 @@ async def on_catalogue(event: TierCatalogPublished, session: Session) -> None:
 async def on_licence_issued(
     event: LicenceIssued, session: Session, outbox: EventOutbox, stripe: Stripe, notices: Told
 ) -> None:
-    await service.open_account(session, outbox, notices, stripe, event, now=datetime.now(UTC))
+    await service.open_account(
+        session,
+        outbox,
+        notices,
+        stripe,
+        event.isp_id,
+        event.tier,
+        customer_cap=event.customer_cap,
+        now=datetime.now(UTC),
+    )
 
 
 async def on_tickets_counted(event: TicketsCounted, session: Session) -> None:
