@@ -261,6 +261,7 @@ def platform_processes(
         "DOTMAC_INTERNAL_TOKEN": INTERNAL_TOKEN,
         "DOTMAC_DEVICE_SECRETS_KEYS": os.environ["DOTMAC_DEVICE_SECRETS_KEYS"],
         "OTEL_BSP_SCHEDULE_DELAY": "100",
+        "DOTMAC_FAULT_ROUTE": "true",  # GET /api/v1/<service>/_fault fails (test_error_paths)
         "LICENSING_SIGNING_KEY_FILE": str(logs / "licensing-signing-key.pem"),
     }
     started: list = [mail, aws, digitalocean]

@@ -49,6 +49,12 @@ class PlatformSettings(BaseSettings):
         default=None, description="OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318"
     )
     trace_console: bool = Field(default=False, description="Print finished spans to stderr")
+    fault_route: bool = Field(
+        default=False,
+        description="Tests only: each served API also answers GET /api/v1/<service>/_fault by "
+        "failing with an unhandled error, so a test can show that a failed request costs only "
+        "itself",
+    )
 
 
 class ServiceSettings(BaseSettings):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import uvicorn
 from fastapi import FastAPI
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.runtime import Runtime
 
@@ -40,6 +40,40 @@ class Role:
 RoleFactory = Callable[[], Role]
 
 
+class ContainFailures:
+    """ASGI, around a served app: a request that fails costs only itself.
+
+    Starlette answers an unhandled exception with its 500 (our problem document) and then
+    raises it again, to the server; uvicorn, seeing an exception after a response started,
+    closes the connection. The gateway has already taken the 500 and put the connection back
+    in its pool, so the next request it sends on it, anyone's, meets a reset: a 502. Here the
+    exception is logged once, with its traceback, and goes no further, so the connection stays
+    as HTTP keep-alive left it. An exception before any response started still reaches the
+    server, which answers 500 and closes the connection (nothing else could be sent on it)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if not started:
+                raise
+            log.exception("%s %s failed (answered 500)", scope["method"], scope["path"])
+
+
 def health_app(name: str, roles: Sequence[str]) -> FastAPI:
     """The port of a process that serves no API: `/healthz` answers once its roles run."""
     app = FastAPI(title=f"DotMac {name} ({', '.join(roles)})", docs_url=None, redoc_url=None)
@@ -49,6 +83,26 @@ def health_app(name: str, roles: Sequence[str]) -> FastAPI:
         return {"status": "ok", "service": name, "roles": ",".join(roles)}
 
     return app
+
+
+class InjectedFault(Exception):
+    """Raised on purpose by the fault route."""
+
+
+def add_fault_route(app: FastAPI, name: str) -> None:
+    """Tests only (`fault_route`): `GET /api/v1/<name>/_fault` fails with an unhandled error;
+    `POST` there answers 200, a request the gateway may not retry on another connection (as it
+    retries a GET), so it shows whether the connection a failure left behind still works."""
+
+    async def fail() -> None:
+        raise InjectedFault(f"{name}: a fault injected on purpose")
+
+    async def answer() -> dict[str, str]:
+        return {"answered": name}
+
+    path = f"/api/v1/{name}/_fault"
+    app.add_api_route(path, fail, methods=["GET"], include_in_schema=False)
+    app.add_api_route(path, answer, methods=["POST"], include_in_schema=False)
 
 
 async def serve(
@@ -63,9 +117,11 @@ async def serve(
     SIGTERM), then stop them in reverse order."""
     built = {role: make() for role, make in roles.items()}
     app = next((r.app for r in built.values() if r.app is not None), None)
+    if runtime.settings.fault_route and isinstance(app, FastAPI):
+        add_fault_route(app, name)
     server = uvicorn.Server(
         uvicorn.Config(
-            app or health_app(name, list(roles)),
+            ContainFailures(app or health_app(name, list(roles))),
             host=host,
             port=port,
             access_log=False,

@@ -129,9 +129,11 @@ def _claimed_tenant(request: Request) -> UUID | None:
     if presented is not None:
         return presented.tenant_id
     try:
-        return access_tokens(request).read(credential.strip()).tenant_id
+        claims = access_tokens(request).read(credential.strip())
     except BadToken:
         return None
+    request.state.access_claims = claims  # current_caller verifies the same token: once
+    return claims.tenant_id
 
 
 class UnknownIspHost(NotFound):
@@ -158,14 +160,26 @@ async def _resolve_tenant(
             ) from None
     directory = get_tenant_directory(request)
     at_host = await directory.at_host(runtime.db, host)
+    claimed = _claimed_tenant(request)
     if at_host is not None:
         if named is not None and named != at_host.id:
             raise BadRequest(
                 "X-Tenant-ID names another ISP than the host this request was sent to.",
                 header="X-Tenant-ID",
             )
+        if claimed is not None and claimed != at_host.id:
+            raise BadRequest(
+                "The credential belongs to another ISP than the host this request was sent "
+                "to: send it to its own ISP's address.",
+                header="Authorization",
+            )
         return at_host
-    named = named or _claimed_tenant(request)
+    if named is not None and claimed is not None and named != claimed:
+        raise BadRequest(
+            "X-Tenant-ID names another ISP than the credential belongs to.",
+            header="X-Tenant-ID",
+        )
+    named = named or claimed
     tenant = await directory.get(runtime.db, named) if named is not None else None
     if tenant is None:
         if named is not None:
@@ -268,10 +282,12 @@ async def current_caller(
                 limit_per_minute=rate,
             )
         return Caller(tenant.id, key.scopes, api_key_id=key.key_id)
-    try:
-        claims = access_tokens(request).read(credentials.credentials)
-    except BadToken:
-        raise Unauthorized("The access token is invalid or has expired.") from None
+    claims = getattr(request.state, "access_claims", None)
+    if claims is None:
+        try:
+            claims = access_tokens(request).read(credentials.credentials)
+        except BadToken:
+            raise Unauthorized("The access token is invalid or has expired.") from None
     if claims.tenant_id != tenant.id:
         raise Unauthorized("This access token belongs to another ISP.")
     if guard.token_revoked(claims):

@@ -204,23 +204,17 @@ async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_un
         body = example_body(app, method, path)
         sent_as = body.pop("headers", {})
 
-        # B's token at A's host: refused before anything is looked up.
-        as_b = await client.request(
-            method,
-            with_b_ids,
-            **body,
-            headers={**sent_as, **a["host"], "Authorization": f"Bearer {b['token']}"},
-        )
-        assert as_b.status_code == 401, f"{method} {path} with B's token: {as_b.status_code}"
-        # B's API key at A's host, and naming A in X-Tenant-ID: refused the same way.
+        # B's token or API key at A's host, or naming A in X-Tenant-ID: the request names two
+        # ISPs, refused (400) before anything is looked up.
         for headers in (a["host"], {"X-Tenant-ID": str(a["id"])}):
-            with_key = await client.request(
-                method,
-                with_b_ids,
-                **body,
-                headers={**sent_as, **headers, "Authorization": f"Bearer {b['key']}"},
-            )
-            assert with_key.status_code == 401, f"{method} {path} with B's key: {with_key.text}"
+            for credential in (b["token"], b["key"]):
+                as_b = await client.request(
+                    method,
+                    with_b_ids,
+                    **body,
+                    headers={**sent_as, **headers, "Authorization": f"Bearer {credential}"},
+                )
+                assert as_b.status_code == 400, f"{method} {path} as B: {as_b.text}"
 
         # A's own token, B's ids: B's rows do not exist for A.
         if params:
@@ -248,6 +242,55 @@ async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_un
         "DELETE /api/v1/devices/{device_id}",
         "PUT /api/v1/customer-imports/{import_id}/mapping",
         "POST /api/v1/customer-imports/{import_id}/commit",
+    } <= set(checked)
+
+
+def tenant_routes(app) -> list[tuple[str, str]]:
+    """Every operation that finds its ISP (by host, X-Tenant-ID or credential), signed in or
+    not, whoever wrote it: those whose OpenAPI document takes the X-Tenant-ID header, which
+    only the dependency that finds the ISP declares."""
+    routes = [
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method, operation in operations.items()
+        if any(p["name"] == "X-Tenant-ID" for p in operation.get("parameters", []))
+    ]
+    assert routes, "no route finds its ISP: the check would prove nothing"
+    return routes
+
+
+async def test_every_route_refuses_a_request_that_names_two_isps(probe, example_body):
+    """The README's rule, on every route that finds its ISP, public ones included: a host, an
+    X-Tenant-ID header and a credential that do not agree are a 400, before anything is read
+    or changed."""
+    app, client, tenants = probe
+    a, b = tenants["a"], tenants["b"]
+    before = await snapshot(app, a["id"])
+    checked = []
+    for method, path in tenant_routes(app):
+        with_a_ids = path.format(
+            **{p: a["ids"].get(p, uuid.uuid4()) for p in re.findall(r"{(\w+)}", path)}
+        )
+        body = example_body(app, method, path)
+        sent_as = body.pop("headers", {})
+        for headers in (
+            {**a["host"], "Authorization": f"Bearer {b['token']}"},
+            {**a["host"], "Authorization": f"Bearer {b['key']}"},
+            {**a["host"], "X-Tenant-ID": str(b["id"])},
+            {"X-Tenant-ID": str(a["id"]), "Authorization": f"Bearer {b['token']}"},
+        ):
+            answer = await client.request(
+                method, with_a_ids, **body, headers={**sent_as, **headers}
+            )
+            assert answer.status_code == 400, f"{method} {path} {list(headers)}: {answer.text}"
+        checked.append(f"{method} {path}")
+    assert await snapshot(app, a["id"]) == before, "nothing of tenant A changed"
+    assert {
+        "GET /api/v1/tenant",
+        "GET /api/v1/tenant/entitlements",
+        "GET /api/v1/tenant/health",
+        "POST /api/v1/auth/login",
+        "GET /api/v1/customers",
     } <= set(checked)
 
 
