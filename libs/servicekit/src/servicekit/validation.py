@@ -2,9 +2,11 @@
 
 import re
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
+
+T = TypeVar("T")
 
 
 def _printable(value: str) -> str:
@@ -77,3 +79,27 @@ PhoneNumber = Annotated[
     StringConstraints(strip_whitespace=True, pattern=r"^\+[1-9][0-9]{6,14}$"),
 ]
 """E.164: a plus sign, country code and number, 7 to 15 digits."""
+
+
+def _refuse_null(value: object) -> object:
+    if value is None:
+        raise ValueError("cannot be cleared: leave it out to keep it as it is")
+    return value
+
+
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """The field's JSON schema without its `null` branch: `null` is refused."""
+    branches = schema.pop("anyOf", None)
+    if branches is None:
+        return
+    kept = [b for b in branches if b.get("type") != "null"]
+    schema.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+
+
+Kept = Annotated[
+    T | None,
+    AfterValidator(_refuse_null),
+    Field(json_schema_extra=_not_nullable),
+]
+"""A field of a partial update (PATCH) that may be left out, which keeps it, but not cleared:
+`null` is a 422. Declare `name: Kept[Name] = None`; a field that may be cleared is `X | None`."""

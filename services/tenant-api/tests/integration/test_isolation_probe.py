@@ -308,3 +308,44 @@ def test_a_new_signed_in_route_is_probed_without_anyone_listing_it():
 
     app.include_router(gadgets)
     assert ("GET", "/api/v1/gadgets/{gadget_id}") in signed_in_routes(app)
+
+
+def writes_with_fields(app) -> list[tuple[str, str, list[str]]]:
+    """Every PATCH and PUT of the OpenAPI document with a JSON body, and its body's fields."""
+    document = app.openapi()
+    found = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("patch", "put"):
+                continue
+            content = operation.get("requestBody", {}).get("content", {})
+            schema = content.get("application/json", {}).get("schema")
+            if schema is None:
+                continue
+            if "$ref" in schema:
+                schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+            found.append((method.upper(), path, sorted(schema.get("properties", {}))))
+    assert found, "no PATCH or PUT found: the check would prove nothing"
+    return found
+
+
+async def test_null_in_any_field_of_any_patch_or_put_is_a_clean_answer(probe, example_body):
+    """`null` for each field of each PATCH and PUT, one at a time, on tenant A's own rows: the
+    field is cleared (2xx) or the request refused (422), never a 5xx."""
+    app, client, tenants = probe
+    a = tenants["a"]
+    owner = {**a["host"], "Authorization": f"Bearer {a['token']}"}
+    internal = {"Authorization": f"Bearer {TOKEN}"}
+    tried = []
+    for method, path, fields in writes_with_fields(app):
+        url = path.format(**{**a["ids"], "tenant_id": a["id"]})
+        headers = internal if path.startswith("/internal/") else owner
+        valid = example_body(app, method, path).get("json") or {}
+        for field in fields:
+            answer = await client.request(method, url, json={**valid, field: None}, headers=headers)
+            assert answer.status_code < 500, f"{method} {path} {field}=null: {answer.text}"
+            assert answer.status_code in (200, 201, 204, 409, 422), (
+                f"{method} {path} {field}=null: {answer.status_code} {answer.text}"
+            )
+            tried.append(f"{method} {path} {field}")
+    assert "PATCH /api/v1/customers/{customer_id} tags" in tried

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from servicekit.validation import Body, Label, Name
+from servicekit.validation import Body, Kept, Label, Name
 from tenant_api.listing import Page
 from tenant_api.vocabulary import Priority, Tag
 
@@ -191,10 +191,10 @@ class RuleUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"enabled": False}]})
 
-    name: Name | None = None
-    conditions: Annotated[list[Condition], Field(max_length=10)] | None = None
-    actions: Annotated[list[Action], Field(min_length=1, max_length=10)] | None = None
-    enabled: bool | None = None
+    name: Kept[Name] = None
+    conditions: Kept[Annotated[list[Condition], Field(max_length=10)]] = None
+    actions: Kept[Annotated[list[Action], Field(min_length=1, max_length=10)]] = None
+    enabled: Kept[bool] = None
 
 
 class RuleRead(BaseModel):

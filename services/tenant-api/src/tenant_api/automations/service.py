@@ -228,10 +228,6 @@ async def update_rule(
     session: AsyncSession, rule_id: UUID, change: RuleUpdate, *, now: datetime
 ) -> AutomationRule:
     rule = await get_rule(session, rule_id)
-    fields = change.model_fields_set
-    for required in ("name", "conditions", "actions", "enabled"):
-        if required in fields and getattr(change, required) is None:
-            raise UnprocessableContent(f"A rule's {required} cannot be cleared.", field=required)
     conditions = (
         change.conditions
         if change.conditions is not None

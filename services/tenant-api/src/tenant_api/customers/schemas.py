@@ -5,7 +5,15 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from servicekit.validation import Body, CountryCode, Description, Label, Name, PhoneNumber
+from servicekit.validation import (
+    Body,
+    CountryCode,
+    Description,
+    Kept,
+    Label,
+    Name,
+    PhoneNumber,
+)
 from tenant_api.listing import Page
 from tenant_api.vocabulary import CustomerKind, CustomerStatus, Tag
 
@@ -90,20 +98,21 @@ class CustomerCreate(BaseModel):
 
 
 class CustomerUpdate(BaseModel):
-    """Only the fields sent change; `null` clears an optional field."""
+    """Only the fields sent change; `null` clears an optional field (name, kind and tags
+    cannot be cleared)."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"phone": "+15415550199", "tags": ["vip"]}]},
     )
 
-    name: Name | None = None
-    kind: CustomerKind | None = None
+    name: Kept[Name] = None
+    kind: Kept[CustomerKind] = None
     email: EmailStr | None = None
     phone: PhoneNumber | None = None
     contact_address: Address | None = None
     service_address: Address | None = None
-    tags: Tags | None = None
+    tags: Kept[Tags] = None
     reseller_id: UUID | None = None
 
 

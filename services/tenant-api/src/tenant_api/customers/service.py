@@ -141,9 +141,6 @@ async def update_customer(
 ) -> Customer:
     customer = await get_customer(session, customer_id)
     fields = change.model_fields_set
-    for required in fields & {"name", "kind"}:
-        if getattr(change, required) is None:
-            raise UnprocessableContent(f"A customer's {required} cannot be cleared.")
     values: dict[str, Any] = {}
     for field in fields:
         value = getattr(change, field)

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from servicekit.validation import Label, Name
+from servicekit.validation import Kept, Label, Name
 from tenant_api.listing import Page
 
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
@@ -92,13 +92,13 @@ class DeviceUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"site": "Shelbyville POP"}]}
     )
 
-    name: Name | None = None
-    vendor: Label | None = None
-    model: Label | None = None
-    role: DeviceRole | None = None
-    management_ip: IPv4Address | IPv6Address | None = None
-    site: Label | None = None
-    snmp: Snmp | None = None
+    name: Kept[Name] = None
+    vendor: Kept[Label] = None
+    model: Kept[Label] = None
+    role: Kept[DeviceRole] = None
+    management_ip: Kept[IPv4Address | IPv6Address] = None
+    site: Kept[Label] = None
+    snmp: Kept[Snmp] = None
 
 
 class SnmpRead(BaseModel):

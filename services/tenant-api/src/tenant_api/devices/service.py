@@ -14,7 +14,7 @@ from dotmac_contracts.events import (
     SnmpAccess,
 )
 from servicekit.outbox import Outbox
-from servicekit.problems import Conflict, NotFound, UnprocessableContent
+from servicekit.problems import Conflict, NotFound
 from servicekit.sealing import Sealer
 from tenant_api.devices import repository
 from tenant_api.devices.schemas import (
@@ -123,12 +123,8 @@ async def update_device(
     values: dict[str, Any] = {}
     for field in fields - {"snmp"}:
         value = getattr(change, field)
-        if value is None:
-            raise UnprocessableContent(f"A device's {field} cannot be cleared.", field=field)
         values[field] = value.value if isinstance(value, DeviceRole) else str(value)
-    if "snmp" in fields:
-        if change.snmp is None:
-            raise UnprocessableContent("A device's SNMP access cannot be cleared.", field="snmp")
+    if change.snmp is not None:
         values.update(snmp_columns(change.snmp, sealer))
     if "management_ip" in values and values["management_ip"] != str(device.management_ip):
         await _check_address_free(session, values["management_ip"])

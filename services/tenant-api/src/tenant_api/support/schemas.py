@@ -4,7 +4,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from servicekit.validation import Body, Name
+from servicekit.validation import Body, Kept, Name
 from tenant_api.listing import Page
 from tenant_api.vocabulary import Priority
 
@@ -66,10 +66,10 @@ class TicketUpdate(BaseModel):
         json_schema_extra={"examples": [{"status": "pending", "priority": "urgent"}]},
     )
 
-    subject: Name | None = None
+    subject: Kept[Name] = None
     description: Body | None = None
-    priority: Priority | None = None
-    status: TicketStatus | None = None
+    priority: Kept[Priority] = None
+    status: Kept[TicketStatus] = None
     assignee_id: UUID | None = None
     customer_id: UUID | None = None
 

@@ -61,9 +61,6 @@ async def update_ticket(
     session, now = work.session, work.now
     ticket = await get_ticket(session, ticket_id)
     fields = change.model_fields_set
-    for required in ("subject", "priority", "status"):
-        if required in fields and getattr(change, required) is None:
-            raise UnprocessableContent(f"A ticket's {required} cannot be cleared.", field=required)
     if TicketStatus(ticket.status) == TicketStatus.CLOSED and fields:
         raise TransitionRefused("The ticket is closed: open a new one.", status_now="closed")
     if "customer_id" in fields and change.customer_id is not None:

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from servicekit.validation import Description, Name
+from servicekit.validation import Description, Kept, Name
 from tenant_api.listing import Page
 from tenant_api.vocabulary import CENT, BillingCycle
 
@@ -65,15 +65,15 @@ class PlanUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"description": "Our most popular plan"}]}
     )
 
-    name: Name | None = None
+    name: Kept[Name] = None
     description: Description | None = None
-    download_mbps: Mbps | None = None
-    upload_mbps: Mbps | None = None
+    download_mbps: Kept[Mbps] = None
+    upload_mbps: Kept[Mbps] = None
     data_cap_gb: int | None = Field(default=None, ge=1, le=1_000_000)
-    price: Money | None = None
-    setup_fee: Money | None = None
-    currency: Currency | None = None
-    billing_cycle: BillingCycle | None = None
+    price: Kept[Money] = None
+    setup_fee: Kept[Money] = None
+    currency: Kept[Currency] = None
+    billing_cycle: Kept[BillingCycle] = None
 
 
 TERMS = frozenset(

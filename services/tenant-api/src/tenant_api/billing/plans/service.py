@@ -46,9 +46,6 @@ async def update_plan(session: AsyncSession, plan_id: UUID, change: PlanUpdate) 
     plan = await get_plan(session, plan_id)
     fields = change.model_fields_set
     values = {f: getattr(change, f) for f in fields}
-    for required in fields - {"description", "data_cap_gb"}:
-        if values[required] is None:
-            raise UnprocessableContent(f"A plan's {required} cannot be cleared.", field=required)
     if fields & TERMS and await repository.ever_subscribed(session, plan_id):
         changed = sorted(f for f in fields & TERMS if values[f] != getattr(plan, f))
         if changed:

@@ -4,7 +4,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr
 
-from servicekit.validation import Name
+from servicekit.validation import Kept, Name
 from tenant_api.identity.auth.roles import Role
 
 
@@ -19,8 +19,8 @@ class UserInvite(BaseModel):
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    role: Role | None = None
-    status: Literal["active", "disabled"] | None = None
+    role: Kept[Role] = None
+    status: Kept[Literal["active", "disabled"]] = None
 
 
 class UserRead(BaseModel):
