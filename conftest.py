@@ -109,3 +109,69 @@ def stripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStr
     server.wait_ready()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def schema_fuzz() -> object:
+    """The schema fuzz run: `schema_fuzz(document, base_url, headers_for, examples)` sends
+    schemathesis's generated requests, valid ones and deliberately invalid ones (wrong types,
+    missing fields, out-of-range values, odd strings), for every operation of an OpenAPI
+    document, and answers what it sent and the 5xx it got (each with a curl to repeat it).
+    `headers_for(path)` gives each operation its credentials."""
+    from collections import Counter
+    from collections.abc import Callable
+    from dataclasses import dataclass, field
+    from typing import Any
+
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis.errors import Unsatisfiable
+    from schemathesis import GenerationMode
+    from schemathesis.openapi import from_dict
+
+    @dataclass
+    class Run:
+        sent: list[str] = field(default_factory=list)
+        failures: list[str] = field(default_factory=list)
+        statuses: Counter[int] = field(default_factory=Counter)
+
+        def operation(
+            self, operation: Any, mode: GenerationMode, base_url: str, headers: dict, n: int
+        ) -> None:
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(
+                max_examples=n,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            def call(case: Any) -> None:
+                response = case.call(base_url=base_url, headers=headers, timeout=30)
+                self.sent.append(operation.label)
+                self.statuses[response.status_code] += 1
+                if response.status_code >= 500:
+                    self.failures.append(
+                        f"{operation.label} ({mode.value}): {response.status_code} "
+                        f"{response.text[:300]}\n  {case.as_curl_command(headers=headers)}"
+                    )
+
+            try:
+                call()
+            except Unsatisfiable:  # nothing in it to get wrong (no parameters, no body)
+                assert mode == GenerationMode.NEGATIVE, operation.label
+
+    def fuzz(
+        document: dict[str, Any],
+        base_url: str,
+        headers_for: Callable[[str], dict[str, str]] = lambda path: {},
+        examples: int = 15,
+    ) -> Run:
+        run = Run()
+        for result in from_dict(document).get_all_operations():
+            operation = result.ok()
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                run.operation(operation, mode, base_url, headers_for(operation.path), examples)
+        return run
+
+    return fuzz
