@@ -30,6 +30,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from dotmac_contracts import CloudEvent, Event
 from servicekit.db import Database, after_commit, param
 from servicekit.messaging import MessagingTables
+from servicekit.metrics import (
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PENDING,
+    OUTBOX_PUBLISH_FAILURES,
+    OUTBOX_PUBLISH_SECONDS,
+    OUTBOX_PUBLISHED,
+)
 from servicekit.notify import listen_elsewhere
 from servicekit.tasks import cancel_and_wait, stop_if_asked
 
@@ -37,6 +44,8 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 PURGE_EVERY_S = 3600.0
+MEASURE_EVERY_S = 15.0
+"""How often the relay counts the events still waiting (the backlog gauges)."""
 KEEP_PUBLISHED_S = 7 * 86400.0
 """Published events stay a week: long enough to answer "was it sent, and when"."""
 
@@ -176,11 +185,17 @@ class OutboxRelay:
             name=f"listen:{self._channel}",
         )
         failures = 0
-        next_purge = 0.0
+        next_purge = next_measure = 0.0
         try:
             while True:
                 stop_if_asked()
-                if (now := asyncio.get_running_loop().time()) >= next_purge:
+                if (now := asyncio.get_running_loop().time()) >= next_measure:
+                    next_measure = now + MEASURE_EVERY_S
+                    try:
+                        await self.measure_backlog()
+                    except Exception:
+                        log.warning("outbox backlog not measured", exc_info=True)
+                if now >= next_purge:
                     next_purge = now + PURGE_EVERY_S
                     try:
                         await self.purge_published()
@@ -214,6 +229,15 @@ class OutboxRelay:
                         self._look = True
         finally:
             await cancel_and_wait(listener)
+
+    async def measure_backlog(self) -> None:
+        """Set the backlog gauges: how many events wait, and for how long the oldest has."""
+        t = self._table
+        waiting = select(func.count(), func.min(t.c.created_at)).where(t.c.published_at.is_(None))
+        async with self._db.reading() as connection:
+            pending, oldest = (await connection.execute(waiting)).one()
+        OUTBOX_PENDING.set(pending)
+        OUTBOX_OLDEST_AGE.set((datetime.now(UTC) - oldest).total_seconds() if oldest else 0)
 
     async def publish_handed(self) -> bool:
         """Publish the events this process's writers handed over, and mark them published in
@@ -249,6 +273,12 @@ class OutboxRelay:
         done = [row.id for row, result in zip(rows, results, strict=True) if result is None]
         if done:
             await executor.execute(self._mark_published, {"ids": done})
+        now = datetime.now(UTC)
+        for row, result in zip(rows, results, strict=True):
+            if result is None:
+                OUTBOX_PUBLISH_SECONDS.observe(max(0.0, (now - row.occurred_at).total_seconds()))
+        OUTBOX_PUBLISHED.inc(len(done))
+        OUTBOX_PUBLISH_FAILURES.inc(len(rows) - len(done))
         for row, error in zip(rows, results, strict=True):
             if error is not None:
                 await executor.execute(

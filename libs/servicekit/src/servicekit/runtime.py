@@ -15,8 +15,10 @@ from typing import Any
 
 from faststream.asgi import AsgiFastStream
 from faststream.nats import NatsBroker
+from faststream.nats.prometheus import NatsPrometheusMiddleware
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from prometheus_client import REGISTRY
 
 from dotmac_contracts import Event
 from servicekit.bus import connect, ensure_consumers, ensure_streams
@@ -56,7 +58,11 @@ class Runtime:
         self.outbox = Outbox(
             tables, source=name, publishes=None if publishes is None else self.publishes
         )
-        middlewares: list[Any] = []
+        middlewares: list[Any] = [
+            # faststream_received_messages_total, _processed_messages_duration_seconds ... per
+            # subject and status, at /metrics (app_name: the service)
+            NatsPrometheusMiddleware(registry=REGISTRY, app_name=name)
+        ]
         if tracing_enabled():
             from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 

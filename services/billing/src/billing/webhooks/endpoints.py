@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import stripe
 from fastapi import APIRouter, Header, Request
+from prometheus_client import Counter
 from pydantic import BaseModel
 
 from billing.deps import BillingDep
@@ -15,6 +16,12 @@ from billing.webhooks import service
 from servicekit.problems import BadRequest
 
 PATH = "/api/v1/billing/stripe/webhook"
+WEBHOOKS = Counter(
+    "dotmac_stripe_webhooks_total",
+    "Stripe webhook deliveries, by outcome: applied, duplicate, ignored, or refused (unsigned, "
+    "badly signed, stale or malformed)",
+    ["outcome"],
+)
 router = APIRouter(tags=["stripe"])
 
 
@@ -34,6 +41,7 @@ async def stripe_webhook(
     secret = settings.stripe_webhook_secret.get_secret_value()
     payload = await request.body()
     if not secret or not signature:
+        WEBHOOKS.labels("refused").inc()
         raise BadRequest("Only events signed by Stripe are accepted here.")
     try:
         stripe.WebhookSignature.verify_header(
@@ -41,10 +49,12 @@ async def stripe_webhook(
         )
         event = json.loads(payload)
     except stripe.SignatureVerificationError:
+        WEBHOOKS.labels("refused").inc()
         raise BadRequest(
             "The event's signature does not verify, or it is too old to accept."
         ) from None
     except ValueError:
+        WEBHOOKS.labels("refused").inc()
         raise BadRequest("The event is not JSON.") from None
     if (
         not isinstance(event, dict)
@@ -53,9 +63,11 @@ async def stripe_webhook(
         or not 0 < len(event["id"]) <= 255
         or not isinstance(event["type"], str)
     ):
+        WEBHOOKS.labels("refused").inc()
         raise BadRequest("The event lacks its id, type or data.")
     runtime = billing.runtime
     outcome = await service.apply(
         runtime.db, runtime.outbox, billing.notices, billing.stripe, event, now=datetime.now(UTC)
     )
+    WEBHOOKS.labels(outcome).inc()
     return Received(outcome=outcome)  # type: ignore[arg-type]

@@ -1,0 +1,59 @@
+"""Every process of the platform answers `/metrics` on its own port (Prometheus scrapes each
+process, not the gateway): requests by method, route template and status; the outbox's
+backlog and publishes; the subscribers' messages (FastStream); billing's Stripe webhooks. No
+label carries an id: routes are templates, and nothing is labelled by tenant."""
+
+import re
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+async def scrape(http: httpx.AsyncClient, process) -> dict[str, list]:
+    answer = await http.get(process.health_url.replace("/healthz", "/metrics"))
+    assert answer.status_code == 200, process.name
+    assert answer.headers["content-type"].startswith("text/plain")
+    return {family.name: family.samples for family in text_string_to_metric_families(answer.text)}
+
+
+async def test_every_process_is_measured_with_bounded_labels(platform, http):
+    # something to measure: a sign-up through the gateway, and a refused Stripe webhook
+    body = platform.registration("Measured Fiber")
+    accepted = await http.post(
+        f"{platform.gateway_url}/api/v1/isp/register",
+        json=body,
+        headers={"Idempotency-Key": "metrics-" + body["company"]["registration_number"]},
+    )
+    assert accepted.status_code == 202
+    await platform.wait_for_state(
+        http, platform.gateway_url + accepted.json()["status_url"], {"active"}, 60
+    )
+    unsigned = await http.post(f"{platform.gateway_url}/api/v1/billing/stripe/webhook", json={})
+    assert unsigned.status_code == 400
+
+    found = {name: await scrape(http, process) for name, process in platform.processes.items()}
+
+    for name, families in found.items():
+        assert "dotmac_outbox_pending_events" in families, name
+        assert "dotmac_outbox_oldest_pending_age_seconds" in families, name
+        for samples in families.values():
+            for sample in samples:
+                for value in sample.labels.values():
+                    assert not UUID.search(value), f"{name}: {sample.name} {sample.labels}"
+    requests = {
+        (s.labels["method"], s.labels["route"], s.labels["status"])
+        for s in found["registration"]["dotmac_http_request_duration_seconds"]
+        if s.name.endswith("_count")
+    }
+    assert ("POST", "/api/v1/isp/register", "202") in requests
+    assert ("GET", "/api/v1/isp/{isp_id}/deployment", "200") in requests
+    published = found["registration"]["dotmac_outbox_published_events"]
+    assert any(s.value >= 1 for s in published if s.name.endswith("_total"))
+    received = found["provisioning-worker"]["faststream_received_messages"]
+    assert any(s.value >= 1 for s in received if s.name.endswith("_total")), received
+    webhooks = found["billing"]["dotmac_stripe_webhooks"]
+    assert any(s.labels.get("outcome") == "refused" and s.value >= 1 for s in webhooks)
