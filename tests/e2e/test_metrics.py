@@ -3,6 +3,7 @@ process, not the gateway): requests by method, route template and status; the ou
 backlog and publishes; the subscribers' messages (FastStream); billing's Stripe webhooks. No
 label carries an id: routes are templates, and nothing is labelled by tenant."""
 
+import asyncio
 import re
 
 import httpx
@@ -57,3 +58,27 @@ async def test_every_process_is_measured_with_bounded_labels(platform, http):
     assert any(s.value >= 1 for s in received if s.name.endswith("_total")), received
     webhooks = found["billing"]["dotmac_stripe_webhooks"]
     assert any(s.labels.get("outcome") == "refused" and s.value >= 1 for s in webhooks)
+    # onboardings by outcome are counted by their events, and each step is timed
+    completed = [
+        s
+        for s in found["provisioning-worker"]["dotmac_outbox_published_events"]
+        if s.labels.get("subject") == "dotmac.provisioning.deployment.completed.v1"
+    ]
+    assert completed and completed[0].value >= 1
+    steps = {
+        s.labels["step"]
+        for s in found["provisioning-worker"]["dotmac_onboarding_step_duration_seconds"]
+        if s.name.endswith("_count")
+    }
+    assert {"provisioning", "deploying", "validating"} <= steps, steps
+    pools = {s.labels["state"] for s in found["tenant-api"]["dotmac_db_pool_connections"]}
+    assert pools == {"in_use", "idle"}
+    # the subscribers' lag, per durable consumer (measured every 15 s)
+    for _ in range(40):
+        lag = (await scrape(http, platform.processes["billing"])).get(
+            "dotmac_consumer_pending_messages", []
+        )
+        if lag:
+            break
+        await asyncio.sleep(0.5)
+    assert {s.labels["consumer"] for s in lag} >= {"billing-registration", "billing-licensing"}

@@ -5,8 +5,20 @@ path, and no metric is labelled by tenant. Which service and process a series co
 the scrape target's business (its job and instance labels), not a label here."""
 
 import time
+import weakref
+from collections.abc import Iterator
+from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,7 +37,11 @@ OUTBOX_OLDEST_AGE = Gauge(
     "Age of the oldest event not yet published (0 when none waits)",
 )
 OUTBOX_PUBLISHED = Counter(
-    "dotmac_outbox_published_events_total", "Events the outbox relay published to JetStream"
+    "dotmac_outbox_published_events_total",
+    "Events the outbox relay published to JetStream, by subject (so onboardings completed,\n"
+    "failed and rolled back, demos opened and removed, offboardings completed... are counted\n"
+    "by their events)",
+    ["subject"],
 )
 OUTBOX_PUBLISH_FAILURES = Counter(
     "dotmac_outbox_publish_failures_total", "Publishes of outbox events that failed (retried)"
@@ -35,6 +51,55 @@ OUTBOX_PUBLISH_SECONDS = Histogram(
     "From an event's commit to its publish being acknowledged by JetStream",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 120),
 )
+
+
+CONSUMER_PENDING = Gauge(
+    "dotmac_consumer_pending_messages",
+    "Messages of a durable consumer's stream not yet delivered to it (its lag)",
+    ["consumer"],
+)
+CONSUMER_ACK_PENDING = Gauge(
+    "dotmac_consumer_ack_pending_messages",
+    "Messages delivered to a durable consumer and not yet acknowledged",
+    ["consumer"],
+)
+CONSUMER_REDELIVERED = Gauge(
+    "dotmac_consumer_redelivered_messages",
+    "Messages a durable consumer has had delivered more than once, and not yet acknowledged",
+    ["consumer"],
+)
+
+
+class DatabasePools(Collector):
+    """`dotmac_db_pool_connections{state}` (in use, idle) and `dotmac_db_pool_size` of every
+    database pool of this process, read at each scrape."""
+
+    def __init__(self) -> None:
+        self._pools: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def watch(self, engine: Any) -> None:
+        self._pools.add(engine)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        connections = GaugeMetricFamily(
+            "dotmac_db_pool_connections", "Database connections of the pool", labels=["state"]
+        )
+        size = GaugeMetricFamily("dotmac_db_pool_size", "Connections the pool keeps")
+        used = idle = kept = 0
+        for engine in list(self._pools):
+            pool = engine.pool
+            used += pool.checkedout()
+            idle += pool.checkedin()
+            kept += pool.size()
+        connections.add_metric(["in_use"], used)
+        connections.add_metric(["idle"], idle)
+        size.add_metric([], kept)
+        yield connections
+        yield size
+
+
+POOLS = DatabasePools()
+REGISTRY.register(POOLS)
 
 
 async def metrics_endpoint(request: Request) -> Response:

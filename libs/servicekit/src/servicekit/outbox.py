@@ -277,7 +277,7 @@ class OutboxRelay:
         for row, result in zip(rows, results, strict=True):
             if result is None:
                 OUTBOX_PUBLISH_SECONDS.observe(max(0.0, (now - row.occurred_at).total_seconds()))
-        OUTBOX_PUBLISHED.inc(len(done))
+                OUTBOX_PUBLISHED.labels(row.subject).inc()
         OUTBOX_PUBLISH_FAILURES.inc(len(rows) - len(done))
         for row, error in zip(rows, results, strict=True):
             if error is not None:

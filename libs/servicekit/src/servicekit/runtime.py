@@ -25,12 +25,19 @@ from servicekit.bus import connect, ensure_consumers, ensure_streams
 from servicekit.config import PlatformSettings
 from servicekit.db import Database
 from servicekit.messaging import MessagingTables
+from servicekit.metrics import (
+    CONSUMER_ACK_PENDING,
+    CONSUMER_PENDING,
+    CONSUMER_REDELIVERED,
+    POOLS,
+)
 from servicekit.outbox import Outbox, OutboxRelay
 from servicekit.stream import EventHandlingState, Subscriber, event_broker, stream_app, subscribe
 from servicekit.tasks import cancel_and_wait
 from servicekit.telemetry import tracing_enabled
 
 log = logging.getLogger(__name__)
+CONSUMER_METRICS_EVERY_S = 15.0
 
 
 class Runtime:
@@ -52,6 +59,7 @@ class Runtime:
         self.db = Database(
             database_url or settings.database_url, connections=settings.database_connections
         )
+        POOLS.watch(self.db.engine)
         self.publishes = tuple(publishes or ())
         """What the service says it publishes: its outbox refuses any other event (None: any,
         for tools and tests that stand in for a service)."""
@@ -112,6 +120,8 @@ class Runtime:
                 outbox_relay = OutboxRelay(self.db, self.tables, self._js)
                 self.spawn(outbox_relay.run(), "outbox-relay")
                 self.outbox.hand_to(outbox_relay)
+            if self.subscribers:
+                self.spawn(self._measure_consumers(), "consumer-metrics")
             yield
         finally:
             self.outbox.hand_to(None)
@@ -139,6 +149,26 @@ class Runtime:
         task.add_done_callback(self._report)
         self._tasks.append(task)
         return task
+
+    async def _measure_consumers(self) -> None:
+        """Every 15 s, each of this service's durable consumers' lag, unacknowledged and
+        redelivered messages, as JetStream counts them."""
+        durables = []
+        for subscriber in self.broker.subscribers:
+            stream = getattr(subscriber, "stream", None)
+            durable = getattr(getattr(subscriber, "config", None), "durable_name", None)
+            if stream is not None and durable:
+                durables.append((stream.name, durable))
+        while True:
+            for stream, durable in durables:
+                try:
+                    info = await self.js.consumer_info(stream, durable)
+                except Exception:  # not created yet (the stream role creates it), or NATS away
+                    continue
+                CONSUMER_PENDING.labels(durable).set(info.num_pending or 0)
+                CONSUMER_ACK_PENDING.labels(durable).set(info.num_ack_pending or 0)
+                CONSUMER_REDELIVERED.labels(durable).set(info.num_redelivered or 0)
+            await asyncio.sleep(CONSUMER_METRICS_EVERY_S)
 
     def _report(self, task: asyncio.Task[Any]) -> None:
         if not task.cancelled() and task.exception() is not None:

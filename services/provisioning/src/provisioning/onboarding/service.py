@@ -4,6 +4,7 @@ recorded in the caller's transaction, each announced once however often it is re
 from datetime import datetime
 from uuid import UUID
 
+from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import (
@@ -22,7 +23,15 @@ from provisioning.onboarding.messages import (
     StepFailure,
     StepRun,
 )
+from servicekit.db import after_commit
 from servicekit.outbox import Outbox
+
+STEP_SECONDS = Histogram(
+    "dotmac_onboarding_step_duration_seconds",
+    "How long each onboarding step took, from its start to its completion",
+    ["step"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+)
 
 
 async def begin(
@@ -106,6 +115,8 @@ async def complete_step(
     )
     if completed is None:  # recorded by an earlier attempt, with what followed it
         return
+    took = (now - completed.started_at).total_seconds()
+    after_commit(session, lambda: STEP_SECONDS.labels(step.value).observe(max(0.0, took)))
     await outbox.add(
         session,
         DeploymentStepCompleted(
