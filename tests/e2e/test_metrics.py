@@ -5,6 +5,7 @@ label carries an id: routes are templates, and nothing is labelled by tenant."""
 
 import asyncio
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -82,3 +83,46 @@ async def test_every_process_is_measured_with_bounded_labels(platform, http):
             break
         await asyncio.sleep(0.5)
     assert {s.labels["consumer"] for s in lag} >= {"billing-registration", "billing-licensing"}
+
+
+OBSERVABILITY = Path(__file__).resolve().parents[2] / "deploy" / "observability"
+
+
+def queries() -> dict[str, str]:
+    """Every PromQL expression of the dashboards and the alert rules, by where it is."""
+    import json
+
+    import yaml
+
+    found = {}
+    for board in sorted((OBSERVABILITY / "dashboards").glob("*.json")):
+        for panel in json.loads(board.read_text())["panels"]:
+            for target in panel["targets"]:
+                found[f"{board.name}: {panel['title']}"] = target["expr"]
+    rules = yaml.safe_load((OBSERVABILITY / "alerts.yml").read_text())
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            found[f"alerts.yml: {rule['alert']}"] = rule["expr"]
+    return found
+
+
+async def test_dashboards_and_alerts_query_only_what_the_services_export(platform, http):
+    """Run after the test above: a labelled series exists once something was counted in it
+    (a webhook refused, an onboarding's steps)."""
+    from dotmac_contracts import EVENTS
+
+    exported = set()
+    for process in platform.processes.values():
+        for samples in (await scrape(http, process)).values():
+            exported |= {sample.name for sample in samples}
+    subjects = {event.subject for event in EVENTS.values()}
+    found = queries()
+    assert len(found) >= 15
+    for where, expr in found.items():
+        names = set(re.findall(r"\b((?:dotmac|faststream)_[a-z_]+)\b", expr))
+        assert names, f"{where}: queries none of the platform's metrics"
+        missing = names - exported
+        assert not missing, f"{where} queries {missing}, which no service exports"
+        for subject in re.findall(r'subject=~?"([^"]+)"', expr):
+            pattern = re.compile(subject)
+            assert any(pattern.fullmatch(s) for s in subjects), f"{where}: no event {subject}"
