@@ -2,7 +2,6 @@
 and any commands of the service's own."""
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ import yaml
 from faststream.asgi import AsgiFastStream
 
 from servicekit.config import ServiceSettings
+from servicekit.logs import configure_logging
 from servicekit.migrations import new_revision, upgrade
 from servicekit.runtime import Runtime
 from servicekit.serving import Role, serve
@@ -78,9 +78,7 @@ def main(
     for command in commands:
         command.arguments(sub.add_parser(command.name, help=command.help))
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(name)
     if args.command in own:
         return own[args.command].run(args)
     if args.command == "migrate":

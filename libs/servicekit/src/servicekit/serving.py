@@ -128,6 +128,7 @@ async def serve(
             port=port,
             access_log=False,
             log_level="info",
+            log_config=None,  # uvicorn's lines go through the process's own (JSON) logging
             lifespan="on",
         )
     )

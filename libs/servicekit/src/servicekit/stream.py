@@ -52,6 +52,7 @@ from dotmac_contracts import EVENTS, CloudEvent, Event, stream_for_subject
 from dotmac_contracts.asyncapi import ENVELOPE_HEADERS
 from dotmac_contracts.envelope import MalformedEnvelope
 from servicekit.db import Database, param
+from servicekit.logs import about_tenant
 from servicekit.messaging import MessagingTables
 from servicekit.outbox import Outbox
 
@@ -204,6 +205,7 @@ class EventHandling(BaseMiddleware[Any, Any]):
                 with (
                     self.context.scope("session", session),
                     self.context.scope("envelope", envelope),
+                    about_tenant(envelope.subject),
                 ):
                     result = await call_next(msg)
                 self.state.outcomes["handled"] += 1

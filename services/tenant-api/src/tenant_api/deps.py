@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.vocabulary import Plugin
 from servicekit.http import RuntimeDep, Unauthorized
+from servicekit.logs import TENANT
 from servicekit.problems import BadRequest, Forbidden, NotFound, TooManyRequests
 from servicekit.sealing import Sealer
 from tenant_api.composition import TenantApi
@@ -173,6 +174,7 @@ async def _resolve_tenant(
                 "to: send it to its own ISP's address.",
                 header="Authorization",
             )
+        TENANT.set(str(at_host.id))  # this request's log lines name its ISP
         return at_host
     if named is not None and claimed is not None and named != claimed:
         raise BadRequest(
@@ -188,6 +190,7 @@ async def _resolve_tenant(
             f"No ISP answers at {service.host_of(host) or 'this host'}: call the ISP's own "
             "address, or name it with an X-Tenant-ID header."
         )
+    TENANT.set(str(tenant.id))  # this request's log lines name its ISP
     return tenant
 
 
