@@ -102,11 +102,15 @@ def test_each_service_migration_matches_its_models(migrated_database):
 
 
 def test_the_compose_gateway_config_matches_the_dev_stack_routes():
-    from devstack.compose import GATEWAY_JSON, render
+    from devstack.compose import GATEWAY_JSON, chart_copies, render
 
     assert GATEWAY_JSON.read_text() == render(), (
         "deploy/compose/gateway.json is stale: run `python -m devstack.compose` and commit it"
     )
+    for copy, text in chart_copies().items():
+        assert copy.exists() and copy.read_text() == text, (
+            f"{copy} is stale: run `python -m devstack.compose` and commit it"
+        )
 
 
 def test_docker_compose_runs_every_process_the_dev_stack_runs():

@@ -127,3 +127,33 @@ def test_compose_migrates_every_service_with_a_schema_before_starting_them(compo
     loop = command.split("for s in", 1)[1].split(";", 1)[0].split()
     assert sorted(loop) == sorted(s.module for s in API_SERVICES)
     assert "python -m $$s migrate" in command
+
+
+def test_compose_scrapes_every_process_and_provisions_the_dashboards(compose):
+    import yaml
+
+    observability = ROOT / "deploy" / "observability"
+    config = yaml.safe_load((observability / "prometheus.yml").read_text())
+    targets = {
+        target
+        for job in config["scrape_configs"]
+        for static in job["static_configs"]
+        for target in static["targets"]
+    }
+    processes = {
+        name: entry for name, entry in compose.items() if "serve" in (entry.get("command") or [])
+    }
+    assert len(processes) >= 7
+    for name, entry in processes.items():
+        port = next(
+            v
+            for k, v in entry["environment"].items()
+            if k.endswith("_PORT") and not k.startswith("DOTMAC_")
+        )
+        assert f"{name}:{port}" in targets, f"Prometheus does not scrape {name}"
+    assert compose["prometheus"]["image"].startswith("prom/prometheus:")
+    assert "/etc/prometheus/alerts.yml" in config["rule_files"]
+    mounts = " ".join(compose["grafana"]["volumes"])
+    assert "./deploy/observability/dashboards:/var/lib/grafana/dashboards" in mounts
+    datasources = yaml.safe_load((observability / "grafana" / "datasources.yml").read_text())
+    assert {d["uid"] for d in datasources["datasources"]} >= {"prometheus", "jaeger"}

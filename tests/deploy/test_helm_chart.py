@@ -483,3 +483,39 @@ def test_the_override_the_readme_shows_renders_as_it_says(chart):
     rendered = chart.render(*line.split())
     assert deployment_of(rendered, chart, "billing")["spec"]["replicas"] == 4
     assert rendered.named("HorizontalPodAutoscaler", chart.name("billing")) is None
+
+
+def test_every_process_is_scraped_and_monitoring_resources_are_opt_in(chart):
+    default = chart.render()
+    for deployment in default.of_kind("Deployment"):
+        annotations = deployment["spec"]["template"]["metadata"].get("annotations", {})
+        if deployment["metadata"]["labels"]["app.kubernetes.io/component"] == "gateway":
+            continue
+        port = deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]
+        assert annotations["prometheus.io/scrape"] == "true", deployment["metadata"]["name"]
+        assert annotations["prometheus.io/port"] == str(port["containerPort"])
+        assert annotations["prometheus.io/path"] == "/metrics"
+    assert not default.of_kind("PodMonitor") and not default.of_kind("PrometheusRule")
+
+    from devstack.compose import OBSERVABILITY
+
+    monitored = chart.render(
+        "--set", "monitoring.prometheusOperator=true", "--set", "monitoring.grafanaDashboards=true"
+    )
+    (monitor,) = monitored.of_kind("PodMonitor")
+    selected = set(monitor["spec"]["selector"]["matchExpressions"][0]["values"])
+    processes = {
+        d["metadata"]["labels"]["app.kubernetes.io/component"]
+        for d in monitored.of_kind("Deployment")
+    } - {"gateway"}
+    assert selected == processes
+    (rules,) = monitored.of_kind("PrometheusRule")
+    alerts = yaml.safe_load((OBSERVABILITY / "alerts.yml").read_text())
+    assert rules["spec"] == alerts
+    dashboards = [
+        c for c in monitored.of_kind("ConfigMap") if "grafana_dashboard" in c["metadata"]["labels"]
+    ]
+    assert len(dashboards) == len(list((OBSERVABILITY / "dashboards").glob("*.json")))
+    for config_map in dashboards:
+        (body,) = config_map["data"].values()
+        assert json.loads(body)["uid"].startswith("dotmac-")

@@ -1,6 +1,6 @@
 """The gateway config of `docker-compose.yml`, generated from the same routing table as the dev
-stack's: `python -m devstack.compose` rewrites `deploy/compose/gateway.json` (a test fails when
-the committed file is stale)."""
+stack's: `python -m devstack.compose` rewrites `deploy/compose/gateway.json`, and copies the
+alert rules and dashboards into the chart (a test fails when a committed file is stale)."""
 
 import json
 from pathlib import Path
@@ -8,7 +8,21 @@ from pathlib import Path
 from devstack.components import gateway_config
 from devstack.wiring import DEFAULT_SERVICE_PORTS, ROUTE_TABLE
 
-GATEWAY_JSON = Path(__file__).resolve().parents[4] / "deploy" / "compose" / "gateway.json"
+ROOT = Path(__file__).resolve().parents[4]
+GATEWAY_JSON = ROOT / "deploy" / "compose" / "gateway.json"
+OBSERVABILITY = ROOT / "deploy" / "observability"
+CHART_OBSERVABILITY = ROOT / "deploy" / "helm" / "dotmac" / "files" / "observability"
+"""The chart can read files inside itself only: the alert rules and dashboards are copied
+there."""
+
+
+def chart_copies() -> dict[Path, str]:
+    """What the chart's copies of the alert rules and dashboards must hold."""
+    sources = [OBSERVABILITY / "alerts.yml", *sorted((OBSERVABILITY / "dashboards").glob("*.json"))]
+    return {
+        CHART_OBSERVABILITY / source.relative_to(OBSERVABILITY): source.read_text()
+        for source in sources
+    }
 
 
 def compose_gateway_config() -> dict:
@@ -30,3 +44,7 @@ if __name__ == "__main__":
     GATEWAY_JSON.parent.mkdir(parents=True, exist_ok=True)
     GATEWAY_JSON.write_text(render())
     print(f"wrote {GATEWAY_JSON}")
+    for copy, text in chart_copies().items():
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(text)
+        print(f"wrote {copy}")
