@@ -24,9 +24,10 @@ $(STAMP): uv.lock pyproject.toml tools/helm-requirements.txt
 	@touch $@
 
 ## Start NATS, Temporal (+UI), Postgres, every service and the gateway. Ctrl-C stops it all.
-## DETACH=1 returns once everything is ready; `make down` stops it.
+## DETACH=1 returns once everything is ready; `make down` stops it. TRACES=1 also starts Phoenix
+## (a trace viewer, installed on first use) and sends every service's spans to it.
 up: $(STAMP)
-	$(BIN)/python -m devstack up $(if $(DETACH),--detach,)
+	$(BIN)/python -m devstack up $(if $(DETACH),--detach,) $(if $(TRACES),--traces,)
 
 down: $(STAMP)
 	$(BIN)/python -m devstack down

@@ -9,6 +9,7 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
+from opentelemetry import trace
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -108,7 +109,8 @@ async def metrics_endpoint(request: Request) -> Response:
 
 class HttpMetrics:
     """ASGI middleware: each HTTP request observed in `dotmac_http_request_duration_seconds`,
-    labelled by the template of the route it matched (`unmatched` if none)."""
+    labelled by the template of the route it matched (`unmatched` if none). When the request
+    is traced, its answer says in which trace (`X-Trace-Id`), so a caller can look it up."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -123,6 +125,10 @@ class HttpMetrics:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = str(message["status"])
+                span = trace.get_current_span().get_span_context()
+                if span.is_valid:
+                    trace_id = format(span.trace_id, "032x").encode()
+                    message["headers"] = [*message.get("headers", []), (b"x-trace-id", trace_id)]
             await send(message)
 
         try:

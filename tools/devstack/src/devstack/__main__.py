@@ -25,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument(
         "--detach", action="store_true", help="return once everything is ready, leave it running"
     )
+    up.add_argument(
+        "--traces",
+        action="store_true",
+        help="also start Phoenix (installed on first use) and send every service's spans to it",
+    )
     commands.add_parser("down", help="stop every component a PID file names")
     commands.add_parser("status", help="show what runs and whether it answers")
     args = parser.parse_args(argv)
@@ -32,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        stack = Stack(Ports.from_env(), StatePaths.locate())
+        traces = getattr(args, "traces", False)
+        stack = Stack(Ports.from_env(), StatePaths.locate(), traces=traces)
     except (StackError, ValueError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2

@@ -43,6 +43,7 @@ from devstack.components import (
     ServiceProcess,
     TemporalDevServer,
 )
+from devstack.phoenix import Phoenix
 from devstack.process import cmdline_matches, describe_exit, pid_alive
 from devstack.state import StackError, StatePaths
 from devstack.wiring import (
@@ -95,7 +96,14 @@ STRIPE_WEBHOOK_PATH = "/api/v1/billing/stripe/webhook"
 class Stack:
     """The whole platform on 127.0.0.1: infrastructure, services, gateway."""
 
-    def __init__(self, ports: Ports, state: StatePaths, out: Callable[[str], None] = print):
+    def __init__(
+        self,
+        ports: Ports,
+        state: StatePaths,
+        out: Callable[[str], None] = print,
+        *,
+        traces: bool = False,
+    ):
         self.ports = ports
         self.state = state
         self.out = out
@@ -120,11 +128,18 @@ class Stack:
         self.aws = MotoServer(ports.aws, logs / "moto.log")
         self.stripe = LocalStripe(ports.stripe, logs / "localstripe.log")
         self.stripe_webhook_secret = state.secret("stripe-webhook-secret", new_webhook_secret)
+        # Also when an earlier `up --traces` left it running: `down` and `status` find it.
+        self.phoenix = (
+            Phoenix(ports.traces, ports.traces_grpc, state.home / "phoenix", logs / "phoenix.log")
+            if traces or state.pid_file("phoenix").exists()
+            else None
+        )
         env = {
             **service_environment(ports),
             **DEV_AWS,
             **self.aws.client_environment(),
             "DOTMAC_DEVICE_SECRETS_KEYS": state.secret("device-secrets-keys", new_fernet_key),
+            **(self.phoenix.otlp_environment() if self.phoenix else {}),
         }
         own_env = {
             "billing": {
@@ -156,7 +171,8 @@ class Stack:
 
     @property
     def infrastructure(self) -> list[Component]:
-        return [self.postgres, self.nats, self.temporal, self.mail, self.aws, self.stripe]
+        found = [self.postgres, self.nats, self.temporal, self.mail, self.aws, self.stripe]
+        return [*found, self.phoenix] if self.phoenix else found
 
     @property
     def stripe_webhook_url(self) -> str:
@@ -380,6 +396,11 @@ class Stack:
             f"  Mail          smtp://127.0.0.1:{self.ports.smtp}, kept in {self.mail.maildir}",
             f"  AWS (moto)    {self.aws.url}  (ISPs registered in eu-west-1 are placed there)",
             f"  Stripe        {self.stripe.url}  (localstripe; its events go to billing)",
+            *(
+                [f"  Traces        {self.phoenix.url}  (Phoenix; every service's spans)"]
+                if self.phoenix
+                else []
+            ),
             f"  Logs          {self.state.logs_dir}",
             "",
         ]

@@ -21,6 +21,8 @@ DOTMAC_POSTGRES_PORT            5433     PostgreSQL (not 5432: a system Postgres
 DOTMAC_SMTP_PORT                1025     mail sink (SMTP; every mail kept in a Maildir)
 DOTMAC_AWS_PORT                 4566     moto (the AWS APIs)
 DOTMAC_STRIPE_PORT              8420     localstripe (Stripe's API; billing's webhooks)
+DOTMAC_TRACES_PORT              6006     Phoenix, with ``make up TRACES=1``: traces UI, OTLP/HTTP
+DOTMAC_TRACES_GRPC_PORT         4417     Phoenix's OTLP/gRPC receiver (with ``TRACES=1``)
 REGISTRATION_PORT               8101     registration service
 LICENSING_PORT                  8102     licensing service
 PROVISIONING_PORT               8103     provisioning service (API, event consumers)
@@ -125,6 +127,8 @@ PORT_VARIABLES: dict[str, str] = {
     "smtp": "DOTMAC_SMTP_PORT",
     "aws": "DOTMAC_AWS_PORT",
     "stripe": "DOTMAC_STRIPE_PORT",
+    "traces": "DOTMAC_TRACES_PORT",
+    "traces_grpc": "DOTMAC_TRACES_GRPC_PORT",
 }
 
 
@@ -144,6 +148,8 @@ class Ports:
     smtp: int = 1025
     aws: int = 4566
     stripe: int = 8420
+    traces: int = 6006
+    traces_grpc: int = 4417
     services: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SERVICE_PORTS))
 
     @classmethod
