@@ -33,8 +33,7 @@ def test_without_traces_there_is_no_phoenix_unless_one_was_left_running(tmp_path
 
 
 def test_the_launcher_moves_phoenixs_grpc_receiver_to_loopback():
-    launcher = (
-        Path(__file__).resolve().parents[1]
-        / "src/devstack/phoenix_launcher/devstack_phoenix_launcher.py"
-    ).read_text()
-    assert 'address.replace("[::]", "127.0.0.1")' in launcher
+    from devstack.phoenix import LAUNCHER
+
+    compile(LAUNCHER, "devstack_phoenix_launcher.py", "exec")
+    assert 'address.replace("[::]", "127.0.0.1")' in LAUNCHER

@@ -20,14 +20,51 @@ import httpx
 from devstack.process import Component
 
 VERSION = "20.26.1"
+LAUNCHER = '''"""Runs in Phoenix's own virtualenv (written there by devstack.phoenix):
+`phoenix serve`,
+with its OTLP/gRPC receiver on 127.0.0.1 instead of every interface (Phoenix has no setting
+for it)."""
+
+import sys
+
+import grpc.aio
+
+_make_server = grpc.aio.server
+
+
+def _loopback_server(*args, **kwargs):
+    server = _make_server(*args, **kwargs)
+    add_insecure_port = server.add_insecure_port
+    server.add_insecure_port = lambda address: add_insecure_port(
+        address.replace("[::]", "127.0.0.1")
+    )
+    return server
+
+
+grpc.aio.server = _loopback_server
+
+from phoenix.server.main import main  # after the patch above
+
+sys.argv = ["phoenix", "serve"]
+main()
+'''
+"""The launcher, kept here as text: it imports Phoenix and gRPC, which only Phoenix's own
+virtualenv has."""
 REPO_ROOT = Path(__file__).resolve().parents[4]
 TOOLS = REPO_ROOT / ".dotmac" / "tools"
 
 
+def phoenix_home(tools: Path = TOOLS) -> Path:
+    return tools / f"phoenix-{VERSION}"
+
+
 def phoenix_python(tools: Path = TOOLS) -> Path:
-    """The interpreter of Phoenix's own virtualenv, made and filled on first use."""
-    home = tools / f"phoenix-{VERSION}"
+    """The interpreter of Phoenix's own virtualenv, made and filled on first use, with the
+    launcher written next to it."""
+    home = phoenix_home(tools)
     python = home / "bin" / "python"
+    (home / "launcher").mkdir(parents=True, exist_ok=True)
+    (home / "launcher" / "devstack_phoenix_launcher.py").write_text(LAUNCHER)
     if (home / ".installed").exists():
         return python
     subprocess.run([sys.executable, "-m", "venv", str(home)], check=True)
@@ -69,7 +106,7 @@ class Phoenix(Component):
             "PHOENIX_PORT": str(self.port),
             "PHOENIX_GRPC_PORT": str(self.grpc_port),
             "PHOENIX_WORKING_DIR": str(self.working_dir),
-            "PYTHONPATH": str(Path(__file__).parent / "phoenix_launcher"),
+            "PYTHONPATH": str(phoenix_home() / "launcher"),
         }
 
     def probe(self) -> bool:
