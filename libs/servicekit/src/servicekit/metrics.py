@@ -104,9 +104,6 @@ REGISTRY.register(POOLS)
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    from servicekit.temporal_metrics import drain
-
-    drain()  # what the Temporal SDK buffered since the last scrape
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
