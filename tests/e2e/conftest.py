@@ -199,6 +199,67 @@ class Platform:
     async def nats(self) -> Nats:
         return await nats.connect(self.nats_url)
 
+    async def signed_in_owner(
+        self, http: httpx.AsyncClient, name: str, *, tier: str, password: str
+    ) -> "SignedInOwner":
+        """An ISP onboarded through the gateway, its owner's first sign-in made from the
+        welcome mail, and signed in."""
+        import re
+
+        body = self.registration(name, tier=tier)
+        owner = f"owner-{uuid.uuid4().hex[:8]}@{body['domain']}"
+        body["contacts"]["primary"] = {"name": "Owen", "email": owner}
+        accepted = await http.post(
+            f"{self.gateway_url}/api/v1/isp/register",
+            json=body,
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert accepted.status_code == 202, accepted.text
+        status_url = self.gateway_url + accepted.json()["status_url"]
+        assert (await self.wait_for_state(http, status_url, {"active"}, 60))["state"] == "active"
+        for _ in range(100):
+            welcome = [m for m in self.mail.messages() if m["To"] == owner]
+            if welcome:
+                break
+            await asyncio.sleep(0.1)
+        code = re.search(r"^ {4}(\S+)\s*$", welcome[0].get_content(), re.MULTILINE).group(1)
+        host = {"Host": f"{accepted.json()['slug']}.localhost"}
+        chosen = await http.post(
+            f"{self.gateway_url}/api/v1/auth/first-login",
+            json={"token": code, "password": password},
+            headers=host,
+        )
+        assert chosen.status_code == 200, chosen.text
+        signed_in = await http.post(
+            f"{self.gateway_url}/api/v1/auth/login",
+            json={"email": owner, "password": password},
+            headers=host,
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        tokens = signed_in.json()
+        return SignedInOwner(
+            isp_id=accepted.json()["isp_id"],
+            email=owner,
+            host=host,
+            welcome_code=code,
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+        )
+
+
+@dataclass(frozen=True)
+class SignedInOwner:
+    isp_id: str
+    email: str
+    host: dict[str, str]
+    welcome_code: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {**self.host, "Authorization": f"Bearer {self.access_token}"}
+
 
 @pytest.fixture(scope="session")
 async def otlp() -> AsyncIterator[OtlpReceiver]:

@@ -7,7 +7,6 @@ platform's own."""
 import asyncio
 import json
 import os
-import re
 import uuid
 
 import pytest
@@ -16,39 +15,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 
 async def test_every_log_line_is_json_and_none_holds_a_secret(platform, http, stripe_server):
-    body = platform.registration("Logged Fiber", tier="premium")
-    owner = f"owner-{uuid.uuid4().hex[:8]}@logged.example"
-    body["contacts"]["primary"] = {"name": "Lou", "email": owner}
-    accepted = await http.post(
-        f"{platform.gateway_url}/api/v1/isp/register",
-        json=body,
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert accepted.status_code == 202, accepted.text
-    status_url = platform.gateway_url + accepted.json()["status_url"]
-    assert (await platform.wait_for_state(http, status_url, {"active"}, 60))["state"] == "active"
-    for _ in range(100):
-        welcome = [m for m in platform.mail.messages() if m["To"] == owner]
-        if welcome:
-            break
-        await asyncio.sleep(0.1)
-    code = re.search(r"^ {4}(\S+)\s*$", welcome[0].get_content(), re.MULTILINE).group(1)
-    host = {"Host": f"{accepted.json()['slug']}.localhost"}
     password = f"secret password {uuid.uuid4().hex[:10]}"
-    gateway = platform.gateway_url
-    chosen = await http.post(
-        f"{gateway}/api/v1/auth/first-login", json={"token": code, "password": password},
-        headers=host,
-    )  # fmt: skip
-    assert chosen.status_code == 200, chosen.text
-    signed_in = (
-        await http.post(
-            f"{gateway}/api/v1/auth/login",
-            json={"email": owner, "password": password},
-            headers=host,
-        )
-    ).json()
-    auth = {**host, "Authorization": f"Bearer {signed_in['access_token']}"}
+    owner = await platform.signed_in_owner(http, "Logged Fiber", tier="premium", password=password)
+    gateway, host, auth = platform.gateway_url, owner.host, owner.headers
     key = await http.post(
         f"{gateway}/api/v1/api-keys",
         json={"name": "log check", "scopes": ["customers:read"]},
@@ -69,16 +38,17 @@ async def test_every_log_line_is_json_and_none_holds_a_secret(platform, http, st
         headers=auth,
     )
     assert device.status_code == 201, device.text
-    bad = await http.post(f"{gateway}/api/v1/auth/login", json={"email": owner, "password": "no"},
-                          headers=host)  # fmt: skip
+    bad = await http.post(
+        f"{gateway}/api/v1/auth/login", json={"email": owner.email, "password": "no"}, headers=host
+    )
     assert bad.status_code == 401
     await asyncio.sleep(1)  # what the services log about it reaches their files
 
     secrets = {
         "the owner's password": password,
-        "the welcome code": code,
-        "the access token": signed_in["access_token"],
-        "the refresh token": signed_in["refresh_token"],
+        "the welcome code": owner.welcome_code,
+        "the access token": owner.access_token,
+        "the refresh token": owner.refresh_token,
         "the API key": key.json()["key"],
         "the SNMP community": community,
         "the Stripe secret key": stripe_server.SECRET_KEY,

@@ -5,8 +5,6 @@ host, signed in as its owner. No generated request, valid or deliberately invali
 own."""
 
 import asyncio
-import re
-import uuid
 
 import httpx
 import pytest
@@ -59,40 +57,11 @@ async def test_no_generated_request_through_the_gateway_gets_a_server_error(plat
 
 
 async def owner_of_a_new_isp(platform, http: httpx.AsyncClient) -> dict[str, str]:
-    """An ISP onboarded through the gateway, and its owner signed in: the headers of a request
-    to its own host."""
-    body = platform.registration("Fuzzed Fiber", tier="enterprise")  # every plugin
-    owner = f"owner-{uuid.uuid4().hex[:8]}@fuzzed.example"
-    body["contacts"]["primary"] = {"name": "Fay", "email": owner}
-    accepted = await http.post(
-        f"{platform.gateway_url}/api/v1/isp/register",
-        json=body,
-        headers={"Idempotency-Key": str(uuid.uuid4())},
+    """An enterprise ISP (every plugin) onboarded through the gateway, and its owner signed in:
+    the headers of a request to its own host."""
+    owner = await platform.signed_in_owner(
+        http, "Fuzzed Fiber", tier="enterprise", password="fuzzing the whole platform"
     )
-    assert accepted.status_code == 202, accepted.text
-    status_url = platform.gateway_url + accepted.json()["status_url"]
-    assert (await platform.wait_for_state(http, status_url, {"active"}, 60))["state"] == "active"
-    for _ in range(100):
-        welcome = [m for m in platform.mail.messages() if m["To"] == owner]
-        if welcome:
-            break
-        await asyncio.sleep(0.1)
-    code = re.search(r"^ {4}(\S+)\s*$", welcome[0].get_content(), re.MULTILINE).group(1)
-    host = {"Host": f"{accepted.json()['slug']}.localhost"}
-    password = "fuzzing the whole platform"
-    chosen = await http.post(
-        f"{platform.gateway_url}/api/v1/auth/first-login",
-        json={"token": code, "password": password},
-        headers=host,
-    )
-    assert chosen.status_code == 200, chosen.text
-    signed_in = await http.post(
-        f"{platform.gateway_url}/api/v1/auth/login",
-        json={"email": owner, "password": password},
-        headers=host,
-    )
-    token = signed_in.json()["access_token"]
     # The ISP named every way (host, header, token), so that the X-Tenant-ID values the run
     # generates do not stop most requests at finding the ISP (a test of its own covers that).
-    isp_id = accepted.json()["isp_id"]
-    return {**host, "X-Tenant-ID": isp_id, "Authorization": f"Bearer {token}"}
+    return {**owner.headers, "X-Tenant-ID": owner.isp_id}

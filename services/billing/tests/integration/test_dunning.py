@@ -2,7 +2,6 @@
 that falls past due starts its ISP's dunning workflow (once, however often the move is
 delivered), and a payment that makes it active again settles it."""
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -25,27 +24,14 @@ def moved(isp_id, previous, status):
     )
 
 
-async def described(temporal, isp_id, until):
-    handle = temporal.get_workflow_handle(workflow_id(str(isp_id)))
-    for _ in range(200):
-        try:
-            description = await handle.describe()
-            if until(description.status):
-                return description
-        except Exception:  # not started yet
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"dunning of {isp_id} never got there")
-
-
-async def test_past_due_starts_dunning_once_and_a_payment_settles_it(billing_api, publish):
+async def test_past_due_starts_dunning_once_and_a_payment_settles_it(billing_api, publish, harness):
     temporal, isp = billing_api.temporal, uuid.uuid4()
     past_due = moved(isp, "active", "past_due")
     await publish(past_due)
-    running = await described(temporal, isp, lambda s: s == WorkflowExecutionStatus.RUNNING)
+    running = await harness.dunning(temporal, isp, lambda s: s == WorkflowExecutionStatus.RUNNING)
     await publish(past_due)  # the same move again: no second workflow
     await publish(moved(isp, "past_due", "active"))
-    done = await described(temporal, isp, lambda s: s == WorkflowExecutionStatus.COMPLETED)
+    done = await harness.dunning(temporal, isp, lambda s: s == WorkflowExecutionStatus.COMPLETED)
     assert done.run_id == running.run_id
     result = await temporal.get_workflow_handle_for(
         DunningWorkflow.run, workflow_id(str(isp))

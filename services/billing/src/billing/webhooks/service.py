@@ -64,7 +64,7 @@ async def apply(
             first = await repository.record(connection, event_id, kind, now)
             return outcome if first else "duplicate"
     async with db.unit_of_work() as session:
-        if not await repository.first_time(session, event_id, kind, now):
+        if not await repository.record(session, event_id, kind, now):
             return "duplicate"
         locked = await accounts.of_customer(session, customer, lock=True)  # to move it, alone
         if locked is None or locked.stripe_subscription_id is None:
