@@ -21,7 +21,15 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from devstack.components import LocalStripe, NatsServer, Postgres, TemporalDevServer
 from devstack.ports import free_port
 
-SERVICE_MODULES = ("registration", "licensing", "provisioning", "billing", "network", "tenant_api")
+SERVICE_MODULES = (
+    "registration",
+    "licensing",
+    "provisioning",
+    "billing",
+    "network",
+    "tenant_api",
+    "webhooks",
+)
 SEARCH_ATTRIBUTES = {
     "IspId": "Keyword",
     "Tier": "Keyword",

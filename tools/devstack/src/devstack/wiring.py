@@ -30,6 +30,7 @@ PROVISIONING_WORKER_PORT        8113     provisioning's Temporal worker (health 
 BILLING_PORT                    8104     billing service
 NETWORK_PORT                    8105     network service
 TENANT_API_PORT                 8106     tenant-api service
+WEBHOOKS_PORT                   8107     webhooks service (API, fan-out, deliveries)
 ==============================  =======  ===========================================
 """
 
@@ -90,6 +91,10 @@ SERVICES: tuple[Service, ...] = (
     Service("billing", "billing", "BILLING_", roles=("api", "stream", "worker")),
     Service("network", "network", "NETWORK_", roles=("api",)),
     Service("tenant-api", "tenant_api", "TENANT_API_"),
+    # Fan-out and deliveries in the API's process: one process less on two cores. In a cluster
+    # the dispatcher ("deliver") scales on its own; its replicas share the work through
+    # Postgres (each takes its own due deliveries).
+    Service("webhooks", "webhooks", "WEBHOOKS_", roles=("api", "stream", "deliver")),
 )
 API_SERVICES: tuple[Service, ...] = tuple(s for s in SERVICES if s.api)
 
@@ -101,6 +106,7 @@ DEFAULT_SERVICE_PORTS: dict[str, int] = {
     "billing": 8104,
     "network": 8105,
     "tenant-api": 8106,
+    "webhooks": 8107,
 }
 
 # Custom search attributes the workflows set; registered when Temporal starts.
@@ -241,6 +247,8 @@ def process_environment(
 ROUTE_TABLE: tuple[tuple[str, str], ...] = (
     ("/api/v1/isp/*/billing", "billing"),  # a * between slashes matches one path segment
     ("/api/v1/isp/*/billing/*", "billing"),
+    ("/api/v1/isp/*/webhooks", "webhooks"),
+    ("/api/v1/isp/*/webhooks/*", "webhooks"),
     ("/api/v1/isp/*", "registration"),
     ("/api/v1/registration/*", "registration"),
     ("/api/v1/demos*", "registration"),
@@ -251,6 +259,7 @@ ROUTE_TABLE: tuple[tuple[str, str], ...] = (
     ("/api/v1/billing/*", "billing"),
     ("/api/v1/network/*", "network"),
     ("/api/v1/tenant-api/*", "tenant-api"),
+    ("/api/v1/webhooks/*", "webhooks"),
 )
 
 
