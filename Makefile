@@ -64,7 +64,7 @@ lock: $(STAMP)
 ## service publishes: the catalogue of every event, and each service's (FastStream's).
 asyncapi: $(STAMP)
 	$(BIN)/python -m dotmac_contracts.asyncapi
-	@for s in registration licensing provisioning tenant_api billing; do $(BIN)/python -m $$s asyncapi || exit 1; done
+	@for s in registration licensing provisioning tenant_api billing webhooks; do $(BIN)/python -m $$s asyncapi || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -24,6 +24,7 @@ SERVICES = {
     "provisioning": "provisioning",
     "tenant-api": "tenant_api",
     "billing": "billing",
+    "webhooks": "webhooks",
 }
 
 

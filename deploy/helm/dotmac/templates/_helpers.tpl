@@ -3,7 +3,8 @@ The processes of the platform: what each runs and which environment prefix it re
 table as tools/devstack/src/devstack/wiring.py SERVICES (a test keeps them equal).
   module      python -m <module> serve <roles>|migrate
   envPrefix   its settings' environment prefix (<PREFIX>HOST, <PREFIX>PORT)
-  roles       what the process runs: api (HTTP), stream (event subscribers), worker (Temporal)
+  roles       what the process runs: api (HTTP), stream (event subscribers), worker (Temporal),
+              deliver (webhook deliveries)
   api         serves HTTP behind the gateway and owns a schema (migrated); false for a second
               process of a service
   secrets     the Secret keys it needs besides the shared ones; optional ones may be absent
@@ -52,6 +53,11 @@ tenant-api:
   secrets:
     - {key: TENANT_API_JWT_SECRET, optional: false}
     - {key: TENANT_API_DATABASE_URL, optional: true}
+webhooks:
+  module: webhooks
+  envPrefix: WEBHOOKS_
+  roles: [api, stream, deliver]
+  api: true
 {{- end }}
 
 {{/* Secret keys every process gets. */}}
