@@ -18,7 +18,7 @@ from dotmac_contracts.events import IspRegistered
 from dotmac_contracts.vocabulary import BillingPeriod, Region, Tier
 from servicekit.bus import connect
 from servicekit.config import PlatformSettings
-from servicekit.testing import served
+from servicekit.testing import running
 from webhooks.bootstrap import bootstrap
 from webhooks.config import Settings
 from webhooks.entrypoints import api, deliver, stream
@@ -46,9 +46,35 @@ async def webhooks_api(
     )
     webhooks = bootstrap(settings)
     roles = [api.role(webhooks), stream.role(webhooks), deliver.role(webhooks)]
-    async with served(webhooks.runtime, roles, base_url="http://webhooks") as client:
-        client.webhooks = webhooks  # type: ignore[attr-defined]
-        yield client
+    async with running(webhooks.runtime, roles) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://webhooks") as client:
+            client.webhooks = webhooks  # type: ignore[attr-defined]
+            client.app = app  # type: ignore[attr-defined]  # to serve on a socket (streams)
+            yield client
+
+
+@pytest.fixture
+async def on_a_socket(webhooks_api: httpx.AsyncClient) -> AsyncIterator[str]:
+    """The webhooks API served by uvicorn on a loopback port: its base URL. (httpx's ASGI
+    transport hands a response over only once it has ended, so event streams need a server.)"""
+    import uvicorn
+
+    config = uvicorn.Config(
+        webhooks_api.app,  # type: ignore[attr-defined]
+        host="127.0.0.1",
+        port=0,
+        lifespan="off",
+        log_config=None,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
 
 
 @dataclass

@@ -1,0 +1,78 @@
+"""Deliveries are rows: events fanned out while no dispatcher runs (it died, or is being
+deployed) are all sent once one starts, each once, under its message's id."""
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+
+from servicekit.config import PlatformSettings
+from servicekit.testing import running
+from webhooks.bootstrap import bootstrap
+from webhooks.config import Settings
+from webhooks.entrypoints import api, deliver, stream
+
+pytestmark = pytest.mark.integration
+
+
+def _webhooks(database: str, nats: Any) -> Any:
+    return bootstrap(
+        Settings(
+            platform=PlatformSettings(
+                database_url=database, nats_url=nats.url, operator_token="durable-operator"
+            ),
+            retry_schedule_s=[0.0, 0.3, 0.6],
+            retry_jitter=0.0,
+            timeout_s=1.0,
+        )
+    )
+
+
+async def test_deliveries_outlive_the_dispatcher(
+    migrated_database, nats_server, receiver, publish, harness
+):
+    target = await receiver()
+    operator = {"Authorization": "Bearer durable-operator"}
+
+    # Subscribers and API only: events become deliveries that nobody sends yet.
+    first = _webhooks(migrated_database, nats_server)
+    async with (
+        running(first.runtime, [api.role(first), stream.role(first)]) as app,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://w") as client,
+    ):
+        endpoint = await harness.subscribe(client, target.url, "isp.registered", headers=operator)
+        await publish(*(harness.registered() for _ in range(30)))
+        async with asyncio.timeout(10):
+            while (await _waiting(migrated_database, endpoint["id"])) < 30:
+                await asyncio.sleep(0.1)
+    assert target.received == []
+
+    # A dispatcher comes up (another process, as after a restart): everything goes out once.
+    second = _webhooks(migrated_database, nats_server)
+    async with running(second.runtime, [deliver.role(second)]):
+        got = await target.wait_for(30)
+        await asyncio.sleep(0.5)
+    ids = Counter(r.headers["webhook-id"] for r in got)
+    assert len(ids) == 30
+    assert set(ids.values()) == {1}
+
+
+async def _waiting(database: str, endpoint_id: str) -> int:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(database)
+    async with engine.connect() as connection:
+        count = (
+            await connection.execute(
+                text(
+                    "SELECT count(*) FROM webhooks.deliveries"
+                    " WHERE endpoint_id = :id AND state = 'pending'"
+                ),
+                {"id": endpoint_id},
+            )
+        ).scalar_one()
+    await engine.dispose()
+    return int(count)
