@@ -47,13 +47,15 @@ class TicketsCounted(IspEvent):
 
 
 # --- The ISP's own business: its customers, their subscriptions, its support tickets. -------------
-# What an ISP's webhooks deliver to its own systems. `by` says who made the change:
-# `user:<id>`, `api_key:<id>`, `automation:<rule id>`, or what loaded it.
+# What an ISP's webhooks deliver to its own systems.
 
 CustomerStatus = Literal["lead", "active", "suspended", "cancelled"]
 TicketStatus = Literal["open", "pending", "resolved", "closed"]
 TicketPriority = Literal["low", "normal", "high", "urgent"]
-BY = "Who: user:<id>, api_key:<id> or automation:<rule id>"
+BY = (
+    "Who: user:<id>, api_key:<id> or automation:<rule id>; sample data loaded into a demo names "
+    "what it stands for (customer:<account number>, network, sample data)"
+)
 
 
 @event_type("dotmac.tenant.customer.created.v1")
