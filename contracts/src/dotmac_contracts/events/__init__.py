@@ -39,15 +39,21 @@ from dotmac_contracts.events.provisioning import (
 )
 from dotmac_contracts.events.registration import IspRegistered
 from dotmac_contracts.events.tenant import (
+    CustomerCreated,
     CustomersCounted,
+    CustomersImported,
+    CustomerStatusChanged,
     DeviceChanged,
     DeviceRecord,
     DeviceRegistered,
     DeviceRemoved,
     SnmpAccess,
+    SubscriptionChanged,
     TenantActivated,
     TenantUsed,
+    TicketOpened,
     TicketsCounted,
+    TicketUpdated,
 )
 
 __all__ = [
@@ -55,7 +61,10 @@ __all__ = [
     "BillingTierChanged",
     "CancellationRequested",
     "CancellationRetracted",
+    "CustomerCreated",
+    "CustomerStatusChanged",
     "CustomersCounted",
+    "CustomersImported",
     "DataExported",
     "DemoConverted",
     "DemoExtended",
@@ -82,8 +91,11 @@ __all__ = [
     "OffboardingStarted",
     "OffboardingStopped",
     "SnmpAccess",
+    "SubscriptionChanged",
     "TenantActivated",
     "TenantUsed",
+    "TicketOpened",
+    "TicketUpdated",
     "TicketsCounted",
     "TierCatalogPublished",
     "TierTerms",

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -44,6 +44,119 @@ class TicketsCounted(IspEvent):
     isp_id: UUID
     open_tickets: int = Field(ge=0)
     counted_at: datetime
+
+
+# --- The ISP's own business: its customers, their subscriptions, its support tickets. -------------
+# What an ISP's webhooks deliver to its own systems.
+
+CustomerStatus = Literal["lead", "active", "suspended", "cancelled"]
+TicketStatus = Literal["open", "pending", "resolved", "closed"]
+TicketPriority = Literal["low", "normal", "high", "urgent"]
+BY = (
+    "Who: user:<id>, api_key:<id> or automation:<rule id>; sample data loaded into a demo names "
+    "what it stands for (customer:<account number>, network, sample data)"
+)
+
+
+@event_type("dotmac.tenant.customer.created.v1")
+class CustomerCreated(IspEvent):
+    """The ISP added a customer, one at a time (a CSV import announces itself once, as
+    `CustomersImported`)."""
+
+    customer_id: UUID
+    account_number: str = Field(description="The ISP's reference for the customer")
+    name: str
+    email: str | None
+    status: CustomerStatus = Field(description="A new customer is a lead or active")
+    by: str = Field(description=BY)
+    created_at: datetime
+
+
+@event_type("dotmac.tenant.customer.status_changed.v1")
+class CustomerStatusChanged(IspEvent):
+    """A customer moved along lead -> active <-> suspended -> cancelled. Cancelling also ends
+    its subscriptions (each announced as `SubscriptionChanged`)."""
+
+    customer_id: UUID
+    previous: CustomerStatus
+    status: CustomerStatus
+    reason: str | None = Field(description="Why, as the ISP put it (given to suspend or cancel)")
+    by: str = Field(description=BY)
+    changed_at: datetime
+
+
+@event_type("dotmac.tenant.customers.imported.v1")
+class CustomersImported(IspEvent):
+    """A CSV import of customers was committed: every customer of it was created (with its
+    subscription, if the row named a plan) in one transaction. One event per import, not one
+    per customer."""
+
+    import_id: UUID
+    created: int = Field(ge=0, description="Customers created")
+    skipped: int = Field(ge=0, description="Rows left out as repeats of another customer")
+    subscriptions: int = Field(ge=0, description="Subscriptions started with them")
+    by: str = Field(description=BY)
+    imported_at: datetime
+
+
+@event_type("dotmac.tenant.ticket.opened.v1")
+class TicketOpened(IspEvent):
+    """A support ticket was opened, by the ISP's staff, an API client or an automation rule."""
+
+    ticket_id: UUID
+    number: int = Field(ge=1, description="The ISP's ticket number")
+    title: str = Field(description="The ticket's subject line (`subject` in the tickets API)")
+    priority: TicketPriority
+    status: TicketStatus
+    customer_id: UUID | None = Field(description="The customer it is about, if any")
+    assignee_id: UUID | None = Field(description="The user of the ISP working on it, if any")
+    by: str = Field(description=BY)
+    opened_at: datetime
+
+
+@event_type("dotmac.tenant.ticket.updated.v1")
+class TicketUpdated(IspEvent):
+    """A support ticket changed: it moved (status), or its priority, assignee, subject,
+    description or customer changed, or someone commented on it. The ticket as it is now."""
+
+    ticket_id: UUID
+    number: int = Field(ge=1)
+    status: TicketStatus
+    previous_status: TicketStatus | None = Field(
+        description="The status it moved from; null when the status did not change"
+    )
+    priority: TicketPriority
+    assignee_id: UUID | None
+    customer_id: UUID | None
+    changes: list[str] = Field(
+        description="What changed, of: status, priority, assignee, subject, description, "
+        "customer, comment"
+    )
+    comment_id: UUID | None = Field(description="The comment added, when `changes` has comment")
+    by: str = Field(description=BY)
+    updated_at: datetime
+
+
+@event_type("dotmac.tenant.subscription.changed.v1")
+class SubscriptionChanged(IspEvent):
+    """A customer's subscription to a plan changed: it was created, it replaced another one
+    (a plan change: the old one ends the day this one starts), or it was cancelled (by the ISP,
+    or because its customer was cancelled). A subscription runs from `starts_on` up to, not
+    including, `ends_on`."""
+
+    subscription_id: UUID
+    customer_id: UUID
+    plan_id: UUID
+    change: Literal["created", "plan_changed", "cancelled"]
+    starts_on: date
+    ends_on: date | None = Field(description="The first day without it; null: open-ended")
+    previous_subscription_id: UUID | None = Field(
+        description="plan_changed: the subscription it replaced"
+    )
+    previous_plan_id: UUID | None = Field(description="plan_changed: the plan it replaced")
+    reason: str | None = Field(description="cancelled: why, as the ISP put it")
+    by: str = Field(description=BY)
+    changed_at: datetime
 
 
 class SnmpAccess(BaseModel):

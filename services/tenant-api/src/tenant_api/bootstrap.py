@@ -6,13 +6,19 @@ from datetime import timedelta
 from dotmac_contracts.events import (
     CancellationRequested,
     CancellationRetracted,
+    CustomerCreated,
     CustomersCounted,
+    CustomersImported,
+    CustomerStatusChanged,
     DeviceChanged,
     DeviceRegistered,
     DeviceRemoved,
+    SubscriptionChanged,
     TenantActivated,
     TenantUsed,
+    TicketOpened,
     TicketsCounted,
+    TicketUpdated,
 )
 from servicekit.mail import Mailer
 from servicekit.outbox import Outbox
@@ -45,15 +51,21 @@ PUBLISHES = (
     DeviceRemoved,
     CancellationRequested,
     CancellationRetracted,
+    CustomerCreated,
+    CustomerStatusChanged,
+    CustomersImported,
+    SubscriptionChanged,
+    TicketOpened,
+    TicketUpdated,
 )
 
 
 def message_bus(entitlements: EntitlementStore, outbox: Outbox) -> MessageBus:
     """Who reacts to each context's domain events, and who carries out each command."""
     bus = MessageBus()
-    customers.register(bus)
+    customers.register(bus, outbox)
     support.register(bus, entitlements, outbox)
-    billing.register(bus)
+    billing.register(bus, outbox)
     automations.register(bus, entitlements)
     return bus
 

@@ -4,6 +4,7 @@ Events say what happened (any number of handlers react, or none); commands ask f
 to be done (exactly one handler). See `tenant_api.messagebus`."""
 
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from tenant_api.vocabulary import CustomerStatus, Priority
@@ -40,12 +41,35 @@ class TicketOpened(Event):
 
 
 @dataclass(frozen=True)
-class TicketMoved(Event):
-    """A ticket's status changed (open, pending, resolved, closed)."""
+class TicketUpdated(Event):
+    """A ticket changed: `changes` names what (status, priority, assignee, subject,
+    description, customer, comment)."""
 
     ticket_id: UUID
-    before: str
-    after: str
+    changes: tuple[str, ...]
+    by: str
+    previous_status: str | None = None
+    """The status it moved from, when "status" is among the changes."""
+    comment_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class SubscriptionChanged(Event):
+    """A subscription was created, replaced another (a plan change) or was cancelled. It
+    carries the subscription's terms because a cancelled customer's subscriptions end in one
+    statement, with no rows loaded to read them from."""
+
+    subscription_id: UUID
+    customer_id: UUID
+    plan_id: UUID
+    change: str
+    """created, plan_changed or cancelled"""
+    starts_on: date
+    ends_on: date | None
+    by: str
+    previous_id: UUID | None = None
+    previous_plan_id: UUID | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +95,7 @@ class OpenTicket(Command):
 class SetTicketPriority(Command):
     ticket_id: UUID
     priority: Priority
+    by: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +104,7 @@ class AssignTicket(Command):
 
     ticket_id: UUID
     assignee_id: UUID
+    by: str
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ async def test_ticket_rules_raise_the_priority_assign_and_comment_but_open_no_fu
 ):
     isp = await business_isp()
     support = isp.user_ids[Role.SUPPORT]
-    await add_rule(
+    sla_rule = await add_rule(
         isp,
         {
             "name": "Business customers get the business SLA",
@@ -118,7 +118,7 @@ async def test_ticket_rules_raise_the_priority_assign_and_comment_but_open_no_fu
         },
     )
     # Opening a ticket from a customer rule must not fire ticket.opened rules in turn.
-    await add_rule(
+    welcome_rule = await add_rule(
         isp,
         {
             "name": "Welcome call",
@@ -149,6 +149,23 @@ async def test_ticket_rules_raise_the_priority_assign_and_comment_but_open_no_fu
     ]
     assert all(t["priority"] == "normal" and t["assignee_id"] is None for t in welcome)
     assert plain["id"] in {t["customer_id"] for t in welcome}
+
+    # The platform hears of what the rules did, signed by the rule, after the ticket opened.
+    opened = await isp.published("dotmac.tenant.ticket.opened.v1")
+    by_rule = f"automation:{welcome_rule['id']}"
+    assert [(t["title"], t["by"]) for t in opened] == [
+        ("Welcome call: Harbour Cafe", by_rule),
+        ("Welcome call: Bay Bakery", by_rule),
+        ("Line down", f"user:{support}"),
+    ]
+    assert opened[2]["priority"] == "normal"  # as opened, before the rule raised it
+    updated = await isp.published("dotmac.tenant.ticket.updated.v1")
+    assert [(u["ticket_id"], u["changes"], u["by"]) for u in updated] == [
+        (ticket["id"], ["priority"], f"automation:{sla_rule['id']}"),
+        (ticket["id"], ["assignee"], f"automation:{sla_rule['id']}"),
+        (ticket["id"], ["comment"], f"automation:{sla_rule['id']}"),
+    ]
+    assert updated[-1]["comment_id"] == detail["comments"][0]["id"]
 
 
 async def test_without_advanced_automation_rules_are_out_of_reach_and_run_nothing(business_isp):

@@ -11,6 +11,7 @@ from tenant_api.models import Customer, Subscription
 
 pytestmark = pytest.mark.integration
 CSV = {"Content-Type": "text/csv"}
+IMPORTED = "dotmac.tenant.customers.imported.v1"
 SHEET = (
     "Full Name,E-mail,Phone,Street,City,State,Zip,Plan,Start Date,Status,Notes\n"
     "Maria Alvarez,maria@example.net,(541) 555-0123,1208 Maple Street,Springfield,OR,97477,"
@@ -38,6 +39,16 @@ async def with_plan(isp, name="Fiber 100"):
         headers=isp.owner,
     )
     assert response.status_code == 201, response.text
+
+
+async def per_customer_events(isp) -> int:
+    """Events the import must not raise: one per customer or subscription."""
+    subjects = (
+        "dotmac.tenant.customer.created.v1",
+        "dotmac.tenant.customer.status_changed.v1",
+        "dotmac.tenant.subscription.changed.v1",
+    )
+    return sum([len(await isp.published(subject)) for subject in subjects])
 
 
 async def stored(isp) -> int:
@@ -96,6 +107,18 @@ async def test_a_clean_sheet_is_mapped_checked_and_committed_with_its_plans(busi
     )
     assert again.status_code == 409 and await stored(isp) == 3
 
+    (imported,) = await isp.published(IMPORTED)
+    assert imported.pop("imported_at") == committed.json()["committed_at"]
+    assert imported == {
+        "isp_id": str(isp.id),
+        "import_id": report["id"],
+        "created": 3,
+        "skipped": 0,
+        "subscriptions": 2,
+        "by": f"user:{isp.user_ids[Role.OWNER]}",
+    }
+    assert await per_customer_events(isp) == 0
+
 
 async def test_rows_with_errors_are_reported_and_block_the_whole_commit(business_isp):
     isp = await business_isp()
@@ -127,6 +150,7 @@ async def test_rows_with_errors_are_reported_and_block_the_whole_commit(business
     )
     assert refused.status_code == 409 and refused.json()["error_count"] == 6
     assert await stored(isp) == 0, "never half-applied"
+    assert await isp.published(IMPORTED) == []
 
 
 async def test_duplicates_of_customers_and_of_earlier_rows_need_a_decision(business_isp):
@@ -257,3 +281,7 @@ async def test_ten_thousand_rows_import_whole(business_isp):
     assert await stored(isp) == 10_000
     async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
         assert await session.scalar(select(func.count()).select_from(Subscription)) == 6_666
+    # One event for the import, none per customer or subscription: loads stay bulk loads.
+    (imported,) = await isp.published(IMPORTED)
+    assert (imported["created"], imported["subscriptions"]) == (10_000, 6_666)
+    assert await per_customer_events(isp) == 0

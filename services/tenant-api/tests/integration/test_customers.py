@@ -4,12 +4,17 @@ or hostile input gets."""
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
+from tenant_api.customers import service
+from tenant_api.customers.schemas import CustomerCreate
+from tenant_api.customers.service import Cap
 from tenant_api.identity.auth.roles import Role
-from tenant_api.models import Customer, CustomerStatusChange
+from tenant_api.messagebus import UnitOfWork
+from tenant_api.models import Customer, CustomerStatusChange, messaging
 
 pytestmark = pytest.mark.integration
 
@@ -158,6 +163,77 @@ async def test_status_moves_along_the_lifecycle_with_reasons_and_keeps_its_histo
     support = f"user:{isp.user_ids[Role.SUPPORT]}"
     assert history[2]["reason"] == "Payment overdue 45 days"
     assert {c["changed_by"] for c in history[1:]} == {support}
+
+
+async def test_the_platform_hears_of_each_customer_created_or_moved_and_of_nothing_refused(
+    business_isp,
+):
+    isp = await business_isp()
+    maria = await add(isp, name="Maria Alvarez", email="Maria@Example.NET", status="active")
+    refused = await isp.client.post(
+        "/api/v1/customers", json={"name": "Tom", "status": "cancelled"}, headers=isp.owner
+    )
+    assert refused.status_code == 422
+    path = f"/api/v1/customers/{maria['id']}/status"
+    support = isp.as_(Role.SUPPORT)
+    no_reason = await isp.client.post(path, json={"status": "suspended"}, headers=support)
+    assert no_reason.status_code == 422
+    body = {"status": "suspended", "reason": "Payment overdue 45 days"}
+    assert (await isp.client.post(path, json=body, headers=support)).status_code == 200
+    repeat = await isp.client.post(path, json=body, headers=support)  # changes nothing
+    assert repeat.status_code == 200
+    back = await isp.client.post(path, json={"status": "lead"}, headers=support)
+    assert back.status_code == 409
+
+    (created,) = await isp.published("dotmac.tenant.customer.created.v1")
+    assert datetime.fromisoformat(created.pop("created_at")) == datetime.fromisoformat(
+        maria["created_at"]
+    )
+    assert created == {
+        "isp_id": str(isp.id),
+        "customer_id": maria["id"],
+        "account_number": maria["account_number"],
+        "name": "Maria Alvarez",
+        "email": "maria@example.net",
+        "status": "active",
+        "by": f"user:{isp.user_ids[Role.OWNER]}",
+    }
+    (moved,) = await isp.published("dotmac.tenant.customer.status_changed.v1")
+    assert moved.pop("changed_at")
+    assert moved == {
+        "isp_id": str(isp.id),
+        "customer_id": maria["id"],
+        "previous": "active",
+        "status": "suspended",
+        "reason": "Payment overdue 45 days",
+        "by": f"user:{isp.user_ids[Role.SUPPORT]}",
+    }
+
+
+async def test_a_change_that_rolls_back_publishes_nothing(business_isp):
+    """The events are staged in the change's own transaction: a request that fails after the
+    change (here, after the customer was created and its events staged) leaves nothing."""
+    isp = await business_isp()
+    runtime = isp.app.runtime
+
+    class Failed(Exception):
+        pass
+
+    with pytest.raises(Failed):
+        async with runtime.db.unit_of_work(tenant=isp.id) as session:
+            work = UnitOfWork(session, isp.id, isp.app.bus, datetime.now(UTC))
+            spec = CustomerCreate(name="Ann Lee")
+            cap = Cap(tier="enterprise", customers=None)
+            await service.create_customer(work, runtime.outbox, spec, cap=cap, by="user:x")
+            staged = await session.scalar(
+                select(func.count())
+                .select_from(messaging.outbox)
+                .where(messaging.outbox.c.ce_subject == str(isp.id))
+            )
+            assert staged == 2  # the count, and the customer created
+            raise Failed
+    assert await isp.published("dotmac.tenant.customer.created.v1") == []
+    assert await isp.published("dotmac.tenant.customers.counted.v1") == []
 
 
 async def test_cancelled_customers_free_their_place_under_the_cap_and_numbers_are_not_reused(

@@ -242,6 +242,7 @@ async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_un
         "DELETE /api/v1/devices/{device_id}",
         "PUT /api/v1/customer-imports/{import_id}/mapping",
         "POST /api/v1/customer-imports/{import_id}/commit",
+        "GET /api/v1/auth/caller",
     } <= set(checked)
 
 
@@ -290,6 +291,7 @@ async def test_every_route_refuses_a_request_that_names_two_isps(probe, example_
         "GET /api/v1/tenant/entitlements",
         "GET /api/v1/tenant/health",
         "POST /api/v1/auth/login",
+        "GET /api/v1/auth/caller",
         "GET /api/v1/customers",
     } <= set(checked)
 

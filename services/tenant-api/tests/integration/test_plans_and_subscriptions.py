@@ -165,6 +165,75 @@ async def test_plan_changes_and_cancellation_leave_a_history_without_gaps(busine
     ).json()["items"]
     assert [s["plan_id"] for s in on_day] == [fiber["id"]]
 
+    # The platform heard of each change, and of none of the refused ones.
+    changes = await isp.published("dotmac.tenant.subscription.changed.v1")
+    assert all(c.pop("changed_at") for c in changes)
+    owner, billing = (f"user:{isp.user_ids[r]}" for r in (Role.OWNER, Role.BILLING))
+    started = changed["started"]
+    assert changes == [
+        {
+            "isp_id": str(isp.id),
+            "subscription_id": first["id"],
+            "customer_id": ann["id"],
+            "plan_id": fiber["id"],
+            "change": "created",
+            "starts_on": start.isoformat(),
+            "ends_on": None,
+            "previous_subscription_id": None,
+            "previous_plan_id": None,
+            "reason": None,
+            "by": billing,
+        },
+        {
+            "isp_id": str(isp.id),
+            "subscription_id": started["id"],
+            "customer_id": ann["id"],
+            "plan_id": gig["id"],
+            "change": "plan_changed",
+            "starts_on": upgrade_day.isoformat(),
+            "ends_on": None,
+            "previous_subscription_id": first["id"],
+            "previous_plan_id": fiber["id"],
+            "reason": None,
+            "by": owner,
+        },
+        {  # the customer's cancellation ended it
+            "isp_id": str(isp.id),
+            "subscription_id": started["id"],
+            "customer_id": ann["id"],
+            "plan_id": gig["id"],
+            "change": "cancelled",
+            "starts_on": upgrade_day.isoformat(),
+            "ends_on": date.today().isoformat(),
+            "previous_subscription_id": None,
+            "previous_plan_id": None,
+            "reason": "Moved out of the service area",
+            "by": owner,
+        },
+    ]
+
+
+async def test_a_cancelled_subscription_is_announced_with_its_last_day_and_reason(business_isp):
+    isp = await business_isp()
+    fiber = await post(isp, "/api/v1/plans", FIBER)
+    ann = await customer(isp, status="active")
+    running = await post(
+        isp, f"/api/v1/customers/{ann['id']}/subscriptions", {"plan_id": fiber["id"]}
+    )
+    path = f"/api/v1/subscriptions/{running['id']}/cancel"
+    far = (date.today() + timedelta(days=400)).isoformat()
+    assert (await isp.client.post(path, json={"on": far}, headers=isp.owner)).status_code == 422
+    last = date.today() + timedelta(days=30)
+    body = {"on": last.isoformat(), "reason": "Moving away"}
+    await post(isp, path, body, role=Role.BILLING, expect=200)
+    await post(isp, path, body, expect=409)  # ended already
+
+    created, cancelled = await isp.published("dotmac.tenant.subscription.changed.v1")
+    assert (created["change"], cancelled["change"]) == ("created", "cancelled")
+    assert cancelled["subscription_id"] == running["id"]
+    assert (cancelled["ends_on"], cancelled["reason"]) == (last.isoformat(), "Moving away")
+    assert cancelled["by"] == f"user:{isp.user_ids[Role.BILLING]}"
+
 
 async def test_a_custom_package_is_for_its_customer_only(business_isp):
     isp = await business_isp()

@@ -1,6 +1,7 @@
 """Support tickets on real Postgres: opening, assigning, the status lifecycle, comments with
 author and time, SLA due times for sla_management tenants, and bad input."""
 
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -166,3 +167,62 @@ async def test_the_platform_is_told_the_open_ticket_count_as_tickets_open_and_mo
     counted = await isp.published("dotmac.tenant.tickets.counted.v1")
     assert [c["open_tickets"] for c in counted] == [1, 2, 2, 1, 2]
     assert {c["isp_id"] for c in counted} == {str(isp.id)}
+
+
+async def test_the_platform_hears_of_each_ticket_opened_and_of_what_each_change_changed(
+    business_isp,
+):
+    isp = await business_isp()
+    customer = (
+        await isp.client.post("/api/v1/customers", json={"name": "Ann Lee"}, headers=isp.owner)
+    ).json()
+    ticket = await open_ticket(isp, customer_id=customer["id"], priority="high")
+    support = isp.user_ids[Role.SUPPORT]
+    by = f"user:{support}"
+    assert (await patch(isp, ticket, {"status": "pending"})).status_code == 200
+    both = {"priority": "urgent", "assignee_id": str(support)}
+    assert (await patch(isp, ticket, both)).status_code == 200
+    assert (await patch(isp, ticket, {"priority": "urgent"})).status_code == 200  # as it was
+    assert (await patch(isp, ticket, {"priority": None})).status_code == 422
+    assert (await patch(isp, ticket, {"assignee_id": str(uuid.uuid4())})).status_code == 422
+    path = f"/api/v1/tickets/{ticket['id']}/comments"
+    note = await isp.client.post(path, json={"body": "Sent a technician."}, headers=isp.owner)
+    assert note.status_code == 201
+    assert (await patch(isp, ticket, {"status": "closed"})).status_code == 200
+    assert (await patch(isp, ticket, {"status": "open"})).status_code == 409
+    late = await isp.client.post(path, json={"body": "late"}, headers=isp.owner)
+    assert late.status_code == 409
+
+    (opened,) = await isp.published("dotmac.tenant.ticket.opened.v1")
+    assert datetime.fromisoformat(opened.pop("opened_at")) == datetime.fromisoformat(
+        ticket["created_at"]
+    )
+    assert opened == {
+        "isp_id": str(isp.id),
+        "ticket_id": ticket["id"],
+        "number": 1,
+        "title": "No connection since the storm",
+        "priority": "high",
+        "status": "open",
+        "customer_id": customer["id"],
+        "assignee_id": None,
+        "by": by,
+    }
+    updated = await isp.published("dotmac.tenant.ticket.updated.v1")
+    assert [(u["changes"], u["previous_status"], u["status"], u["by"]) for u in updated] == [
+        (["status"], "open", "pending", by),
+        (["priority", "assignee"], None, "pending", by),
+        (["comment"], None, "pending", f"user:{isp.user_ids[Role.OWNER]}"),
+        (["status"], "pending", "closed", by),
+    ]
+    assert {(u["ticket_id"], u["number"], u["customer_id"]) for u in updated} == {
+        (ticket["id"], 1, customer["id"])
+    }
+    assert [(u["priority"], u["assignee_id"]) for u in updated] == [
+        ("high", None),
+        ("urgent", str(support)),
+        ("urgent", str(support)),
+        ("urgent", str(support)),
+    ]
+    assert [u["comment_id"] for u in updated] == [None, None, note.json()["id"], None]
+    assert all(u["updated_at"] for u in updated)

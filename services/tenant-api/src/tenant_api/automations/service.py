@@ -175,12 +175,12 @@ async def _act(work: UnitOfWork, action: Any, happening: Happening, *, rule: Aut
             return f"opened ticket #{number}"
         case SetPriority():
             assert ticket_id is not None
-            await work.execute(messages.SetTicketPriority(ticket_id, action.priority))
+            await work.execute(messages.SetTicketPriority(ticket_id, action.priority, by))
             return f"set the priority to {action.priority.value}"
         case AssignTicket():
             assert ticket_id is not None
             try:
-                await work.execute(messages.AssignTicket(ticket_id, action.assignee_id))
+                await work.execute(messages.AssignTicket(ticket_id, action.assignee_id, by))
             except UnprocessableContent:
                 return "assign: the assignee is no longer an active user"
             return f"assigned the ticket to user {action.assignee_id}"

@@ -1,12 +1,45 @@
-"""What the customers context does when another asks (automations tagging a customer)."""
+"""What the customers context does when another asks (automations tagging a customer), and what
+it tells the platform of each customer created or moved (for the ISP's webhooks)."""
 
+from dotmac_contracts import events as published
+from servicekit.outbox import Outbox
 from tenant_api import messages
 from tenant_api.customers import service
 from tenant_api.messagebus import MessageBus, UnitOfWork
 
 
-def register(bus: MessageBus) -> None:
+def register(bus: MessageBus, outbox: Outbox) -> None:
     async def tag(work: UnitOfWork, command: messages.TagCustomer) -> str:
         return await service.tag(work, command.customer_id, command.tag)
 
+    async def publish_created(work: UnitOfWork, event: messages.CustomerCreated) -> None:
+        customer = await service.get_customer(work.session, event.customer_id)  # in the session
+        created = published.CustomerCreated(
+            isp_id=work.tenant_id,
+            customer_id=customer.id,
+            account_number=customer.account_number,
+            name=customer.name,
+            email=customer.email,
+            status=customer.status,
+            by=event.by,
+            created_at=customer.created_at,
+        )
+        await outbox.add(work.session, created)
+
+    async def publish_status_changed(
+        work: UnitOfWork, event: messages.CustomerStatusChanged
+    ) -> None:
+        changed = published.CustomerStatusChanged(
+            isp_id=work.tenant_id,
+            customer_id=event.customer_id,
+            previous=event.before.value,
+            status=event.after.value,
+            reason=event.reason,
+            by=event.by,
+            changed_at=work.now,
+        )
+        await outbox.add(work.session, changed)
+
     bus.register(messages.TagCustomer, tag)
+    bus.subscribe(messages.CustomerCreated, publish_created)
+    bus.subscribe(messages.CustomerStatusChanged, publish_status_changed)

@@ -244,19 +244,18 @@ async def _tickets(
         if t.closed_at is not None:
             story.append((t.closed_at, 2, TicketStatus.CLOSED))
         for when, _, step in sorted(story, key=lambda s: (s[0], s[1])):
+            then = UnitOfWork(work.session, work.tenant_id, work.bus, now=when)
+            staff_member = f"user:{assignee}" if assignee is not None else "sample data"
             if isinstance(step, TicketStatus):
                 change = TicketUpdate(status=step)
-                moving = UnitOfWork(work.session, work.tenant_id, work.bus, now=when)
-                await support.update_ticket(moving, ticket.id, change, sla=sla)
+                await support.update_ticket(then, ticket.id, change, sla=sla, by=staff_member)
                 continue
             by_staff = step.by_staff and assignee is not None
             await support.comment(
-                work.session,
-                work.tenant_id,
+                then,
                 ticket.id,
                 CommentCreate(body=step.body),
                 author_id=assignee if by_staff else None,
-                by=f"user:{assignee}" if by_staff else customer,
-                now=when,
+                by=staff_member if by_staff else customer,
             )
     return len(ordered)

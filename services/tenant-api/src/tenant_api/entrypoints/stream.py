@@ -7,7 +7,10 @@ from servicekit.serving import Role
 from tenant_api.bootstrap import TenantApi
 
 TITLE = "DotMac ISP framework"
-DESCRIPTION = "Tenant, customer-count, device and cancellation events out; licences in."
+DESCRIPTION = (
+    "Tenant, customer, subscription, ticket, count, device and cancellation events out; "
+    "licences in."
+)
 
 
 def create_stream(tenant_api: TenantApi) -> AsgiFastStream:

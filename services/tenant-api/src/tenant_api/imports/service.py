@@ -1,6 +1,10 @@
 """The dry run and the commit share one check, so what the dry run reports is what the commit
 does; the commit runs it again under the customers lock, against the customers there are then,
-and creates every customer (with its history and subscription) in one transaction, or none."""
+and creates every customer (with its history and subscription) in one transaction, or none.
+
+A commit is announced once (`CustomersImported`, with the new customer count), never customer by
+customer: it raises no domain events, so no automation runs and no `CustomerCreated` or
+`SubscriptionChanged` is published for its rows."""
 
 import uuid
 from dataclasses import dataclass, field
@@ -10,6 +14,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dotmac_contracts.events import CustomersImported
 from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound, UnprocessableContent
 from tenant_api.customers.schemas import CustomerStatus
@@ -273,6 +278,16 @@ async def commit(
     upload.status, upload.committed_at = "committed", now
     await session.flush()
     await publish_count(session, outbox, tenant_id, current + billable, now)
+    imported = CustomersImported(
+        isp_id=tenant_id,
+        import_id=upload.id,
+        created=len(customers),
+        skipped=len(skip),
+        subscriptions=len(subscriptions),
+        by=by,
+        imported_at=now,
+    )
+    await outbox.add(session, imported)
     return upload, review, len(customers), len(skip)
 
 

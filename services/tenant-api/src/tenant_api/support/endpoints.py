@@ -112,9 +112,8 @@ async def update_ticket(
 ) -> TicketRead:
     """Change the subject, priority, assignee, customer or status (open, pending, resolved,
     closed: a resolved ticket can be reopened; a closed one is final)."""
-    ticket = await service.update_ticket(
-        work, ticket_id, change, sla=entitlements.allows(caller.tenant_id, Plugin.SLA_MANAGEMENT)
-    )
+    sla = entitlements.allows(caller.tenant_id, Plugin.SLA_MANAGEMENT)
+    ticket = await service.update_ticket(work, ticket_id, change, sla=sla, by=caller.reference)
     return read(ticket, work.now)
 
 
@@ -127,13 +126,11 @@ async def add_comment(
     ticket_id: UUID, spec: CommentCreate, caller: Writer, work: TenantWork
 ) -> CommentRead:
     note = await service.comment(
-        work.session,
-        caller.tenant_id,
+        work,
         ticket_id,
         spec,
         author_id=caller.person.user_id if caller.person else None,
         by=caller.reference,
-        now=work.now,
     )
     return CommentRead.model_validate(note, from_attributes=True)
 

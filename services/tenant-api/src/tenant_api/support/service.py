@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from servicekit.problems import NotFound, TransitionRefused, UnprocessableContent
 from tenant_api.identity.users import service as users
 from tenant_api.messagebus import UnitOfWork
-from tenant_api.messages import TicketMoved, TicketOpened
+from tenant_api.messages import TicketOpened, TicketUpdated
 from tenant_api.models import Ticket, TicketComment
 from tenant_api.support import repository
 from tenant_api.support.schemas import (
@@ -55,9 +55,22 @@ async def get_ticket(session: AsyncSession, ticket_id: UUID) -> Ticket:
     return ticket
 
 
+CHANGES = {
+    "status": "status",
+    "priority": "priority",
+    "assignee_id": "assignee",
+    "subject": "subject",
+    "description": "description",
+    "customer_id": "customer",
+}
+"""A ticket's fields, by the name `TicketUpdated` gives their change."""
+
+
 async def update_ticket(
-    work: UnitOfWork, ticket_id: UUID, change: TicketUpdate, *, sla: bool
+    work: UnitOfWork, ticket_id: UUID, change: TicketUpdate, *, sla: bool, by: str
 ) -> Ticket:
+    """Change what `change` sets; raises `TicketUpdated` naming what did change (nothing, if
+    every value sent was the ticket's already)."""
     session, now = work.session, work.now
     ticket = await get_ticket(session, ticket_id)
     fields = change.model_fields_set
@@ -67,16 +80,24 @@ async def update_ticket(
         await _check_customer(session, change.customer_id)
     if "assignee_id" in fields and change.assignee_id is not None:
         await check_assignee(session, change.assignee_id)
+    changed: list[str] = []
+    before = ticket.status
     if change.status is not None and change.status != ticket.status:
-        before = ticket.status
         _move(ticket, change.status, now)
-        work.record(TicketMoved(ticket.id, before, ticket.status))
+        changed.append("status")
     for field in fields - {"status"}:
         value = getattr(change, field)
-        setattr(ticket, field, value.value if isinstance(value, Priority) else value)
+        value = value.value if isinstance(value, Priority) else value
+        if getattr(ticket, field) != value:
+            setattr(ticket, field, value)
+            changed.append(field)
     if "priority" in fields and sla:
         ticket.sla_due_at = ticket.created_at + SLA[Priority(ticket.priority)]
     ticket.updated_at = now
+    if changed:
+        changes = tuple(name for field, name in CHANGES.items() if field in changed)
+        moved_from = before if "status" in changed else None
+        work.record(TicketUpdated(ticket.id, changes, by, previous_status=moved_from))
     await work.flush()
     return ticket
 
@@ -87,30 +108,29 @@ async def count_open(session: AsyncSession) -> int:
 
 
 async def comment(
-    session: AsyncSession,
-    tenant_id: UUID,
+    work: UnitOfWork,
     ticket_id: UUID,
     spec: CommentCreate,
     *,
     author_id: UUID | None,
     by: str,
-    now: datetime,
 ) -> TicketComment:
-    ticket = await get_ticket(session, ticket_id)
+    ticket = await get_ticket(work.session, ticket_id)
     if ticket.status == TicketStatus.CLOSED:
         raise TransitionRefused("The ticket is closed: open a new one.", status_now="closed")
     note = TicketComment(
         id=uuid.uuid4(),
-        tenant_id=tenant_id,
+        tenant_id=work.tenant_id,
         ticket_id=ticket_id,
         body=spec.body,
         author=by,
         author_id=author_id,
-        created_at=now,
+        created_at=work.now,
     )
-    session.add(note)
-    ticket.updated_at = now
-    await session.flush()
+    work.session.add(note)
+    ticket.updated_at = work.now
+    work.record(TicketUpdated(ticket.id, ("comment",), by, comment_id=note.id))
+    await work.flush()
     return note
 
 

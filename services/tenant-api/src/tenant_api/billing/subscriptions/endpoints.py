@@ -53,7 +53,7 @@ async def subscribe(
 ) -> SubscriptionRead:
     """Put a customer on a plan (from the catalogue, or the customer's own package)."""
     subscription = await service.subscribe(
-        work.session, caller.tenant_id, customer_id, spec.plan_id, spec.starts_on, now=work.now
+        work, customer_id, spec.plan_id, spec.starts_on, by=caller.reference
     )
     return read(subscription)
 
@@ -98,9 +98,7 @@ async def change_plan(
 ) -> PlanChanged:
     """Move the customer to another plan on a day: this subscription ends that day, and the
     next one (returned as `started`) begins it."""
-    ended, started = await service.change_plan(
-        work.session, caller.tenant_id, subscription_id, change, now=work.now
-    )
+    ended, started = await service.change_plan(work, subscription_id, change, by=caller.reference)
     return PlanChanged(ended=read(ended), started=read(started))
 
 
@@ -108,4 +106,5 @@ async def change_plan(
 async def cancel_subscription(
     subscription_id: UUID, cancellation: Cancellation, caller: Writer, work: TenantWork
 ) -> SubscriptionRead:
-    return read(await service.cancel(work.session, subscription_id, cancellation, now=work.now))
+    cancelled = await service.cancel(work, subscription_id, cancellation, by=caller.reference)
+    return read(cancelled)

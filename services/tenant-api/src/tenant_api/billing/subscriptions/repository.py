@@ -1,10 +1,11 @@
 """Subscriptions' SQL: who is on which plan from when, and ending what still runs."""
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Row, Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.db import insert_rows
@@ -39,10 +40,12 @@ async def of_customer(session: AsyncSession, customer_id: UUID) -> list[Subscrip
     return list(found.scalars())
 
 
-async def end_open(session: AsyncSession, customer_id: UUID, on: date, reason: str | None) -> None:
+async def end_open(
+    session: AsyncSession, customer_id: UUID, on: date, reason: str | None
+) -> Sequence[Row[UUID, UUID, date, date | None]]:
     """End every subscription of the customer still running, on `on` (or on its start, if it
-    starts later), as cancelled."""
-    await session.execute(
+    starts later), as cancelled; the ones it ended: (id, plan_id, starts_on, ends_on)."""
+    ended = await session.execute(
         update(Subscription)
         .where(Subscription.customer_id == customer_id, Subscription.ends_on.is_(None))
         .values(
@@ -50,7 +53,11 @@ async def end_open(session: AsyncSession, customer_id: UUID, on: date, reason: s
             end_reason="cancelled",
             cancellation_reason=reason,
         )
+        .returning(
+            Subscription.id, Subscription.plan_id, Subscription.starts_on, Subscription.ends_on
+        )
     )
+    return ended.all()
 
 
 def search(

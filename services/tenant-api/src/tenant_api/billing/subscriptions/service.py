@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.problems import Conflict, NotFound, UnprocessableContent
+from tenant_api import messages
 from tenant_api.billing.plans.service import plan_for
 from tenant_api.billing.repository import customer_status
 from tenant_api.billing.subscriptions import repository
@@ -24,14 +25,9 @@ HORIZON = timedelta(days=366)
 
 
 async def subscribe(
-    session: AsyncSession,
-    tenant_id: UUID,
-    customer_id: UUID,
-    plan_id: UUID,
-    starts_on: date | None,
-    *,
-    now: datetime,
+    work: UnitOfWork, customer_id: UUID, plan_id: UUID, starts_on: date | None, *, by: str
 ) -> Subscription:
+    session, now = work.session, work.now
     if await _customer_status(session, customer_id) == CustomerStatus.CANCELLED:
         raise Conflict("The customer is cancelled: it can take no plan.", customer_id=customer_id)
     plan = await plan_for(session, plan_id, customer_id)
@@ -42,9 +38,10 @@ async def subscribe(
             f"The customer is already on {plan.name!r}: change that subscription instead.",
             subscription_id=same,
         )
-    subscription = _new(tenant_id, customer_id, plan.id, day, now)
+    subscription = _new(work.tenant_id, customer_id, plan.id, day, now)
     session.add(subscription)
-    await session.flush()
+    work.record(_changed(subscription, "created", by))
+    await work.flush()
     return subscription
 
 
@@ -56,13 +53,9 @@ async def get_subscription(session: AsyncSession, subscription_id: UUID) -> Subs
 
 
 async def change_plan(
-    session: AsyncSession,
-    tenant_id: UUID,
-    subscription_id: UUID,
-    change: PlanChange,
-    *,
-    now: datetime,
+    work: UnitOfWork, subscription_id: UUID, change: PlanChange, *, by: str
 ) -> tuple[Subscription, Subscription]:
+    session, now = work.session, work.now
     current = await _open(session, subscription_id)
     if change.plan_id == current.plan_id:
         raise Conflict("The subscription is on that plan already.", plan_id=change.plan_id)
@@ -74,24 +67,26 @@ async def change_plan(
             field="on",
         )
     current.ends_on, current.end_reason = day, EndReason.CHANGED.value
-    following = _new(tenant_id, current.customer_id, plan.id, day, now, previous=current.id)
+    following = _new(work.tenant_id, current.customer_id, plan.id, day, now, previous=current.id)
     session.add(following)
-    await session.flush()
+    work.record(_changed(following, "plan_changed", by, previous_plan_id=current.plan_id))
+    await work.flush()
     return current, following
 
 
 async def cancel(
-    session: AsyncSession, subscription_id: UUID, cancellation: Cancellation, *, now: datetime
+    work: UnitOfWork, subscription_id: UUID, cancellation: Cancellation, *, by: str
 ) -> Subscription:
-    current = await _open(session, subscription_id)
-    day = _dated(cancellation.on, now, "on")
+    current = await _open(work.session, subscription_id)
+    day = _dated(cancellation.on, work.now, "on")
     if day < current.starts_on:
         raise UnprocessableContent(
             f"The subscription started on {current.starts_on}: it cannot end before.", field="on"
         )
     current.ends_on, current.end_reason = day, EndReason.CANCELLED.value
     current.cancellation_reason = cancellation.reason
-    await session.flush()
+    work.record(_changed(current, "cancelled", by, reason=cancellation.reason))
+    await work.flush()
     return current
 
 
@@ -100,12 +95,16 @@ async def history(session: AsyncSession, customer_id: UUID) -> list[Subscription
     return await repository.of_customer(session, customer_id)
 
 
-async def cancel_all(
-    session: AsyncSession, customer_id: UUID, *, on: date, reason: str | None
-) -> None:
-    """End every subscription of the customer still running, as cancelled: on `on`, or on its
+async def cancel_all(work: UnitOfWork, customer_id: UUID, *, reason: str | None, by: str) -> None:
+    """End every subscription of the customer still running, as cancelled: today, or on its
     start if it starts later (so none ends before it began)."""
-    await repository.end_open(session, customer_id, on, reason)
+    ended = await repository.end_open(work.session, customer_id, work.now.date(), reason)
+    for s in ended:
+        work.record(
+            messages.SubscriptionChanged(
+                s.id, customer_id, s.plan_id, "cancelled", s.starts_on, s.ends_on, by, reason=reason
+            )
+        )
 
 
 search = repository.search
@@ -119,6 +118,28 @@ async def _open(session: AsyncSession, subscription_id: UUID) -> Subscription:
             subscription_id=subscription_id,
         )
     return subscription
+
+
+def _changed(
+    subscription: Subscription,
+    change: str,
+    by: str,
+    *,
+    previous_plan_id: UUID | None = None,
+    reason: str | None = None,
+) -> messages.SubscriptionChanged:
+    return messages.SubscriptionChanged(
+        subscription_id=subscription.id,
+        customer_id=subscription.customer_id,
+        plan_id=subscription.plan_id,
+        change=change,
+        starts_on=subscription.starts_on,
+        ends_on=subscription.ends_on,
+        by=by,
+        previous_id=subscription.previous_id,
+        previous_plan_id=previous_plan_id,
+        reason=reason,
+    )
 
 
 def _dated(day: date | None, now: datetime, field: str) -> date:

@@ -4,9 +4,24 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from servicekit.http import RuntimeDep
-from tenant_api.deps import CurrentUser, SigningInTenant, TenantApiDep, TenantSession
+from tenant_api.deps import (
+    ERRORS,
+    CurrentCaller,
+    CurrentUser,
+    EntitlementsDep,
+    SigningInTenant,
+    TenantApiDep,
+    TenantSession,
+)
 from tenant_api.identity.auth import service
-from tenant_api.identity.auth.schemas import FirstLogin, Login, Me, RefreshRequest, TokenPair
+from tenant_api.identity.auth.schemas import (
+    CallerRead,
+    FirstLogin,
+    Login,
+    Me,
+    RefreshRequest,
+    TokenPair,
+)
 from tenant_api.identity.auth.service import InvalidCredentials
 from tenant_api.identity.auth.welcome import choose_first_password
 from tenant_api.tenancy.tenants.service import record_use
@@ -61,6 +76,25 @@ async def logout(body: RefreshRequest, tenant: SigningInTenant, runtime: Runtime
     """End the session of this refresh token (repeating it is harmless)."""
     async with runtime.db.unit_of_work(tenant=tenant.id) as session:
         await service.logout(session, refresh_token=body.refresh_token, now=datetime.now(UTC))
+
+
+@router.get("/caller", responses={**UNAUTHORIZED, 429: ERRORS[429]})
+async def caller(caller: CurrentCaller, entitlements: EntitlementsDep) -> CallerRead:
+    """Who the credential is, a person signed in or an API key, at the ISP the request is for,
+    and what it may do there: for other services, which pass a caller's `Authorization` header
+    on (naming the ISP with `X-Tenant-ID`). Checked as any request is: a revoked, expired or
+    another ISP's credential is refused, and a key's request counts against the ISP's API
+    rate."""
+    person = caller.person
+    return CallerRead(
+        tenant_id=caller.tenant_id,
+        kind="person" if person is not None else "api_key",
+        user_id=person.user_id if person is not None else None,
+        api_key_id=caller.api_key_id,
+        role=person.role if person is not None else None,
+        permissions=sorted(caller.permissions),
+        plugins=sorted(entitlements.plugins(caller.tenant_id)),
+    )
 
 
 @router.get("/me", responses=UNAUTHORIZED)

@@ -26,6 +26,8 @@ class Permission(StrEnum):
     API_KEYS_MANAGE = "api_keys:manage"
     AUTOMATIONS_READ = "automations:read"
     AUTOMATIONS_MANAGE = "automations:manage"
+    WEBHOOKS_MANAGE = "webhooks:manage"
+    """Set up where the ISP's events are delivered (the webhooks service checks it)."""
     ACCOUNT_CLOSE = "account:close"
 
 

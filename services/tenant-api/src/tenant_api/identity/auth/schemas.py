@@ -4,7 +4,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from tenant_api.identity.auth.roles import Role
+from tenant_api.identity.auth.roles import Permission, Role
 
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 OpaqueToken = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -44,3 +44,20 @@ class FirstLogin(BaseModel):
 
     token: OpaqueToken = Field(description="The one-time code from the welcome email")
     password: Annotated[str, StringConstraints(min_length=12, max_length=1024)]
+
+
+class CallerRead(BaseModel):
+    """Who a credential is at its ISP, and what it may do there now."""
+
+    tenant_id: UUID = Field(description="The ISP's tenant id")
+    kind: Literal["person", "api_key"]
+    user_id: UUID | None = Field(description="The signed-in person; null for an API key")
+    api_key_id: UUID | None = Field(description="The API key; null for a person")
+    role: Role | None = Field(description="The person's role; null for an API key")
+    permissions: list[Permission] = Field(
+        description="What it may do, sorted: the role's permissions, or the key's scopes"
+    )
+    plugins: list[str] = Field(
+        description="The plugins the ISP's licence lets it use now, sorted (none while the "
+        "licence is revoked or expired)"
+    )

@@ -68,6 +68,18 @@ class EntitlementStore:
             and (now or datetime.now(UTC)) < grant.expires_at
         )
 
+    def plugins(self, tenant_id: UUID, now: datetime | None = None) -> frozenset[str]:
+        """The plugins the tenant may use now: its licence's, none while the licence is revoked
+        or expired, or if it has none (as `allows` answers for each)."""
+        grant = self._grants.get(tenant_id)
+        if (
+            grant is None
+            or grant.status == REVOKED
+            or (now or datetime.now(UTC)) >= grant.expires_at
+        ):
+            return frozenset()
+        return grant.plugins
+
     def require_writable(self, tenant_id: UUID) -> None:
         """Raise a 403 problem, with the reason, if the ISP's licence is suspended or revoked:
         its data stays readable, but nothing may change."""
