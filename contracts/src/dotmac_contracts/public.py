@@ -26,6 +26,9 @@ from dotmac_contracts.events import (
     BillingStatusChanged,
     BillingTierChanged,
     CancellationRequested,
+    CustomerCreated,
+    CustomersImported,
+    CustomerStatusChanged,
     DemoConverted,
     DemoRequested,
     DeploymentCompleted,
@@ -37,6 +40,9 @@ from dotmac_contracts.events import (
     DeviceRemoved,
     IspRegistered,
     OffboardingCompleted,
+    SubscriptionChanged,
+    TicketOpened,
+    TicketUpdated,
     UsageThresholdCrossed,
 )
 from dotmac_contracts.registry import Event, IspEvent
@@ -117,6 +123,42 @@ TEST_TYPE = "webhook.test"
 
 CATALOGUE: tuple[PublicEventType, ...] = (
     # The ISP's own.
+    PublicEventType(
+        "customer.created",
+        Audience.ISP,
+        "A customer was added (by a person, an API key or an automation rule).",
+        CustomerCreated,
+    ),
+    PublicEventType(
+        "customer.status_changed",
+        Audience.ISP,
+        "A customer moved between lead, active, suspended and cancelled.",
+        CustomerStatusChanged,
+    ),
+    PublicEventType(
+        "customers.imported",
+        Audience.ISP,
+        "A CSV import of customers was committed (one event per import, not per row).",
+        CustomersImported,
+    ),
+    PublicEventType(
+        "subscription.changed",
+        Audience.ISP,
+        "A customer's service subscription was created, moved to another plan or cancelled.",
+        SubscriptionChanged,
+    ),
+    PublicEventType(
+        "ticket.opened",
+        Audience.ISP,
+        "A support ticket was opened.",
+        TicketOpened,
+    ),
+    PublicEventType(
+        "ticket.updated",
+        Audience.ISP,
+        "A ticket's status, priority, assignee or text changed, or it was commented on.",
+        TicketUpdated,
+    ),
     PublicEventType(
         "device.added",
         Audience.ISP,
