@@ -34,7 +34,7 @@ def isp(isps, isp_on):
 
 
 def base(isp: Any) -> str:
-    return f"/api/v1/isp/{isp.id}/webhooks"
+    return f"/api/v1/webhooks/isp/{isp.id}"
 
 
 def auth(headers: dict[str, str]) -> dict[str, str]:

@@ -247,8 +247,6 @@ def process_environment(
 ROUTE_TABLE: tuple[tuple[str, str], ...] = (
     ("/api/v1/isp/*/billing", "billing"),  # a * between slashes matches one path segment
     ("/api/v1/isp/*/billing/*", "billing"),
-    ("/api/v1/isp/*/webhooks", "webhooks"),
-    ("/api/v1/isp/*/webhooks/*", "webhooks"),
     ("/api/v1/isp/*", "registration"),
     ("/api/v1/registration/*", "registration"),
     ("/api/v1/demos*", "registration"),

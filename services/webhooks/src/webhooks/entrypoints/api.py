@@ -14,7 +14,7 @@ from webhooks.owners import isp_owner, operator_owner
 from webhooks.streaming.endpoints import stream_routes
 from webhooks.subscriptions.endpoints import catalogue, endpoint_routes
 
-ISP = "/api/v1/isp/{isp_id}/webhooks"
+ISP = "/api/v1/webhooks/isp/{isp_id}"
 OPERATOR = "/api/v1/webhooks/operator"
 
 

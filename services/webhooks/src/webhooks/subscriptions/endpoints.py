@@ -1,5 +1,5 @@
 """Endpoints, the delivery log, replays and test events: the same routes for an ISP (its own
-events, under /api/v1/isp/{isp_id}/webhooks) and for the operator (the platform's events,
+events, under /api/v1/webhooks/isp/{isp_id}) and for the operator (the platform's events,
 under /api/v1/webhooks/operator)."""
 
 from typing import Annotated, Any
