@@ -36,6 +36,7 @@ async def webhooks_api(
         database_url=migrated_database,
         nats_url=nats_server.url,
         operator_token="webhooks-test-operator-token",
+        smtp_port=9,  # nothing listens: queued mail keeps its body for the tests to read
     )
     settings = Settings(
         platform=platform,

@@ -210,3 +210,62 @@ async def _mail_to(database_url: str, address: str, mentioning: str) -> bool:
     return any(mentioning in (row.body or "") for row in rows) or bool(
         rows and json.dumps([r.body for r in rows]).count(mentioning)
     )
+
+
+async def test_an_endpoint_s_rate_limit_spreads_its_deliveries(
+    webhooks_api, receiver, publish, harness
+):
+    target = await receiver()
+    await harness.subscribe(webhooks_api, target.url, "isp.registered", rate_limit_per_s=2)
+
+    await publish(*(harness.registered() for _ in range(6)))
+    got = await target.wait_for(6)
+
+    # a burst of two, then one every half second
+    assert got[-1].at - got[0].at >= 1.8
+    assert all(b.at - a.at < 1.0 for a, b in itertools.pairwise(got))
+
+
+async def test_messages_past_their_retention_are_forgotten_with_their_log(
+    webhooks_api, receiver, publish, harness, migrated_database
+):
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from webhooks.delivery.retention import forget_old_messages
+
+    target = await receiver()
+    endpoint = await harness.subscribe(webhooks_api, target.url, "isp.registered")
+    await publish(harness.registered(), harness.registered())
+    old, new = await target.wait_for(2)
+    await harness.attempts(webhooks_api, endpoint["id"], 2)
+    engine = create_async_engine(migrated_database)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE webhooks.messages SET created_at = now() - interval '31 days'"
+                " WHERE id = :id"
+            ),
+            {"id": old.headers["webhook-id"]},
+        )
+
+    gone = await forget_old_messages(webhooks_api.webhooks.runtime.db, 30)
+
+    async with engine.connect() as connection:
+        left = (
+            (
+                await connection.execute(
+                    text(
+                        "SELECT m.id FROM webhooks.messages m JOIN webhooks.deliveries d"
+                        " ON d.message_seq = m.seq WHERE d.endpoint_id = :e"
+                    ),
+                    {"e": endpoint["id"]},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    await engine.dispose()
+    assert gone >= 1
+    assert left == [new.headers["webhook-id"]]
+    log = await harness.attempts(webhooks_api, endpoint["id"], 1)
+    assert [a["message_id"] for a in log] == [new.headers["webhook-id"]]

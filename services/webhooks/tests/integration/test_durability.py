@@ -2,6 +2,7 @@
 deployed) are all sent once one starts, each once, under its message's id."""
 
 import asyncio
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -21,7 +22,10 @@ def _webhooks(database: str, nats: Any) -> Any:
     return bootstrap(
         Settings(
             platform=PlatformSettings(
-                database_url=database, nats_url=nats.url, operator_token="durable-operator"
+                database_url=database,
+                nats_url=nats.url,
+                operator_token="durable-operator",
+                smtp_port=9,
             ),
             retry_schedule_s=[0.0, 0.3, 0.6],
             retry_jitter=0.0,
@@ -76,3 +80,52 @@ async def _waiting(database: str, endpoint_id: str) -> int:
         ).scalar_one()
     await engine.dispose()
     return int(count)
+
+
+async def test_nothing_is_lost_or_sent_twice_across_a_restart_of_nats(
+    migrated_database, tmp_path, receiver, harness
+):
+    from devstack.components import NatsServer
+    from devstack.ports import free_port
+    from dotmac_contracts import encode_event
+    from servicekit.bus import connect
+
+    nats = NatsServer(free_port(), free_port(), tmp_path / "nats")
+    nats.start()
+    nats.wait_ready()
+    target = await receiver()
+    operator = {"Authorization": "Bearer durable-operator"}
+    webhooks = _webhooks(migrated_database, nats)
+    roles = [api.role(webhooks), stream.role(webhooks), deliver.role(webhooks)]
+
+    async def send(count: int) -> None:
+        nc = await connect(nats.url, name="durability-test")
+        for _ in range(count):
+            event = harness.registered()
+            envelope = encode_event(
+                event, event_id=str(uuid.uuid4()), source="test", time=harness.now()
+            )
+            await nc.jetstream().publish(event.subject, envelope.data, headers=envelope.headers())
+        await nc.close()
+
+    try:
+        async with (
+            running(webhooks.runtime, roles) as app,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://w"
+            ) as client,
+        ):
+            await harness.subscribe(client, target.url, "isp.registered", headers=operator)
+            await send(10)
+            nats.stop()  # whatever is in flight now waits for it, in JetStream's store
+            await asyncio.sleep(1.0)
+            nats.start()
+            nats.wait_ready()
+            await send(10)
+            got = await target.wait_for(20, timeout=30)
+            await asyncio.sleep(1.0)
+    finally:
+        nats.stop()
+    ids = Counter(r.headers["webhook-id"] for r in got)
+    assert len(ids) == 20
+    assert set(ids.values()) == {1}

@@ -153,3 +153,48 @@ async def test_an_isp_subscribes_to_its_own_types_only(webhooks_api, isp):
         )
         assert refused.status_code == 422, types
         assert types[-1] in refused.json()["detail"]
+
+
+async def test_an_isp_endpoint_failing_for_days_is_disabled_and_the_isp_s_contact_told(
+    webhooks_api, isp, receiver, publish, harness, migrated_database
+):
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    a = await isp()
+    signup = harness.registered().model_copy(update={"isp_id": a.id})
+    await publish(signup)  # webhooks keeps the ISP's primary contact from its sign-up
+    target = await receiver(500)
+    endpoint = await harness.subscribe(
+        webhooks_api, target.url, "customer.created", headers=auth(a.owner), prefix=base(a)
+    )
+    engine = create_async_engine(migrated_database)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE webhooks.endpoints SET failing_since = now() - interval '6 days',"
+                " updated_at = now() WHERE id = :id"
+            ),
+            {"id": endpoint["id"]},
+        )
+
+    created = await a.client.post("/api/v1/customers", json={"name": "Bo"}, headers=a.owner)
+    assert created.status_code == 201
+    await target.wait_for(1)
+    await asyncio.sleep(1.0)
+
+    shown = await webhooks_api.get(f"{base(a)}/endpoints/{endpoint['id']}", headers=auth(a.owner))
+    assert shown.json()["enabled"] is False
+    async with engine.connect() as connection:
+        mail = (
+            (
+                await connection.execute(
+                    text("SELECT body FROM webhooks.mail_outbox WHERE to_address = :to"),
+                    {"to": signup.primary_contact_email},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    await engine.dispose()
+    assert any(target.url in (body or "") for body in mail)
