@@ -28,3 +28,11 @@ MESSAGES = Counter(
     "Public events made from the platform's events, by audience",
     ["audience"],
 )
+
+OUTCOMES = ("succeeded", "failed", "timeout", "unreachable", "refused")
+for _outcome in OUTCOMES:  # every series from the start, so rate() and alerts see zeros
+    ATTEMPT_OUTCOMES.labels(_outcome)
+for _reason in ("gone", "failing"):
+    ENDPOINTS_DISABLED.labels(_reason)
+for _audience in ("isp", "platform"):
+    MESSAGES.labels(_audience)
