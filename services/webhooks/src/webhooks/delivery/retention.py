@@ -30,7 +30,8 @@ async def forget_old_messages(db: Database, days: int) -> int:
     gone = 0
     while True:
         async with db.unit_of_work() as session:
-            deleted = (await session.execute(FORGET, {"days": days, "batch": BATCH})).rowcount
+            result = await session.execute(FORGET, {"days": days, "batch": BATCH})
+            deleted = int(getattr(result, "rowcount", 0))  # a DELETE's CursorResult
         gone += deleted
         if deleted < BATCH:
             return gone
