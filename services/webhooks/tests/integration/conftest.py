@@ -48,6 +48,7 @@ async def webhooks_api(
     webhooks = bootstrap(settings)
     roles = [api.role(webhooks), stream.role(webhooks), deliver.role(webhooks)]
     async with running(webhooks.runtime, roles) as app:
+        await caught_up(webhooks.runtime)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://webhooks") as client:
             client.webhooks = webhooks  # type: ignore[attr-defined]
@@ -76,6 +77,34 @@ async def on_a_socket(webhooks_api: httpx.AsyncClient) -> AsyncIterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     await task
+
+
+async def caught_up(runtime: Any, timeout_s: float = 60.0) -> None:
+    """Until the fan-out has taken every event the session published before it started (its
+    durables read each stream from the start), so a test's endpoints get its own events."""
+    from servicekit.stream import durable_name
+
+    durables = [(stream.name, durable_name("webhooks", stream.name)) for stream in set(_streams())]
+    async with asyncio.timeout(timeout_s):
+        while True:
+            waiting = 0
+            for stream_name, durable in durables:
+                try:
+                    info = await runtime.js.consumer_info(stream_name, durable)
+                except Exception:  # this stream's durable is not there yet
+                    waiting += 1
+                    continue
+                waiting += (info.num_pending or 0) + (info.num_ack_pending or 0)
+            if not waiting:
+                return
+            await asyncio.sleep(0.1)
+
+
+def _streams() -> list[Any]:
+    from dotmac_contracts import stream_for_subject
+    from dotmac_contracts.public import BY_SUBJECT
+
+    return [stream_for_subject(subject) for subject in BY_SUBJECT]
 
 
 @dataclass

@@ -506,6 +506,8 @@ class Dispatcher:
             )
         ).first()
         lane.disabled = True
+        while not lane.queue.empty():  # taken, not sent: due again once their lease runs out
+            lane.queue.get_nowait()
         if disabled is None:
             return
         ENDPOINTS_DISABLED.labels(reason).inc()
