@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from devstack.components import LocalStripe, NatsServer, Postgres, TemporalDevServer
-from devstack.ports import free_port
+from devstack.ports import free_port, free_ports
 
 SERVICE_MODULES = (
     "registration",
@@ -88,7 +88,7 @@ def migrated_database(postgres: Postgres) -> str:
 
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = NatsServer(free_port(), free_port(), tmp_path_factory.mktemp("nats"))
+    server = NatsServer(*free_ports(2), tmp_path_factory.mktemp("nats"))
     server.start()
     server.wait_ready()
     yield server

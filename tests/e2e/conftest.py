@@ -43,7 +43,7 @@ from devstack.components import (
     ServiceProcess,
     TemporalDevServer,
 )
-from devstack.ports import free_port
+from devstack.ports import free_port, free_ports
 from devstack.wiring import (
     SERVICES,
     Ports,
@@ -274,7 +274,7 @@ def platform_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServ
     """The platform's own NATS: the services' integration tests publish on the session's
     shared server, and the platform's consumers must not act on those events (provisioning
     would start offboardings of tenants it never onboarded)."""
-    server = NatsServer(free_port(), free_port(), tmp_path_factory.mktemp("platform-nats"))
+    server = NatsServer(*free_ports(2), tmp_path_factory.mktemp("platform-nats"))
     server.start()
     server.wait_ready()
     yield server

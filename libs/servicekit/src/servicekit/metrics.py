@@ -104,7 +104,9 @@ REGISTRY.register(POOLS)
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    from servicekit.temporal_metrics import sdk_metrics
+
+    return Response(generate_latest() + await sdk_metrics(), media_type=CONTENT_TYPE_LATEST)
 
 
 class HttpMetrics:

@@ -19,7 +19,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import Column, Integer, MetaData, Table, Uuid, func, insert, select, text
 
 from devstack.components import NatsServer
-from devstack.ports import free_port
+from devstack.ports import free_ports
 from dotmac_contracts import encode_event
 from dotmac_contracts.events import TenantActivated
 from servicekit.bus import connect, ensure_consumers, ensure_streams
@@ -103,7 +103,7 @@ async def bench(migrated_database: str, tmp_path) -> AsyncIterator[Bench]:
     async with db.engine.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         await conn.run_sync(metadata.create_all)
-    nats = NatsServer(free_port(), free_port(), tmp_path / "nats")
+    nats = NatsServer(*free_ports(2), tmp_path / "nats")
     nats.start()
     nats.wait_ready()
     bench = Bench(

@@ -23,6 +23,7 @@ from servicekit.mail import Mailer
 from servicekit.runtime import Runtime
 from servicekit.signins import SignIns
 from servicekit.telemetry import configure_tracing
+from servicekit.temporal_metrics import connect_temporal
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Billing:
         async with self._connecting:
             if self._temporal is None:
                 platform = self.settings.platform
-                self._temporal = await Client.connect(
+                self._temporal = await connect_temporal(
                     platform.temporal_address, namespace=platform.temporal_namespace
                 )
                 self.runtime.broker.context.set_global("temporal", self._temporal)

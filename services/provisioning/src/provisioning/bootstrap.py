@@ -39,6 +39,7 @@ from provisioning.providers.kubernetes import KubernetesProvider
 from provisioning.providers.local import LocalProvider
 from servicekit.runtime import Runtime
 from servicekit.telemetry import configure_tracing, tracing_enabled
+from servicekit.temporal_metrics import connect_temporal
 
 PUBLISHES = (
     DeploymentStarted,
@@ -88,7 +89,7 @@ class Provisioning:
         async with self._connecting:
             if self._temporal is None:
                 platform = self.settings.platform
-                self._temporal = await Client.connect(
+                self._temporal = await connect_temporal(
                     platform.temporal_address,
                     namespace=platform.temporal_namespace,
                     interceptors=[TracingInterceptor()] if tracing_enabled() else [],

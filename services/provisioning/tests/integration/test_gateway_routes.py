@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from devstack.components import Caddy
-from devstack.ports import free_port
+from devstack.ports import free_ports
 from provisioning.clients.tenant_api import TenantApi
 from provisioning.errors import ConfigurationError
 from provisioning.onboarding.messages import Onboarding
@@ -55,9 +55,7 @@ async def upstream():
 
 @pytest.fixture
 def gateway(tmp_path, upstream):
-    caddy = Caddy(
-        free_port(), free_port(), [("/api/v1/isp/*", "127.0.0.1:9")], tmp_path, tenant_api=upstream
-    )
+    caddy = Caddy(*free_ports(2), [("/api/v1/isp/*", "127.0.0.1:9")], tmp_path, tenant_api=upstream)
     caddy.start()
     caddy.wait_ready()
     yield caddy

@@ -86,11 +86,11 @@ async def test_nothing_is_lost_or_sent_twice_across_a_restart_of_nats(
     migrated_database, tmp_path, receiver, harness
 ):
     from devstack.components import NatsServer
-    from devstack.ports import free_port
+    from devstack.ports import free_ports
     from dotmac_contracts import encode_event
     from servicekit.bus import connect
 
-    nats = NatsServer(free_port(), free_port(), tmp_path / "nats")
+    nats = NatsServer(*free_ports(2), tmp_path / "nats")
     nats.start()
     nats.wait_ready()
     target = await receiver()

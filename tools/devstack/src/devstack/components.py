@@ -3,7 +3,7 @@
 Used by both the dev stack (``python -m devstack up``) and the test suite, whose fixtures start
 their own instances on free ports::
 
-    nats = NatsServer(free_port(), free_port(), tmp / "nats")
+    nats = NatsServer(*free_ports(2), tmp / "nats")
     nats.start(); nats.wait_ready()
     ...
     nats.stop()

@@ -26,6 +26,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free TCP ports on 127.0.0.1: each probe socket stays bound until all
+    are picked, so two calls of `free_port()` in a row cannot hand out the same port twice."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.bind((LOCALHOST, 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def free_udp_port() -> int:
     """Return a UDP port on 127.0.0.1 that nothing is bound to right now (SNMP agents)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
