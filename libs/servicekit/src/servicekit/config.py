@@ -49,6 +49,11 @@ class PlatformSettings(BaseSettings):
         default=None, description="OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318"
     )
     trace_console: bool = Field(default=False, description="Print finished spans to stderr")
+    metrics: bool = Field(
+        default=True,
+        description="Measure and serve /metrics (HTTP, bus, outbox, pool and the Temporal SDK's); "
+        "false leaves every measurement out, for comparing its cost",
+    )
     fault_route: bool = Field(
         default=False,
         description="Tests only: each served API also answers GET /api/v1/<service>/_fault by "

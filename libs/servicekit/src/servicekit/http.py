@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.config import PlatformSettings
-from servicekit.metrics import HttpMetrics, metrics_endpoint
+from servicekit.metrics import HttpMetrics, metrics_enabled, metrics_endpoint
 from servicekit.outbox import Outbox
 from servicekit.problems import (
     JsonBodyGuard,
@@ -59,8 +59,9 @@ def create_service_app(
     )
     install_problem_handlers(app)
     app.add_middleware(JsonBodyGuard, uploads=uploads)
-    app.add_middleware(HttpMetrics)
-    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    if metrics_enabled():
+        app.add_middleware(HttpMetrics)
+        app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -24,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from servicekit.config import PlatformSettings
+
 HTTP_REQUESTS = Histogram(
     "dotmac_http_request_duration_seconds",
     "HTTP requests served, by method, route template and status, and how long each took",
@@ -101,6 +103,19 @@ class DatabasePools(Collector):
 
 POOLS = DatabasePools()
 REGISTRY.register(POOLS)
+
+
+_enabled = True
+
+
+def configure_metrics(settings: PlatformSettings) -> None:
+    """Whether this process measures itself (`DOTMAC_METRICS`, on unless turned off)."""
+    global _enabled
+    _enabled = settings.metrics
+
+
+def metrics_enabled() -> bool:
+    return _enabled
 
 
 async def metrics_endpoint(request: Request) -> Response:

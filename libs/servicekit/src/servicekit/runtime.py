@@ -30,6 +30,8 @@ from servicekit.metrics import (
     CONSUMER_PENDING,
     CONSUMER_REDELIVERED,
     POOLS,
+    configure_metrics,
+    metrics_enabled,
 )
 from servicekit.outbox import Outbox, OutboxRelay
 from servicekit.stream import EventHandlingState, Subscriber, event_broker, stream_app, subscribe
@@ -59,18 +61,20 @@ class Runtime:
         self.db = Database(
             database_url or settings.database_url, connections=settings.database_connections
         )
-        POOLS.watch(self.db.engine)
+        configure_metrics(settings)
+        if metrics_enabled():
+            POOLS.watch(self.db.engine)
         self.publishes = tuple(publishes or ())
         """What the service says it publishes: its outbox refuses any other event (None: any,
         for tools and tests that stand in for a service)."""
         self.outbox = Outbox(
             tables, source=name, publishes=None if publishes is None else self.publishes
         )
-        middlewares: list[Any] = [
+        middlewares: list[Any] = []
+        if metrics_enabled():
             # faststream_received_messages_total, _processed_messages_duration_seconds ... per
             # subject and status, at /metrics (app_name: the service)
-            NatsPrometheusMiddleware(registry=REGISTRY, app_name=name)
-        ]
+            middlewares.append(NatsPrometheusMiddleware(registry=REGISTRY, app_name=name))
         if tracing_enabled():
             from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 
@@ -120,7 +124,7 @@ class Runtime:
                 outbox_relay = OutboxRelay(self.db, self.tables, self._js)
                 self.spawn(outbox_relay.run(), "outbox-relay")
                 self.outbox.hand_to(outbox_relay)
-            if self.subscribers:
+            if self.subscribers and metrics_enabled():
                 self.spawn(self._measure_consumers(), "consumer-metrics")
             yield
         finally:

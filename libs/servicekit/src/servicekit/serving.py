@@ -21,7 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from servicekit.metrics import metrics_endpoint
+from servicekit.metrics import metrics_enabled, metrics_endpoint
 from servicekit.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,8 @@ class ContainFailures:
 def health_app(name: str, roles: Sequence[str]) -> FastAPI:
     """The port of a process that serves no API: `/healthz` answers once its roles run."""
     app = FastAPI(title=f"DotMac {name} ({', '.join(roles)})", docs_url=None, redoc_url=None)
-    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    if metrics_enabled():
+        app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

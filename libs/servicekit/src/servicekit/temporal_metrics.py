@@ -15,6 +15,8 @@ import socket
 from temporalio.client import Client, Interceptor
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from servicekit.metrics import metrics_enabled
+
 log = logging.getLogger(__name__)
 
 _runtime: Runtime | None = None
@@ -50,7 +52,10 @@ async def connect_temporal(
 ) -> Client:
     """A Temporal client on the process's runtime (so its workers' metrics are exported)."""
     return await Client.connect(
-        address, namespace=namespace, interceptors=interceptors or [], runtime=temporal_runtime()
+        address,
+        namespace=namespace,
+        interceptors=interceptors or [],
+        runtime=temporal_runtime() if metrics_enabled() else None,
     )
 
 
