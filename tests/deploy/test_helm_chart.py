@@ -519,3 +519,59 @@ def test_every_process_is_scraped_and_monitoring_resources_are_opt_in(chart):
     for config_map in dashboards:
         (body,) = config_map["data"].values()
         assert json.loads(body)["uid"].startswith("dotmac-")
+
+
+def test_the_bundled_observability_tools_are_wired_to_the_services(chart):
+    """monitoring.bundled: Jaeger gets every process's spans, Prometheus finds the release's
+    annotated pods and loads the platform's alert rules, Grafana has both as data sources and
+    the platform's dashboards; all of it valid Kubernetes, and none of it by default."""
+    from devstack.compose import OBSERVABILITY
+
+    assert not chart.render().component("Deployment", "jaeger")
+    bundled = chart.render("--set", "monitoring.bundled.enabled=true")
+    for document in bundled.documents:
+        kubernetes_validate.validate(document, KUBERNETES, strict=True)
+    for tool in ("jaeger", "prometheus", "grafana"):
+        (deployment,) = bundled.component("Deployment", tool)
+        (service,) = bundled.component("Service", tool)
+        assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
+        assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    jaeger = chart.name("jaeger")
+    settings = bundled.named("ConfigMap", chart.name("platform"))
+    assert settings is not None
+    assert settings["data"]["DOTMAC_OTLP_ENDPOINT"] == f"http://{jaeger}:4318"
+    elsewhere = chart.render(
+        "--set", "monitoring.bundled.enabled=true", "--set", "tracing.otlpEndpoint=http://otel:4318"
+    ).named("ConfigMap", chart.name("platform"))
+    assert elsewhere is not None and elsewhere["data"]["DOTMAC_OTLP_ENDPOINT"] == "http://otel:4318"
+
+    prometheus = bundled.named("ConfigMap", chart.name("prometheus"))
+    assert prometheus is not None
+    config = yaml.safe_load(prometheus["data"]["prometheus.yml"])
+    (job,) = config["scrape_configs"]
+    assert job["kubernetes_sd_configs"][0]["namespaces"]["names"] == [chart.namespace]
+    kept = {tuple(r["source_labels"]): r.get("regex") for r in job["relabel_configs"]}
+    assert kept[("__meta_kubernetes_pod_annotation_prometheus_io_scrape",)] == "true"
+    assert kept[("__meta_kubernetes_pod_label_app_kubernetes_io_instance",)] == chart.release
+    alerts = yaml.safe_load((OBSERVABILITY / "alerts.yml").read_text())
+    assert yaml.safe_load(prometheus["data"]["alerts.yml"]) == alerts
+    (role,) = bundled.component("Role", "prometheus")
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
+    ]
+
+    grafana = bundled.named("ConfigMap", chart.name("grafana"))
+    assert grafana is not None
+    sources = {
+        s["uid"]: s["url"]
+        for s in yaml.safe_load(grafana["data"]["datasources.yml"])["datasources"]
+    }
+    assert sources == {
+        "prometheus": f"http://{chart.name('prometheus')}:9090",
+        "jaeger": f"http://{jaeger}:16686",
+    }
+    boards = bundled.named("ConfigMap", chart.name("grafana") + "-dashboards")
+    assert boards is not None
+    assert set(boards["data"]) == {p.name for p in (OBSERVABILITY / "dashboards").glob("*.json")}
+    password = bundled.secret_values()[f"{chart.name('grafana')}/GF_SECURITY_ADMIN_PASSWORD"]
+    assert len(password) == 32 and password != "admin"
