@@ -1,0 +1,214 @@
+"""Polling a fleet on its own schedule: each device every `interval_s` (60 s by default, down to
+10 s per device), at an offset of its own within the interval (so a fleet is not polled in one
+burst), at most `concurrency` at a time, and each reading given a deadline inside the
+interval. A device that does not answer in time is a missed deadline, counted; it never holds
+the others up: the schedule does not wait for any reading.
+
+Each reading becomes rates against the device's previous one (`rates`), handed to `emit`.
+"""
+
+import asyncio
+import heapq
+import logging
+import time
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from prometheus_client import Counter, Histogram
+
+from network.polling.rates import rate, restarted, utilisation
+from network.polling.snmp import DeviceReading, Malformed, Unreachable, read_device
+
+log = logging.getLogger(__name__)
+
+POLLS = Counter(
+    "dotmac_snmp_polls",
+    "Device polls, by outcome: ok, unreachable, malformed, missed (no reading by the deadline)",
+    ["outcome"],
+)
+for _outcome in ("ok", "unreachable", "malformed", "missed"):
+    POLLS.labels(_outcome)
+POLL_SECONDS = Histogram(
+    "dotmac_snmp_poll_duration_seconds",
+    "How long a device took to give a whole reading",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    device_id: UUID
+    tenant_id: UUID
+    host: str
+    port: int
+    community: str
+    interval_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class InterfaceSample:
+    index: int
+    name: str
+    oper_up: bool | None
+    admin_up: bool | None
+    speed_mbps: int | None
+    in_bps: float | None
+    out_bps: float | None
+    in_utilisation: float | None
+    out_utilisation: float | None
+    errors_in: int | None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceSample:
+    target: Target
+    at: float
+    """Wall-clock time of the reading (seconds since the epoch)."""
+    uptime_ticks: int
+    interfaces: tuple[InterfaceSample, ...]
+
+
+@dataclass
+class _Last:
+    reading: DeviceReading
+    at: float
+
+
+@dataclass
+class Poller:
+    emit: Callable[[DeviceSample], Awaitable[None]]
+    concurrency: int = 200
+    deadline_share: float = 0.8
+    """A reading is due within this share of the device's interval."""
+    timeout_s: float = 2.0
+    """Per SNMP request (a reading is several)."""
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("ok", "unreachable", "malformed", "missed"), 0)
+    )
+
+    def __post_init__(self) -> None:
+        self._targets: dict[UUID, Target] = {}
+        self._last: dict[UUID, _Last] = {}
+        self._due: list[tuple[float, UUID]] = []
+        self._gate = asyncio.Semaphore(self.concurrency)
+        self._changed = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+
+    def watch(self, target: Target) -> None:
+        """Poll `target` from now on (again, with new settings, if it was polled already)."""
+        known = self._targets.get(target.device_id)
+        self._targets[target.device_id] = target
+        if known is not None and (known.host, known.port) != (target.host, target.port):
+            self._last.pop(target.device_id, None)
+        if known is None:
+            offset = (zlib.crc32(target.device_id.bytes) % 1000) / 1000 * target.interval_s
+            heapq.heappush(self._due, (time.monotonic() + offset, target.device_id))
+            self._changed.set()
+
+    def forget(self, device_id: UUID) -> None:
+        self._targets.pop(device_id, None)
+        self._last.pop(device_id, None)
+
+    async def run(self) -> None:
+        while True:
+            now = time.monotonic()
+            while self._due and self._due[0][0] <= now:
+                due, device_id = heapq.heappop(self._due)
+                target = self._targets.get(device_id)
+                if target is None:
+                    continue  # forgotten
+                next_due = due + target.interval_s
+                if next_due <= now:  # far behind (the loop was starved): start afresh
+                    next_due = now + target.interval_s
+                heapq.heappush(self._due, (next_due, device_id))
+                task = asyncio.create_task(self._poll(target))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+            self._changed.clear()
+            wait = self._due[0][0] - time.monotonic() if self._due else 3600.0
+            try:
+                async with asyncio.timeout(max(wait, 0.0)):
+                    await self._changed.wait()
+            except TimeoutError:
+                pass
+
+    async def _poll(self, target: Target) -> None:
+        deadline = target.interval_s * self.deadline_share
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            async with asyncio.timeout(deadline):
+                async with self._gate:
+                    reading = await read_device(
+                        target.host, target.port, target.community, timeout_s=self.timeout_s
+                    )
+        except TimeoutError:
+            outcome = "missed"
+        except Unreachable:
+            outcome = "unreachable"
+        except Malformed as malformed:
+            outcome = "malformed"
+            log.warning("device %s: %s", target.device_id, malformed)
+        self.counts[outcome] += 1
+        POLLS.labels(outcome).inc()
+        if outcome != "ok":
+            return
+        POLL_SECONDS.observe(time.monotonic() - started)
+        if target.device_id not in self._targets:
+            return
+        at = time.time()
+        sample = self._sample(target, reading, at)
+        self._last[target.device_id] = _Last(reading, at)
+        try:
+            await self.emit(sample)
+        except Exception:
+            log.exception("could not hand on a reading of %s", target.device_id)
+
+    def _sample(self, target: Target, reading: DeviceReading, at: float) -> DeviceSample:
+        last = self._last.get(target.device_id)
+        elapsed = at - last.at if last else 0.0
+        rebooted = restarted(last.reading.uptime_ticks if last else None, reading.uptime_ticks)
+        interfaces = []
+        for index, now in sorted(reading.interfaces.items()):
+            before = last.reading.interfaces.get(index) if last else None
+            inbound = (
+                rate(
+                    before.octets_in if before else None,
+                    now.octets_in,
+                    elapsed,
+                    rebooted=rebooted,
+                )
+                if now.octets_in
+                else None
+            )
+            outbound = (
+                rate(
+                    before.octets_out if before else None,
+                    now.octets_out,
+                    elapsed,
+                    rebooted=rebooted,
+                )
+                if now.octets_out
+                else None
+            )
+            in_bps = inbound.bps if inbound else None
+            out_bps = outbound.bps if outbound else None
+            interfaces.append(
+                InterfaceSample(
+                    index=index,
+                    name=now.name,
+                    oper_up=now.oper_up,
+                    admin_up=now.admin_up,
+                    speed_mbps=now.speed_mbps,
+                    in_bps=in_bps,
+                    out_bps=out_bps,
+                    in_utilisation=utilisation(in_bps, now.speed_mbps),
+                    out_utilisation=utilisation(out_bps, now.speed_mbps),
+                    errors_in=now.errors_in,
+                    note=(inbound.reason if inbound else None),
+                )
+            )
+        return DeviceSample(target, at, reading.uptime_ticks, tuple(interfaces))

@@ -1,0 +1,81 @@
+"""The poller against a simulated fleet (snmpsim, real UDP): every device is read on its
+schedule with rates from its moving counters; an unreachable device and a wrong community are
+counted, and hold none of the others up."""
+
+import asyncio
+import socket
+import uuid
+
+import pytest
+
+from devstack.ports import free_udp_port
+from devstack.snmp import Device, Interface, SnmpSim, write_fleet
+from network.polling.poller import DeviceSample, Poller, Target
+
+pytestmark = pytest.mark.integration
+
+DEVICES = 20
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fleet")
+    devices = [
+        Device(
+            f"dev-{n:02d}",
+            f"router-{n:02d}",
+            (
+                Interface("uplink", speed_mbps=1000, in_bps=400_000_000, out_bps=100_000_000),
+                Interface("customer", speed_mbps=100, in_bps=10_000_000, out_bps=2_000_000),
+            ),
+        )
+        for n in range(DEVICES)
+    ]
+    write_fleet(root / "data", devices)
+    port = free_udp_port()
+    agents = SnmpSim([port], root / "data", root / "work", probe_community="dev-00")
+    agents.start()
+    agents.wait_ready(timeout=60)
+    yield port, devices
+    agents.stop()
+
+
+async def test_a_fleet_is_read_on_schedule_with_rates_and_failures_hold_nobody_up(fleet):
+    port, devices = fleet
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        silent_port = s.getsockname()[1]  # bound, never answers: every request times out
+        samples: list[DeviceSample] = []
+
+        async def keep(sample: DeviceSample) -> None:
+            samples.append(sample)
+
+        poller = Poller(keep, concurrency=50, timeout_s=0.5)
+        tenant = uuid.uuid4()
+        for device in devices:
+            poller.watch(
+                Target(uuid.uuid4(), tenant, "127.0.0.1", port, device.community, interval_s=1.0)
+            )
+        poller.watch(Target(uuid.uuid4(), tenant, "127.0.0.1", silent_port, "x", interval_s=1.0))
+        poller.watch(
+            Target(uuid.uuid4(), tenant, "127.0.0.1", port, "wrong-community", interval_s=1.0)
+        )
+        running = asyncio.create_task(poller.run())
+        await asyncio.sleep(3.6)
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+    per_device: dict[uuid.UUID, list[DeviceSample]] = {}
+    for sample in samples:
+        per_device.setdefault(sample.target.device_id, []).append(sample)
+    assert len(per_device) == DEVICES  # every answering device, none of the two others
+    assert all(len(got) >= 3 for got in per_device.values())  # about one a second each
+    later = [s for got in per_device.values() for s in got[1:]]
+    uplinks = [s.interfaces[0] for s in later]
+    assert all(i.name == "uplink" and i.oper_up for i in uplinks)
+    for uplink in uplinks:  # 400 Mb/s configured; readings a second apart, to the tick
+        assert uplink.in_bps == pytest.approx(400_000_000, rel=0.25)
+        assert uplink.in_utilisation == pytest.approx(0.4, rel=0.25)
+    assert all(s.interfaces[0].in_bps is None for s in (got[0] for got in per_device.values()))
+    assert poller.counts["unreachable"] + poller.counts["missed"] >= 4  # 2 devices, ~3 cycles
+    assert poller.counts["malformed"] == 0
