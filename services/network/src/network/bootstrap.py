@@ -3,6 +3,7 @@ settings. (The service answers only its health so far: it has no subscribers or 
 
 from dataclasses import dataclass
 
+from network import metrics  # noqa: F401  (its series, exported from the start)
 from network.config import Settings
 from network.models import messaging
 from servicekit.runtime import Runtime

@@ -16,25 +16,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from prometheus_client import Counter, Histogram
-
+from network.metrics import POLL_SECONDS, POLLS
 from network.polling.rates import rate, restarted, utilisation
 from network.polling.snmp import DeviceReading, Malformed, Unreachable, read_device
 
 log = logging.getLogger(__name__)
-
-POLLS = Counter(
-    "dotmac_snmp_polls",
-    "Device polls, by outcome: ok, unreachable, malformed, missed (no reading by the deadline)",
-    ["outcome"],
-)
-for _outcome in ("ok", "unreachable", "malformed", "missed"):
-    POLLS.labels(_outcome)
-POLL_SECONDS = Histogram(
-    "dotmac_snmp_poll_duration_seconds",
-    "How long a device took to give a whole reading",
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
 
 
 @dataclass(frozen=True)
