@@ -66,7 +66,7 @@ asyncapi: $(STAMP)
 	$(BIN)/python -m dotmac_contracts.asyncapi
 	@# A throwaway sealing key: the documents do not depend on it, but the services will not start without one.
 	@export DOTMAC_DEVICE_SECRETS_KEYS=$${DOTMAC_DEVICE_SECRETS_KEYS:-$$($(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')}; \
-	for s in registration licensing provisioning tenant_api billing webhooks; do $(BIN)/python -m $$s asyncapi || exit 1; done
+	for s in registration licensing provisioning tenant_api billing webhooks network; do $(BIN)/python -m $$s asyncapi || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -25,6 +25,7 @@ SERVICES = {
     "tenant-api": "tenant_api",
     "billing": "billing",
     "webhooks": "webhooks",
+    "network": "network",
 }
 
 

@@ -19,6 +19,8 @@ STREAMS: tuple[Stream, ...] = (
     Stream("BILLING", ("dotmac.billing.>",), "The platform's billing of ISPs"),
     Stream("NETWORK", ("dotmac.network.>",), "Device inventory, alerts"),
     Stream("TENANT", ("dotmac.tenant.>",), "Events of the ISP framework's tenants"),
+    # Live device readings: many, and worth nothing after a while (history is in rollups).
+    Stream("TELEMETRY", ("dotmac.telemetry.>",), "Device telemetry, live", max_age_s=900),
 )
 
 

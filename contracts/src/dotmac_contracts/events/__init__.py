@@ -22,6 +22,7 @@ from dotmac_contracts.events.licensing import (
     TierCatalogPublished,
     TierTerms,
 )
+from dotmac_contracts.events.network import DeviceSampled, InterfaceTelemetry
 from dotmac_contracts.events.offboarding import (
     CancellationRequested,
     CancellationRetracted,
@@ -81,6 +82,8 @@ __all__ = [
     "DeviceRecord",
     "DeviceRegistered",
     "DeviceRemoved",
+    "DeviceSampled",
+    "InterfaceTelemetry",
     "IspRegistered",
     "LicenceChanged",
     "LicenceIssued",

@@ -4,7 +4,7 @@ table as tools/devstack/src/devstack/wiring.py SERVICES (a test keeps them equal
   module      python -m <module> serve <roles>|migrate
   envPrefix   its settings' environment prefix (<PREFIX>HOST, <PREFIX>PORT)
   roles       what the process runs: api (HTTP), stream (event subscribers), worker (Temporal),
-              deliver (webhook deliveries)
+              deliver (webhook deliveries), poll (SNMP polling)
   api         serves HTTP behind the gateway and owns a schema (migrated); false for a second
               process of a service
   secrets     the Secret keys it needs besides the shared ones; optional ones may be absent
@@ -43,7 +43,7 @@ billing:
 network:
   module: network
   envPrefix: NETWORK_
-  roles: [api]
+  roles: [api, stream, poll]
   api: true
 tenant-api:
   module: tenant_api

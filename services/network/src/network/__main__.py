@@ -2,7 +2,7 @@ from pathlib import Path
 
 from network.bootstrap import bootstrap
 from network.config import Settings
-from network.entrypoints import api
+from network.entrypoints import api, poll, stream
 from servicekit.cli import main
 
 raise SystemExit(
@@ -11,6 +11,7 @@ raise SystemExit(
         migrations=Path(__file__).parent / "migrations",
         settings=Settings(),
         bootstrap=bootstrap,
-        roles={"api": api.role},
+        stream=stream.create_stream,
+        roles={"api": api.role, "stream": stream.role, "poll": poll.role},
     )
 )

@@ -1,12 +1,16 @@
 """The composition root: everything network's entry points and tests use, built from its
-settings. (The service answers only its health so far: it has no subscribers or events yet.)"""
+settings."""
 
 from dataclasses import dataclass
 
+from dotmac_contracts.events import DeviceSampled
 from network import metrics  # noqa: F401  (its series, exported from the start)
 from network.config import Settings
+from network.inventory.subscribers import SUBSCRIBERS
 from network.models import messaging
+from network.polling.fleet import Fleet
 from servicekit.runtime import Runtime
+from servicekit.sealing import Sealer
 from servicekit.telemetry import configure_tracing
 
 
@@ -14,12 +18,22 @@ from servicekit.telemetry import configure_tracing
 class Network:
     settings: Settings
     runtime: Runtime
+    sealer: Sealer
+    """Opens the SNMP secrets tenant-api sealed (the platform's keys)."""
+    fleet: Fleet
 
 
 def bootstrap(settings: Settings | None = None) -> Network:
     settings = settings or Settings()
     configure_tracing("network", settings.platform)
-    return Network(
-        settings=settings,
-        runtime=Runtime(name="network", settings=settings.platform, tables=messaging),
+    runtime = Runtime(
+        name="network",
+        settings=settings.platform,
+        tables=messaging,
+        # Published straight to JetStream, not through the outbox: a reading is worth little
+        # a minute later, and one lost is made up by the next.
+        publishes=(DeviceSampled,),
+        subscribers=SUBSCRIBERS,
     )
+    sealer = Sealer.from_settings(settings.platform.device_secrets_keys)
+    return Network(settings, runtime, sealer, Fleet(runtime, settings, sealer))

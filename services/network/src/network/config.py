@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.config import ServiceSettings
@@ -7,3 +8,8 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NETWORK_", extra="ignore")
 
     port: int = 8105
+    poll_interval_s: float = Field(
+        default=60.0, ge=1.0, description="How often each device is read (tests go lower)"
+    )
+    poll_concurrency: int = Field(default=200, ge=1, description="Readings under way at once")
+    snmp_timeout_s: float = Field(default=2.0, gt=0, description="Per SNMP request")

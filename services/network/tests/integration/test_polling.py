@@ -8,36 +8,11 @@ import uuid
 
 import pytest
 
-from devstack.ports import free_udp_port
-from devstack.snmp import Device, Interface, SnmpSim, write_fleet
 from network.polling.poller import DeviceSample, Poller, Target
 
 pytestmark = pytest.mark.integration
 
-DEVICES = 20
-
-
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fleet")
-    devices = [
-        Device(
-            f"dev-{n:02d}",
-            f"router-{n:02d}",
-            (
-                Interface("uplink", speed_mbps=1000, in_bps=400_000_000, out_bps=100_000_000),
-                Interface("customer", speed_mbps=100, in_bps=10_000_000, out_bps=2_000_000),
-            ),
-        )
-        for n in range(DEVICES)
-    ]
-    write_fleet(root / "data", devices)
-    port = free_udp_port()
-    agents = SnmpSim([port], root / "data", root / "work", probe_community="dev-00")
-    agents.start()
-    agents.wait_ready(timeout=60)
-    yield port, devices
-    agents.stop()
+DEVICES = 20  # the fleet's (conftest)
 
 
 async def test_a_fleet_is_read_on_schedule_with_rates_and_failures_hold_nobody_up(fleet):

@@ -89,7 +89,9 @@ SERVICES: tuple[Service, ...] = (
         api=False,
     ),
     Service("billing", "billing", "BILLING_", roles=("api", "stream", "worker")),
-    Service("network", "network", "NETWORK_", roles=("api",)),
+    # Its poller in the same process: one process less on two cores; in a cluster "poll" runs
+    # on its own (one replica polls every device; sharding the fleet comes with scale).
+    Service("network", "network", "NETWORK_", roles=("api", "stream", "poll")),
     Service("tenant-api", "tenant_api", "TENANT_API_"),
     # Fan-out and deliveries in the API's process: one process less on two cores. In a cluster
     # the dispatcher ("deliver") scales on its own; its replicas share the work through

@@ -1,0 +1,21 @@
+"""The poller: reads every device on its schedule and publishes its telemetry."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from network.bootstrap import Network
+from servicekit.serving import Role
+from servicekit.tasks import cancel_and_wait
+
+
+@asynccontextmanager
+async def polling(network: Network) -> AsyncIterator[None]:
+    task = network.runtime.spawn(network.fleet.run(), "poller")
+    try:
+        yield
+    finally:
+        await cancel_and_wait(task)
+
+
+def role(network: Network) -> Role:
+    return Role(running=lambda: polling(network))
