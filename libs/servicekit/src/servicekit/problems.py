@@ -58,6 +58,13 @@ class NotFound(Problem):
     status, title, slug = 404, "Not found", "not-found"
 
 
+class NotAcceptable(Problem):
+    """The route answers only in a form the request's Accept header does not take (an event
+    stream, say)."""
+
+    status, title, slug = 406, "Not acceptable", "not-acceptable"
+
+
 class Conflict(Problem):
     status, title, slug = 409, "Conflict", "conflict"
 

@@ -104,6 +104,13 @@ class Runtime:
         self._tasks: list[asyncio.Task[Any]] = []
 
     @property
+    def nats(self) -> Client:
+        """The process's NATS connection, for plain subscriptions (live telemetry)."""
+        if self._nc is None:
+            raise RuntimeError(f"{self.name}: the bus is not connected; run it first")
+        return self._nc
+
+    @property
     def js(self) -> JetStreamContext:
         if self._js is None:
             raise RuntimeError(f"{self.name}: the bus is not connected; run it first")

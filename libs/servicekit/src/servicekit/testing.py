@@ -48,6 +48,30 @@ async def served(
             yield client
 
 
+@asynccontextmanager
+async def on_a_socket(app: Any) -> AsyncIterator[str]:
+    """`app` served by uvicorn on a loopback port for the block: its base URL. httpx's ASGI
+    transport hands a response over only once it has ended, so an event stream needs this."""
+    import asyncio
+
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None)
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # it failed to start: say why
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
 def _with_state(app: FastAPI, state: dict[str, Any]) -> Any:
     """The app, given its lifespan's state with each request, as an ASGI server gives it
     (httpx's ASGI transport does not)."""

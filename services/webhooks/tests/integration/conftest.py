@@ -18,6 +18,7 @@ from dotmac_contracts.events import IspRegistered
 from dotmac_contracts.vocabulary import BillingPeriod, Region, Tier
 from servicekit.bus import connect
 from servicekit.config import PlatformSettings
+from servicekit.testing import on_a_socket as serve_on_a_socket
 from servicekit.testing import running
 from webhooks.bootstrap import bootstrap
 from webhooks.config import Settings
@@ -58,25 +59,9 @@ async def webhooks_api(
 
 @pytest.fixture
 async def on_a_socket(webhooks_api: httpx.AsyncClient) -> AsyncIterator[str]:
-    """The webhooks API served by uvicorn on a loopback port: its base URL. (httpx's ASGI
-    transport hands a response over only once it has ended, so event streams need a server.)"""
-    import uvicorn
-
-    config = uvicorn.Config(
-        webhooks_api.app,  # type: ignore[attr-defined]
-        host="127.0.0.1",
-        port=0,
-        lifespan="off",
-        log_config=None,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    """The webhooks API served by uvicorn on a loopback port (event streams need a server)."""
+    async with serve_on_a_socket(webhooks_api.app) as url:  # type: ignore[attr-defined]
+        yield url
 
 
 async def caught_up(runtime: Any, timeout_s: float = 60.0) -> None:

@@ -16,6 +16,7 @@ from tenant_api.bootstrap import TenantApi
 from tenant_api.customers.endpoints import router as customers
 from tenant_api.demo import endpoints as demo
 from tenant_api.devices.endpoints import router as devices
+from tenant_api.devices.telemetry import router as device_telemetry
 from tenant_api.identity.apikeys.endpoints import router as api_keys
 from tenant_api.identity.auth.endpoints import router as auth
 from tenant_api.identity.users.endpoints import router as users
@@ -55,6 +56,7 @@ def create_app(tenant_api: TenantApi) -> FastAPI:
             plans,
             subscriptions,
             tickets,
+            device_telemetry,
             devices,
             reports,
             automations,
