@@ -11,6 +11,7 @@ from network.models import messaging
 from network.polling.fleet import Fleet
 from servicekit.runtime import Runtime
 from servicekit.sealing import Sealer
+from servicekit.signins import SignIns
 from servicekit.telemetry import configure_tracing
 
 
@@ -21,6 +22,8 @@ class Network:
     sealer: Sealer
     """Opens the SNMP secrets tenant-api sealed (the platform's keys)."""
     fleet: Fleet
+    sign_ins: SignIns
+    """Who an ISP's token or API key is, with its permissions and plugins (tenant-api)."""
 
 
 def bootstrap(settings: Settings | None = None) -> Network:
@@ -36,4 +39,10 @@ def bootstrap(settings: Settings | None = None) -> Network:
         subscribers=SUBSCRIBERS,
     )
     sealer = Sealer.from_settings(settings.platform.device_secrets_keys)
-    return Network(settings, runtime, sealer, Fleet(runtime, settings, sealer))
+    return Network(
+        settings,
+        runtime,
+        sealer,
+        Fleet(runtime, settings, sealer),
+        SignIns(settings.platform.tenant_api_url),
+    )

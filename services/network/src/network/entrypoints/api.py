@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from network.bootstrap import Network
+from network.history.endpoints import router as history
 from servicekit.http import create_service_app
 from servicekit.serving import Role
 
@@ -13,6 +14,7 @@ def create_app(network: Network) -> FastAPI:
         title="DotMac network",
         description="Network: SNMP polling, traps, telemetry and alerts for ISP devices.",
         state={"runtime": network.runtime, "network": network},
+        routers=(history,),
     )
 
 

@@ -10,11 +10,12 @@ from servicekit.tasks import cancel_and_wait
 
 @asynccontextmanager
 async def polling(network: Network) -> AsyncIterator[None]:
-    task = network.runtime.spawn(network.fleet.run(), "poller")
+    polling = network.runtime.spawn(network.fleet.run(), "poller")
+    forgetting = network.runtime.spawn(network.fleet.forget_old_rollups(), "rollup-retention")
     try:
         yield
     finally:
-        await cancel_and_wait(task)
+        await cancel_and_wait(polling, forgetting)
 
 
 def role(network: Network) -> Role:

@@ -2,6 +2,7 @@
 published as telemetry on NATS (`DeviceSampled`, one subject per ISP and device, on the
 TELEMETRY stream), and the inventory followed as it changes (a NOTIFY per device)."""
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +11,7 @@ from uuid import UUID, uuid4
 from dotmac_contracts import encode_event
 from dotmac_contracts.events import DeviceSampled, InterfaceTelemetry
 from network.config import Settings
+from network.history import repository as history
 from network.inventory import repository
 from network.polling.poller import DeviceSample, Poller, Target
 from servicekit.notify import following
@@ -100,3 +102,29 @@ class Fleet:
         )
         envelope = encode_event(event, event_id=str(uuid4()), source="network", time=at)
         await self.runtime.js.publish(event.nats_subject, envelope.data, headers=envelope.headers())
+        rows = [
+            {
+                "device_id": sample.target.device_id,
+                "tenant_id": sample.target.tenant_id,
+                "if_index": i.index,
+                "name": i.name,
+                "at": at,
+                "in_bps": i.in_bps,
+                "out_bps": i.out_bps,
+            }
+            for i in sample.interfaces
+            if i.in_bps is not None and i.out_bps is not None
+        ]
+        if rows:
+            async with self.runtime.db.unit_of_work() as session:
+                await history.add(session, rows)
+
+    async def forget_old_rollups(self) -> None:
+        """Hourly: rollups past their retention go."""
+        while True:
+            try:
+                async with self.runtime.db.unit_of_work() as session:
+                    await history.forget(session)
+            except Exception:
+                log.warning("could not forget old rollups; trying again later", exc_info=True)
+            await asyncio.sleep(3600)
