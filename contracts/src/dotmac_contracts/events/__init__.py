@@ -22,7 +22,7 @@ from dotmac_contracts.events.licensing import (
     TierCatalogPublished,
     TierTerms,
 )
-from dotmac_contracts.events.network import DeviceSampled, InterfaceTelemetry
+from dotmac_contracts.events.network import DeviceSampled, DeviceTrapReceived, InterfaceTelemetry
 from dotmac_contracts.events.offboarding import (
     CancellationRequested,
     CancellationRetracted,
@@ -83,6 +83,7 @@ __all__ = [
     "DeviceRegistered",
     "DeviceRemoved",
     "DeviceSampled",
+    "DeviceTrapReceived",
     "InterfaceTelemetry",
     "IspRegistered",
     "LicenceChanged",

@@ -40,3 +40,18 @@ class DeviceSampled(IspEvent):
     @property
     def nats_subject(self) -> str:
         return f"{self.subject}.{self.isp_id}.{self.device_id}"
+
+
+@event_type("dotmac.network.device.trap_received.v1")
+class DeviceTrapReceived(IspEvent):
+    """A device sent an SNMP trap: a link went down or up, it (re)started, someone used a wrong
+    community on it, or anything else (`kind` "other", with its trap OID)."""
+
+    isp_id: UUID
+    device_id: UUID
+    kind: str = Field(
+        description="link_down, link_up, cold_start, warm_start, authentication_failure, other"
+    )
+    trap_oid: str
+    if_index: int | None = Field(default=None, description="The interface, for link traps")
+    received_at: datetime

@@ -3,7 +3,7 @@ settings."""
 
 from dataclasses import dataclass
 
-from dotmac_contracts.events import DeviceSampled
+from dotmac_contracts.events import DeviceSampled, DeviceTrapReceived
 from network import metrics  # noqa: F401  (its series, exported from the start)
 from network.config import Settings
 from network.inventory.subscribers import SUBSCRIBERS
@@ -33,9 +33,9 @@ def bootstrap(settings: Settings | None = None) -> Network:
         name="network",
         settings=settings.platform,
         tables=messaging,
-        # Published straight to JetStream, not through the outbox: a reading is worth little
-        # a minute later, and one lost is made up by the next.
-        publishes=(DeviceSampled,),
+        # Readings go straight to JetStream, not through the outbox: one is worth little a
+        # minute later, and one lost is made up by the next. Traps go through the outbox.
+        publishes=(DeviceSampled, DeviceTrapReceived),
         subscribers=SUBSCRIBERS,
     )
     sealer = Sealer.from_settings(settings.platform.device_secrets_keys)

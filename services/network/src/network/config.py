@@ -13,3 +13,11 @@ class Settings(ServiceSettings):
     )
     poll_concurrency: int = Field(default=200, ge=1, description="Readings under way at once")
     snmp_timeout_s: float = Field(default=2.0, gt=0, description="Per SNMP request")
+    trap_host: str = Field(default="127.0.0.1", description="Where the trap receiver listens")
+    trap_port: int = Field(
+        default=1162,
+        ge=0,
+        le=65535,
+        description="UDP port of the trap receiver (162 needs privileges; devices send to "
+        "whatever the ISP configures). 0: no trap receiver",
+    )

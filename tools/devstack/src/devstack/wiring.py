@@ -23,6 +23,7 @@ DOTMAC_AWS_PORT                 4566     moto (the AWS APIs)
 DOTMAC_STRIPE_PORT              8420     localstripe (Stripe's API; billing's webhooks)
 DOTMAC_TRACES_PORT              6006     Phoenix, with ``make up TRACES=1``: traces UI, OTLP/HTTP
 DOTMAC_TRACES_GRPC_PORT         4417     Phoenix's OTLP/gRPC receiver (with ``TRACES=1``)
+DOTMAC_SNMP_TRAP_PORT           1162     network's SNMP trap receiver (UDP)
 REGISTRATION_PORT               8101     registration service
 LICENSING_PORT                  8102     licensing service
 PROVISIONING_PORT               8103     provisioning service (API, event consumers)
@@ -137,6 +138,7 @@ PORT_VARIABLES: dict[str, str] = {
     "stripe": "DOTMAC_STRIPE_PORT",
     "traces": "DOTMAC_TRACES_PORT",
     "traces_grpc": "DOTMAC_TRACES_GRPC_PORT",
+    "snmp_traps": "DOTMAC_SNMP_TRAP_PORT",
 }
 
 
@@ -158,6 +160,7 @@ class Ports:
     stripe: int = 8420
     traces: int = 6006
     traces_grpc: int = 4417
+    snmp_traps: int = 1162
     services: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SERVICE_PORTS))
 
     @classmethod
@@ -238,11 +241,12 @@ def service_environment(ports: Ports, database: str = DATABASE) -> dict[str, str
 def process_environment(
     service: Service, ports: Ports, shared: Mapping[str, str]
 ) -> dict[str, str]:
-    """One process's environment: the shared wiring and its own port."""
-    return {
-        **shared,
-        f"{service.env_prefix}PORT": str(ports.service(service.name)),
-    }
+    """One process's environment: the shared wiring, its own port, and the network service's
+    trap receiver's (UDP) port."""
+    own = {f"{service.env_prefix}PORT": str(ports.service(service.name))}
+    if service.name == "network":
+        own["NETWORK_TRAP_PORT"] = str(ports.snmp_traps)
+    return {**shared, **own}
 
 
 # (Caddy path matcher, owning service), in match order.

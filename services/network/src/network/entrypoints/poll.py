@@ -1,9 +1,11 @@
-"""The poller: reads every device on its schedule and publishes its telemetry."""
+"""The poller: reads every device on its schedule and publishes its telemetry; and the trap
+receiver, which knows the devices through it."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from network.bootstrap import Network
+from network.traps.receiver import TrapReceiver
 from servicekit.serving import Role
 from servicekit.tasks import cancel_and_wait
 
@@ -12,10 +14,20 @@ from servicekit.tasks import cancel_and_wait
 async def polling(network: Network) -> AsyncIterator[None]:
     polling = network.runtime.spawn(network.fleet.run(), "poller")
     forgetting = network.runtime.spawn(network.fleet.forget_old_rollups(), "rollup-retention")
+    tasks = [polling, forgetting]
+    settings = network.settings
+    if settings.trap_port:
+        receiver = TrapReceiver(
+            network.fleet.poller,
+            network.fleet.record_trap,
+            host=settings.trap_host,
+            port=settings.trap_port,
+        )
+        tasks.append(network.runtime.spawn(receiver.run(), "trap-receiver"))
     try:
         yield
     finally:
-        await cancel_and_wait(polling, forgetting)
+        await cancel_and_wait(*tasks)
 
 
 def role(network: Network) -> Role:

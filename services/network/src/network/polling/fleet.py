@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from dotmac_contracts import encode_event
-from dotmac_contracts.events import DeviceSampled, InterfaceTelemetry
+from dotmac_contracts.events import DeviceSampled, DeviceTrapReceived, InterfaceTelemetry
 from network.config import Settings
 from network.history import repository as history
 from network.inventory import repository
@@ -118,6 +118,20 @@ class Fleet:
         if rows:
             async with self.runtime.db.unit_of_work() as session:
                 await history.add(session, rows)
+
+    async def record_trap(
+        self, target: Target, kind: str, trap_oid: str, if_index: int | None, at: datetime
+    ) -> None:
+        event = DeviceTrapReceived(
+            isp_id=target.tenant_id,
+            device_id=target.device_id,
+            kind=kind,
+            trap_oid=trap_oid,
+            if_index=if_index,
+            received_at=at,
+        )
+        async with self.runtime.db.unit_of_work() as session:
+            await self.runtime.outbox.add(session, event)
 
     async def forget_old_rollups(self) -> None:
         """Hourly: rollups past their retention go."""

@@ -82,11 +82,18 @@ class Poller:
         self._gate = asyncio.Semaphore(self.concurrency)
         self._changed = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self.version = 0
+        """Moves with every change of the targets (for indexes kept elsewhere)."""
+
+    @property
+    def targets(self) -> dict[UUID, Target]:
+        return self._targets
 
     def watch(self, target: Target) -> None:
         """Poll `target` from now on (again, with new settings, if it was polled already)."""
         known = self._targets.get(target.device_id)
         self._targets[target.device_id] = target
+        self.version += 1
         if known is not None and (known.host, known.port) != (target.host, target.port):
             self._last.pop(target.device_id, None)
         if known is None:
@@ -96,6 +103,7 @@ class Poller:
 
     def forget(self, device_id: UUID) -> None:
         self._targets.pop(device_id, None)
+        self.version += 1
         self._last.pop(device_id, None)
 
     async def run(self) -> None:
