@@ -65,7 +65,7 @@ async def test_an_isp_sees_its_own_devices_readings_live_and_no_one_else_s(
         nc = await connect(nats_server.url, name="telemetry-test")
         async with (
             on_a_socket(client._transport.app) as base,  # type: ignore[attr-defined]
-            httpx.AsyncClient(base_url=base, timeout=10) as http,
+            httpx.AsyncClient(base_url=base, timeout=30) as http,
         ):
             refused = await http.get(STREAM, headers=a.owner)
             assert refused.status_code == 406

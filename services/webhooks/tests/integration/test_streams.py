@@ -33,7 +33,9 @@ async def _events(answer: httpx.Response, count: int) -> list[dict[str, str]]:
 async def test_a_stream_gets_new_events_and_resumes_after_last_event_id(
     on_a_socket, publish, harness
 ):
-    async with httpx.AsyncClient(base_url=on_a_socket, headers=harness.OPERATOR) as http:
+    async with httpx.AsyncClient(
+        base_url=on_a_socket, headers=harness.OPERATOR, timeout=30
+    ) as http:  # between events a stream is silent for up to 15 s
         async with http.stream("GET", PATH) as answer:
             assert answer.status_code == 200
             assert answer.headers["content-type"].startswith("text/event-stream")
