@@ -32,3 +32,37 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, list[
     agents.wait_ready(timeout=60)
     yield port, devices
     agents.stop()
+
+
+async def only_the_test_s_devices(network: Any, timeout_s: float = 60.0) -> None:
+    """Once the network service has taken every device event the session published before it
+    (its durable reads the stream from the start: other tests' devices, the demo data's),
+    forget those devices, so that a test's poller reads the test's devices only."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from servicekit.stream import durable_name
+
+    durable = durable_name("network", "TENANT")
+    async with asyncio.timeout(timeout_s):
+        while True:
+            try:
+                info = await network.runtime.js.consumer_info("TENANT", durable)
+                if not info.num_pending and not info.num_ack_pending:
+                    break
+            except Exception:  # the durable is being created
+                pass
+            await asyncio.sleep(0.1)
+    async with network.runtime.db.unit_of_work() as session:
+        gone = (
+            await session.execute(text("DELETE FROM network.devices RETURNING device_id"))
+        ).scalars()
+        for device_id in gone:
+            network.fleet.poller.forget(device_id)
+
+
+@pytest.fixture
+def only_test_devices() -> Any:
+    """`await only_test_devices(network)`: see only_the_test_s_devices."""
+    return only_the_test_s_devices

@@ -29,7 +29,13 @@ def auth(headers: dict[str, str]) -> dict[str, str]:
 
 
 async def test_an_isp_reads_its_device_s_history_and_nobody_else_does(
-    migrated_database, nats_server, fleet, start_tenant_api, business_token, isp_on
+    migrated_database,
+    nats_server,
+    fleet,
+    start_tenant_api,
+    business_token,
+    isp_on,
+    only_test_devices,
 ):
     port, _ = fleet
     platform = PlatformSettings(database_url=migrated_database, nats_url=nats_server.url)
@@ -59,6 +65,7 @@ async def test_an_isp_reads_its_device_s_history_and_nobody_else_does(
                 transport=httpx.ASGITransport(app=served), base_url="http://network"
             ) as http,
         ):
+            await only_test_devices(network)
             nc = await connect(nats_server.url, name="history-test")
             event = DeviceRegistered(isp_id=a.id, device=record, registered_at=datetime.now(UTC))
             envelope = encode_event(

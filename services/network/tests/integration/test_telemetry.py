@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_a_registered_device_is_polled_and_its_telemetry_goes_to_its_isp_only(
-    migrated_database, nats_server, fleet
+    migrated_database, nats_server, fleet, only_test_devices
 ):
     port, _devices = fleet
     platform = PlatformSettings(database_url=migrated_database, nats_url=nats_server.url)
@@ -58,6 +58,7 @@ async def test_a_registered_device_is_polled_and_its_telemetry_goes_to_its_isp_o
     await nc.subscribe(f"dotmac.telemetry.device.sampled.v1.{other_isp}.>", cb=keep_theirs)
     try:
         async with running(network.runtime, [stream.role(network), poll.role(network)]):
+            await only_test_devices(network)
             await _publish(nc, DeviceRegistered(isp_id=isp, device=record, registered_at=_now()))
             async with asyncio.timeout(20):
                 while len(mine) < 3:

@@ -57,7 +57,7 @@ async def trap(port: int, community: str, oid: str, if_index: int | None = None)
 
 
 async def test_traps_are_matched_to_devices_and_everything_else_is_counted(
-    migrated_database, nats_server, fleet
+    migrated_database, nats_server, fleet, only_test_devices
 ):
     snmp_port, _ = fleet
     trap_port = free_udp_port()
@@ -78,6 +78,7 @@ async def test_traps_are_matched_to_devices_and_everything_else_is_counted(
         ),
     )
     async with running(network.runtime, [stream.role(network), poll.role(network)]):
+        await only_test_devices(network)
         nc = await connect(nats_server.url, name="traps-test")
         event = DeviceRegistered(isp_id=isp, device=record, registered_at=datetime.now(UTC))
         envelope = encode_event(

@@ -21,6 +21,8 @@ from network.polling.rates import rate, restarted, utilisation
 from network.polling.snmp import DeviceReading, Malformed, Unreachable, read_device
 
 log = logging.getLogger(__name__)
+MAX_BACKOFF_S = 300.0
+"""The longest a failing device waits between tries."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class Poller:
         self._gate = asyncio.Semaphore(self.concurrency)
         self._changed = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._failures: dict[UUID, int] = {}
         self.version = 0
         """Moves with every change of the targets (for indexes kept elsewhere)."""
 
@@ -103,6 +106,7 @@ class Poller:
 
     def forget(self, device_id: UUID) -> None:
         self._targets.pop(device_id, None)
+        self._failures.pop(device_id, None)
         self.version += 1
         self._last.pop(device_id, None)
 
@@ -114,7 +118,11 @@ class Poller:
                 target = self._targets.get(device_id)
                 if target is None:
                     continue  # forgotten
-                next_due = due + target.interval_s
+                failures = self._failures.get(device_id, 0)
+                # A device that keeps failing is tried less often (up to every MAX_BACKOFF_S),
+                # so a fleet's dead devices cannot fill the concurrency the live ones need.
+                wait = min(target.interval_s * 2 ** min(failures, 8), MAX_BACKOFF_S)
+                next_due = due + max(wait, target.interval_s)
                 if next_due <= now:  # far behind (the loop was starved): start afresh
                     next_due = now + target.interval_s
                 heapq.heappush(self._due, (next_due, device_id))
@@ -149,7 +157,9 @@ class Poller:
         self.counts[outcome] += 1
         POLLS.labels(outcome).inc()
         if outcome != "ok":
+            self._failures[target.device_id] = self._failures.get(target.device_id, 0) + 1
             return
+        self._failures.pop(target.device_id, None)
         POLL_SECONDS.observe(time.monotonic() - started)
         if target.device_id not in self._targets:
             return
