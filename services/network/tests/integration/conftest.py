@@ -66,3 +66,31 @@ async def only_the_test_s_devices(network: Any, timeout_s: float = 60.0) -> None
 def only_test_devices() -> Any:
     """`await only_test_devices(network)`: see only_the_test_s_devices."""
     return only_the_test_s_devices
+
+
+@pytest.fixture
+def simulated_device() -> Any:
+    """`simulated_device(port, community)`: the record tenant-api would publish for one of the
+    fleet's devices, its community sealed with the platform's keys."""
+    import uuid
+
+    from dotmac_contracts.events.tenant import DeviceRecord, SnmpAccess
+    from servicekit.config import PlatformSettings
+    from servicekit.sealing import Sealer
+
+    sealer = Sealer.from_settings(PlatformSettings().device_secrets_keys)
+
+    def record(port: int, community: str) -> DeviceRecord:
+        sealed = sealer.seal({"community": community})
+        return DeviceRecord(
+            device_id=uuid.uuid4(),
+            name="edge",
+            vendor="sim",
+            model="sim",
+            role="edge",
+            management_ip="127.0.0.1",
+            site="lab",
+            snmp=SnmpAccess(version="v2c", port=port, sealed_secrets=sealed),
+        )
+
+    return record

@@ -11,13 +11,11 @@ import pytest
 
 from dotmac_contracts import encode_event
 from dotmac_contracts.events import DeviceRegistered
-from dotmac_contracts.events.tenant import DeviceRecord, SnmpAccess
 from network.bootstrap import bootstrap
 from network.config import Settings
 from network.entrypoints import api, poll, stream
 from servicekit.bus import connect
 from servicekit.config import PlatformSettings
-from servicekit.sealing import Sealer
 from servicekit.signins import SignIns
 from servicekit.testing import running
 
@@ -36,28 +34,17 @@ async def test_an_isp_reads_its_device_s_history_and_nobody_else_does(
     business_token,
     isp_on,
     only_test_devices,
+    simulated_device,
 ):
     port, _ = fleet
     platform = PlatformSettings(database_url=migrated_database, nats_url=nats_server.url)
     network = bootstrap(Settings(platform=platform, poll_interval_s=1.0))
-    sealer = Sealer.from_settings(platform.device_secrets_keys)
     async with start_tenant_api(internal_token=business_token, smtp_port=9) as (app, client):
         a, b = await isp_on(app, client), await isp_on(app, client)
         basic = await isp_on(app, client, plugins=("customer_management",))
         network.sign_ins = SignIns("http://tenant-api", transport=client._transport)
-        device_id = uuid.uuid4()
-        record = DeviceRecord(
-            device_id=device_id,
-            name="edge",
-            vendor="sim",
-            model="sim",
-            role="edge",
-            management_ip="127.0.0.1",
-            site="lab",
-            snmp=SnmpAccess(
-                version="v2c", port=port, sealed_secrets=sealer.seal({"community": "dev-05"})
-            ),
-        )
+        record = simulated_device(port, "dev-05")
+        device_id = record.device_id
         roles = [api.role(network), stream.role(network), poll.role(network)]
         async with (
             running(network.runtime, roles) as served,

@@ -12,38 +12,29 @@ import pytest
 
 from dotmac_contracts import encode_event
 from dotmac_contracts.events import DeviceRegistered, DeviceRemoved
-from dotmac_contracts.events.tenant import DeviceRecord, SnmpAccess
 from network.bootstrap import bootstrap
 from network.config import Settings
 from network.entrypoints import poll, stream
 from servicekit.bus import connect
 from servicekit.config import PlatformSettings
-from servicekit.sealing import Sealer
 from servicekit.testing import running
 
 pytestmark = pytest.mark.integration
 
 
 async def test_a_registered_device_is_polled_and_its_telemetry_goes_to_its_isp_only(
-    migrated_database, nats_server, fleet, only_test_devices
+    migrated_database,
+    nats_server,
+    fleet,
+    only_test_devices,
+    simulated_device,
 ):
     port, _devices = fleet
     platform = PlatformSettings(database_url=migrated_database, nats_url=nats_server.url)
     network = bootstrap(Settings(platform=platform, poll_interval_s=1.0))
-    sealer = Sealer.from_settings(platform.device_secrets_keys)
-    isp, other_isp, device_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    record = DeviceRecord(
-        device_id=device_id,
-        name="edge",
-        vendor="sim",
-        model="sim",
-        role="edge",
-        management_ip="127.0.0.1",
-        site="lab",
-        snmp=SnmpAccess(
-            version="v2c", port=port, sealed_secrets=sealer.seal({"community": "dev-03"})
-        ),
-    )
+    isp, other_isp = uuid.uuid4(), uuid.uuid4()
+    record = simulated_device(port, "dev-03")
+    device_id = record.device_id
     nc = await connect(nats_server.url, name="network-test")
     mine: list[dict[str, Any]] = []
     theirs: list[bytes] = []

@@ -24,14 +24,12 @@ from sqlalchemy import select
 from devstack.ports import free_udp_port
 from dotmac_contracts import encode_event
 from dotmac_contracts.events import DeviceRegistered, DeviceTrapReceived
-from dotmac_contracts.events.tenant import DeviceRecord, SnmpAccess
 from network.bootstrap import bootstrap
 from network.config import Settings
 from network.entrypoints import poll, stream
 from network.models import messaging
 from servicekit.bus import connect
 from servicekit.config import PlatformSettings
-from servicekit.sealing import Sealer
 from servicekit.testing import running
 
 pytestmark = pytest.mark.integration
@@ -57,26 +55,19 @@ async def trap(port: int, community: str, oid: str, if_index: int | None = None)
 
 
 async def test_traps_are_matched_to_devices_and_everything_else_is_counted(
-    migrated_database, nats_server, fleet, only_test_devices
+    migrated_database,
+    nats_server,
+    fleet,
+    only_test_devices,
+    simulated_device,
 ):
     snmp_port, _ = fleet
     trap_port = free_udp_port()
     platform = PlatformSettings(database_url=migrated_database, nats_url=nats_server.url)
     network = bootstrap(Settings(platform=platform, poll_interval_s=5.0, trap_port=trap_port))
-    sealer = Sealer.from_settings(platform.device_secrets_keys)
-    isp, device_id = uuid.uuid4(), uuid.uuid4()
-    record = DeviceRecord(
-        device_id=device_id,
-        name="edge",
-        vendor="sim",
-        model="sim",
-        role="edge",
-        management_ip="127.0.0.1",
-        site="lab",
-        snmp=SnmpAccess(
-            version="v2c", port=snmp_port, sealed_secrets=sealer.seal({"community": "dev-07"})
-        ),
-    )
+    isp = uuid.uuid4()
+    record = simulated_device(snmp_port, "dev-07")
+    device_id = record.device_id
     async with running(network.runtime, [stream.role(network), poll.role(network)]):
         await only_test_devices(network)
         nc = await connect(nats_server.url, name="traps-test")
