@@ -15,6 +15,12 @@ is one data file, reached with its own community (the same on every endpoint of 
 IF-MIB's ifTable and ifXTable with 64-bit counters that grow at each interface's rate
 (snmpsim's ``numeric`` variation), ifHighSpeed, oper and admin status, errors and discards,
 and HOST-RESOURCES processor load.
+
+Debian's net-snmp, for what a simulation does not show: ``Snmpd`` is the real agent (answering
+this machine's IF-MIB and HOST-RESOURCES-MIB, over v2c and an SNMPv3 authPriv user), and
+``send_trap()`` sends a v2c trap with the real ``snmptrap``. Both come from their packages
+unpacked by ``devstack.debian`` when they are not installed, and run with MIB loading off:
+Debian ships the IETF MIBs in a non-free package, so every OID here is numeric.
 """
 
 from __future__ import annotations
@@ -24,10 +30,13 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devstack.debian import Program, program
 from devstack.ports import LOCALHOST
 from devstack.postgres import ensure_system_user, make_traversable, running_as_root
 from devstack.process import Component
@@ -195,14 +204,208 @@ class SnmpSim(Component):
 
     def probe(self) -> bool:
         """A GET of sysUpTime.0 on the first endpoint answers."""
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.settimeout(0.3)
-            try:
-                sock.sendto(get_request(self.probe_community), (LOCALHOST, self.udp_ports[0]))
-                answer, _ = sock.recvfrom(4096)
-            except OSError:
-                return False
-        return len(answer) > 0
+        return _answers(self.udp_ports[0], self.probe_community)
+
+
+# --- Debian's net-snmp: the real agent, and snmptrap ----------------------------------------
+
+
+@dataclass(frozen=True)
+class SnmpV3User:
+    """An SNMPv3 (USM) user the agent knows, for authPriv reads."""
+
+    username: str
+    auth_key: str
+    privacy_key: str
+    auth_protocol: str = "SHA-256"
+    """MD5, SHA, SHA-224, SHA-256, SHA-384 or SHA-512 (net-snmp's spelling)."""
+    privacy_protocol: str = "AES"
+    """DES or AES (128-bit)."""
+
+    def __post_init__(self) -> None:
+        if min(len(self.auth_key), len(self.privacy_key)) < 8:
+            raise ValueError("net-snmp refuses SNMPv3 keys shorter than 8 characters")
+
+    def __repr__(self) -> str:  # keys stay out of logs and test reports
+        return f"SnmpV3User({self.username!r}, {self.auth_protocol}, {self.privacy_protocol})"
+
+
+def _quoted(value: str) -> str:
+    if any(c in value for c in '"\n\\'):
+        raise ValueError(f"cannot write {value!r} into snmpd.conf")
+    return f'"{value}"'
+
+
+class Snmpd(Component):
+    """Debian's snmpd on 127.0.0.1:``port`` (UDP), answering this machine's own MIB-II,
+    IF-MIB and HOST-RESOURCES-MIB to a v2c read-only ``community`` and, if given, to an SNMPv3
+    ``user`` at authPriv. Nothing of the system's configuration is read (``-C``): its own
+    ``snmpd.conf``, persistent state (engine boots, the v3 user's localised keys) and log stay
+    in ``work_dir``. As root it runs as the unprivileged ``dotmac-snmp``.
+
+    hrProcessorLoad is the load over the last minute: snmpd answers it only once it has a
+    minute of samples (~60 s after start); hrStorage and the interfaces answer at once.
+    """
+
+    def __init__(
+        self,
+        port: int,
+        work_dir: Path,
+        *,
+        community: str,
+        user: SnmpV3User | None = None,
+        tools: Path | None = None,
+    ) -> None:
+        self.udp_port = port
+        self.work_dir = Path(work_dir)
+        self.community = community
+        self.user = user
+        self.tools = tools
+        self.config_path = self.work_dir / "snmpd.conf"
+        self.persistent_dir = self.work_dir / "persistent"
+        super().__init__("snmpd", self.work_dir / "snmpd.log")
+
+    def config(self) -> str:
+        lines = [
+            f"rocommunity {_quoted(self.community)} {LOCALHOST}",
+            "dontLogTCPWrappersConnects true",
+            "disablePerl true",
+        ]
+        if self.user is not None:
+            user = self.user
+            lines += [
+                # snmpd localises the keys into the persistent store and drops this line there
+                f"createUser {_quoted(user.username)} {user.auth_protocol} "
+                f"{_quoted(user.auth_key)} {user.privacy_protocol} {_quoted(user.privacy_key)}",
+                f"rouser {_quoted(user.username)} priv",
+            ]
+        return "".join(line + "\n" for line in lines)
+
+    def prepare(self) -> None:
+        self.program = program("snmpd", "snmpd", cache_root=self.tools)
+        self.persistent_dir.mkdir(parents=True, exist_ok=True)
+        self._forget_persisted_user()
+        self.config_path.write_text(self.config())
+        self.config_path.chmod(0o600)  # it holds the v3 keys
+        if running_as_root():
+            entry = ensure_system_user(SNMP_USER)
+            make_traversable(self.work_dir, "snmpd's configuration")
+            for root in self.program.unpacked.roots if self.program.unpacked else ():
+                make_traversable(root, "snmpd")
+            for path in (self.work_dir, self.config_path, self.persistent_dir):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+            for child in self.persistent_dir.rglob("*"):
+                os.chown(child, entry.pw_uid, entry.pw_gid)
+
+    def _forget_persisted_user(self) -> None:
+        """Drop the v3 user snmpd saved on its last stop: ``createUser`` makes it afresh from
+        the configuration, with keys that may have changed since."""
+        state = self.persistent_dir / "snmpd.conf"
+        if state.exists():
+            kept = [
+                line for line in state.read_text().splitlines() if not line.startswith("usmUser")
+            ]
+            state.write_text("".join(line + "\n" for line in kept))
+
+    def command(self) -> list[str]:
+        return [
+            str(self.program.path),
+            "-f",  # foreground: stopped by its PID
+            "-C",  # no system configuration, only -c
+            "-c",
+            str(self.config_path),
+            "-I",
+            "-smux",  # SMUX would bind the privileged port 199
+            "-Lo",  # log to stdout, that is the component's log file
+            f"udp:{LOCALHOST}:{self.udp_port}",
+        ]
+
+    def environment(self) -> dict[str, str]:
+        return _net_snmp_environment(self.program, self.persistent_dir, self.work_dir)
+
+    def popen_options(self) -> dict[str, Any]:
+        if not running_as_root():
+            return {"cwd": self.work_dir}
+        entry = ensure_system_user(SNMP_USER)
+        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": [], "cwd": "/"}
+
+    def probe(self) -> bool:
+        """A v2c GET of sysUpTime.0 answers."""
+        return _answers(self.udp_port, self.community)
+
+
+def _net_snmp_environment(tool: Program, persistent_dir: Path, config_dir: Path) -> dict[str, str]:
+    env = tool.environment()
+    env["MIBS"] = ""  # no MIB loading: the IETF MIBs are in no package reachable here
+    env["SNMP_PERSISTENT_DIR"] = str(persistent_dir)  # not /var/lib/snmp
+    env["SNMPCONFPATH"] = str(config_dir)  # not /etc/snmp nor ~/.snmp
+    return env
+
+
+Varbind = tuple[str, str, str | int]
+"""``(oid, type, value)`` as snmptrap takes them: type ``i`` INTEGER, ``u`` Unsigned32, ``c``
+Counter32, ``C`` Counter64, ``t`` TimeTicks, ``s`` string, ``x`` hex string, ``o`` OID, ``a``
+IP address."""
+
+
+class SnmpTrapFailed(RuntimeError):
+    """snmptrap exited with an error (its message says why)."""
+
+
+def snmp_command(name: str, tools: Path | None = None) -> Program:
+    """A net-snmp command-line tool (``snmptrap``, ``snmpget``, ``snmpwalk``...) from Debian's
+    ``snmp`` package; run it with ``_net_snmp_environment``'s settings, as ``send_trap`` does."""
+    return program(name, "snmp", cache_root=tools)
+
+
+def send_trap(
+    port: int,
+    community: str,
+    trap_oid: str,
+    varbinds: Iterable[Varbind] = (),
+    *,
+    host: str = LOCALHOST,
+    uptime_ticks: int | None = None,
+    tools: Path | None = None,
+    timeout: float = 30,
+) -> None:
+    """Send one SNMPv2c trap (``trap_oid``, numeric) to ``host:port`` with Debian's snmptrap,
+    as a device would. Blocking: from async code, run it in a thread."""
+    tool = snmp_command("snmptrap", tools)
+    argv = [
+        str(tool.path),
+        "-v",
+        "2c",
+        "-c",
+        community,
+        f"udp:{host}:{port}",
+        "" if uptime_ticks is None else str(uptime_ticks),  # empty: snmptrap's own uptime
+        trap_oid,
+    ]
+    for oid, kind, value in varbinds:
+        argv += [oid, kind, str(value)]
+    with tempfile.TemporaryDirectory(prefix="dotmac-snmptrap-") as scratch:
+        sent = subprocess.run(
+            argv,
+            env=_net_snmp_environment(tool, Path(scratch), Path(scratch)),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    if sent.returncode != 0:
+        raise SnmpTrapFailed(f"snmptrap exited with {sent.returncode}: {sent.stderr.strip()}")
+
+
+def _answers(port: int, community: str) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(0.3)
+        try:
+            sock.sendto(get_request(community), (LOCALHOST, port))
+            answer, _ = sock.recvfrom(4096)
+        except OSError:
+            return False
+    return len(answer) > 0
 
 
 def _tlv(tag: int, body: bytes) -> bytes:
