@@ -7,14 +7,16 @@ holding a ``Makefile`` and ``services/``), or in the directory named by ``DOTMAC
   ``down`` only signals a PID whose live command line is still that one: stale PID files after
   a reboot can name unrelated processes, and nothing is ever killed by program name.
 * ``logs/<component>.log`` (and ``logs/<service>-migrate.log``).
-* ``nats/``, ``postgres/``, ``temporal.db``, ``caddy/`` — data kept across restarts.
+* ``nats/``, ``postgres/``, ``temporal.db``, ``caddy/`` — data kept across restarts;
+  ``demo-fleet/`` — the simulated devices' data files, written at each start.
 * ``secrets/`` — the dev stack's own secrets, made on first use (readable by the owner only).
 
-Start order: Postgres, NATS, Temporal and the fakes of outside APIs (mail, moto, localstripe) in
-parallel; billing's webhook registered with localstripe; every service's migrations in parallel
-(each must exit 0); the services in parallel; the Caddy gateway last, so a URL printed at the end
-answers. Running ``up`` again keeps whatever is already running and ready. Ports: see
-``devstack.wiring`` (all overridable through environment variables).
+Start order: Postgres, NATS, Temporal, the fakes of outside APIs (mail, moto, localstripe) and
+the demo fleet (simulated SNMP devices, ``devstack.demo_fleet``) in parallel; billing's webhook
+registered with localstripe; every service's migrations in parallel (each must exit 0); the
+services in parallel; the Caddy gateway last, so a URL printed at the end answers. Running
+``up`` again keeps whatever is already running and ready. Ports: see ``devstack.wiring`` (all
+overridable through environment variables).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from devstack.components import (
     ServiceProcess,
     TemporalDevServer,
 )
+from devstack.demo_fleet import DemoFleet, loopback_network_usable
 from devstack.phoenix import Phoenix
 from devstack.process import cmdline_matches, describe_exit, pid_alive
 from devstack.state import StackError, StatePaths
@@ -128,6 +131,13 @@ class Stack:
         self.aws = MotoServer(ports.aws, logs / "moto.log")
         self.stripe = LocalStripe(ports.stripe, logs / "localstripe.log")
         self.stripe_webhook_secret = state.secret("stripe-webhook-secret", new_webhook_secret)
+        # Demo ISPs' devices answer from it. Without loopback addresses past 127.0.0.1 (macOS),
+        # none: demo devices then keep addresses nothing answers, as in production.
+        self.demo_fleet = (
+            DemoFleet(ports.demo_snmp, state.home / "demo-fleet", logs / "demo-fleet.log")
+            if loopback_network_usable()
+            else None
+        )
         # Also when an earlier `up --traces` left it running: `down` and `status` find it.
         self.phoenix = (
             Phoenix(ports.traces, ports.traces_grpc, state.home / "phoenix", logs / "phoenix.log")
@@ -145,7 +155,8 @@ class Stack:
             "billing": {
                 **self.stripe.client_environment(),
                 "BILLING_STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
-            }
+            },
+            "tenant-api": self.demo_fleet.settings() if self.demo_fleet else {},
         }
         self.services = {
             s.name: ServiceProcess(
@@ -172,7 +183,8 @@ class Stack:
     @property
     def infrastructure(self) -> list[Component]:
         found = [self.postgres, self.nats, self.temporal, self.mail, self.aws, self.stripe]
-        return [*found, self.phoenix] if self.phoenix else found
+        optional = [self.demo_fleet, self.phoenix]
+        return [*found, *(c for c in optional if c is not None)]
 
     @property
     def stripe_webhook_url(self) -> str:
@@ -212,6 +224,7 @@ class Stack:
             self.out(f"  {c.name:<{NAME_WIDTH}} already running (PID {pid})")
         errors: list[str] = []
         launched: list[Component] = []
+        spawned: dict[str, float] = {}
 
         def launch(c: Component) -> None:
             # Only the spawn (and initdb) runs in threads: readiness is awaited below, in the
@@ -221,6 +234,7 @@ class Stack:
             except (ComponentError, OSError, ValueError) as exc:
                 errors.append(self._explain(exc))
                 return
+            spawned[c.name] = time.monotonic()
             self.started.append(c)
             launched.append(c)
             self.state.write_pid(c)
@@ -237,8 +251,10 @@ class Stack:
                 t.join()
             raise
         for c in launched:
+            # From its own spawn: a first-time install in one component's start (snmpsim,
+            # Phoenix) must not eat the time another has to get ready after it.
             try:
-                c.wait_ready(max(1.0, timeout - (time.monotonic() - began)))
+                c.wait_ready(max(1.0, timeout - (time.monotonic() - spawned[c.name])))
             except ComponentError as exc:
                 errors.append(self._explain(exc))
                 continue
@@ -396,6 +412,15 @@ class Stack:
             f"  Mail          smtp://127.0.0.1:{self.ports.smtp}, kept in {self.mail.maildir}",
             f"  AWS (moto)    {self.aws.url}  (ISPs registered in eu-west-1 are placed there)",
             f"  Stripe        {self.stripe.url}  (localstripe; its events go to billing)",
+            *(
+                [
+                    f"  Demo devices  SNMP v2c on {self.demo_fleet.network[1]}-"
+                    f"{self.demo_fleet.network[-2]} UDP {self.demo_fleet.port}  (demo ISPs' "
+                    "devices answer from it)"
+                ]
+                if self.demo_fleet
+                else []
+            ),
             *(
                 [f"  Traces        {self.phoenix.url}  (Phoenix; every service's spans)"]
                 if self.phoenix

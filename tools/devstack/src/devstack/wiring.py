@@ -24,6 +24,7 @@ DOTMAC_STRIPE_PORT              8420     localstripe (Stripe's API; billing's we
 DOTMAC_TRACES_PORT              6006     Phoenix, with ``make up TRACES=1``: traces UI, OTLP/HTTP
 DOTMAC_TRACES_GRPC_PORT         4417     Phoenix's OTLP/gRPC receiver (with ``TRACES=1``)
 DOTMAC_SNMP_TRAP_PORT           1162     network's SNMP trap receiver (UDP)
+DOTMAC_DEMO_SNMP_PORT           1161     demo fleet: simulated devices (UDP, 127.0.0.1-126)
 REGISTRATION_PORT               8101     registration service
 LICENSING_PORT                  8102     licensing service
 PROVISIONING_PORT               8103     provisioning service (API, event consumers)
@@ -139,6 +140,7 @@ PORT_VARIABLES: dict[str, str] = {
     "traces": "DOTMAC_TRACES_PORT",
     "traces_grpc": "DOTMAC_TRACES_GRPC_PORT",
     "snmp_traps": "DOTMAC_SNMP_TRAP_PORT",
+    "demo_snmp": "DOTMAC_DEMO_SNMP_PORT",
 }
 
 
@@ -161,6 +163,8 @@ class Ports:
     traces: int = 6006
     traces_grpc: int = 4417
     snmp_traps: int = 1162
+    demo_snmp: int = 1161
+    """Fixed like the others: demo devices loaded earlier keep this port in tenant-api."""
     services: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SERVICE_PORTS))
 
     @classmethod
