@@ -1,8 +1,34 @@
-from pydantic import Field, SecretStr
+from ipaddress import IPv4Network
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from servicekit.config import ServiceSettings
+
+Community = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
+]
+
+
+class DemoSnmpFleet(BaseModel):
+    """Simulated SNMP devices the demo scenarios' devices are pointed at (the dev stack's demo
+    fleet), so that a demo's network pages show numbers that move.
+
+    One agent answers every address of `network` on `port`, a simulated device per community;
+    `communities` lists, for each device role, the communities of the simulated devices of
+    that role. Demo devices need an address each (an ISP's devices have distinct management
+    addresses), hence a network rather than one address."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    network: IPv4Network = Field(description="Each demo device gets the next address of it")
+    port: int = Field(ge=1, le=65535, description="UDP port the agent answers on")
+    communities: dict[str, Annotated[tuple[Community, ...], Field(min_length=1)]] = Field(
+        description="Device role (router, switch, olt, ...) -> communities of that role's "
+        "simulated devices"
+    )
 
 
 class Settings(ServiceSettings):
@@ -21,6 +47,11 @@ class Settings(ServiceSettings):
     )
     access_token_ttl_s: int = Field(default=900, ge=60, le=3600)
     refresh_token_ttl_s: int = Field(default=30 * 86400, ge=3600)
+    demo_snmp_fleet: DemoSnmpFleet | None = Field(
+        default=None,
+        description="Development only (`make up` sets it, as JSON): the simulated devices "
+        "sample data's devices answer from. Unset, they get made-up addresses nothing answers",
+    )
 
     def service_database_url(self) -> str:
         if self.database_url:

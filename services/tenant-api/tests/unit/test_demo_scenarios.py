@@ -357,5 +357,6 @@ def test_every_record_passes_the_apis_own_schemas(scenario: Scenario) -> None:
         c.account_number for c in scenario.customers
     ]
     assert all(loader._plan(p, None).name == p.name for p in scenario.plans)
-    assert all(loader._device(d).name == d.name for d in scenario.devices)
+    specs = loader.device_specs(scenario.devices, None)
+    assert [s.name for s in specs] == [d.name for d in scenario.devices]
     assert all(loader._rule(a).name == a.name for a in scenario.automations)

@@ -62,6 +62,7 @@ async def load_into(
             built,
             cap=cap_of(entitlements, tenant_id),
             sla=entitlements.allows(tenant_id, Plugin.SLA_MANAGEMENT),
+            fleet=tenant_api.settings.demo_snmp_fleet,
         )
     return DemoDataLoaded.model_validate(loaded, from_attributes=True)
 

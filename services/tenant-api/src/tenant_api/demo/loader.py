@@ -6,10 +6,20 @@ Everything goes through its context's service functions, so sample data obeys th
 as the API: plans, devices and automation rules one at a time; tickets opened, commented on and
 moved along as their story goes, with the clock at each step; customers with their status
 history, and subscriptions, through the bulk functions for data that already has a past (an
-enterprise scenario has thousands), which check the same rules and write in bulk."""
+enterprise scenario has thousands), which check the same rules and write in bulk.
+
+Devices keep the scenario's made-up addresses (10.20.x.x), which nothing answers, unless a
+simulated fleet is configured (`Settings.demo_snmp_fleet`, which `make up` sets): then each
+device gets an address of the fleet's network and the fleet's port, and SNMP v2c with the
+community of one of the fleet's simulated devices of its role (the n-th device of a role
+takes the role's communities in turn), so the network service polls it and the demo shows
+moving numbers. The scenario's v3 devices become v2c there: snmpsim picks the device it
+simulates by community, and one agent answering many v3 devices would need a context name
+per device, which a device record does not carry."""
 
 import uuid
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,6 +33,7 @@ from tenant_api.billing.plans import service as plans
 from tenant_api.billing.plans.schemas import PlanCreate
 from tenant_api.billing.subscriptions import service as billing
 from tenant_api.billing.subscriptions.schemas import EndReason
+from tenant_api.config import DemoSnmpFleet
 from tenant_api.customers import service as customers
 from tenant_api.customers.schemas import Address, CustomerCreate
 from tenant_api.customers.service import Cap
@@ -31,6 +42,7 @@ from tenant_api.demo.scenarios import (
     DemoAddress,
     DemoAutomation,
     DemoCustomer,
+    DemoDevice,
     DemoPlan,
     DemoSnmp,
     Scenario,
@@ -62,7 +74,14 @@ class Loaded:
 
 
 async def load(
-    work: UnitOfWork, outbox: Outbox, sealer: Sealer, scenario: Scenario, *, cap: Cap, sla: bool
+    work: UnitOfWork,
+    outbox: Outbox,
+    sealer: Sealer,
+    scenario: Scenario,
+    *,
+    cap: Cap,
+    sla: bool,
+    fleet: DemoSnmpFleet | None = None,
 ) -> Loaded:
     session, tenant_id, now = work.session, work.tenant_id, work.now
     await customers.lock_customers(session, tenant_id)
@@ -89,8 +108,8 @@ async def load(
             last = max(starts, default=since.date())
             retired = datetime.combine(last + timedelta(days=1), since.timetz())
             await plans.retire_plan(session, plan_ids[p.key], now=retired)
-    for d in scenario.devices:
-        await devices.add_device(session, outbox, sealer, tenant_id, _device(d), now=since)
+    for spec in device_specs(scenario.devices, fleet):
+        await devices.add_device(session, outbox, sealer, tenant_id, spec, now=since)
     staff = await repository.staff(session)
     tickets = await _tickets(work, scenario, customer_ids, staff, sla)
     for a in scenario.automations:
@@ -182,15 +201,41 @@ def _subscriptions(
             previous = this if s.end_reason == "changed" else None
 
 
-def _device(d: Any) -> DeviceCreate:
-    return DeviceCreate(
-        name=d.name,
-        vendor=d.vendor,
-        model=d.model,
-        role=d.role,
-        management_ip=d.management_ip,
-        site=d.site,
-        snmp=_snmp(d.snmp),
+def device_specs(
+    demo_devices: Sequence[DemoDevice], fleet: DemoSnmpFleet | None
+) -> list[DeviceCreate]:
+    """The devices to add: as the scenario has them, or pointed at the simulated `fleet` (see
+    the module's docstring). A device whose role the fleet does not simulate, or past the
+    fleet's last address, keeps the scenario's address and access."""
+    if fleet is None:
+        return [_device(d, d.management_ip, _snmp(d.snmp)) for d in demo_devices]
+    addresses = fleet.network.hosts()
+    taken: Counter[str] = Counter()
+    specs = []
+    for d in demo_devices:
+        communities = fleet.communities.get(d.role)
+        address = next(addresses, None) if communities else None
+        if communities is None or address is None:
+            specs.append(_device(d, d.management_ip, _snmp(d.snmp)))
+            continue
+        community = communities[taken[d.role] % len(communities)]
+        taken[d.role] += 1
+        simulated = SnmpCommunity(version="v2c", port=fleet.port, community=community)
+        specs.append(_device(d, str(address), simulated))
+    return specs
+
+
+def _device(d: DemoDevice, address: str, snmp: SnmpCommunity | SnmpUser) -> DeviceCreate:
+    return DeviceCreate.model_validate(
+        {
+            "name": d.name,
+            "vendor": d.vendor,
+            "model": d.model,
+            "role": d.role,
+            "management_ip": address,
+            "site": d.site,
+            "snmp": snmp,
+        }
     )
 
 

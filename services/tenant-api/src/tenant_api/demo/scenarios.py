@@ -10,6 +10,10 @@ arguments always give the same `Scenario`, and a later anchor gives the same dat
 by the same number of days. All times are UTC and never after the end of the anchor day;
 customers, status changes and tickets happen between 15:00 and 23:59 UTC (the working day in
 Oregon, where the demo ISP is), replies and resolutions some minutes to days later.
+
+Devices get made-up management addresses (10.20.x.x onwards) and random SNMP secrets, v3 for
+the roles a profile says; nothing answers them. In development the loader points them at a
+simulated fleet instead (see `tenant_api.demo.loader`), where every device speaks v2c.
 """
 
 import ipaddress
@@ -785,6 +789,8 @@ class _CustomerFactory:
 
 
 def _devices(profile: _Profile, rng: random.Random) -> tuple[DemoDevice, ...]:
+    """Each site's devices, numbered by role, on the site's own made-up /24 (what an ISP's
+    inventory looks like). The loader may re-point them at a simulated fleet, as v2c."""
     community = f"ro-{_token(rng, 10)}"
     auth_key, privacy_key = _token(rng, 20), _token(rng, 20)
     v2c = DemoSnmp("v2c", 161, community, None, None, None, None, None)
