@@ -103,12 +103,6 @@ def fleet(devices: int, interfaces: int) -> list[Device]:
     ]
 
 
-def credentials(community: str) -> Any:
-    """The poller's credentials for a v2c community (a plain string before it spoke v3)."""
-    community_type = getattr(network_snmp, "Community", None)
-    return community_type(community) if community_type else community
-
-
 def offset(n: int, cycle_s: float) -> float:
     return (zlib.crc32(n.to_bytes(4, "big")) % 1000) / 1000 * cycle_s
 
@@ -306,7 +300,7 @@ async def poller_on_cycle(
                 tenant,
                 LOCALHOST,
                 ports[n % len(ports)],
-                credentials(device.community),
+                network_snmp.Community(device.community),
                 interval_s=args.cycle_s,
             )
         )
@@ -393,7 +387,7 @@ async def main() -> int:
                 await network_snmp.read_device(
                     LOCALHOST,
                     ports[n % len(ports)],
-                    credentials(devices[n].community),
+                    network_snmp.Community(devices[n].community),
                     timeout_s=TIMEOUT_S,
                     retries=RETRIES,
                 )

@@ -13,6 +13,8 @@ NULL_CHECKED = {
     "::test_null_in_any_field_of_any_patch_or_put_is_a_clean_answer",
     "billing": "services/billing/tests/integration/test_isp_billing.py"
     "::test_null_in_any_field_of_any_put_or_patch_is_a_422",
+    "network": "services/network/tests/integration/test_monitoring_api.py"
+    "::test_null_in_any_field_of_any_patch_or_put_is_a_clean_answer",
 }
 
 

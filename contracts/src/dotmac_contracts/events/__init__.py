@@ -22,7 +22,13 @@ from dotmac_contracts.events.licensing import (
     TierCatalogPublished,
     TierTerms,
 )
-from dotmac_contracts.events.network import DeviceSampled, DeviceTrapReceived, InterfaceTelemetry
+from dotmac_contracts.events.network import (
+    DeviceAlertCleared,
+    DeviceAlertRaised,
+    DeviceSampled,
+    DeviceTrapReceived,
+    InterfaceTelemetry,
+)
 from dotmac_contracts.events.offboarding import (
     CancellationRequested,
     CancellationRetracted,
@@ -78,6 +84,8 @@ __all__ = [
     "DeploymentRolledBack",
     "DeploymentStarted",
     "DeploymentStepCompleted",
+    "DeviceAlertCleared",
+    "DeviceAlertRaised",
     "DeviceChanged",
     "DeviceRecord",
     "DeviceRegistered",

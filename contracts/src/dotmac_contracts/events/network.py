@@ -1,6 +1,7 @@
 """What the network service tells of the devices it polls."""
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,6 +37,13 @@ class DeviceSampled(IspEvent):
     sampled_at: datetime
     uptime_s: float
     interfaces: list[InterfaceTelemetry]
+    cpu_load_pct: float | None = Field(
+        default=None,
+        description="Mean processor load (HOST-RESOURCES-MIB), where the device has it",
+    )
+    memory_used_pct: float | None = Field(
+        default=None, description="RAM in use (HOST-RESOURCES-MIB), where the device has it"
+    )
 
     @property
     def nats_subject(self) -> str:
@@ -55,3 +63,40 @@ class DeviceTrapReceived(IspEvent):
     trap_oid: str
     if_index: int | None = Field(default=None, description="The interface, for link traps")
     received_at: datetime
+
+
+AlertKind = Literal["device_unreachable", "interface_down", "utilisation_high"]
+
+
+@event_type("dotmac.network.alert.raised.v1")
+class DeviceAlertRaised(IspEvent):
+    """Something is wrong with a device: it stopped answering for as many polls as the ISP
+    allows, an interface went down (polled, or told by a linkDown trap) while meant to be up,
+    or an interface ran above the ISP's utilisation threshold for its time. Raised once per
+    alert: a condition that comes back before the alert cleared counts on the same alert."""
+
+    isp_id: UUID
+    alert_id: UUID
+    device_id: UUID
+    device_name: str
+    kind: AlertKind
+    if_index: int | None = Field(default=None, description="The interface; null: the device")
+    interface_name: str | None = None
+    summary: str = Field(description="What happened, in words an ISP admin can act on")
+    raised_at: datetime
+
+
+@event_type("dotmac.network.alert.cleared.v1")
+class DeviceAlertCleared(IspEvent):
+    """An alert's condition has stayed away for the hold-down time: the alert is over."""
+
+    isp_id: UUID
+    alert_id: UUID
+    device_id: UUID
+    device_name: str
+    kind: AlertKind
+    if_index: int | None = None
+    interface_name: str | None = None
+    occurrences: int = Field(description="How often the condition came back while it was open")
+    raised_at: datetime
+    cleared_at: datetime

@@ -21,3 +21,9 @@ class Settings(ServiceSettings):
         description="UDP port of the trap receiver (162 needs privileges; devices send to "
         "whatever the ISP configures). 0: no trap receiver",
     )
+    alert_hold_down_s: float = Field(
+        default=180.0,
+        ge=0,
+        description="How long an alert's condition must stay away before the alert clears "
+        "(a condition back sooner counts on the same alert)",
+    )

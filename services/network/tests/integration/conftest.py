@@ -94,3 +94,40 @@ def simulated_device() -> Any:
         )
 
     return record
+
+
+async def _send_trap(port: int, community: str, oid: str, if_index: int | None = None) -> None:
+    """An SNMPv2c trap to 127.0.0.1:`port`, as a device sends it (pysnmp, real UDP); with
+    `if_index`, the ifIndex varbind link traps carry."""
+    from pysnmp.hlapi.v3arch.asyncio import (
+        CommunityData,
+        ContextData,
+        NotificationType,
+        ObjectIdentity,
+        ObjectType,
+        SnmpEngine,
+        UdpTransportTarget,
+        send_notification,
+    )
+    from pysnmp.proto.rfc1902 import Integer
+
+    notification = NotificationType(ObjectIdentity(oid))
+    if if_index is not None:
+        notification = notification.add_varbinds(
+            ObjectType(ObjectIdentity(f"1.3.6.1.2.1.2.2.1.1.{if_index}"), Integer(if_index))
+        )
+    error, *_ = await send_notification(
+        SnmpEngine(),
+        CommunityData(community, mpModel=1),
+        await UdpTransportTarget.create(("127.0.0.1", port)),
+        ContextData(),
+        "trap",
+        notification,
+    )
+    assert error is None, error
+
+
+@pytest.fixture
+def send_trap() -> Any:
+    """`await send_trap(port, community, trap_oid, if_index=None)`"""
+    return _send_trap

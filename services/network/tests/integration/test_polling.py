@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from network.polling.poller import DeviceSample, Poller, Target
+from network.polling.snmp import Community
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +30,27 @@ async def test_a_fleet_is_read_on_schedule_with_rates_and_failures_hold_nobody_u
         tenant = uuid.uuid4()
         for device in devices:
             poller.watch(
-                Target(uuid.uuid4(), tenant, "127.0.0.1", port, device.community, interval_s=1.0)
+                Target(
+                    uuid.uuid4(),
+                    tenant,
+                    "127.0.0.1",
+                    port,
+                    Community(device.community),
+                    interval_s=1.0,
+                )
             )
-        poller.watch(Target(uuid.uuid4(), tenant, "127.0.0.1", silent_port, "x", interval_s=1.0))
         poller.watch(
-            Target(uuid.uuid4(), tenant, "127.0.0.1", port, "wrong-community", interval_s=1.0)
+            Target(uuid.uuid4(), tenant, "127.0.0.1", silent_port, Community("x"), interval_s=1.0)
+        )
+        poller.watch(
+            Target(
+                uuid.uuid4(),
+                tenant,
+                "127.0.0.1",
+                port,
+                Community("wrong-community"),
+                interval_s=1.0,
+            )
         )
         running = asyncio.create_task(poller.run())
         await asyncio.sleep(3.6)

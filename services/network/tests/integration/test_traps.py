@@ -8,17 +8,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from pysnmp.hlapi.v3arch.asyncio import (
-    CommunityData,
-    ContextData,
-    NotificationType,
-    ObjectIdentity,
-    ObjectType,
-    SnmpEngine,
-    UdpTransportTarget,
-    send_notification,
-)
-from pysnmp.proto.rfc1902 import Integer
 from sqlalchemy import select
 
 from devstack.ports import free_udp_port
@@ -37,29 +26,13 @@ LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
 COLD_START = "1.3.6.1.6.3.1.1.5.1"
 
 
-async def trap(port: int, community: str, oid: str, if_index: int | None = None) -> None:
-    notification = NotificationType(ObjectIdentity(oid))
-    if if_index is not None:
-        notification = notification.add_varbinds(
-            ObjectType(ObjectIdentity(f"1.3.6.1.2.1.2.2.1.1.{if_index}"), Integer(if_index))
-        )
-    error, *_ = await send_notification(
-        SnmpEngine(),
-        CommunityData(community, mpModel=1),
-        await UdpTransportTarget.create(("127.0.0.1", port)),
-        ContextData(),
-        "trap",
-        notification,
-    )
-    assert error is None, error
-
-
 async def test_traps_are_matched_to_devices_and_everything_else_is_counted(
     migrated_database,
     nats_server,
     fleet,
     only_test_devices,
     simulated_device,
+    send_trap,
 ):
     snmp_port, _ = fleet
     trap_port = free_udp_port()
@@ -84,9 +57,9 @@ async def test_traps_are_matched_to_devices_and_everything_else_is_counted(
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
             for garbage in (b"", b"\x30\x03\x02\x01", b"\x00" * 100, bytes(range(256))):
                 raw.sendto(garbage, ("127.0.0.1", trap_port))
-        await trap(trap_port, "not-its-community", LINK_DOWN, 2)
-        await trap(trap_port, "dev-07", LINK_DOWN, 2)
-        await trap(trap_port, "dev-07", COLD_START)
+        await send_trap(trap_port, "not-its-community", LINK_DOWN, 2)
+        await send_trap(trap_port, "dev-07", LINK_DOWN, 2)
+        await send_trap(trap_port, "dev-07", COLD_START)
 
         async with asyncio.timeout(10):
             while len(recorded := await _traps(network, isp)) < 2:

@@ -2,8 +2,10 @@
 
 from fastapi import FastAPI
 
+from network.alerts.endpoints import router as alerts
 from network.bootstrap import Network
 from network.history.endpoints import router as history
+from network.monitoring.endpoints import router as monitoring
 from servicekit.http import create_service_app
 from servicekit.serving import Role
 
@@ -14,7 +16,7 @@ def create_app(network: Network) -> FastAPI:
         title="DotMac network",
         description="Network: SNMP polling, traps, telemetry and alerts for ISP devices.",
         state={"runtime": network.runtime, "network": network},
-        routers=(history,),
+        routers=(history, monitoring, alerts),
     )
 
 

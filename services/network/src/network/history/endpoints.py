@@ -5,41 +5,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
+from network.access import Reader
 from network.history import repository
 from network.history.schemas import DeviceHistory, InterfaceHistory, RatePoint
 from network.models import Device
-from servicekit.problems import Forbidden, NotFound, Unauthorized, UnprocessableContent
+from servicekit.problems import NotFound, UnprocessableContent
 
 router = APIRouter(prefix="/api/v1/network/isp/{isp_id}", tags=["history"])
 MAX_POINTS = 2000
-
-
-async def isp_reader(
-    isp_id: UUID, request: Request, authorization: Annotated[str | None, Header()] = None
-) -> UUID:
-    if authorization is None:
-        raise Unauthorized("Sign in to the ISP (or use an API key) and send it as a Bearer token.")
-    caller = await request.state.network.sign_ins.caller(authorization, isp_id)
-    if caller is None:
-        raise Unauthorized("This is not a sign-in or API key of this ISP.")
-    if "network_monitoring" not in caller.plugins:
-        raise Forbidden(
-            "Device history needs the network_monitoring plugin: the premium tier and above.",
-            required_tier="premium",
-        )
-    if "network:read" not in caller.permissions:
-        raise Forbidden("This sign-in or key may not read the network.", permission="network:read")
-    return isp_id
 
 
 @router.get("/devices/{device_id}/history")
 async def device_history(
     device_id: UUID,
     request: Request,
-    isp: Annotated[UUID, Depends(isp_reader)],
+    isp: Reader,
     resolution: Annotated[int, Query(description="Bucket length in seconds: 300 or 3600")] = 300,
     since: datetime | None = None,
     until: datetime | None = None,

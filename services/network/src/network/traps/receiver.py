@@ -14,8 +14,11 @@ from aiosnmp.message import SnmpV2TrapMessage
 from prometheus_client import Counter
 
 from network.polling.poller import Poller, Target
+from network.polling.snmp import Community
 
 log = logging.getLogger(__name__)
+QUEUE = 10_000
+"""Matched traps waiting to be recorded, at most."""
 
 SNMP_TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"
 IF_INDEX = "1.3.6.1.2.1.2.2.1.1."
@@ -29,10 +32,11 @@ KINDS = {
 TRAPS = Counter(
     "dotmac_snmp_traps",
     "SNMP traps received, by outcome: matched (to a device), unknown (no device at that "
-    "address with that community), malformed",
+    "address with that community), malformed, dropped (matched, but more were waiting to be "
+    "recorded than the receiver holds)",
     ["outcome"],
 )
-for _outcome in ("matched", "unknown", "malformed"):
+for _outcome in ("matched", "unknown", "malformed", "dropped"):
     TRAPS.labels(_outcome)
 
 
@@ -58,10 +62,14 @@ class TrapReceiver:
         self._indexed = -1
         self._deliver = deliver
         self.host, self.port = host, port
-        self.counts = dict.fromkeys(("matched", "unknown", "malformed"), 0)
+        self.counts = dict.fromkeys(("matched", "unknown", "malformed", "dropped"), 0)
         self._last_warning = 0.0
         self._transport: asyncio.DatagramTransport | None = None
-        self._pending: set[asyncio.Task[None]] = set()
+        self._queue: asyncio.Queue[tuple[Target, str, str, int | None, datetime]] = asyncio.Queue(
+            QUEUE
+        )
+        """Matched traps, recorded one at a time in the order they came: a linkUp recorded
+        before the linkDown just before it would leave a link alerted that is up."""
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -70,7 +78,12 @@ class TrapReceiver:
         )
         self._transport = transport  # type: ignore[assignment]
         try:
-            await asyncio.Event().wait()
+            while True:
+                trap = await self._queue.get()
+                try:
+                    await self._deliver(*trap)
+                except Exception:
+                    log.exception("could not record a trap from %s", trap[0].device_id)
         finally:
             transport.close()
 
@@ -102,23 +115,22 @@ class TrapReceiver:
             ),
             None,
         )
-        self._count("matched", source)
-        task = asyncio.ensure_future(
-            self._deliver(
-                target, KINDS.get(trap_oid, "other"), trap_oid, if_index, datetime.now(UTC)
+        try:
+            self._queue.put_nowait(
+                (target, KINDS.get(trap_oid, "other"), trap_oid, if_index, datetime.now(UTC))
             )
-        )
-        self._pending.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: "asyncio.Future[None]") -> None:
-        self._pending.discard(task)  # type: ignore[arg-type]
-        if not task.cancelled() and task.exception() is not None:
-            log.error("could not record a trap", exc_info=task.exception())
+        except asyncio.QueueFull:  # a device storming faster than traps can be recorded
+            self._count("dropped", source)
+            return
+        self._count("matched", source)
 
     def _match(self, source: str, community: str) -> Target | None:
         if self._indexed != self._poller.version:  # the fleet changed: index it again
-            self._index = {(t.host, t.community): t for t in self._poller.targets.values()}
+            self._index = {
+                (t.host, t.credentials.community): t
+                for t in self._poller.targets.values()
+                if isinstance(t.credentials, Community)  # v2c traps carry a community
+            }
             self._indexed = self._poller.version
         return self._index.get((source, community))
 
