@@ -229,7 +229,8 @@ class _CommunityAgent:
             if self._bulk
             else self._snmp.walk(column)  # type: ignore[attr-defined]
         )
-        return [(r.oid, r.value) for r in results]
+        # a row without a value (noSuchInstance, endOfMibView) is a row the device lacks
+        return [(r.oid, r.value) for r in results if r.value is not None]
 
 
 @asynccontextmanager
