@@ -211,6 +211,23 @@ def test_every_api_service_has_a_service_at_its_dev_stack_port(chart, rendered):
         assert k8s_service["spec"]["selector"] == pods
 
 
+def test_devices_reach_the_trap_receiver_over_udp_with_their_source_address_kept(chart):
+    """Traps are matched to devices by source address: the UDP Service must not SNAT them
+    (externalTrafficPolicy Local), and it targets the port the receiver listens on."""
+    for rendered in renders(chart).values():
+        traps = rendered.named("Service", chart.name("network") + "-traps")
+        assert traps is not None
+        [port] = traps["spec"]["ports"]
+        assert (port["protocol"], port["port"], port["targetPort"]) == ("UDP", 1162, "snmp-traps")
+        assert traps["spec"]["externalTrafficPolicy"] == "Local"
+        network = container(deployment_of(rendered, chart, "network"))
+        assert {"name": "snmp-traps", "containerPort": 1162, "protocol": "UDP"} in network["ports"]
+        pods = deployment_of(rendered, chart, "network")["spec"]["selector"]["matchLabels"]
+        assert traps["spec"]["selector"] == pods
+    off = chart.render("--set", "services.network.trapReceiver.enabled=false")
+    assert off.named("Service", chart.name("network") + "-traps") is None
+
+
 def test_the_shared_settings_are_the_dev_stacks_pointed_at_the_cluster(chart):
     rendered = chart.production()
     settings = rendered.environment(container(deployment_of(rendered, chart, "billing")))

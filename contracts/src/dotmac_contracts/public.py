@@ -35,6 +35,8 @@ from dotmac_contracts.events import (
     DeploymentFailed,
     DeploymentRolledBack,
     DeploymentStarted,
+    DeviceAlertCleared,
+    DeviceAlertRaised,
     DeviceChanged,
     DeviceRegistered,
     DeviceRemoved,
@@ -118,6 +120,13 @@ def _status(*statuses: str, after: tuple[str, ...] = ()) -> Callable[[Any], bool
     return takes
 
 
+def _kind(kind: str) -> Callable[[Any], bool]:
+    def takes(event: DeviceAlertRaised | DeviceAlertCleared) -> bool:
+        return event.kind == kind
+
+    return takes
+
+
 TEST_TYPE = "webhook.test"
 """What "send a test event" sends: to one endpoint only, whatever types it subscribed to."""
 
@@ -178,6 +187,36 @@ CATALOGUE: tuple[PublicEventType, ...] = (
         Audience.ISP,
         "A device left the ISP's inventory.",
         DeviceRemoved,
+    ),
+    PublicEventType(
+        "device.down",
+        Audience.ISP,
+        "A device stopped answering the network service's polls (for as many polls in a row "
+        "as the ISP allows).",
+        DeviceAlertRaised,
+        when=_kind("device_unreachable"),
+    ),
+    PublicEventType(
+        "device.up",
+        Audience.ISP,
+        "A device that was down answers again (and has for the alert's hold-down time).",
+        DeviceAlertCleared,
+        when=_kind("device_unreachable"),
+    ),
+    PublicEventType(
+        "alert.raised",
+        Audience.ISP,
+        "An alert was raised on a device: unreachable, an interface down, or an interface "
+        "above the ISP's utilisation threshold. Once per alert: a condition that comes back "
+        "before it cleared counts on it.",
+        DeviceAlertRaised,
+    ),
+    PublicEventType(
+        "alert.cleared",
+        Audience.ISP,
+        "An alert's condition stayed away for the hold-down time: the alert is over, with how "
+        "often it happened while open.",
+        DeviceAlertCleared,
     ),
     PublicEventType(
         "usage.threshold_crossed",
