@@ -61,6 +61,7 @@ async def test_a_registered_device_is_polled_and_its_telemetry_goes_to_its_isp_o
             assert uplink["in_bps"] == pytest.approx(400_000_000, rel=0.25)
             assert uplink["in_utilisation"] == pytest.approx(0.4, rel=0.25)
             assert mine[0]["interfaces"][0]["in_bps"] is None  # no rate from one reading
+            assert later["cpu_load_pct"] == 12.0  # HOST-RESOURCES-MIB hrProcessorLoad
             assert theirs == []
 
             await _publish(nc, DeviceRemoved(isp_id=isp, device_id=device_id, removed_at=_now()))

@@ -2,15 +2,15 @@
 acknowledged by the ISP's people."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from network.models import Alert
 
-A = Alert.__table__
+A = cast(Table, Alert.__table__)
 
 
 async def open_alerts(connection: AsyncConnection) -> list[Any]:
