@@ -433,3 +433,95 @@ def all_plugins() -> tuple[str, ...]:
 @pytest.fixture(scope="session")
 def business_token() -> str:
     return BUSINESS_TOKEN
+
+
+# --- Browser tests: Debian's Chromium driven by Playwright (devstack.browser). Screenshots go
+# to test-artifacts/screenshots/<test>/<step>.png, which CI keeps as artefacts. -----------------
+
+SCREENSHOTS = Path(__file__).resolve().parent / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Any]:
+    """One headless Chromium for the session (a fresh context per test keeps tests apart).
+    The first session on a clone unpacks Debian's chromium into .dotmac/tools (~15 s)."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    from devstack.browser import launch_options
+
+    options = await asyncio.to_thread(launch_options)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(**options)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def new_page(browser: Any, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """Open pages in contexts of their own (no shared cookies), closed after the test:
+    `await new_page(viewport=PHONE, base_url=...)` takes `browser.new_context`'s arguments.
+    A test that fails leaves a `failed-<n>.png` of each page it opened beside its screenshots."""
+    contexts: list[Any] = []
+
+    async def open_page(**context: Any) -> Any:
+        made = await browser.new_context(**{"viewport": DESKTOP, **context})
+        contexts.append(made)
+        return await made.new_page()
+
+    for stale in _screenshot_dir(request.node.nodeid).glob("failed-*.png"):
+        stale.unlink()
+    failures_before = request.session.testsfailed
+    yield open_page
+    failed = request.session.testsfailed > failures_before
+    for number, context in enumerate(contexts, start=1):
+        if failed:
+            for opened in context.pages:
+                path = _screenshot_dir(request.node.nodeid) / f"failed-{number}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    await opened.screenshot(path=str(path), full_page=True)
+                except Exception:  # a page that crashed has nothing left to show
+                    pass
+        await context.close()
+
+
+@pytest.fixture
+async def page(new_page: Any) -> Any:
+    """A desktop-sized page (1280x800)."""
+    return await new_page()
+
+
+@pytest.fixture
+async def phone_page(new_page: Any) -> Any:
+    """A phone-sized page (390x844, touch, mobile layout)."""
+    return await new_page(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+
+
+def _screenshot_dir(nodeid: str) -> Path:
+    import re
+
+    name = nodeid.replace(".py::", ".").replace("::", ".").replace("/", ".")
+    return SCREENSHOTS / re.sub(r"[^\w.\[\]=-]+", "_", name)
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """`await screenshots(page, "after-login")` saves a full-page PNG as
+    test-artifacts/screenshots/<test>/after-login.png and answers its path. The test's
+    directory is emptied first, so it holds only this run's pictures."""
+    import shutil
+
+    directory = _screenshot_dir(request.node.nodeid)
+    shutil.rmtree(directory, ignore_errors=True)
+
+    async def take(page: Any, step: str) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{step}.png"
+        await page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
