@@ -2,12 +2,14 @@
 page can be clicked, read and photographed, and the WCAG check passes an accessible page and
 names what is wrong with an inaccessible one."""
 
+import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from devstack import browser as machinery
 from devstack.browser import check_accessibility, chromium, focus_order, report
 from devstack.ports import LOCALHOST, free_port
 
@@ -105,3 +107,21 @@ async def test_an_image_without_alt_and_an_unlabelled_input_are_named(page, site
     assert by_rule["label"].targets == ("#nameless",)
     assert "image-alt" in report(violations) and "#nameless" in report(violations)
     assert await check_accessibility(page, disable=["image-alt", "label"]) == []
+
+
+def test_once_unpacked_chromium_needs_no_apt(monkeypatch, tmp_path):
+    if machinery.SYSTEM_CHROMIUM.exists():
+        pytest.skip("this machine has Debian's chromium installed: nothing is unpacked")
+    unpacked = chromium()
+    monkeypatch.setenv("PATH", str(tmp_path))  # no apt-get, apt-cache nor dpkg from here on
+    again = machinery.chromium.__wrapped__()
+    assert again == unpacked and again.origin == "unpacked"
+    assert any("libgtk-3" in str(d) for d in again.library_dirs)
+
+
+def test_without_chromium_or_apt_a_user_is_told_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(machinery, "SYSTEM_CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(machinery.ChromiumUnavailable, match="apt-get install chromium"):
+        machinery.chromium.__wrapped__(tmp_path / "cache")
