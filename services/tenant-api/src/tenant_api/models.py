@@ -3,6 +3,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Computed,
     Date,
@@ -352,6 +353,11 @@ class ServicePlan(Base):
         comment="set: a custom package only this customer can subscribe to",
         index=True,
     )
+    tax_rate_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.tax_rates.id", ondelete="SET NULL"),
+        comment="the tax on it, unless the customer has its own; null: the ISP's default",
+        index=True,
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -540,6 +546,256 @@ class AutomationRun(Base):
     subject_id: Mapped[UUID] = mapped_column(comment="the customer or ticket it was about")
     done: Mapped[list[str]] = mapped_column(JSONB)
     ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TaxRate(Base):
+    """A tax an ISP charges, in basis points (2000 = 20.00%), added to prices (exclusive) or
+    contained in them (inclusive)."""
+
+    __tablename__ = "tax_rates"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name", name="uq_tax_rates_tenant_name"),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    basis_points: Mapped[int] = mapped_column(Integer, comment="2000 = 20.00%")
+    inclusive: Mapped[bool] = mapped_column(Boolean, comment="prices already contain it")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BillingSettings(Base):
+    """How an ISP bills its customers, and the counter of its invoice numbers: taken at issue
+    time under this row's lock, in the issuing transaction, so a rollback gives the numbers
+    back and none is ever skipped (a Postgres sequence would skip them)."""
+
+    __tablename__ = "billing_settings"
+    __table_args__ = {"schema": TENANT_DATA}
+
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    currency: Mapped[str] = mapped_column(String(3), comment="ISO 4217")
+    tax_rate_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.tax_rates.id", ondelete="SET NULL"),
+        comment="the default tax; null: none",
+        index=True,
+    )
+    invoice_prefix: Mapped[str] = mapped_column(String(16))
+    next_invoice_number: Mapped[int] = mapped_column(BigInteger)
+    payment_terms_days: Mapped[int] = mapped_column(SmallInteger)
+    billing_day: Mapped[int] = mapped_column(SmallInteger, comment="1-28: periods start on it")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CustomerBilling(Base):
+    """What billing keeps about one customer: its own tax (an exempt business, say)."""
+
+    __tablename__ = "customer_billing"
+    __table_args__ = {"schema": TENANT_DATA}
+
+    customer_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
+    tax_rate_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.tax_rates.id", ondelete="SET NULL"), index=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BillingHold(Base):
+    """A vacation hold: from `starts_on` up to (not including) `ends_on` the customer (or only
+    one of its subscriptions) is not billed."""
+
+    __tablename__ = "billing_holds"
+    __table_args__ = (
+        Index("ix_billing_holds_customer", "customer_id", "starts_on"),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="CASCADE")
+    )
+    subscription_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.subscriptions.id", ondelete="CASCADE"),
+        comment="null: every subscription of the customer",
+        index=True,
+    )
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date, comment="the first day billed again")
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BillRun(Base):
+    """One bill run (or dry run) of a period: what it invoiced, or would have."""
+
+    __tablename__ = "bill_runs"
+    __table_args__ = (
+        Index("ix_bill_runs_tenant_period", "tenant_id", "period_start", "created_at"),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date, comment="the next period's first day")
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    issue: Mapped[bool] = mapped_column(Boolean, comment="numbered and issued, or left drafts")
+    currency: Mapped[str] = mapped_column(String(3))
+    invoices_created: Mapped[int] = mapped_column(Integer)
+    amount_invoiced: Mapped[int] = mapped_column(BigInteger, comment="minor units")
+    summary: Mapped[dict[str, object]] = mapped_column(JSONB)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Invoice(Base):
+    """An invoice or a credit note (`kind`). Amounts are integer minor units of `currency`.
+    A bill run's invoice is unique per customer and period, so a re-run adds nothing."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        Index("uq_invoices_tenant_number", "tenant_id", "sequence_number", unique=True),
+        Index(
+            "uq_invoices_customer_period",
+            "tenant_id",
+            "customer_id",
+            "period_start",
+            unique=True,
+            postgresql_where=text("kind = 'invoice' AND period_start IS NOT NULL"),
+        ),
+        Index(
+            "uq_invoices_idempotency_key",
+            "tenant_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
+        Index("ix_invoices_tenant_status", "tenant_id", "status", "due_on"),
+        Index("ix_invoices_customer", "customer_id", "created_at"),
+        Index("ix_invoices_bill_run", "bill_run_id"),
+        Index("ix_invoices_credited", "credited_invoice_id"),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    customer_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(16), comment="invoice or credit_note")
+    status: Mapped[str] = mapped_column(String(16), comment="draft, issued, partially_paid...")
+    sequence_number: Mapped[int | None] = mapped_column(BigInteger, comment="set at issue")
+    number: Mapped[str | None] = mapped_column(String(40), comment="prefix + sequence number")
+    currency: Mapped[str] = mapped_column(String(3))
+    period_start: Mapped[date | None] = mapped_column(Date, comment="a bill run's period")
+    period_end: Mapped[date | None] = mapped_column(Date)
+    bill_run_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.bill_runs.id", ondelete="SET NULL")
+    )
+    credited_invoice_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.invoices.id", ondelete="CASCADE"),
+        comment="a credit note's invoice",
+    )
+    subtotal: Mapped[int] = mapped_column(BigInteger, comment="the lines without tax")
+    discount_total: Mapped[int] = mapped_column(BigInteger)
+    tax_total: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(BigInteger, comment="subtotal + tax_total")
+    amount_paid: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    amount_credited: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    memo: Mapped[str | None] = mapped_column(String(500))
+    void_reason: Mapped[str | None] = mapped_column(String(500))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InvoiceLine(Base):
+    """One line: `quantity` x `unit_amount` less `discount` is its amount, which contains the
+    tax (`tax_inclusive`) or has it added; `net` + `tax` = `total`."""
+
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        Index("ix_invoice_lines_invoice", "invoice_id", "position"),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
+    invoice_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.invoices.id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16), comment="service, prorated, setup_fee, manual")
+    description: Mapped[str] = mapped_column(String(300))
+    subscription_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.subscriptions.id", ondelete="SET NULL"), index=True
+    )
+    service_start: Mapped[date | None] = mapped_column(Date)
+    service_end: Mapped[date | None] = mapped_column(Date, comment="the first day not covered")
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_amount: Mapped[int] = mapped_column(BigInteger)
+    discount: Mapped[int] = mapped_column(BigInteger)
+    tax_basis_points: Mapped[int] = mapped_column(Integer)
+    tax_inclusive: Mapped[bool] = mapped_column(Boolean)
+    net: Mapped[int] = mapped_column(BigInteger)
+    tax: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(BigInteger)
+    credited_line_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.invoice_lines.id", ondelete="CASCADE"),
+        comment="a credit note's line: the line it credits",
+        index=True,
+    )
+
+
+class Payment(Base):
+    """Money received against an invoice (cash or a bank transfer, recorded by hand)."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        Index(
+            "uq_payments_idempotency_key",
+            "tenant_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
+    invoice_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.invoices.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="CASCADE"), index=True
+    )
+    amount: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(16), comment="cash, bank_transfer, other")
+    received_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 TENANT_DATA_TABLES = [t for t in metadata.sorted_tables if t.schema == TENANT_DATA]

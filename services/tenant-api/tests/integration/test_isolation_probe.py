@@ -126,6 +126,15 @@ async def seed(client, signed_in, customer_id, tenant_id) -> dict[str, str]:
             "actions": [{"type": "add_tag", "tag": "b2b"}],
         },
     )
+    invoice_id = await created(
+        "/api/v1/invoices",
+        {"customer_id": customer_id, "lines": [{"description": "Install", "unit_amount": 100}]},
+    )
+    bill_run_id = await created("/api/v1/bill-runs", {"period": "2026-10", "dry_run": True})
+    hold_id = await created(
+        f"/api/v1/customers/{customer_id}/holds",
+        {"starts_on": "2026-10-01", "ends_on": "2026-10-05"},
+    )
     export = await client.post(
         f"/internal/v1/tenants/{tenant_id}/exports", headers={"Authorization": f"Bearer {TOKEN}"}
     )
@@ -143,6 +152,9 @@ async def seed(client, signed_in, customer_id, tenant_id) -> dict[str, str]:
         "ticket_id": ticket_id,
         "device_id": device_id,
         "rule_id": rule_id,
+        "invoice_id": invoice_id,
+        "bill_run_id": bill_run_id,
+        "hold_id": hold_id,
         "export_id": export.json()["export_id"],
     }
 
@@ -243,6 +255,11 @@ async def test_every_signed_in_route_treats_another_tenants_ids_and_tokens_as_un
         "PUT /api/v1/customer-imports/{import_id}/mapping",
         "POST /api/v1/customer-imports/{import_id}/commit",
         "GET /api/v1/auth/caller",
+        "POST /api/v1/invoices/{invoice_id}/payments",
+        "POST /api/v1/invoices/{invoice_id}/credit-notes",
+        "GET /api/v1/bill-runs/{bill_run_id}",
+        "DELETE /api/v1/billing-holds/{hold_id}",
+        "PUT /api/v1/customers/{customer_id}/billing",
     } <= set(checked)
 
 

@@ -10,7 +10,11 @@ from servicekit.mail import MailSender
 from servicekit.serving import Role
 from servicekit.tasks import cancel_and_wait
 from tenant_api.automations.endpoints import router as automations
+from tenant_api.billing.holds.endpoints import router as billing_holds
+from tenant_api.billing.invoices.endpoints import router as invoices
 from tenant_api.billing.plans.endpoints import router as plans
+from tenant_api.billing.runs.endpoints import router as bill_runs
+from tenant_api.billing.settings.endpoints import router as billing_settings
 from tenant_api.billing.subscriptions.endpoints import router as subscriptions
 from tenant_api.bootstrap import TenantApi
 from tenant_api.customers.endpoints import router as customers
@@ -55,6 +59,10 @@ def create_app(tenant_api: TenantApi) -> FastAPI:
             imports,
             plans,
             subscriptions,
+            billing_settings,
+            invoices,
+            bill_runs,
+            billing_holds,
             tickets,
             device_telemetry,
             devices,

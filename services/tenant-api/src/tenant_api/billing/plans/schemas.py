@@ -54,6 +54,9 @@ class PlanCreate(BaseModel):
     customer_id: UUID | None = Field(
         default=None, description="make it a custom package only this customer can take"
     )
+    tax_rate_id: UUID | None = Field(
+        default=None, description="its tax, unless a customer has its own; null: the default"
+    )
 
 
 class PlanUpdate(BaseModel):
@@ -74,6 +77,7 @@ class PlanUpdate(BaseModel):
     setup_fee: Kept[Money] = None
     currency: Kept[Currency] = None
     billing_cycle: Kept[BillingCycle] = None
+    tax_rate_id: UUID | None = Field(default=None, description="null: the ISP's default tax")
 
 
 TERMS = frozenset(
@@ -102,6 +106,7 @@ class PlanRead(BaseModel):
     billing_cycle: BillingCycle
     status: PlanStatus
     customer_id: UUID | None = Field(description="set: a custom package for this customer")
+    tax_rate_id: UUID | None
     created_at: datetime
     retired_at: datetime | None
 

@@ -9,6 +9,7 @@ from servicekit.problems import Conflict, NotFound, UnprocessableContent
 from tenant_api.billing.plans import repository
 from tenant_api.billing.plans.schemas import TERMS, PlanCreate, PlanStatus, PlanUpdate
 from tenant_api.billing.repository import customer_status
+from tenant_api.billing.settings.service import tax_rate
 from tenant_api.models import ServicePlan
 
 
@@ -23,6 +24,8 @@ async def create_plan(
             )
     else:
         await _check_name_free(session, spec.name)
+    if spec.tax_rate_id is not None:
+        await tax_rate(session, spec.tax_rate_id)
     plan = ServicePlan(
         id=uuid.uuid4(),
         tenant_id=tenant_id,
@@ -54,6 +57,8 @@ async def update_plan(session: AsyncSession, plan_id: UUID, change: PlanUpdate) 
                 "retire it and create a new plan, then move subscriptions to it.",
                 fields=changed,
             )
+    if values.get("tax_rate_id") is not None:
+        await tax_rate(session, values["tax_rate_id"])
     if "name" in values and plan.customer_id is None and values["name"] != plan.name:
         await _check_name_free(session, values["name"])
     for field, value in values.items():

@@ -1,0 +1,1 @@
+"""Vacation holds: stretches of days a customer (or one subscription) is not billed."""
