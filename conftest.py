@@ -35,6 +35,7 @@ SERVICE_MODULES = (
     "network",
     "tenant_api",
     "webhooks",
+    "webapp",
 )
 SEARCH_ATTRIBUTES = {
     "IspId": "Keyword",

@@ -420,12 +420,13 @@ def test_the_gateway_routes_as_the_dev_stack_does_to_the_services_in_the_cluster
         routes=[(prefix, f"{chart.name(name)}:{ports[name]}") for prefix, name in ROUTE_TABLE],
         tenant_api=f"{chart.name('tenant-api')}:{ports['tenant-api']}",
         tenant_base_domain=platform["DOTMAC_TENANT_BASE_DOMAIN"],  # ISP hosts are its subdomains
+        web_app=f"{chart.name('webapp')}:{ports['webapp']}",
     )
     routes = config["apps"]["http"]["servers"]["gateway"]["routes"]
     paths = [
         route["match"][0]["path"][0]
         for route in routes
-        if "match" in route and "host" not in route["match"][0]
+        if "match" in route and "path" in route["match"][0] and "host" not in route["match"][0]
     ]
     assert paths[: len(ROUTE_TABLE)] == [prefix for prefix, _ in ROUTE_TABLE], (
         "the chart's routes differ from devstack.wiring.ROUTE_TABLE: update dotmac.gatewayRoutes "

@@ -355,6 +355,7 @@ def platform_processes(
             gateway_routes(ports),
             Path(logs) / "caddy",
             tenant_api=f"127.0.0.1:{ports.service('tenant-api')}",
+            web_app=f"127.0.0.1:{ports.service('webapp')}",
         )
         gateway.start()
         started.append(gateway)

@@ -58,6 +58,11 @@ webhooks:
   envPrefix: WEBHOOKS_
   roles: [api, stream, deliver]
   api: true
+webapp:
+  module: webapp
+  envPrefix: WEBAPP_
+  roles: [api]
+  api: true
 {{- end }}
 
 {{/* Secret keys every process gets. */}}

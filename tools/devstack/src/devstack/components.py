@@ -424,6 +424,16 @@ def api_client_route(tenant_api: str) -> dict[str, Any]:
     }
 
 
+def web_app_route(web_app: str) -> dict[str, Any]:
+    """Every page, on the platform's host and on each ISP's: whatever is not an API path goes
+    to the web app (which tells an ISP's host from the platform's). Last but for the 404, so
+    no page can shadow an API."""
+    return {
+        "match": [{"not": [{"path": ["/api/*", "/.well-known/*"]}]}],
+        "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": web_app}]}],
+    }
+
+
 def gateway_config(
     *,
     listen: str,
@@ -433,10 +443,12 @@ def gateway_config(
     tenant_base_domain: str = "localhost",
     storage_root: str | None = None,
     admin_origins: list[str] | None = None,
+    web_app: str | None = None,
 ) -> dict[str, Any]:
     """The gateway's Caddy config: the ISP instances' hosts first (`tenant_api`: its upstream),
-    then the platform's path routes, then API clients of tenant-api, then a 404 problem
-    document. Used by the dev stack, the tests, docker-compose and the Helm chart alike."""
+    then the platform's path routes, then API clients of tenant-api, then the web app's pages
+    (`web_app`: its upstream), then a 404 problem document. Used by the dev stack, the tests,
+    docker-compose and the Helm chart alike."""
     not_found = {
         "handle": [
             {
@@ -468,6 +480,7 @@ def gateway_config(
                             ),
                             *(proxy_route(prefix, up) for prefix, up in routes),
                             *([api_client_route(tenant_api)] if tenant_api else []),
+                            *([web_app_route(web_app)] if web_app else []),
                             not_found,
                         ],
                     }
@@ -494,10 +507,12 @@ class Caddy(Component):
         log_path: Path | None = None,
         tenant_api: str | None = None,
         tenant_base_domain: str = "localhost",
+        web_app: str | None = None,
     ) -> None:
         self.port = port
         self.admin_port = admin_port
         self.routes = list(routes)
+        self.web_app = web_app
         self.tenant_api = tenant_api
         self.tenant_base_domain = tenant_base_domain
         self.config_dir = Path(config_dir)
@@ -523,6 +538,7 @@ class Caddy(Component):
             tenant_api=self.tenant_api,
             tenant_base_domain=self.tenant_base_domain,
             storage_root=str(self.config_dir / "data"),
+            web_app=self.web_app,
         )
 
     def prepare(self) -> None:

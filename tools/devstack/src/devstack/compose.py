@@ -33,6 +33,7 @@ def compose_gateway_config() -> dict:
         admin_origins=["127.0.0.1:2019"],
         routes=[(prefix, f"{name}:{DEFAULT_SERVICE_PORTS[name]}") for prefix, name in ROUTE_TABLE],
         tenant_api=f"tenant-api:{DEFAULT_SERVICE_PORTS['tenant-api']}",
+        web_app=f"webapp:{DEFAULT_SERVICE_PORTS['webapp']}",
     )
 
 

@@ -176,6 +176,7 @@ class Stack:
             state.home / "caddy",
             log_path=logs / "caddy.log",
             tenant_api=f"127.0.0.1:{ports.service('tenant-api')}",
+            web_app=f"127.0.0.1:{ports.service('webapp')}",
         )
         self.started: list[Component] = []  # by this invocation, in start order
         self.adopted: list[Component] = []

@@ -33,6 +33,7 @@ BILLING_PORT                    8104     billing service
 NETWORK_PORT                    8105     network service
 TENANT_API_PORT                 8106     tenant-api service
 WEBHOOKS_PORT                   8107     webhooks service (API, fan-out, deliveries)
+WEBAPP_PORT                     8108     web app (every page, behind the gateway)
 ==============================  =======  ===========================================
 """
 
@@ -99,6 +100,8 @@ SERVICES: tuple[Service, ...] = (
     # the dispatcher ("deliver") scales on its own; its replicas share the work through
     # Postgres (each takes its own due deliveries).
     Service("webhooks", "webhooks", "WEBHOOKS_", roles=("api", "stream", "deliver")),
+    # The pages: it calls the others' APIs through the gateway, as a browser would.
+    Service("webapp", "webapp", "WEBAPP_", roles=("api",)),
 )
 API_SERVICES: tuple[Service, ...] = tuple(s for s in SERVICES if s.api)
 
@@ -111,6 +114,7 @@ DEFAULT_SERVICE_PORTS: dict[str, int] = {
     "network": 8105,
     "tenant-api": 8106,
     "webhooks": 8107,
+    "webapp": 8108,
 }
 
 # Custom search attributes the workflows set; registered when Temporal starts.

@@ -65,12 +65,11 @@ class Welcome:
             body=(
                 f"Hello {user.name},\n\n"
                 f"{tenant.name} runs on DotMac at {instance}\n\n"
-                f"You are {role}. Choose your password within 72 hours with this one-time "
-                f"code:\n\n    {token}\n\n"
-                f"(POST {instance}/api/v1/auth/first-login with "
-                f'{{"token": "<the code>", "password": "<at least 12 characters>"}}; '
-                f"the web app will do this for you.)\n\n"
-                f"Then sign in at {instance} with {user.email}.\n"
+                f"You are {role}. Choose your password within 72 hours at "
+                f"{instance}/first-login with this one-time code:\n\n    {token}\n\n"
+                f"(From a script: POST {instance}/api/v1/auth/first-login with "
+                f'{{"token": "<the code>", "password": "<at least 12 characters>"}}.)\n\n'
+                f"Then sign in at {instance}/signin with {user.email}.\n"
             ),
         )
 

@@ -1,0 +1,252 @@
+"""An ISP's admin pages, on its own host (`<slug>.<tenant base domain>`): signing in (the first
+time with the code from the welcome mail), the dashboard, and its customers. Every call goes to
+tenant-api on the person's behalf, with the token their session holds, so tenant-api's roles,
+plugins and isolation decide what they see; a page a tier lacks shows the upgrade path."""
+
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from webapp import sessions
+from webapp.rendering import field_errors, isp_slug, page, webapp_of
+from webapp.sessions import Signed, check_csrf
+
+router = APIRouter(include_in_schema=False)
+STATUSES = ("lead", "active", "suspended", "cancelled")
+
+
+class SignInFirst(Exception):
+    """The page needs a signed-in person of this ISP."""
+
+
+def _host(request: Request) -> dict[str, str]:
+    """The ISP's host, as tenant-api (through the gateway) tells ISPs apart."""
+    return {"Host": request.headers.get("host", "")}
+
+
+async def _signed(request: Request) -> Signed:
+    if isp_slug(request) is None:
+        raise SignInFirst
+    signed = await sessions.current(webapp_of(request), request, "isp")
+    if signed is None:
+        raise SignInFirst
+    return signed
+
+
+async def _api(
+    request: Request, method: str, path: str, signed: Signed | None = None, **options: Any
+) -> httpx.Response:
+    headers = {**_host(request), **(signed.bearer if signed else {}), **options.pop("headers", {})}
+    return await webapp_of(request).gateway.request(method, path, headers=headers, **options)
+
+
+def _back_to_sign_in(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/signin?{urlencode({'next': request.url.path})}", status_code=303)
+
+
+# --- signing in and out -------------------------------------------------------------------------
+
+
+@router.get("/signin", response_class=HTMLResponse)
+async def sign_in_form(request: Request, next: str = "/") -> Response:
+    return page(request, "isp/signin.html", {"values": {}, "next": _local(next)})
+
+
+@router.post("/signin", response_class=HTMLResponse)
+async def sign_in(request: Request) -> Response:
+    form = dict(await request.form())
+    check_csrf(request, form)
+    email, password = str(form.get("email", "")).strip(), str(form.get("password", ""))
+    target = _local(str(form.get("next", "/")))
+    answer = await _api(
+        request, "POST", "/api/v1/auth/login", json={"email": email, "password": password}
+    )
+    if answer.status_code != 200:
+        message = (
+            "That email and password do not match a person of this ISP."
+            if answer.status_code in (401, 422)
+            else _detail(answer)
+        )
+        return page(
+            request,
+            "isp/signin.html",
+            {"values": {"email": email}, "next": target, "general": message},
+            status=401 if answer.status_code in (401, 422) else answer.status_code,
+        )
+    return await _signed_in(request, answer.json(), email, target)
+
+
+@router.get("/first-login", response_class=HTMLResponse)
+async def first_login_form(request: Request) -> Response:
+    return page(request, "isp/first_login.html", {"values": {}, "errors": {}})
+
+
+@router.post("/first-login", response_class=HTMLResponse)
+async def first_login(request: Request) -> Response:
+    form = dict(await request.form())
+    check_csrf(request, form)
+    token, password = str(form.get("token", "")).strip(), str(form.get("password", ""))
+    answer = await _api(
+        request, "POST", "/api/v1/auth/first-login", json={"token": token, "password": password}
+    )
+    if answer.status_code != 200:
+        errors, general = (
+            field_errors(answer.json())
+            if answer.status_code == 422
+            else ({}, "That code is not valid any more: ask for a new welcome mail.")
+        )
+        return page(
+            request,
+            "isp/first_login.html",
+            {"values": {}, "errors": errors, "general": general},
+            status=answer.status_code if answer.status_code in (401, 422) else 400,
+        )
+    pair = answer.json()
+    me = await _api(
+        request,
+        "GET",
+        "/api/v1/auth/me",
+        headers={"Authorization": f"Bearer {pair['access_token']}"},
+    )
+    return await _signed_in(request, pair, me.json().get("email", ""), "/")
+
+
+async def _signed_in(request: Request, pair: dict[str, Any], person: str, target: str) -> Response:
+    response = RedirectResponse(target, status_code=303)
+    await sessions.start(
+        webapp_of(request),
+        request,
+        response,
+        kind="isp",
+        person=person,
+        access_token=pair["access_token"],
+        refresh_token=pair.get("refresh_token"),
+    )
+    return response
+
+
+@router.post("/signout")
+async def sign_out(request: Request) -> Response:
+    form = dict(await request.form())
+    check_csrf(request, form)
+    response = RedirectResponse("/signin", status_code=303)
+    refresh = await sessions.end(webapp_of(request), request, response)
+    if refresh:  # revoke it at tenant-api too
+        await _api(request, "POST", "/api/v1/auth/logout", json={"refresh_token": refresh})
+    return response
+
+
+# --- the dashboard and customers ------------------------------------------------------------------
+
+
+async def dashboard(request: Request) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    counts: dict[str, int] = {}
+    for status in STATUSES:
+        answer = await _api(
+            request, "GET", "/api/v1/customers", signed, params={"status": status, "limit": 1}
+        )
+        if answer.status_code == 401:
+            return _back_to_sign_in(request)
+        counts[status] = answer.json()["total"] if answer.status_code == 200 else 0
+    me = (await _api(request, "GET", "/api/v1/auth/me", signed)).json()
+    licence = await _api(request, "GET", "/api/v1/tenant/entitlements", signed)
+    return page(
+        request,
+        "isp/dashboard.html",
+        {
+            "signed": signed,
+            "me": me,
+            "counts": counts,
+            "licence": licence.json() if licence.status_code == 200 else None,
+        },
+    )
+
+
+@router.get("/customers", response_class=HTMLResponse)
+async def customers(request: Request, q: str = "", status: str = "", offset: int = 0) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    params: dict[str, Any] = {"limit": 50, "offset": max(offset, 0)}
+    if q.strip():
+        params["q"] = q.strip()[:200]
+    if status in STATUSES:
+        params["status"] = status
+    answer = await _api(request, "GET", "/api/v1/customers", signed, params=params)
+    if answer.status_code == 401:
+        return _back_to_sign_in(request)
+    if answer.status_code == 403:
+        return page(
+            request, "isp/gated.html", {"signed": signed, "problem": answer.json()}, status=403
+        )
+    listing = answer.json() if answer.status_code == 200 else {"items": [], "total": 0}
+    problem = None if answer.status_code == 200 else _detail(answer)
+    return page(
+        request,
+        "isp/customers.html",
+        {
+            "signed": signed,
+            "listing": listing,
+            "q": q,
+            "status": status,
+            "statuses": STATUSES,
+            "offset": params["offset"],
+            "problem": problem,
+        },
+    )
+
+
+@router.get("/customers/new", response_class=HTMLResponse)
+async def new_customer_form(request: Request) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    return page(request, "isp/customer_new.html", {"signed": signed, "values": {}, "errors": {}})
+
+
+@router.post("/customers/new", response_class=HTMLResponse)
+async def create_customer(request: Request) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    form = dict(await request.form())
+    check_csrf(request, form)
+    values = {k: str(form.get(k, "")).strip() for k in ("name", "email", "phone", "kind", "status")}
+    document = {k: v for k, v in values.items() if v}
+    answer = await _api(request, "POST", "/api/v1/customers", signed, json=document)
+    if answer.status_code in (200, 201):
+        return RedirectResponse(f"/customers?{urlencode({'q': values['name']})}", status_code=303)
+    if answer.status_code == 401:
+        return _back_to_sign_in(request)
+    errors, general = field_errors(answer.json())
+    return page(
+        request,
+        "isp/customer_new.html",
+        {"signed": signed, "values": values, "errors": errors, "general": general},
+        status=answer.status_code if 400 <= answer.status_code < 500 else 502,
+    )
+
+
+def _local(target: str) -> str:
+    """Only a path of this site: never an open redirect to another."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _detail(answer: httpx.Response) -> str:
+    try:
+        body = answer.json()
+    except ValueError:
+        return f"The platform answered {answer.status_code}."
+    return str(body.get("detail") or body.get("title") or answer.status_code)
