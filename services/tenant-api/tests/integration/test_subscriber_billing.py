@@ -2,6 +2,7 @@
 gapless numbers, credit notes and payments, and bill runs that prorate by the day, leave out
 held and suspended days, and never invoice a customer's period twice."""
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -354,11 +355,46 @@ async def test_a_bill_run_prorates_by_the_day_skips_holds_and_suspensions_and_ne
     for bad in ({"period": "2026-13"}, {"period": "26-10"}, {"period": "2026-10", "x": 1}, {}):
         refused = await isp.client.post("/api/v1/bill-runs", json=bad, headers=isp.owner)
         assert refused.status_code == 422, refused.text
+    # The billing day moved to the 15th: September-October's period shares days with October's,
+    # invoiced already, so it is refused rather than billing them twice.
+    await isp.client.put(
+        "/api/v1/billing/settings",
+        json={"currency": "USD", "tax_rate_id": ten["id"], "billing_day": 15},
+        headers=isp.owner,
+    )
+    overlapping = await isp.client.post(
+        "/api/v1/bill-runs", json={"period": "2026-09"}, headers=isp.owner
+    )
+    assert overlapping.status_code == 409, overlapping.text
+    assert overlapping.json()["overlapping_period_start"] == "2026-10-01"
     runs = await get(isp, "/api/v1/bill-runs", role=Role.READ_ONLY, dry_run="false")
     assert [r["invoices_created"] for r in runs["items"]] == [0, 5]
     async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
         count = len((await session.execute(select(Invoice.id))).all())
     assert count == 5
+
+
+async def test_invoices_issued_at_once_get_distinct_numbers_without_gaps(business_isp):
+    isp = await business_isp()
+    ann = await customer(isp, "Ann")
+    drafts = [
+        await post(
+            isp,
+            "/api/v1/invoices",
+            {"customer_id": ann, "lines": [{"description": f"Item {n}", "unit_amount": 100}]},
+        )
+        for n in range(12)
+    ]
+
+    async def issue(invoice):
+        answer = await isp.client.post(
+            f"/api/v1/invoices/{invoice['id']}/issue", headers=isp.as_(Role.BILLING)
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["number"]
+
+    numbers = await asyncio.gather(*(issue(d) for d in drafts))
+    assert sorted(numbers) == [f"INV-{n:06d}" for n in range(1, 13)]
 
 
 async def test_bill_runs_need_automated_billing(business_isp):

@@ -15,7 +15,7 @@ from uuid import UUID
 from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenant_api.models import TENANT_DATA, BillRun
+from tenant_api.models import TENANT_DATA, BillRun, Invoice
 
 BILLED_LINES = """
 status_spans AS (
@@ -243,6 +243,22 @@ async def preview(
     statement = PREVIEW.format(lines=BILLED_LINES.format(s=s), s=s)
     found = await session.execute(text(statement), _params(p0, p1, currency))
     return list(found.all())  # type: ignore[arg-type]
+
+
+async def overlapping_period(session: AsyncSession, p0: date, p1: date) -> date | None:
+    """The start of a period other than [p0, p1) that overlaps it and was invoiced already
+    (the billing day changed since), if there is one."""
+    return await session.scalar(
+        select(Invoice.period_start)
+        .where(
+            Invoice.kind == "invoice",
+            Invoice.period_start.is_not(None),
+            Invoice.period_start != p0,
+            Invoice.period_start < p1,
+            Invoice.period_end > p0,
+        )
+        .limit(1)
+    )
 
 
 async def get(session: AsyncSession, run_id: UUID) -> BillRun | None:

@@ -34,6 +34,14 @@ async def run(
             period_end=p1,
         )
     await repository.lock_period(session, tenant_id, p0)
+    overlapped = await repository.overlapping_period(session, p0, p1)
+    if overlapped is not None:
+        raise Conflict(
+            f"Invoices of the period from {overlapped} share days with {p0} to "
+            f"{p1 - timedelta(days=1)} (the billing day changed since): a run would bill those "
+            "days twice. Invoice the days between by hand.",
+            overlapping_period_start=overlapped,
+        )
     bill_run = BillRun(
         id=uuid.uuid4(),
         tenant_id=tenant_id,
