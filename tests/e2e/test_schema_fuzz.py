@@ -37,7 +37,7 @@ async def test_no_generated_request_through_the_gateway_gets_a_server_error(plat
     def headers_for(path: str) -> dict[str, str]:
         if path.startswith("/api/v1/webhooks/operator/") and not path.endswith("/events"):
             return OPERATOR  # its event stream never ends: fuzzed without credentials
-        if path.startswith("/api/v1/billing/operator/"):
+        if path.startswith(("/api/v1/billing/operator/", "/api/v1/registration/operator/")):
             return OPERATOR
         if path in documents["tenant-api"]["paths"]:
             return isp  # at the ISP's host (Host header), signed in as its owner
