@@ -16,3 +16,8 @@ class Settings(ServiceSettings):
         description="Send the session cookie over https only (the chart sets it; the dev "
         "stack serves http on 127.0.0.1, where browsers keep Secure cookies anyway)",
     )
+    temporal_ui_url: str = Field(
+        default="http://127.0.0.1:8233",
+        description="The Temporal Web UI, where the operator console links each ISP's "
+        "onboarding workflow",
+    )

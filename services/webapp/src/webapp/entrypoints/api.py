@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from servicekit.http import create_service_app
 from servicekit.problems import Problem, Upload
 from servicekit.serving import Role
-from webapp import isp, public
+from webapp import isp, operator, public
 from webapp.bootstrap import WebApp
 from webapp.rendering import page
 
@@ -25,7 +25,7 @@ def create_app(webapp: WebApp) -> FastAPI:
         title="DotMac web app",
         description="Pages for visitors, ISP admins and operators, over the platform's APIs.",
         state={"runtime": webapp.runtime, "webapp": webapp},
-        routers=(public.router, isp.router),
+        routers=(public.router, isp.router, operator.router),
         # Pages post HTML forms, not JSON.
         uploads={r"/.*": Upload(FORMS, 64 * 1024)},
     )
