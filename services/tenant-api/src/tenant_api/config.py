@@ -47,6 +47,9 @@ class Settings(ServiceSettings):
     )
     access_token_ttl_s: int = Field(default=900, ge=60, le=3600)
     refresh_token_ttl_s: int = Field(default=30 * 86400, ge=3600)
+    bill_schedule_interval_s: float = Field(
+        default=300, gt=0, description="How often each replica looks for automatic bill runs due"
+    )
     demo_snmp_fleet: DemoSnmpFleet | None = Field(
         default=None,
         description="Development only (`make up` sets it, as JSON): the simulated devices "

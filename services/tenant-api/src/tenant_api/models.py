@@ -798,5 +798,23 @@ class Payment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class BillSchedule(Base):
+    """An ISP's automatic bill runs: the next period to bill and the day it is due (the day
+    after it ends). Kept apart from the tenant data (no row-level security) so the scheduler
+    finds every ISP's due runs in one query; it holds only ids and dates."""
+
+    __tablename__ = "bill_schedules"
+    __table_args__ = (Index("ix_bill_schedules_due", "due_on"),)
+
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    period: Mapped[str] = mapped_column(String(7), comment="YYYY-MM: the next period to bill")
+    due_on: Mapped[date] = mapped_column(Date, comment="the period's end: billed from then")
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 TENANT_DATA_TABLES = [t for t in metadata.sorted_tables if t.schema == TENANT_DATA]
 """In dependency order: what a silo is made of."""

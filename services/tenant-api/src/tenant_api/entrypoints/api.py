@@ -14,6 +14,7 @@ from tenant_api.billing.holds.endpoints import router as billing_holds
 from tenant_api.billing.invoices.endpoints import router as invoices
 from tenant_api.billing.plans.endpoints import router as plans
 from tenant_api.billing.runs.endpoints import router as bill_runs
+from tenant_api.billing.runs.scheduler import BillScheduler
 from tenant_api.billing.settings.endpoints import router as billing_settings
 from tenant_api.billing.subscriptions.endpoints import router as subscriptions
 from tenant_api.bootstrap import TenantApi
@@ -35,6 +36,9 @@ from tenant_api.tenancy.tenants.endpoints import internal_router, public
 
 def create_app(tenant_api: TenantApi) -> FastAPI:
     runtime, platform = tenant_api.runtime, tenant_api.settings.platform
+    bill_scheduler = BillScheduler(
+        tenant_api.entitlements, tenant_api.bus, tenant_api.settings.bill_schedule_interval_s
+    )
 
     @asynccontextmanager
     async def mail_sender() -> AsyncIterator[None]:
@@ -81,6 +85,7 @@ def create_app(tenant_api: TenantApi) -> FastAPI:
             lambda: tenant_api.entitlements.kept_current(runtime),
             lambda: tenant_api.access_guard.kept_current(runtime),
             mail_sender,
+            lambda: bill_scheduler.kept_running(runtime),
         ),
     )
 

@@ -39,7 +39,7 @@ Writer = Annotated[Caller, require(Permission.BILLING_WRITE)]
 @router.get("/api/v1/billing/settings")
 async def get_settings(caller: Reader, session: TenantSession) -> BillingSettingsRead:
     """The ISP's billing settings (the defaults until it sets its own)."""
-    return await service.read_settings(session)
+    return await service.read_settings(session, caller.tenant_id)
 
 
 @router.put(
@@ -49,8 +49,10 @@ async def get_settings(caller: Reader, session: TenantSession) -> BillingSetting
 async def put_settings(
     change: BillingSettingsUpdate, caller: Writer, work: TenantWork
 ) -> BillingSettingsRead:
-    """Set the currency, default tax, invoice number prefix, payment terms and billing day.
-    Numbering continues where it was; the currency is fixed once invoices exist."""
+    """Set the currency, default tax, invoice number prefix, payment terms and billing day,
+    and whether each period is billed automatically the day after it ends (needs
+    automated_billing when the day comes). Numbering continues where it was; the currency is
+    fixed once invoices exist."""
     return await service.update_settings(work.session, caller.tenant_id, change, now=work.now)
 
 

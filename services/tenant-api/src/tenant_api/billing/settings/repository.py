@@ -1,15 +1,15 @@
 """Billing settings' SQL: the ISP's settings row (and the invoice number counter in it), its
 tax rates, and its customers' own taxes."""
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.db import table_of
-from tenant_api.models import BillingSettings, CustomerBilling, Invoice, TaxRate
+from tenant_api.models import BillingSettings, BillSchedule, CustomerBilling, Invoice, TaxRate
 
 DEFAULTS = {
     "currency": "USD",
@@ -77,3 +77,39 @@ async def customer_billing(session: AsyncSession, customer_id: UUID) -> Customer
 
 async def has_invoices_not_in(session: AsyncSession, currency: str) -> bool:
     return bool(await session.scalar(select(exists().where(Invoice.currency != currency))))
+
+
+async def schedule(session: AsyncSession, tenant_id: UUID) -> BillSchedule | None:
+    return await session.get(BillSchedule, tenant_id)
+
+
+async def set_schedule(
+    session: AsyncSession, tenant_id: UUID, period: str, due_on: date, now: datetime
+) -> None:
+    """Bill `period` automatically from `due_on` on (replacing any schedule the ISP had)."""
+    table = table_of(BillSchedule)
+    await session.execute(
+        insert(table)
+        .values(tenant_id=tenant_id, period=period, due_on=due_on, updated_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.tenant_id],
+            set_={"period": period, "due_on": due_on, "updated_at": now},
+        )
+    )
+
+
+async def drop_schedule(session: AsyncSession, tenant_id: UUID) -> None:
+    await session.execute(delete(BillSchedule).where(BillSchedule.tenant_id == tenant_id))
+
+
+async def claim_due(session: AsyncSession, today: date, limit: int) -> list[BillSchedule]:
+    """Schedules due by `today`, locked (FOR UPDATE SKIP LOCKED) until the transaction ends:
+    another replica's scheduler passes them by."""
+    found = await session.execute(
+        select(BillSchedule)
+        .where(BillSchedule.due_on <= today)
+        .order_by(BillSchedule.due_on, BillSchedule.tenant_id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(found.scalars())

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -25,6 +25,7 @@ class BillingSettingsUpdate(BaseModel):
                     "invoice_prefix": "INV-",
                     "payment_terms_days": 14,
                     "billing_day": 1,
+                    "automatic_runs": False,
                 }
             ]
         },
@@ -37,6 +38,10 @@ class BillingSettingsUpdate(BaseModel):
     )
     payment_terms_days: int = Field(default=14, ge=0, le=365)
     billing_day: int = Field(default=1, ge=1, le=28, description="the day each period starts")
+    automatic_runs: bool = Field(
+        default=False,
+        description="bill each period automatically the day after it ends (automated_billing)",
+    )
 
 
 class BillingSettingsRead(BaseModel):
@@ -46,6 +51,9 @@ class BillingSettingsRead(BaseModel):
     next_invoice_number: int = Field(description="the number the next issued invoice gets")
     payment_terms_days: int
     billing_day: int
+    automatic_runs: bool
+    next_automatic_run_on: date | None = Field(description="when the next period is billed")
+    last_automatic_run_error: str | None
     updated_at: datetime | None
 
 

@@ -1,11 +1,12 @@
 import uuid
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.problems import Conflict, NotFound, UnprocessableContent
+from tenant_api.billing.periods import period_of
 from tenant_api.billing.repository import customer_status
 from tenant_api.billing.settings import repository
 from tenant_api.billing.settings.schemas import (
@@ -17,12 +18,30 @@ from tenant_api.billing.settings.schemas import (
 from tenant_api.models import BillingSettings, CustomerBilling, TaxRate
 
 
-async def read_settings(session: AsyncSession) -> BillingSettingsRead:
+async def read_settings(session: AsyncSession, tenant_id: UUID) -> BillingSettingsRead:
     """The ISP's settings; the defaults until it sets its own."""
     found = await repository.settings(session)
-    if found is None:
-        return BillingSettingsRead(**repository.DEFAULTS, tax_rate_id=None, updated_at=None)
-    return BillingSettingsRead.model_validate(found, from_attributes=True)
+    values = (
+        {c: getattr(found, c) for c in ("currency", "tax_rate_id", "updated_at")}
+        | {c: getattr(found, c) for c in repository.DEFAULTS}
+        if found
+        else {**repository.DEFAULTS, "tax_rate_id": None, "updated_at": None}
+    )
+    schedule = await repository.schedule(session, tenant_id)
+    return BillingSettingsRead(
+        **values,
+        automatic_runs=schedule is not None,
+        next_automatic_run_on=schedule.due_on if schedule else None,
+        last_automatic_run_error=schedule.last_error if schedule else None,
+    )
+
+
+def next_period(today: date, billing_day: int) -> tuple[str, date]:
+    """The period running on `today` (as `YYYY-MM`), and its end: the day it is billed."""
+    start, end = period_of(today, billing_day)
+    if start > today:  # before this month's billing day: the period began last month
+        start, end = period_of(start - timedelta(days=28), billing_day)
+    return f"{start:%Y-%m}", end
 
 
 async def current(session: AsyncSession, tenant_id: UUID, now: datetime) -> BillingSettings:
@@ -42,11 +61,22 @@ async def update_settings(
             "The ISP has invoices in its current currency: it cannot change it.",
             currency=settings.currency,
         )
-    for field, value in change.model_dump().items():
+    for field, value in change.model_dump(exclude={"automatic_runs"}).items():
         setattr(settings, field, value)
     settings.updated_at = now
     await session.flush()
-    return BillingSettingsRead.model_validate(settings, from_attributes=True)
+    if change.automatic_runs:
+        existing = await repository.schedule(session, tenant_id)
+        if existing is not None:  # the period it is waiting for, ending on the new billing day
+            period = existing.period
+            year, month = (int(part) for part in period.split("-"))
+            due_on = period_of(date(year, month, 1), change.billing_day)[1]
+        else:
+            period, due_on = next_period(now.date(), change.billing_day)
+        await repository.set_schedule(session, tenant_id, period, due_on, now)
+    else:
+        await repository.drop_schedule(session, tenant_id)
+    return await read_settings(session, tenant_id)
 
 
 async def tax_rate(session: AsyncSession, tax_rate_id: UUID) -> TaxRate:
