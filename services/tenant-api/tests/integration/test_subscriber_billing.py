@@ -397,6 +397,41 @@ async def test_invoices_issued_at_once_get_distinct_numbers_without_gaps(busines
     assert sorted(numbers) == [f"INV-{n:06d}" for n in range(1, 13)]
 
 
+async def test_a_run_left_as_drafts_is_reviewed_then_issued_in_one_go(business_isp):
+    isp = await business_isp()
+    plan = await post(isp, "/api/v1/plans", FIBER)
+    customers = [await customer(isp, name) for name in ("Ann", "Bo", "Cy")]
+    for c in customers:
+        await backdate(isp, c, at(date(2026, 8, 1)))
+        await post(
+            isp,
+            f"/api/v1/customers/{c}/subscriptions",
+            {"plan_id": plan["id"], "starts_on": "2026-09-01"},
+        )
+    manual = await post(
+        isp,
+        "/api/v1/invoices",
+        {"customer_id": customers[0], "lines": [{"description": "x", "unit_amount": 5}]},
+    )
+    ran = await post(isp, "/api/v1/bill-runs", {"period": "2026-10", "issue": False})
+    drafts = (await get(isp, "/api/v1/invoices", bill_run_id=ran["id"]))["items"]
+    assert {d["status"] for d in drafts} == {"draft"} and len(drafts) == 3
+    await post(isp, f"/api/v1/invoices/{drafts[0]['id']}/void", {"reason": "Review"}, expect=200)
+    await post(isp, f"/api/v1/invoices/{manual['id']}/issue", {}, expect=200)  # INV-000001
+    issued = await post(isp, f"/api/v1/bill-runs/{ran['id']}/issue", {}, expect=200)
+    assert issued["issue"] is True
+    after = (await get(isp, "/api/v1/invoices", bill_run_id=ran["id"]))["items"]
+    assert sorted((i["status"], i["number"]) for i in after) == [
+        ("issued", "INV-000002"),
+        ("issued", "INV-000003"),
+        ("void", None),
+    ]
+    await post(isp, f"/api/v1/bill-runs/{ran['id']}/issue", {}, expect=200)
+    assert (await get(isp, "/api/v1/billing/settings"))["next_invoice_number"] == 4
+    dry = await post(isp, "/api/v1/bill-runs", {"period": "2026-10", "dry_run": True})
+    await post(isp, f"/api/v1/bill-runs/{dry['id']}/issue", {}, expect=409)
+
+
 async def test_bill_runs_need_automated_billing(business_isp):
     isp = await business_isp(
         tier="free", plugins=("customer_management", "basic_billing", "user_auth")

@@ -66,6 +66,18 @@ async def list_bill_runs(
     return paging.respond(paging.page(BillRunPage, items, total), "bill-runs")
 
 
+@router.post(
+    "/{bill_run_id}/issue",
+    responses={**NOT_FOUND, 409: {"description": "A dry run: it made no invoices"}},
+)
+async def issue_bill_run(bill_run_id: UUID, caller: Writer, work: TenantWork) -> BillRunRead:
+    """Issue the drafts of a run made with `issue: false`, once reviewed: consecutive
+    numbers by account number, due after the payment terms. Drafts voided meanwhile stay
+    void; a repeat issues nothing more."""
+    found = await service.issue_run(work, bill_run_id)
+    return BillRunRead.model_validate(found, from_attributes=True)
+
+
 @router.get("/{bill_run_id}", responses=NOT_FOUND)
 async def get_bill_run(bill_run_id: UUID, caller: Reader, session: TenantSession) -> BillRunRead:
     """What the run invoiced; its invoices: `GET /api/v1/invoices?bill_run_id=`."""

@@ -216,6 +216,18 @@ async def invoice_period(
     return int(invoices), int(amount)
 
 
+async def lock_drafts(session: AsyncSession, run_id: UUID) -> int:
+    """Lock the run's drafts (before the number counter, as issuing one invoice does, so the
+    two never wait on each other): how many there are."""
+    found = await session.execute(
+        select(Invoice.id)
+        .where(Invoice.bill_run_id == run_id, Invoice.status == "draft")
+        .order_by(Invoice.id)
+        .with_for_update()
+    )
+    return len(found.all())
+
+
 async def number_run(
     session: AsyncSession,
     *,

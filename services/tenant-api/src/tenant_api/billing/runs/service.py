@@ -128,3 +128,29 @@ async def get_run(session: AsyncSession, run_id: UUID) -> BillRun:
     if found is None:
         raise NotFound(f"No bill run {run_id} at this ISP.")
     return found
+
+
+async def issue_run(work: UnitOfWork, run_id: UUID) -> BillRun:
+    """Number and issue every draft the run left (it was run with `issue: false` for review),
+    consecutively by account number; voided drafts stay void."""
+    session = work.session
+    bill_run = await get_run(session, run_id)
+    if bill_run.dry_run:
+        raise Conflict("A dry run made no invoices to issue.", bill_run_id=run_id)
+    drafts = await repository.lock_drafts(session, run_id)
+    if drafts:
+        current = await settings.current(session, work.tenant_id, work.now)
+        first, prefix = await settings_repository.take_invoice_numbers(session, drafts)
+        today = work.now.date()
+        await repository.number_run(
+            session,
+            run_id=run_id,
+            first=first,
+            prefix=prefix,
+            today=today,
+            due=today + timedelta(days=current.payment_terms_days),
+            now=work.now,
+        )
+        bill_run.issue = True
+        await session.flush()
+    return bill_run
