@@ -432,6 +432,25 @@ async def test_a_run_left_as_drafts_is_reviewed_then_issued_in_one_go(business_i
     await post(isp, f"/api/v1/bill-runs/{dry['id']}/issue", {}, expect=409)
 
 
+async def test_a_run_bills_in_the_minor_units_of_the_isps_currency(business_isp):
+    isp = await business_isp()
+    await isp.client.put("/api/v1/billing/settings", json={"currency": "JPY"}, headers=isp.owner)
+    yen = await post(isp, "/api/v1/plans", {**FIBER, "price": "3100", "currency": "JPY"})
+    dollars = await post(isp, "/api/v1/plans", {**GIG, "currency": "USD"})
+    ann = await customer(isp, "Ann")
+    await backdate(isp, ann, at(date(2026, 8, 1)))
+    for plan in (yen, dollars):
+        await post(
+            isp,
+            f"/api/v1/customers/{ann}/subscriptions",
+            {"plan_id": plan["id"], "starts_on": "2026-10-11"},
+        )
+    ran = await post(isp, "/api/v1/bill-runs", {"period": "2026-10"})
+    invoice = (await get(isp, "/api/v1/invoices", bill_run_id=ran["id"]))["items"][0]
+    # 21 of October's 31 days of 3,100 yen; the dollar plan is not billed in yen
+    assert (invoice["currency"], invoice["total"]) == ("JPY", prorated(3100, 31, 10, 31))
+
+
 async def test_bill_runs_need_automated_billing(business_isp):
     isp = await business_isp(
         tier="free", plugins=("customer_management", "basic_billing", "user_auth")

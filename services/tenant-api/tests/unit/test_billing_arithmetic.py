@@ -76,3 +76,9 @@ def test_an_invoice_total_is_its_lines_plus_their_tax(lines):
         exact = amount * rate / ((BASIS + rate) if inclusive else BASIS)
         assert abs(t.tax - exact) <= 0.5
     assert sum(t.total for t in taxes) == sum(t.net for t in taxes) + sum(t.tax for t in taxes)
+
+
+def test_minor_units_follow_iso_4217():
+    from tenant_api.billing.money import minor_units_per_major
+
+    assert [minor_units_per_major(c) for c in ("USD", "EUR", "JPY", "KWD")] == [100, 100, 1, 1000]

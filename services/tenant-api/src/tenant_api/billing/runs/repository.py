@@ -4,8 +4,9 @@
 in the period (`daterange`s) less the days its customer was not active (from the status
 history) and its holds, by multirange difference, each remaining stretch a line prorated with
 the arithmetic of `tenant_api.billing.money` (cumulative shares rounded down), plus the setup
-fee of a subscription that started in the period (not a plan change), each taxed at the
-customer's, else the plan's, else the ISP's default rate.
+fee of a subscription that started in the period (not a plan change), plan prices turned into
+the currency's minor units (cents, yen, fils), each taxed at the customer's, else the plan's,
+else the ISP's default rate. Only plans in the ISP's billing currency are billed.
 """
 
 from datetime import date, datetime
@@ -15,6 +16,7 @@ from uuid import UUID
 from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenant_api.billing.money import minor_units_per_major
 from tenant_api.models import TENANT_DATA, BillRun, Invoice
 
 BILLED_LINES = """
@@ -41,7 +43,7 @@ held AS (
 ),
 pieces AS (
     SELECT sub.id AS subscription_id, sub.customer_id, p.name AS plan_name,
-           p.tax_rate_id AS plan_tax, round(p.price * 100)::bigint AS price,
+           p.tax_rate_id AS plan_tax, round(p.price * :per_major)::bigint AS price,
            CASE p.billing_cycle WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 ELSE 1 END
                AS cycle,
            unnest(
@@ -70,7 +72,7 @@ raw_lines AS (
     FROM pieces
     UNION ALL
     SELECT sub.customer_id, sub.id, p.tax_rate_id, sub.starts_on, NULL::date, 'setup_fee',
-           p.name || ': setup', round(p.setup_fee * 100)::bigint
+           p.name || ': setup', round(p.setup_fee * :per_major)::bigint
     FROM {s}.subscriptions sub
     JOIN {s}.service_plans p ON p.id = sub.plan_id
     WHERE sub.starts_on >= :p0 AND sub.starts_on < :p1 AND sub.previous_id IS NULL
@@ -181,7 +183,13 @@ async def _planned_per_call(session: AsyncSession) -> None:
 
 
 def _params(p0: date, p1: date, currency: str) -> dict[str, Any]:
-    return {"p0": p0, "p1": p1, "n": (p1 - p0).days, "currency": currency}
+    return {
+        "p0": p0,
+        "p1": p1,
+        "n": (p1 - p0).days,
+        "currency": currency,
+        "per_major": minor_units_per_major(currency),
+    }
 
 
 async def lock_period(session: AsyncSession, tenant_id: UUID, p0: date) -> None:
