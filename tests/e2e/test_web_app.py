@@ -124,6 +124,17 @@ async def test_a_visitor_signs_up_watches_the_deployment_and_runs_the_isp(
     await accessible(page)
     await screenshots(page, "07-customers")
 
+    # the list as CSV, fetched as the export link does, with the page's session
+    status, media_type, disposition, text = await page.evaluate(
+        """async () => {
+            const answer = await fetch("/customers/export");
+            return [answer.status, answer.headers.get("content-type"),
+                    answer.headers.get("content-disposition"), await answer.text()];
+        }"""
+    )
+    assert status == 200 and media_type.startswith("text/csv") and "attachment" in disposition
+    assert "Maria Alvarez" in text
+
     # the same pages at phone width
     context_cookies = await page.context.cookies()
     await phone_page.context.add_cookies(context_cookies)
@@ -170,3 +181,158 @@ async def test_forms_refuse_posts_without_their_token_and_another_host_s_session
         # unknown pages are pages too, not JSON
         missing = await client.get("/no-such-page")
         assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
+
+
+async def sign_in_through_the_page(page: Any, site: str, email: str, password: str) -> None:
+    await page.goto(f"{site}/signin")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("heading", name="Dashboard").wait_for()
+
+
+def isp_site(platform: Any, owner: Any) -> str:
+    slug = owner.host["Host"].split(".", 1)[0]
+    return f"http://{slug}.localhost:{platform.gateway_port}"
+
+
+async def test_a_free_isp_imports_and_exports_customers_works_a_ticket_and_meets_a_gated_page(
+    platform, http, page, screenshots
+):
+    owner = await platform.signed_in_owner(
+        http, f"Free Web {uuid.uuid4().hex[:6]}", tier="free", password=PASSWORD
+    )
+    site = isp_site(platform, owner)
+    await sign_in_through_the_page(page, site, owner.email, PASSWORD)
+
+    # a page the free tier lacks: what it needs and the way up, not a broken page
+    await page.get_by_role("link", name="Devices").click()
+    await page.get_by_role("heading", name="Not in your tier yet").wait_for()
+    assert "Premium" in await page.locator("main").inner_text()
+    await accessible(page)
+    await screenshots(page, "01-gated-devices")
+    await page.get_by_role("link", name="See your plan and upgrade").click()
+    await page.get_by_role("heading", name="Your plan").wait_for()
+    await page.get_by_role("button", name="Move to Basic").wait_for()  # the owner may move
+    await accessible(page)
+    await screenshots(page, "02-plan")
+
+    # an import with a mistake: the preview names the row, nothing is imported
+    bad = b"Full Name,E-mail\nAda Lovelace,ada@example.net\nBad Row,not-an-email\n"
+    await page.goto(f"{site}/customers/import")
+    await page.get_by_label("CSV file").set_input_files(
+        {"name": "customers.csv", "mimeType": "text/csv", "buffer": bad}
+    )
+    await page.get_by_role("button", name="Preview the import").click()
+    errors = page.get_by_role("table", name=re.compile("Rows with errors"))
+    await errors.wait_for()
+    assert "3" in await errors.inner_text()  # the spreadsheet's row 3
+    assert await page.get_by_role("button", name=re.compile("^Import")).count() == 0
+    await accessible(page)
+    await screenshots(page, "03-import-preview-errors")
+
+    # the fixed file: previewed, then imported
+    good = b"Full Name,E-mail\nAda Lovelace,ada@example.net\nGrace Hopper,grace@example.net\n"
+    await page.goto(f"{site}/customers/import")
+    await page.get_by_label("CSV file").set_input_files(
+        {"name": "customers.csv", "mimeType": "text/csv", "buffer": good}
+    )
+    await page.get_by_role("button", name="Preview the import").click()
+    await page.get_by_text("2 rows: 2 ready").wait_for()
+    await page.get_by_role("button", name="Import 2 customers").click()
+    await page.get_by_text(re.compile("Imported: 2 customers")).wait_for()
+    await screenshots(page, "04-imported")
+    await page.goto(f"{site}/customers")
+    for name in ("Ada Lovelace", "Grace Hopper"):
+        await page.get_by_role("row").filter(has_text=name).wait_for()
+
+    # export comes with basic_reporting (Basic and up): on Free, the upgrade path instead
+    await page.get_by_role("link", name="Export as CSV").click()
+    await page.get_by_role("heading", name="Not in your tier yet").wait_for()
+    assert "Basic" in await page.locator("main").inner_text()
+    await screenshots(page, "05-gated-export")
+
+    # a ticket: opened, commented on, moved to pending
+    await page.get_by_role("link", name="Tickets").first.click()
+    await page.get_by_role("link", name="Open a ticket").click()
+    await page.get_by_role("button", name="Open the ticket").click()  # no subject
+    await page.locator("#subject-error").wait_for()
+    await page.get_by_label("Subject").fill("No signal at Ada's")
+    await page.get_by_label("What happened").fill("The ONT shows a red LOS light.")
+    await page.get_by_label("Priority").select_option("high")
+    await page.get_by_role("button", name="Open the ticket").click()
+    await page.get_by_role("heading", name=re.compile("No signal at Ada's")).wait_for()
+    await page.get_by_label("Add a comment").fill("Technician booked for tomorrow morning.")
+    await page.get_by_label("Status").select_option("pending")
+    await page.get_by_role("button", name="Save").click()
+    await page.get_by_text("Technician booked for tomorrow morning.").wait_for()
+    assert "Status: pending" in await page.locator("main").inner_text()
+    await accessible(page)
+    await screenshots(page, "06-ticket")
+
+
+async def test_a_premium_isp_watches_its_device_s_traffic_live(
+    platform, http, page, screenshots, tmp_path
+):
+    """A real simulated agent (snmpsim), a device recorded through tenant-api, read by the
+    network service every 10 s (its own interval, set through network's API), and the
+    readings reaching the browser as they happen."""
+    from devstack.ports import free_udp_port
+    from devstack.snmp import Device, Interface, SnmpSim, write_fleet
+
+    port = free_udp_port()
+    write_fleet(
+        tmp_path / "data",
+        [Device("web-live", "edge", (Interface("uplink", speed_mbps=1000, in_bps=300_000_000),))],
+    )
+    agent = SnmpSim([port], tmp_path / "data", tmp_path / "work", probe_community="web-live")
+    agent.start()
+    try:
+        agent.wait_ready(timeout=60)
+        owner = await platform.signed_in_owner(
+            http, f"Live Web {uuid.uuid4().hex[:6]}", tier="premium", password=PASSWORD
+        )
+        created = await http.post(
+            f"{platform.gateway_url}/api/v1/devices",
+            json={
+                "name": "edge-live",
+                "vendor": "sim",
+                "model": "sim",
+                "role": "router",
+                "management_ip": "127.0.0.1",
+                "site": "lab",
+                "snmp": {"version": "v2c", "port": port, "community": "web-live"},
+            },
+            headers=owner.headers,
+        )
+        assert created.status_code == 201, created.text
+        device_id = created.json()["id"]
+        interval = f"/api/v1/network/isp/{owner.isp_id}/devices/{device_id}/monitoring"
+        for _ in range(100):  # once network has heard of the device
+            set_ = await http.put(  # network's API is the platform's: no ISP host
+                f"{platform.gateway_url}{interval}",
+                json={"poll_interval_s": 10},
+                headers={"Authorization": owner.headers["Authorization"]},
+            )
+            if set_.status_code == 200:
+                break
+            await asyncio.sleep(0.2)
+        assert set_.status_code == 200, set_.text
+
+        site = isp_site(platform, owner)
+        await sign_in_through_the_page(page, site, owner.email, PASSWORD)
+        await page.get_by_role("link", name="Devices").click()
+        row = page.get_by_role("row").filter(has_text="edge-live")
+        await row.wait_for()
+        await accessible(page)
+        rate = row.locator("[data-rate]")
+        await page.wait_for_function(
+            "cell => /Mb\\/s/.test(cell.textContent)", arg=await rate.element_handle(),
+            timeout=60_000,
+        )  # fmt: skip
+        text = await rate.inner_text()
+        inbound = float(text.split(" Mb/s")[0])
+        assert 200 <= inbound <= 400, text  # 300 Mb/s configured
+        await screenshots(page, "01-devices-live")
+    finally:
+        agent.stop()

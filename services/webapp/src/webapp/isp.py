@@ -3,12 +3,14 @@ time with the code from the welcome mail), the dashboard, and its customers. Eve
 tenant-api on the person's behalf, with the token their session holds, so tenant-api's roles,
 plugins and isolation decide what they see; a page a tier lacks shows the upgrade path."""
 
+from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.datastructures import UploadFile
 
 from webapp import sessions
 from webapp.rendering import field_errors, isp_slug, page, webapp_of
@@ -37,9 +39,22 @@ async def _signed(request: Request) -> Signed:
 
 
 async def _api(
-    request: Request, method: str, path: str, signed: Signed | None = None, **options: Any
+    request: Request,
+    method: str,
+    path: str,
+    signed: Signed | None = None,
+    *,
+    platform: bool = False,
+    **options: Any,
 ) -> httpx.Response:
-    headers = {**_host(request), **(signed.bearer if signed else {}), **options.pop("headers", {})}
+    """Call an API through the gateway as the signed-in person: tenant-api's on the ISP's own
+    host; with `platform`, a platform service's (billing, network, licensing) on the
+    platform's host, where the gateway routes them by path."""
+    headers = {
+        **({} if platform else _host(request)),
+        **(signed.bearer if signed else {}),
+        **options.pop("headers", {}),
+    }
     return await webapp_of(request).gateway.request(method, path, headers=headers, **options)
 
 
@@ -47,7 +62,7 @@ def _back_to_sign_in(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/signin?{urlencode({'next': request.url.path})}", status_code=303)
 
 
-# --- signing in and out -------------------------------------------------------------------------
+# --- signing in and out ---------------------------------------------------------------------------
 
 
 @router.get("/signin", response_class=HTMLResponse)
@@ -234,6 +249,309 @@ async def create_customer(request: Request) -> Response:
         "isp/customer_new.html",
         {"signed": signed, "values": values, "errors": errors, "general": general},
         status=answer.status_code if 400 <= answer.status_code < 500 else 502,
+    )
+
+
+def _gated(request: Request, signed: Signed, answer: httpx.Response) -> Response | None:
+    """A page the tier lacks (tenant-api's 403 names the plugin and the lowest tier that has
+    it): the upgrade path instead of a broken page. None when the answer is no such refusal."""
+    if answer.status_code != 403:
+        return None
+    problem = answer.json()
+    if "required_tier" not in problem and "plugin" not in str(problem.get("detail", "")):
+        return page(
+            request, "isp/forbidden.html", {"signed": signed, "problem": problem}, status=403
+        )
+    return page(request, "isp/gated.html", {"signed": signed, "problem": problem}, status=403)
+
+
+# --- licence and plan -----------------------------------------------------------------------------
+
+
+@router.get("/plan", response_class=HTMLResponse)
+async def plan(request: Request, message: str = "") -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    me = (await _api(request, "GET", "/api/v1/auth/me", signed)).json()
+    licence = (await _api(request, "GET", "/api/v1/tenant/entitlements", signed)).json()
+    tiers = (await _api(request, "GET", "/api/v1/tiers", platform=True)).json()["tiers"]
+    return page(
+        request,
+        "isp/plan.html",
+        {"signed": signed, "me": me, "licence": licence, "tiers": tiers, "message": message},
+    )
+
+
+@router.post("/plan", response_class=HTMLResponse)
+async def change_plan(request: Request) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    form = dict(await request.form())
+    check_csrf(request, form)
+    me = (await _api(request, "GET", "/api/v1/auth/me", signed)).json()
+    tier = str(form.get("tier", ""))
+    answer = await _api(
+        request,
+        "PUT",
+        f"/api/v1/isp/{me['tenant_id']}/billing/tier",
+        signed,
+        platform=True,
+        json={"tier": tier},
+    )
+    if answer.status_code == 200:
+        message = f"Moving to {tier.title()}: your licence follows once the payment is through."
+    else:
+        message = _detail(answer)
+    return RedirectResponse(f"/plan?{urlencode({'message': message})}", status_code=303)
+
+
+# --- devices, with their traffic live -------------------------------------------------------------
+
+
+@router.get("/devices", response_class=HTMLResponse)
+async def devices(request: Request) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    answer = await _api(request, "GET", "/api/v1/devices", signed, params={"limit": 200})
+    if answer.status_code == 401:
+        return _back_to_sign_in(request)
+    if (gated := _gated(request, signed, answer)) is not None:
+        return gated
+    answer.raise_for_status()
+    return page(request, "isp/devices.html", {"signed": signed, "listing": answer.json()})
+
+
+@router.get("/devices/live")
+async def devices_live(request: Request) -> Response:
+    """The ISP's device readings as server-sent events, relayed from tenant-api with the
+    session's token (a browser's EventSource can send no Authorization header)."""
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return Response(status_code=401)
+    gateway = webapp_of(request).gateway
+    upstream = gateway.build_request(
+        "GET",
+        "/api/v1/devices/telemetry",
+        headers={**_host(request), **signed.bearer, "Accept": "text/event-stream"},
+        timeout=httpx.Timeout(10.0, read=None),
+    )
+    answer = await gateway.send(upstream, stream=True)
+    if answer.status_code != 200:
+        await answer.aclose()
+        return Response(status_code=answer.status_code)
+
+    async def relay() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in answer.aiter_raw():
+                yield chunk
+        finally:
+            await answer.aclose()
+
+    return StreamingResponse(
+        relay(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+# --- customer import and export -------------------------------------------------------------------
+
+
+@router.get("/customers/export")
+async def export_customers(request: Request) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    answer = await _api(request, "GET", "/api/v1/customers", signed, headers={"Accept": "text/csv"})
+    if answer.status_code != 200:
+        return _gated(request, signed, answer) or _back_to_sign_in(request)
+    return Response(
+        answer.content,
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="customers.csv"'},
+    )
+
+
+@router.get("/customers/import", response_class=HTMLResponse)
+async def import_form(request: Request) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    return page(request, "isp/import.html", {"signed": signed, "report": None})
+
+
+@router.post("/customers/import", response_class=HTMLResponse)
+async def upload_import(request: Request) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    form = await request.form()
+    check_csrf(request, dict(form))
+    upload = form.get("file")
+    content = await upload.read() if isinstance(upload, UploadFile) else b""
+    if not content:
+        return page(
+            request,
+            "isp/import.html",
+            {"signed": signed, "report": None, "general": "Choose a CSV file to import."},
+            status=422,
+        )
+    answer = await _api(
+        request,
+        "POST",
+        "/api/v1/customer-imports",
+        signed,
+        content=content,
+        headers={"Content-Type": "text/csv"},
+        params={"filename": str(getattr(upload, "filename", "") or "import.csv")[:200]},
+    )
+    if answer.status_code != 201:
+        return page(
+            request,
+            "isp/import.html",
+            {"signed": signed, "report": None, "general": _detail(answer)},
+            status=answer.status_code if 400 <= answer.status_code < 500 else 502,
+        )
+    return page(request, "isp/import.html", {"signed": signed, "report": answer.json()})
+
+
+@router.post("/customers/import/{import_id}/commit", response_class=HTMLResponse)
+async def commit_import(request: Request, import_id: str) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    form = dict(await request.form())
+    check_csrf(request, form)
+    choice = str(form.get("on_duplicate", "")) or None
+    answer = await _api(
+        request,
+        "POST",
+        f"/api/v1/customer-imports/{quote(import_id, safe='')}/commit",
+        signed,
+        json={"on_duplicate": choice} if choice else {},
+    )
+    if answer.status_code == 200:
+        return page(
+            request, "isp/import.html", {"signed": signed, "report": answer.json(), "done": True}
+        )
+    report = await _api(
+        request, "GET", f"/api/v1/customer-imports/{quote(import_id, safe='')}", signed
+    )
+    return page(
+        request,
+        "isp/import.html",
+        {
+            "signed": signed,
+            "report": report.json() if report.status_code == 200 else None,
+            "general": _detail(answer),
+        },
+        status=answer.status_code if 400 <= answer.status_code < 500 else 502,
+    )
+
+
+# --- tickets --------------------------------------------------------------------------------------
+
+
+@router.get("/tickets", response_class=HTMLResponse)
+async def tickets(request: Request, status: str = "") -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    params: dict[str, Any] = {"limit": 100}
+    if status:
+        params["status"] = status[:20]
+    answer = await _api(request, "GET", "/api/v1/tickets", signed, params=params)
+    if (gated := _gated(request, signed, answer)) is not None:
+        return gated
+    listing = answer.json() if answer.status_code == 200 else {"items": [], "total": 0}
+    return page(request, "isp/tickets.html", {"signed": signed, "listing": listing})
+
+
+@router.get("/tickets/new", response_class=HTMLResponse)
+async def new_ticket_form(request: Request) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    return page(request, "isp/ticket_new.html", {"signed": signed, "values": {}, "errors": {}})
+
+
+@router.post("/tickets/new", response_class=HTMLResponse)
+async def open_ticket(request: Request) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    form = dict(await request.form())
+    check_csrf(request, form)
+    values = {k: str(form.get(k, "")).strip() for k in ("subject", "description", "priority")}
+    document = {k: v for k, v in values.items() if v}
+    answer = await _api(request, "POST", "/api/v1/tickets", signed, json=document)
+    if answer.status_code == 201:
+        return RedirectResponse(f"/tickets/{answer.json()['id']}", status_code=303)
+    errors, general = field_errors(answer.json())
+    return page(
+        request,
+        "isp/ticket_new.html",
+        {"signed": signed, "values": values, "errors": errors, "general": general},
+        status=answer.status_code if 400 <= answer.status_code < 500 else 502,
+    )
+
+
+@router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
+async def ticket(request: Request, ticket_id: str) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    answer = await _api(request, "GET", f"/api/v1/tickets/{quote(ticket_id, safe='')}", signed)
+    if answer.status_code in (404, 422):
+        return page(request, "public/not_found.html", {"what": "ticket"}, status=404)
+    answer.raise_for_status()
+    return page(request, "isp/ticket.html", {"signed": signed, "ticket": answer.json()})
+
+
+@router.post("/tickets/{ticket_id}", response_class=HTMLResponse)
+async def update_ticket(request: Request, ticket_id: str) -> Response:
+    """A comment, a status change, or both."""
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    form = dict(await request.form())
+    check_csrf(request, form)
+    path = f"/api/v1/tickets/{quote(ticket_id, safe='')}"
+    body = str(form.get("body", "")).strip()
+    status = str(form.get("status", "")).strip()
+    problem = None
+    if body:
+        said = await _api(request, "POST", f"{path}/comments", signed, json={"body": body})
+        if said.status_code != 201:
+            problem = _detail(said)
+    if status and problem is None:
+        moved = await _api(request, "PATCH", path, signed, json={"status": status})
+        if moved.status_code != 200:
+            problem = _detail(moved)
+    if problem is None:
+        return RedirectResponse(path.replace("/api/v1", ""), status_code=303)
+    answer = await _api(request, "GET", path, signed)
+    return page(
+        request,
+        "isp/ticket.html",
+        {"signed": signed, "ticket": answer.json(), "general": problem},
+        status=422,
     )
 
 

@@ -272,6 +272,7 @@ ROUTE_TABLE: tuple[tuple[str, str], ...] = (
     ("/api/v1/network/*", "network"),
     ("/api/v1/tenant-api/*", "tenant-api"),
     ("/api/v1/webhooks/*", "webhooks"),
+    ("/api/v1/webapp/*", "webapp"),  # its docs and health; its pages are every other path
 )
 
 

@@ -27,7 +27,10 @@ def create_app(webapp: WebApp) -> FastAPI:
         state={"runtime": webapp.runtime, "webapp": webapp},
         routers=(public.router, isp.router, operator.router),
         # Pages post HTML forms, not JSON.
-        uploads={r"/.*": Upload(FORMS, 64 * 1024)},
+        uploads={
+            r"/customers/import": Upload(FORMS, 20 * 1024 * 1024),  # tenant-api's own limit
+            r"/(?!api/).*": Upload(FORMS, 64 * 1024),  # its own /api/v1/webapp/ takes JSON
+        },
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

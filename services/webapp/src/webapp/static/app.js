@@ -34,3 +34,44 @@ document.addEventListener("DOMContentLoaded", () => {
     followDeployment(section);
   }
 });
+
+// A devices page shows each device's traffic as readings arrive: the busiest interface's bits a
+// second in and out, and a line of the last 20 readings.
+function formatRate(bps) {
+  if (bps === null || bps === undefined) return "–";
+  const units = [["Gb/s", 1e9], ["Mb/s", 1e6], ["kb/s", 1e3]];
+  for (const [unit, size] of units) if (bps >= size) return `${(bps / size).toFixed(1)} ${unit}`;
+  return `${Math.round(bps)} b/s`;
+}
+
+function followDevices(table) {
+  const history = new Map();
+  const source = new EventSource(table.dataset.live);
+  source.addEventListener("device.sampled", (message) => {
+    const reading = JSON.parse(message.data);
+    const row = table.querySelector(`tr[data-device="${reading.device_id}"]`);
+    if (!row) return;
+    let inBps = 0, outBps = 0, known = false;
+    for (const port of reading.interfaces) {
+      if (port.in_bps === null || port.out_bps === null) continue;
+      known = true;
+      inBps += port.in_bps;
+      outBps += port.out_bps;
+    }
+    row.querySelector("[data-rate]").textContent = known
+      ? `${formatRate(inBps)} / ${formatRate(outBps)}`
+      : "first reading: rates from the next";
+    if (!known) return;
+    const points = history.get(reading.device_id) || [];
+    points.push(inBps);
+    if (points.length > 20) points.shift();
+    history.set(reading.device_id, points);
+    const top = Math.max(...points, 1);
+    const line = points.map((v, i) => `${(i * 160) / 19},${30 - (v / top) * 28}`).join(" ");
+    row.querySelector("polyline").setAttribute("points", line);
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const table of document.querySelectorAll("table[data-live]")) followDevices(table);
+});
