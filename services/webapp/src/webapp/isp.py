@@ -460,6 +460,207 @@ async def commit_import(request: Request, import_id: str) -> Response:
     )
 
 
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+async def customer(request: Request, customer_id: str, general: str = "") -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    path = f"/api/v1/customers/{quote(customer_id, safe='')}"
+    found = await _api(request, "GET", path, signed)
+    if found.status_code in (404, 422):
+        return page(request, "public/not_found.html", {"what": "customer"}, status=404)
+    if found.status_code == 401:
+        return _back_to_sign_in(request)
+    found.raise_for_status()
+    history = await _api(request, "GET", f"{path}/status-history", signed)
+    notes = await _api(request, "GET", f"{path}/notes", signed)
+    return page(
+        request,
+        "isp/customer.html",
+        {
+            "signed": signed,
+            "customer": found.json(),
+            "history": history.json()["changes"] if history.status_code == 200 else [],
+            "notes": notes.json()["notes"] if notes.status_code == 200 else [],
+            "statuses": STATUSES,
+            "general": general[:300] or None,
+        },
+    )
+
+
+@router.post("/customers/{customer_id}/status", response_class=HTMLResponse)
+async def change_customer_status(request: Request, customer_id: str) -> Response:
+    """A status change with its reason (tenant-api asks for one to suspend or cancel)."""
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    form = dict(await request.form())
+    check_csrf(request, form)
+    change = {"status": str(form.get("status", ""))}
+    if reason := str(form.get("reason", "")).strip():
+        change["reason"] = reason
+    path = f"/api/v1/customers/{quote(customer_id, safe='')}"
+    answer = await _api(request, "POST", f"{path}/status", signed, json=change)
+    target = f"/customers/{quote(customer_id, safe='')}"
+    if answer.status_code != 200:
+        errors, general = field_errors(answer.json())
+        message = general or "; ".join(f"{k}: {v}" for k, v in errors.items())
+        return RedirectResponse(f"{target}?{urlencode({'general': message})}", status_code=303)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/customers/{customer_id}/notes", response_class=HTMLResponse)
+async def add_customer_note(request: Request, customer_id: str) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    form = dict(await request.form())
+    check_csrf(request, form)
+    path = f"/api/v1/customers/{quote(customer_id, safe='')}/notes"
+    answer = await _api(
+        request, "POST", path, signed, json={"body": str(form.get("body", "")).strip()}
+    )
+    target = f"/customers/{quote(customer_id, safe='')}"
+    if answer.status_code != 201:
+        errors, general = field_errors(answer.json())
+        message = general or "; ".join(errors.values())
+        return RedirectResponse(f"{target}?{urlencode({'general': message})}", status_code=303)
+    return RedirectResponse(target, status_code=303)
+
+
+# --- people and API keys -------------------------------------------------------------------------
+
+ROLES = ("admin", "billing", "support", "read_only", "owner")
+KEY_SCOPES = (
+    "customers:read",
+    "customers:write",
+    "billing:read",
+    "billing:write",
+    "tickets:read",
+    "tickets:write",
+    "network:read",
+    "network:write",
+    "webhooks:manage",
+)
+
+
+@router.get("/users", response_class=HTMLResponse)
+async def users(request: Request) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    answer = await _api(request, "GET", "/api/v1/users", signed)
+    if (gated := _gated(request, signed, answer)) is not None:
+        return gated
+    answer.raise_for_status()
+    return page(
+        request,
+        "isp/users.html",
+        {"signed": signed, "people": answer.json()["users"], "roles": ROLES, "values": {},
+         "errors": {}},
+    )  # fmt: skip
+
+
+@router.post("/users", response_class=HTMLResponse)
+async def invite(request: Request) -> Response:
+    """Invite a person with a role: tenant-api mails them their first sign-in code."""
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    form = dict(await request.form())
+    check_csrf(request, form)
+    values = {k: str(form.get(k, "")).strip() for k in ("name", "email", "role")}
+    answer = await _api(request, "POST", "/api/v1/users", signed, json=values)
+    if answer.status_code == 201:
+        return RedirectResponse("/users", status_code=303)
+    if (gated := _gated(request, signed, answer)) is not None:
+        return gated
+    errors, general = field_errors(answer.json())
+    listing = await _api(request, "GET", "/api/v1/users", signed)
+    return page(
+        request,
+        "isp/users.html",
+        {
+            "signed": signed,
+            "people": listing.json().get("users", []) if listing.status_code == 200 else [],
+            "roles": ROLES,
+            "values": values,
+            "errors": errors,
+            "general": general,
+        },
+        status=answer.status_code if 400 <= answer.status_code < 500 else 502,
+    )
+
+
+@router.get("/api-keys", response_class=HTMLResponse)
+async def api_keys(request: Request) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    answer = await _api(request, "GET", "/api/v1/api-keys", signed)
+    if (gated := _gated(request, signed, answer)) is not None:
+        return gated
+    answer.raise_for_status()
+    return page(
+        request,
+        "isp/api_keys.html",
+        {"signed": signed, "keys": answer.json()["api_keys"], "scopes": KEY_SCOPES,
+         "created": None, "errors": {}},
+    )  # fmt: skip
+
+
+@router.post("/api-keys", response_class=HTMLResponse)
+async def create_api_key(request: Request) -> Response:
+    """A new key, shown on this page once (tenant-api keeps only its hash); the page is never
+    cached."""
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    form = await request.form()
+    check_csrf(request, dict(form))
+    document = {
+        "name": str(form.get("name", "")).strip(),
+        "scopes": [str(v) for v in form.getlist("scopes")],
+    }
+    answer = await _api(request, "POST", "/api/v1/api-keys", signed, json=document)
+    if (gated := _gated(request, signed, answer)) is not None:
+        return gated
+    created = answer.json() if answer.status_code == 201 else None
+    errors, general = ({}, None) if created else field_errors(answer.json())
+    listing = await _api(request, "GET", "/api/v1/api-keys", signed)
+    return page(
+        request,
+        "isp/api_keys.html",
+        {
+            "signed": signed,
+            "keys": listing.json().get("api_keys", []) if listing.status_code == 200 else [],
+            "scopes": KEY_SCOPES,
+            "created": created,
+            "errors": errors,
+            "general": general,
+        },
+        status=201 if created else (answer.status_code if answer.status_code < 500 else 502),
+    )
+
+
+@router.post("/api-keys/{key_id}/revoke", response_class=HTMLResponse)
+async def revoke_api_key(request: Request, key_id: str) -> Response:
+    try:
+        signed = await _signed(request)
+    except SignInFirst:
+        return _back_to_sign_in(request)
+    check_csrf(request, dict(await request.form()))
+    await _api(request, "DELETE", f"/api/v1/api-keys/{quote(key_id, safe='')}", signed)
+    return RedirectResponse("/api-keys", status_code=303)
+
+
 # --- tickets --------------------------------------------------------------------------------------
 
 

@@ -75,3 +75,51 @@ function followDevices(table) {
 document.addEventListener("DOMContentLoaded", () => {
   for (const table of document.querySelectorAll("table[data-live]")) followDevices(table);
 });
+
+// The sign-up form as a wizard: one step (fieldset) at a time, Back and Next between them, the
+// submit button on the last. Without JavaScript it is one long form; after the server found
+// mistakes, the wizard opens on the first step that has one.
+function wizard(form) {
+  const steps = Array.from(form.querySelectorAll(":scope > fieldset"));
+  const submit = form.querySelector('button[type="submit"]');
+  if (steps.length < 2) return;
+  const progress = document.createElement("p");
+  progress.className = "progress";
+  progress.setAttribute("aria-live", "polite");
+  form.prepend(progress);
+  let current = Math.max(0, steps.findIndex((step) => step.querySelector(".invalid")));
+
+  function show(index) {
+    current = index;
+    steps.forEach((step, i) => { step.hidden = i !== index; });
+    submit.hidden = index !== steps.length - 1;
+    progress.textContent = `Step ${index + 1} of ${steps.length}: ${steps[index].querySelector("legend").textContent.replace(/^\d+\.\s*/, "")}`;
+  }
+
+  steps.forEach((step, i) => {
+    const nav = document.createElement("div");
+    nav.className = "wizard-nav";
+    if (i > 0) {
+      const back = document.createElement("button");
+      back.type = "button";
+      back.className = "button secondary";
+      back.textContent = "Back";
+      back.addEventListener("click", () => { show(i - 1); steps[i - 1].querySelector("input, select")?.focus(); });
+      nav.append(back);
+    }
+    if (i < steps.length - 1) {
+      const next = document.createElement("button");
+      next.type = "button";
+      next.className = "button";
+      next.textContent = "Next";
+      next.addEventListener("click", () => { show(i + 1); steps[i + 1].querySelector("input, select")?.focus(); });
+      nav.append(next);
+    }
+    step.append(nav);
+  });
+  show(current);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form.wizard")) wizard(form);
+});
