@@ -73,6 +73,13 @@ async def test_a_visitor_signs_up_watches_the_deployment_and_runs_the_isp(
     assert await page.get_by_label("Company name").input_value() == f"Browser Fiber {n}"
     assert (await progress.inner_text()).startswith("Step 1 of 6")
     await page.locator("#company-registration_number-error").wait_for()
+    assert not await page.get_by_role("button", name="Create my ISP").is_visible()
+    # the summary names each field; its link opens the step the field is on
+    await summary.get_by_role("link", name=re.compile("^Your email:")).click()
+    assert (await progress.inner_text()).startswith("Step 2 of 6")
+    await email_error.wait_for()
+    await summary.get_by_role("link", name=re.compile("^Registration number:")).click()
+    assert (await progress.inner_text()).startswith("Step 1 of 6")
     await accessible(page)
     await screenshots(page, "02-signup-errors")
 

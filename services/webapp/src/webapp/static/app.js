@@ -118,6 +118,17 @@ function wizard(form) {
     step.append(nav);
   });
   show(current);
+  // the error summary's links open the step their field is on
+  for (const link of document.querySelectorAll('.alert a[href^="#"]')) {
+    link.addEventListener("click", (event) => {
+      const field = document.getElementById(link.getAttribute("href").slice(1));
+      const index = steps.findIndex((step) => step.contains(field));
+      if (index < 0) return;
+      event.preventDefault();
+      show(index);
+      field.focus();
+    });
+  }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
