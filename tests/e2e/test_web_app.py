@@ -231,9 +231,11 @@ async def test_a_free_isp_imports_and_exports_customers_works_a_ticket_and_meets
     )
     site = isp_site(platform, owner)
     await sign_in_through_the_page(page, site, owner.email, PASSWORD)
+    await page.get_by_text("comes with Basic and above").wait_for()  # MRR: not on Free
+    await page.get_by_text("monitoring comes with Premium").wait_for()
 
     # a page the free tier lacks: what it needs and the way up, not a broken page
-    await page.get_by_role("link", name="Devices").click()
+    await page.get_by_role("link", name="Devices", exact=True).click()
     await page.get_by_role("heading", name="Not in your tier yet").wait_for()
     # the plugin, and the tier that has it when tenant-api holds licensing's catalogue (a test
     # session that shares its database between two NATS servers may have announced it on the
@@ -353,7 +355,7 @@ async def test_a_premium_isp_watches_its_device_s_traffic_live(
 
         site = isp_site(platform, owner)
         await sign_in_through_the_page(page, site, owner.email, PASSWORD)
-        await page.get_by_role("link", name="Devices").click()
+        await page.get_by_role("link", name="Devices", exact=True).click()
         row = page.get_by_role("row").filter(has_text="edge-live")
         await row.wait_for()
         await accessible(page)
@@ -366,6 +368,11 @@ async def test_a_premium_isp_watches_its_device_s_traffic_live(
         inbound = float(text.split(" Mb/s")[0])
         assert 200 <= inbound <= 400, text  # 300 Mb/s configured
         await screenshots(page, "01-devices-live")
+        await page.get_by_role("link", name="Dashboard", exact=True).click()
+        await page.get_by_text("1 devices, 0 open alerts").wait_for()
+        await page.get_by_text(re.compile("monthly recurring revenue")).wait_for()
+        await accessible(page)
+        await screenshots(page, "02-dashboard")
     finally:
         agent.stop()
 

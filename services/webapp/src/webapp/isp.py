@@ -172,6 +172,29 @@ async def dashboard(request: Request) -> Response:
         counts[status] = answer.json()["total"] if answer.status_code == 200 else 0
     me = (await _api(request, "GET", "/api/v1/auth/me", signed)).json()
     licence = await _api(request, "GET", "/api/v1/tenant/entitlements", signed)
+    plugins = set(licence.json().get("plugins", [])) if licence.status_code == 200 else set()
+    tickets = await _api(
+        request, "GET", "/api/v1/tickets", signed, params={"status": "open", "limit": 1}
+    )
+    mrr = None
+    if "basic_reporting" in plugins:
+        report = await _api(request, "GET", "/api/v1/reports/mrr-by-plan", signed)
+        mrr = report.json() if report.status_code == 200 else None
+    network = None
+    if "network_monitoring" in plugins:
+        devices = await _api(request, "GET", "/api/v1/devices", signed, params={"limit": 1})
+        alerts = await _api(
+            request,
+            "GET",
+            f"/api/v1/network/isp/{me['tenant_id']}/alerts",
+            signed,
+            platform=True,
+            params={"state": "open", "limit": 20},
+        )
+        network = {
+            "devices": devices.json()["total"] if devices.status_code == 200 else None,
+            "alerts": alerts.json()["items"] if alerts.status_code == 200 else [],
+        }
     return page(
         request,
         "isp/dashboard.html",
@@ -180,6 +203,9 @@ async def dashboard(request: Request) -> Response:
             "me": me,
             "counts": counts,
             "licence": licence.json() if licence.status_code == 200 else None,
+            "open_tickets": tickets.json()["total"] if tickets.status_code == 200 else None,
+            "mrr": mrr,
+            "network": network,
         },
     )
 
