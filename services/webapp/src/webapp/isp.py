@@ -13,15 +13,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from starlette.datastructures import UploadFile
 
 from webapp import sessions
-from webapp.rendering import field_errors, isp_slug, page, webapp_of
+from webapp.rendering import (
+    SignInFirst,
+    field_errors,
+    isp_slug,
+    page,
+    problem_detail,
+    to_sign_in,
+    webapp_of,
+)
 from webapp.sessions import Signed, check_csrf
 
 router = APIRouter(include_in_schema=False)
+SIGN_IN = "/signin"
 STATUSES = ("lead", "active", "suspended", "cancelled")
-
-
-class SignInFirst(Exception):
-    """The page needs a signed-in person of this ISP."""
 
 
 def _host(request: Request) -> dict[str, str]:
@@ -31,10 +36,10 @@ def _host(request: Request) -> dict[str, str]:
 
 async def _signed(request: Request) -> Signed:
     if isp_slug(request) is None:
-        raise SignInFirst
+        raise SignInFirst(SIGN_IN)
     signed = await sessions.current(webapp_of(request), request, "isp")
     if signed is None:
-        raise SignInFirst
+        raise SignInFirst(SIGN_IN)
     return signed
 
 
@@ -59,7 +64,7 @@ async def _api(
 
 
 def _back_to_sign_in(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/signin?{urlencode({'next': request.url.path})}", status_code=303)
+    return to_sign_in(request, SIGN_IN)
 
 
 # --- signing in and out ---------------------------------------------------------------------------
@@ -83,7 +88,7 @@ async def sign_in(request: Request) -> Response:
         message = (
             "That email and password do not match a person of this ISP."
             if answer.status_code in (401, 422)
-            else _detail(answer)
+            else problem_detail(answer)
         )
         return page(
             request,
@@ -158,10 +163,7 @@ async def sign_out(request: Request) -> Response:
 
 
 async def dashboard(request: Request) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     counts: dict[str, int] = {}
     for status in STATUSES:
         answer = await _api(
@@ -212,10 +214,7 @@ async def dashboard(request: Request) -> Response:
 
 @router.get("/customers", response_class=HTMLResponse)
 async def customers(request: Request, q: str = "", status: str = "", offset: int = 0) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     params: dict[str, Any] = {"limit": 50, "offset": max(offset, 0)}
     if q.strip():
         params["q"] = q.strip()[:200]
@@ -229,7 +228,7 @@ async def customers(request: Request, q: str = "", status: str = "", offset: int
             request, "isp/gated.html", {"signed": signed, "problem": answer.json()}, status=403
         )
     listing = answer.json() if answer.status_code == 200 else {"items": [], "total": 0}
-    problem = None if answer.status_code == 200 else _detail(answer)
+    problem = None if answer.status_code == 200 else problem_detail(answer)
     return page(
         request,
         "isp/customers.html",
@@ -247,19 +246,13 @@ async def customers(request: Request, q: str = "", status: str = "", offset: int
 
 @router.get("/customers/new", response_class=HTMLResponse)
 async def new_customer_form(request: Request) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     return page(request, "isp/customer_new.html", {"signed": signed, "values": {}, "errors": {}})
 
 
 @router.post("/customers/new", response_class=HTMLResponse)
 async def create_customer(request: Request) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     form = dict(await request.form())
     check_csrf(request, form)
     values = {k: str(form.get(k, "")).strip() for k in ("name", "email", "phone", "kind", "status")}
@@ -296,10 +289,7 @@ def _gated(request: Request, signed: Signed, answer: httpx.Response) -> Response
 
 @router.get("/plan", response_class=HTMLResponse)
 async def plan(request: Request, message: str = "") -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     me = (await _api(request, "GET", "/api/v1/auth/me", signed)).json()
     licence = (await _api(request, "GET", "/api/v1/tenant/entitlements", signed)).json()
     tiers = (await _api(request, "GET", "/api/v1/tiers", platform=True)).json()["tiers"]
@@ -312,10 +302,7 @@ async def plan(request: Request, message: str = "") -> Response:
 
 @router.post("/plan", response_class=HTMLResponse)
 async def change_plan(request: Request) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     form = dict(await request.form())
     check_csrf(request, form)
     me = (await _api(request, "GET", "/api/v1/auth/me", signed)).json()
@@ -331,7 +318,7 @@ async def change_plan(request: Request) -> Response:
     if answer.status_code == 200:
         message = f"Moving to {tier.title()}: your licence follows once the payment is through."
     else:
-        message = _detail(answer)
+        message = problem_detail(answer)
     return RedirectResponse(f"/plan?{urlencode({'message': message})}", status_code=303)
 
 
@@ -340,10 +327,7 @@ async def change_plan(request: Request) -> Response:
 
 @router.get("/devices", response_class=HTMLResponse)
 async def devices(request: Request) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     answer = await _api(request, "GET", "/api/v1/devices", signed, params={"limit": 200})
     if answer.status_code == 401:
         return _back_to_sign_in(request)
@@ -392,10 +376,7 @@ async def devices_live(request: Request) -> Response:
 
 @router.get("/customers/export")
 async def export_customers(request: Request) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     answer = await _api(request, "GET", "/api/v1/customers", signed, headers={"Accept": "text/csv"})
     if answer.status_code != 200:
         return _gated(request, signed, answer) or _back_to_sign_in(request)
@@ -408,19 +389,13 @@ async def export_customers(request: Request) -> Response:
 
 @router.get("/customers/import", response_class=HTMLResponse)
 async def import_form(request: Request) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     return page(request, "isp/import.html", {"signed": signed, "report": None})
 
 
 @router.post("/customers/import", response_class=HTMLResponse)
 async def upload_import(request: Request) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     form = await request.form()
     check_csrf(request, dict(form))
     upload = form.get("file")
@@ -445,7 +420,7 @@ async def upload_import(request: Request) -> Response:
         return page(
             request,
             "isp/import.html",
-            {"signed": signed, "report": None, "general": _detail(answer)},
+            {"signed": signed, "report": None, "general": problem_detail(answer)},
             status=answer.status_code if 400 <= answer.status_code < 500 else 502,
         )
     return page(request, "isp/import.html", {"signed": signed, "report": answer.json()})
@@ -453,10 +428,7 @@ async def upload_import(request: Request) -> Response:
 
 @router.post("/customers/import/{import_id}/commit", response_class=HTMLResponse)
 async def commit_import(request: Request, import_id: str) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     form = dict(await request.form())
     check_csrf(request, form)
     choice = str(form.get("on_duplicate", "")) or None
@@ -480,7 +452,7 @@ async def commit_import(request: Request, import_id: str) -> Response:
         {
             "signed": signed,
             "report": report.json() if report.status_code == 200 else None,
-            "general": _detail(answer),
+            "general": problem_detail(answer),
         },
         status=answer.status_code if 400 <= answer.status_code < 500 else 502,
     )
@@ -488,10 +460,7 @@ async def commit_import(request: Request, import_id: str) -> Response:
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
 async def customer(request: Request, customer_id: str, general: str = "") -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     path = f"/api/v1/customers/{quote(customer_id, safe='')}"
     found = await _api(request, "GET", path, signed)
     if found.status_code in (404, 422):
@@ -518,10 +487,7 @@ async def customer(request: Request, customer_id: str, general: str = "") -> Res
 @router.post("/customers/{customer_id}/status", response_class=HTMLResponse)
 async def change_customer_status(request: Request, customer_id: str) -> Response:
     """A status change with its reason (tenant-api asks for one to suspend or cancel)."""
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     form = dict(await request.form())
     check_csrf(request, form)
     change = {"status": str(form.get("status", ""))}
@@ -539,10 +505,7 @@ async def change_customer_status(request: Request, customer_id: str) -> Response
 
 @router.post("/customers/{customer_id}/notes", response_class=HTMLResponse)
 async def add_customer_note(request: Request, customer_id: str) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     form = dict(await request.form())
     check_csrf(request, form)
     path = f"/api/v1/customers/{quote(customer_id, safe='')}/notes"
@@ -575,10 +538,7 @@ KEY_SCOPES = (
 
 @router.get("/users", response_class=HTMLResponse)
 async def users(request: Request) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     answer = await _api(request, "GET", "/api/v1/users", signed)
     if (gated := _gated(request, signed, answer)) is not None:
         return gated
@@ -594,10 +554,7 @@ async def users(request: Request) -> Response:
 @router.post("/users", response_class=HTMLResponse)
 async def invite(request: Request) -> Response:
     """Invite a person with a role: tenant-api mails them their first sign-in code."""
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     form = dict(await request.form())
     check_csrf(request, form)
     values = {k: str(form.get(k, "")).strip() for k in ("name", "email", "role")}
@@ -625,10 +582,7 @@ async def invite(request: Request) -> Response:
 
 @router.get("/api-keys", response_class=HTMLResponse)
 async def api_keys(request: Request) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     answer = await _api(request, "GET", "/api/v1/api-keys", signed)
     if (gated := _gated(request, signed, answer)) is not None:
         return gated
@@ -645,10 +599,7 @@ async def api_keys(request: Request) -> Response:
 async def create_api_key(request: Request) -> Response:
     """A new key, shown on this page once (tenant-api keeps only its hash); the page is never
     cached."""
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     form = await request.form()
     check_csrf(request, dict(form))
     document = {
@@ -678,10 +629,7 @@ async def create_api_key(request: Request) -> Response:
 
 @router.post("/api-keys/{key_id}/revoke", response_class=HTMLResponse)
 async def revoke_api_key(request: Request, key_id: str) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     check_csrf(request, dict(await request.form()))
     await _api(request, "DELETE", f"/api/v1/api-keys/{quote(key_id, safe='')}", signed)
     return RedirectResponse("/api-keys", status_code=303)
@@ -692,10 +640,7 @@ async def revoke_api_key(request: Request, key_id: str) -> Response:
 
 @router.get("/tickets", response_class=HTMLResponse)
 async def tickets(request: Request, status: str = "") -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     params: dict[str, Any] = {"limit": 100}
     if status:
         params["status"] = status[:20]
@@ -708,19 +653,13 @@ async def tickets(request: Request, status: str = "") -> Response:
 
 @router.get("/tickets/new", response_class=HTMLResponse)
 async def new_ticket_form(request: Request) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     return page(request, "isp/ticket_new.html", {"signed": signed, "values": {}, "errors": {}})
 
 
 @router.post("/tickets/new", response_class=HTMLResponse)
 async def open_ticket(request: Request) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     form = dict(await request.form())
     check_csrf(request, form)
     values = {k: str(form.get(k, "")).strip() for k in ("subject", "description", "priority")}
@@ -739,10 +678,7 @@ async def open_ticket(request: Request) -> Response:
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 async def ticket(request: Request, ticket_id: str) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     answer = await _api(request, "GET", f"/api/v1/tickets/{quote(ticket_id, safe='')}", signed)
     if answer.status_code in (404, 422):
         return page(request, "public/not_found.html", {"what": "ticket"}, status=404)
@@ -753,10 +689,7 @@ async def ticket(request: Request, ticket_id: str) -> Response:
 @router.post("/tickets/{ticket_id}", response_class=HTMLResponse)
 async def update_ticket(request: Request, ticket_id: str) -> Response:
     """A comment, a status change, or both."""
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     form = dict(await request.form())
     check_csrf(request, form)
     path = f"/api/v1/tickets/{quote(ticket_id, safe='')}"
@@ -766,11 +699,11 @@ async def update_ticket(request: Request, ticket_id: str) -> Response:
     if body:
         said = await _api(request, "POST", f"{path}/comments", signed, json={"body": body})
         if said.status_code != 201:
-            problem = _detail(said)
+            problem = problem_detail(said)
     if status and problem is None:
         moved = await _api(request, "PATCH", path, signed, json={"status": status})
         if moved.status_code != 200:
-            problem = _detail(moved)
+            problem = problem_detail(moved)
     if problem is None:
         return RedirectResponse(path.replace("/api/v1", ""), status_code=303)
     answer = await _api(request, "GET", path, signed)
@@ -787,11 +720,3 @@ def _local(target: str) -> str:
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
-
-
-def _detail(answer: httpx.Response) -> str:
-    try:
-        body = answer.json()
-    except ValueError:
-        return f"The platform answered {answer.status_code}."
-    return str(body.get("detail") or body.get("title") or answer.status_code)

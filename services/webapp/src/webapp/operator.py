@@ -20,22 +20,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dotmac_contracts.vocabulary import DeploymentState, Region, Tier
 from servicekit.problems import NotFound
 from webapp import sessions
-from webapp.rendering import isp_slug, page, webapp_of
+from webapp.rendering import SignInFirst, isp_slug, page, problem_detail, to_sign_in, webapp_of
 from webapp.sessions import Signed, check_csrf
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
 
 KIND = "operator"
+SIGN_IN = "/operator/signin"
 LISTING = "/api/v1/registration/operator/isps"
 PAGE_SIZE = 50
 STATES = tuple(s.value for s in DeploymentState)
 TIERS = tuple(t.value for t in Tier)
 REGIONS = tuple(r.value for r in Region)
 WRONG_TOKEN = "That is not the operator token. Check it and try again."
-
-
-class SignInFirst(Exception):
-    """The page needs a signed-in operator."""
 
 
 def _on_platform_host(request: Request) -> None:
@@ -48,7 +45,7 @@ async def _signed(request: Request) -> Signed:
     _on_platform_host(request)
     signed = await sessions.current(webapp_of(request), request, KIND)
     if signed is None:
-        raise SignInFirst
+        raise SignInFirst(SIGN_IN)
     return signed
 
 
@@ -61,8 +58,7 @@ async def _api(
 
 
 def _back_to_sign_in(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/operator/signin?{urlencode({'next': target})}", status_code=303)
+    return to_sign_in(request, SIGN_IN)
 
 
 # --- signing in and out -------------------------------------------------------------------------
@@ -131,10 +127,7 @@ async def console(
     region: str = "",
     offset: int = 0,
 ) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     filters = {
         "q": q.strip()[:200].replace("\x00", ""),
         "state": state if state in STATES else "",
@@ -155,7 +148,7 @@ async def console(
         {
             "operator": signed,
             "listing": listing,
-            "problem": None if listing else _detail(answer),
+            "problem": None if listing else problem_detail(answer),
             "filters": filters,
             "offset": offset,
             "page_size": PAGE_SIZE,
@@ -173,10 +166,7 @@ async def console(
 
 @router.get("/isps/{isp_id}", response_class=HTMLResponse)
 async def isp(request: Request, isp_id: UUID) -> Response:
-    try:
-        signed = await _signed(request)
-    except SignInFirst:
-        return _back_to_sign_in(request)
+    signed = await _signed(request)
     summary = await _api(request, f"{LISTING}/{isp_id}", signed.access_token)
     if summary.status_code == 401:
         return _back_to_sign_in(request)
@@ -258,11 +248,3 @@ def _console_path(target: str) -> str:
     if not of_console or target.startswith("/operator/signin") or "//" in target or "\\" in target:
         return "/operator"
     return target
-
-
-def _detail(answer: httpx.Response) -> str:
-    try:
-        body = answer.json()
-    except ValueError:
-        return f"The platform answered {answer.status_code}."
-    return str(body.get("detail") or body.get("title") or answer.status_code)

@@ -5,9 +5,11 @@ fields they are about."""
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import httpx
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from webapp.bootstrap import WebApp
@@ -101,3 +103,26 @@ def _in_words(error: dict[str, Any]) -> str:
         return PLAIN[kind]
     message = message.removeprefix("Value error, ")
     return message[:1].upper() + message[1:]
+
+
+class SignInFirst(Exception):
+    """The page needs someone signed in: the app answers with the sign-in page `sign_in`,
+    which sends them back here afterwards."""
+
+    def __init__(self, sign_in: str) -> None:
+        super().__init__(sign_in)
+        self.sign_in = sign_in
+
+
+def to_sign_in(request: Request, sign_in: str) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"{sign_in}?{urlencode({'next': target})}", status_code=303)
+
+
+def problem_detail(answer: httpx.Response) -> str:
+    """What a platform API's refusal says, for a page to show."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return f"The platform answered {answer.status_code}."
+    return str(body.get("detail") or body.get("title") or answer.status_code)

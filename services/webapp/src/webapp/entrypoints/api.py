@@ -13,7 +13,7 @@ from servicekit.problems import Problem, Upload
 from servicekit.serving import Role
 from webapp import isp, operator, public
 from webapp.bootstrap import WebApp
-from webapp.rendering import page
+from webapp.rendering import SignInFirst, page, to_sign_in
 
 STATIC = Path(__file__).parents[1] / "static"
 FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
@@ -33,6 +33,10 @@ def create_app(webapp: WebApp) -> FastAPI:
         },
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(SignInFirst)
+    async def sign_in_first(request: Request, needed: SignInFirst) -> Response:
+        return to_sign_in(request, needed.sign_in)
 
     @app.exception_handler(Problem)
     async def problem_page(request: Request, problem: Problem) -> Response:
