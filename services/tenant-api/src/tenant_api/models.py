@@ -605,6 +605,9 @@ class CustomerBilling(Base):
     tax_rate_id: Mapped[UUID | None] = mapped_column(
         ForeignKey(f"{TENANT_DATA}.tax_rates.id", ondelete="SET NULL"), index=True
     )
+    never_suspend: Mapped[bool] = mapped_column(
+        Boolean, server_default=text("false"), comment="dunning never suspends this customer"
+    )
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -765,7 +768,10 @@ class InvoiceLine(Base):
 
 
 class Payment(Base):
-    """Money received against an invoice (cash or a bank transfer, recorded by hand)."""
+    """Money received from a customer: cash or a bank transfer recorded by hand, or a card
+    charged through the ISP's Stripe account. Recorded against one invoice, or to the
+    customer's account; either way its allocations say which invoices it paid, and what is
+    neither allocated nor refunded is the customer's credit."""
 
     __tablename__ = "payments"
     __table_args__ = (
@@ -783,18 +789,182 @@ class Payment(Base):
     tenant_id: Mapped[UUID] = mapped_column(
         ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
     )
-    invoice_id: Mapped[UUID] = mapped_column(
-        ForeignKey(f"{TENANT_DATA}.invoices.id", ondelete="CASCADE"), index=True
+    invoice_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.invoices.id", ondelete="CASCADE"),
+        index=True,
+        comment="the invoice it was recorded against; null: the customer's account",
     )
     customer_id: Mapped[UUID] = mapped_column(
         ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="CASCADE"), index=True
     )
     amount: Mapped[int] = mapped_column(BigInteger)
-    method: Mapped[str] = mapped_column(String(16), comment="cash, bank_transfer, other")
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_refunded: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    method: Mapped[str] = mapped_column(String(16), comment="cash, bank_transfer, card, other")
     received_on: Mapped[date] = mapped_column(Date)
     reference: Mapped[str | None] = mapped_column(String(200))
+    stripe_payment_intent: Mapped[str | None] = mapped_column(
+        String(255), comment="a card payment's PaymentIntent at Stripe"
+    )
+    card_last4: Mapped[str | None] = mapped_column(String(4))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PaymentRefund(Base):
+    """Money given back of a payment (a card refund goes through Stripe)."""
+
+    __tablename__ = "payment_refunds"
+    __table_args__ = (
+        Index(
+            "uq_payment_refunds_idempotency_key",
+            "tenant_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
+    payment_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.payments.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="CASCADE"), index=True
+    )
+    amount: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    stripe_refund: Mapped[str | None] = mapped_column(
+        String(255), comment="a card refund's id at Stripe"
+    )
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PaymentAllocation(Base):
+    """So much of a payment went to an invoice. Rows are only added: a refund that takes money
+    back off an invoice adds a negative row naming the refund."""
+
+    __tablename__ = "payment_allocations"
+    __table_args__ = {"schema": TENANT_DATA}
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
+    payment_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.payments.id", ondelete="CASCADE"), index=True
+    )
+    invoice_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.invoices.id", ondelete="CASCADE"), index=True
+    )
+    refund_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.payment_refunds.id", ondelete="CASCADE"),
+        index=True,
+        comment="set: the refund that took this much back off the invoice",
+    )
+    amount: Mapped[int] = mapped_column(
+        BigInteger, comment="minor units; negative: taken back by a refund"
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StripeAccount(Base):
+    """The ISP's own Stripe account, that its customers' cards are charged through."""
+
+    __tablename__ = "stripe_accounts"
+    __table_args__ = {"schema": TENANT_DATA}
+
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    sealed_secret_key: Mapped[str] = mapped_column(
+        Text, comment="the secret key, sealed; never shown again"
+    )
+    key_last4: Mapped[str] = mapped_column(String(4))
+    live: Mapped[bool] = mapped_column(Boolean, comment="sk_live_ (else sk_test_)")
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DunningSettings(Base):
+    """How an ISP chases overdue invoices: reminders, a late fee, suspension."""
+
+    __tablename__ = "dunning_settings"
+    __table_args__ = {"schema": TENANT_DATA}
+
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    reminder_days: Mapped[list[int]] = mapped_column(
+        ARRAY(SmallInteger), comment="days from the due date: -3 is three days before"
+    )
+    late_fee_kind: Mapped[str] = mapped_column(String(8), comment="none, fixed, percent")
+    late_fee_amount: Mapped[int] = mapped_column(BigInteger, comment="fixed: minor units")
+    late_fee_basis_points: Mapped[int] = mapped_column(
+        Integer, comment="percent: of the invoice's balance, 500 = 5.00%"
+    )
+    grace_days: Mapped[int] = mapped_column(SmallInteger)
+    suspend_after_days: Mapped[int | None] = mapped_column(SmallInteger, comment="null: never")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DunningAction(Base):
+    """What dunning did: a reminder mailed (once per invoice and step), a late fee charged
+    (once per invoice), a customer suspended or reactivated."""
+
+    __tablename__ = "dunning_actions"
+    __table_args__ = (
+        Index(
+            "uq_dunning_actions_reminder",
+            "tenant_id",
+            "invoice_id",
+            "step",
+            unique=True,
+            postgresql_where=text("kind = 'reminder'"),
+        ),
+        Index(
+            "uq_dunning_actions_late_fee",
+            "tenant_id",
+            "invoice_id",
+            unique=True,
+            postgresql_where=text("kind = 'late_fee'"),
+        ),
+        Index("ix_dunning_actions_customer", "customer_id", "created_at"),
+        {"schema": TENANT_DATA},
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[UUID] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.customers.id", ondelete="CASCADE")
+    )
+    invoice_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.invoices.id", ondelete="CASCADE"),
+        index=True,
+        comment="null: about the customer (suspended, reactivated)",
+    )
+    kind: Mapped[str] = mapped_column(
+        String(16), comment="reminder, late_fee, suspended, reactivated"
+    )
+    step: Mapped[int | None] = mapped_column(
+        SmallInteger, comment="a reminder's day from the due date"
+    )
+    fee_invoice_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey(f"{TENANT_DATA}.invoices.id", ondelete="SET NULL"),
+        index=True,
+        comment="a late fee's own invoice",
+    )
+    detail: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -811,6 +981,22 @@ class BillSchedule(Base):
     )
     period: Mapped[str] = mapped_column(String(7), comment="YYYY-MM: the next period to bill")
     due_on: Mapped[date] = mapped_column(Date, comment="the period's end: billed from then")
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DunningSchedule(Base):
+    """An ISP's daily dunning pass: the day it is next due. Like the bill schedules, kept
+    apart from the tenant data so the scheduler finds every ISP's due passes in one query."""
+
+    __tablename__ = "dunning_schedules"
+    __table_args__ = (Index("ix_dunning_schedules_due", "due_on"),)
+
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    due_on: Mapped[date] = mapped_column(Date, comment="the next daily pass")
     last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -24,7 +24,7 @@ from tenant_api.billing.money import taxed
 from tenant_api.billing.repository import customer_status
 from tenant_api.billing.settings import repository as settings_repository
 from tenant_api.billing.settings import service as settings
-from tenant_api.models import Invoice, InvoiceLine, Payment
+from tenant_api.models import Invoice, InvoiceLine, Payment, PaymentAllocation
 
 search = repository.search
 lines_of = repository.lines
@@ -281,6 +281,7 @@ async def record_payment(
         invoice_id=invoice.id,
         customer_id=invoice.customer_id,
         amount=spec.amount,
+        currency=invoice.currency,
         method=spec.method.value,
         received_on=spec.received_on or actor.now.date(),
         reference=spec.reference,
@@ -289,12 +290,23 @@ async def record_payment(
         created_at=actor.now,
     )
     session.add(payment)
-    invoice.amount_paid += spec.amount
-    _settle(invoice, actor.now)
     try:
         await session.flush()
     except IntegrityError:
         raise Conflict("A payment with this Idempotency-Key is being recorded.") from None
+    session.add(
+        PaymentAllocation(
+            id=uuid.uuid4(),
+            tenant_id=actor.tenant_id,
+            payment_id=payment.id,
+            invoice_id=invoice.id,
+            amount=spec.amount,
+            created_at=actor.now,
+        )
+    )
+    invoice.amount_paid += spec.amount
+    _settle(invoice, actor.now)
+    await session.flush()
     return payment, invoice
 
 
