@@ -438,7 +438,7 @@ async def test_an_owner_works_a_customer_invites_a_person_and_makes_an_api_key(
     await page.get_by_role("button", name="Invite").click()
     await page.locator("#email-error").wait_for()
     await page.get_by_label("Email").fill(f"sam-{uuid.uuid4().hex[:6]}@example.net")
-    await page.get_by_label("Role").select_option("support")
+    await page.get_by_label("Role", exact=True).select_option("support")
     await page.get_by_role("button", name="Invite").click()
     await page.get_by_role("row").filter(has_text="Sam Support").wait_for()
     await accessible(page)

@@ -105,3 +105,43 @@ async def test_the_export_holds_every_record_and_no_secret_and_only_the_owner_ge
         )
         assert no_tenant.status_code == 404, route
         assert no_tenant.json()["detail"] == f"No tenant {missing}.", route
+
+
+async def test_the_owner_sees_the_pending_cancellation(business_isp):
+    isp = await business_isp()
+    none = await isp.client.get("/api/v1/tenant/cancellation", headers=isp.owner)
+    assert none.status_code == 404
+    assert none.headers["content-type"] == "application/problem+json"
+    asked = await isp.client.post("/api/v1/tenant/cancellation", json={}, headers=isp.owner)
+    pending = await isp.client.get("/api/v1/tenant/cancellation", headers=isp.owner)
+    assert pending.status_code == 200
+    assert pending.json()["requested_at"] == asked.json()["requested_at"]
+    refused = await isp.client.get("/api/v1/tenant/cancellation", headers=isp.as_(Role.ADMIN))
+    assert refused.status_code == 403
+
+
+async def test_the_owner_exports_the_data_at_any_time_once_however_often_asked(business_isp):
+    isp, other = await business_isp(), await business_isp()
+    await isp.client.post("/api/v1/customers", json={"name": "Bo Kim"}, headers=isp.owner)
+    assert (await isp.client.get("/api/v1/tenant/exports", headers=isp.owner)).json() == {
+        "exports": []
+    }
+    first = await isp.client.post("/api/v1/tenant/exports", headers=isp.owner)
+    assert first.status_code == 201, first.text
+    again = await isp.client.post("/api/v1/tenant/exports", headers=isp.owner)
+    assert again.status_code == 200  # the archive just made, not a second one
+    assert again.json() == first.json()
+    listed = (await isp.client.get("/api/v1/tenant/exports", headers=isp.owner)).json()
+    assert [e["export_id"] for e in listed["exports"]] == [first.json()["export_id"]]
+    archive = await isp.client.get(first.json()["download_path"], headers=isp.owner)
+    counts = json.loads(zipfile.ZipFile(io.BytesIO(archive.content)).read("manifest.json"))
+    assert counts["counts"]["customers"] == 1
+
+    for role in (Role.ADMIN, Role.BILLING, Role.READ_ONLY):
+        made = await isp.client.post("/api/v1/tenant/exports", headers=isp.as_(role))
+        listing = await isp.client.get("/api/v1/tenant/exports", headers=isp.as_(role))
+        assert (made.status_code, listing.status_code) == (403, 403), role
+    # another ISP's owner sees only its own (none)
+    assert (await other.client.get("/api/v1/tenant/exports", headers=other.owner)).json() == {
+        "exports": []
+    }

@@ -12,10 +12,18 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from dotmac_contracts.money import to_major_units
 from webapp.bootstrap import WebApp
 from webapp.sessions import CSRF_COOKIE, CSRF_FIELD
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def _money(minor: int | None, currency: str) -> str:
+    return "—" if minor is None else f"{to_major_units(minor, currency)} {currency}"
+
+
+templates.env.filters["money"] = _money
 
 
 def webapp_of(request: Request) -> WebApp:

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from webapp.isp import _local
+from webapp.isp.calls import local_path as _local
 from webapp.rendering import field_errors, isp_slug
 
 

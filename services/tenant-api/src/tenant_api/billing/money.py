@@ -7,40 +7,12 @@ integration test holds the SQL to them.
 
 from dataclasses import dataclass
 
+from dotmac_contracts.money import MINOR_UNIT_DIGITS, minor_units_per_major
+
+__all__ = ["MINOR_UNIT_DIGITS", "minor_units_per_major", "prorated", "taxed"]
+
 BASIS = 10_000
 """Tax rates are in basis points: 2000 = 20.00%."""
-
-MINOR_UNIT_DIGITS = {
-    **dict.fromkeys(
-        (
-            "BIF",
-            "CLP",
-            "DJF",
-            "GNF",
-            "ISK",
-            "JPY",
-            "KMF",
-            "KRW",
-            "PYG",
-            "RWF",
-            "UGX",
-            "UYI",
-            "VND",
-            "VUV",
-            "XAF",
-            "XOF",
-            "XPF",
-        ),
-        0,
-    ),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-}
-"""ISO 4217 currencies whose minor unit is not a hundredth (the rest have two digits)."""
-
-
-def minor_units_per_major(currency: str) -> int:
-    """How many minor units make one major unit of `currency`: 100 for USD, 1 for JPY."""
-    return 10 ** MINOR_UNIT_DIGITS.get(currency, 2)
 
 
 @dataclass(frozen=True)

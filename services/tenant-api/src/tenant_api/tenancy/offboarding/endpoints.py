@@ -10,6 +10,7 @@ from servicekit.http import OutboxDep, RuntimeDep
 from servicekit.validation import Description
 from tenant_api.deps import ERRORS, Caller, CurrentTenant, NamedTenant, TenantSession, require
 from tenant_api.identity.auth.roles import Permission
+from tenant_api.models import DataExport
 from tenant_api.tenancy.offboarding import service
 
 router = APIRouter(prefix="/api/v1/tenant", tags=["leaving"], responses=ERRORS)
@@ -35,7 +36,22 @@ class ExportRead(BaseModel):
     export_id: UUID
     size_bytes: int
     sha256: str
+    created_at: datetime
     download_path: str
+
+
+class ExportList(BaseModel):
+    exports: list[ExportRead]
+
+
+def export_read(export: DataExport) -> ExportRead:
+    return ExportRead(
+        export_id=export.id,
+        size_bytes=export.size_bytes,
+        sha256=export.sha256,
+        created_at=export.created_at,
+        download_path=f"/api/v1/tenant/exports/{export.id}",
+    )
 
 
 @router.post("/cancellation", status_code=status.HTTP_202_ACCEPTED)
@@ -60,6 +76,14 @@ async def cancel(
     return CancellationRead(requested_at=requested_at)
 
 
+@router.get("/cancellation", responses={404: {"description": "No cancellation pending"}})
+async def cancellation(
+    caller: Owner, tenant: CurrentTenant, session: TenantSession
+) -> CancellationRead:
+    """The pending cancellation, if the owner asked for one (the owner only)."""
+    return CancellationRead(requested_at=await service.cancellation_of(session, tenant.id))
+
+
 @router.delete(
     "/cancellation",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -72,6 +96,29 @@ async def retract(
     await service.retract_cancellation(
         session, outbox, tenant, by=caller.reference, now=datetime.now(UTC)
     )
+
+
+@router.post(
+    "/exports",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "The export made in the last ten minutes, again"}},
+)
+async def export_now(
+    caller: Owner, tenant: CurrentTenant, session: TenantSession, response: Response
+) -> ExportRead:
+    """Archive all of this ISP's data now, to download (the owner only): customers, plans,
+    invoices, tickets, devices... as a zip of JSON lines. Asked again within ten minutes, the
+    same archive is answered (200) rather than a second one stored."""
+    export, made = await service.export_on_request(session, tenant.id, datetime.now(UTC))
+    if not made:
+        response.status_code = status.HTTP_200_OK
+    return export_read(export)
+
+
+@router.get("/exports")
+async def list_exports(caller: Owner, tenant: CurrentTenant, session: TenantSession) -> ExportList:
+    """The data exports made for this ISP, newest first (the owner only)."""
+    return ExportList(exports=[export_read(e) for e in await service.exports(session, tenant.id)])
 
 
 @router.get(
@@ -111,12 +158,6 @@ def internal_router(caller: Callable[..., None]) -> APIRouter:
     async def export(tenant: NamedTenant, runtime: RuntimeDep) -> ExportRead:
         """Archive all of the tenant's data (offboarding), for its owner to download."""
         async with runtime.db.unit_of_work(tenant=tenant.id) as session:
-            made = await service.export_data(session, tenant.id)
-            return ExportRead(
-                export_id=made.id,
-                size_bytes=made.size_bytes,
-                sha256=made.sha256,
-                download_path=f"/api/v1/tenant/exports/{made.id}",
-            )
+            return export_read(await service.export_data(session, tenant.id))
 
     return internal

@@ -6,7 +6,7 @@ import io
 import json
 import uuid
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -81,6 +81,33 @@ async def export_data(session: AsyncSession, tenant_id: UUID) -> DataExport:
     session.add(export)
     await session.flush()
     return export
+
+
+EXPORT_REUSED_FOR = timedelta(minutes=10)
+"""An export asked for again within this long is the one just made: the archive holds every
+record, so a button pressed twice should not store it twice."""
+
+
+async def export_on_request(
+    session: AsyncSession, tenant_id: UUID, now: datetime
+) -> tuple[DataExport, bool]:
+    """The owner's own export: a fresh archive, or the one made in the last ten minutes.
+    Returns it and whether it was made now."""
+    recent = await repository.export_since(session, tenant_id, now - EXPORT_REUSED_FOR)
+    if recent is not None:
+        return recent, False
+    return await export_data(session, tenant_id), True
+
+
+async def exports(session: AsyncSession, tenant_id: UUID) -> list[DataExport]:
+    return list(await repository.exports(session, tenant_id))
+
+
+async def cancellation_of(session: AsyncSession, tenant_id: UUID) -> datetime:
+    row = await tenants.get(session, tenant_id)
+    if row is None or row.cancellation_requested_at is None:
+        raise NotFound("This ISP has not asked to cancel.")
+    return row.cancellation_requested_at
 
 
 async def get_export(session: AsyncSession, tenant_id: UUID, export_id: UUID) -> DataExport:

@@ -1,0 +1,15 @@
+"""An ISP's admin pages, on its own host (`<slug>.<tenant base domain>`). Every call goes to the
+platform's APIs on the signed-in person's behalf, with the token their session holds, so
+tenant-api's roles, plugins and isolation decide what they see; a page the tier lacks shows
+the upgrade path."""
+
+from fastapi import APIRouter
+
+from webapp.isp import access, account, customers, devices, people, tickets
+from webapp.isp.dashboard import dashboard
+
+router = APIRouter(include_in_schema=False)
+for pages in (access, customers, tickets, devices, people, account):
+    router.include_router(pages.router)
+
+__all__ = ["dashboard", "router"]

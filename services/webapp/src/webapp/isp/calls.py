@@ -1,0 +1,73 @@
+"""What every ISP page does: find who is signed in on this ISP's host, call an API through the
+gateway as them, and turn a refusal into the sign-in page or the upgrade path."""
+
+from typing import Any
+
+import httpx
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from webapp import sessions
+from webapp.rendering import SignInFirst, isp_slug, page, to_sign_in, webapp_of
+from webapp.sessions import Signed
+
+SIGN_IN = "/signin"
+STATUSES = ("lead", "active", "suspended", "cancelled")
+
+
+def host(request: Request) -> dict[str, str]:
+    """The ISP's host, as tenant-api (through the gateway) tells ISPs apart."""
+    return {"Host": request.headers.get("host", "")}
+
+
+async def signed_in(request: Request) -> Signed:
+    if isp_slug(request) is None:
+        raise SignInFirst(SIGN_IN)
+    signed = await sessions.current(webapp_of(request), request, "isp")
+    if signed is None:
+        raise SignInFirst(SIGN_IN)
+    return signed
+
+
+async def api(
+    request: Request,
+    method: str,
+    path: str,
+    signed: Signed | None = None,
+    *,
+    platform: bool = False,
+    **options: Any,
+) -> httpx.Response:
+    """Call an API through the gateway as the signed-in person: tenant-api's on the ISP's own
+    host; with `platform`, a platform service's (billing, network, licensing) on the
+    platform's host, where the gateway routes them by path."""
+    headers = {
+        **({} if platform else host(request)),
+        **(signed.bearer if signed else {}),
+        **options.pop("headers", {}),
+    }
+    return await webapp_of(request).gateway.request(method, path, headers=headers, **options)
+
+
+def back_to_sign_in(request: Request) -> RedirectResponse:
+    return to_sign_in(request, SIGN_IN)
+
+
+def refusal_page(request: Request, signed: Signed, answer: httpx.Response) -> Response | None:
+    """A page the tier lacks (tenant-api's 403 names the plugin and the lowest tier that has
+    it): the upgrade path instead of a broken page. None when the answer is no such refusal."""
+    if answer.status_code != 403:
+        return None
+    problem = answer.json()
+    if "required_tier" not in problem and "plugin" not in str(problem.get("detail", "")):
+        return page(
+            request, "isp/forbidden.html", {"signed": signed, "problem": problem}, status=403
+        )
+    return page(request, "isp/gated.html", {"signed": signed, "problem": problem}, status=403)
+
+
+def local_path(target: str) -> str:
+    """Only a path of this site: never an open redirect to another."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
