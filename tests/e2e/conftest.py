@@ -19,6 +19,7 @@ import httpx
 import nats
 import pytest
 import uvicorn
+from aiohttp import web
 from nats.aio.client import Client as Nats
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -601,3 +602,42 @@ def faults(platform: Platform, postgres: Postgres) -> Faults:
     )
     assert migrated.returncode == 0, migrated.stderr[-2000:]
     return Faults(platform, postgres, url)
+
+
+class Inbox:
+    """A webhook receiver on a free port of 127.0.0.1: what it was sent, as it arrives."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[bytes, dict[str, str]]] = []
+        self.arrived = asyncio.Event()
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.received.append(
+            (await request.read(), {k.lower(): v for k, v in request.headers.items()})
+        )
+        self.arrived.set()
+        return web.Response(status=204)
+
+    async def typed(self, type_: str, timeout: float = 30.0) -> tuple[dict[str, Any], Any]:
+        async with asyncio.timeout(timeout):
+            while True:
+                for body, headers in self.received:
+                    if json.loads(body)["type"] == type_:
+                        return json.loads(body), (body, headers)
+                self.arrived.clear()
+                await self.arrived.wait()
+
+
+@pytest.fixture
+async def inbox() -> Any:
+    box = Inbox()
+    app = web.Application()
+    app.router.add_post("/hook", box.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    box.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/hook"  # type: ignore[union-attr]
+    yield box
+    await runner.cleanup()

@@ -373,6 +373,33 @@ async def test_a_premium_isp_watches_its_device_s_traffic_live(
         await page.get_by_text(re.compile("monthly recurring revenue")).wait_for()
         await accessible(page)
         await screenshots(page, "02-dashboard")
+
+        # the device's history: its readings rolled up into 5-minute buckets, charted
+        await page.get_by_role("link", name="Devices", exact=True).click()
+        await page.get_by_role("link", name="edge-live").click()
+        figure = page.locator("figure.chart").filter(has_text="uplink")
+        await figure.wait_for()
+        points = await figure.locator("polyline[data-direction=in]").get_attribute("points")
+        assert points and "," in points, points
+        await figure.get_by_text("The readings as a table").click()
+        assert "Mb/s" in await figure.get_by_role("table").inner_text()
+        await accessible(page)
+        await screenshots(page, "03-device-history")
+
+        # the agent goes away: after 3 polls without an answer, an alert to acknowledge
+        agent.stop()
+        await page.goto(f"{site}/alerts")
+        for _ in range(120):
+            if await page.get_by_text("edge-live").count():
+                break
+            await page.wait_for_timeout(1000)
+            await page.reload()
+        row = page.get_by_role("row").filter(has_text="edge-live")
+        assert "not answered 3 polls" in await row.inner_text()
+        await accessible(page)
+        await row.get_by_role("button", name=re.compile("^Acknowledge")).click()
+        await page.get_by_role("row").filter(has_text="Owen,").wait_for()  # who, by name
+        await screenshots(page, "04-alert-acknowledged")
     finally:
         agent.stop()
 

@@ -5,52 +5,13 @@ through Caddy as it happens."""
 
 import asyncio
 import json
-from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
 from standardwebhooks.webhooks import Webhook
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 OPERATOR = {"Authorization": "Bearer dev-only-operator-token"}  # the platform's default
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.received: list[tuple[bytes, dict[str, str]]] = []
-        self.arrived = asyncio.Event()
-        self.url = ""
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.received.append(
-            (await request.read(), {k.lower(): v for k, v in request.headers.items()})
-        )
-        self.arrived.set()
-        return web.Response(status=204)
-
-    async def typed(self, type_: str, timeout: float = 30.0) -> tuple[dict[str, Any], Any]:
-        async with asyncio.timeout(timeout):
-            while True:
-                for body, headers in self.received:
-                    if json.loads(body)["type"] == type_:
-                        return json.loads(body), (body, headers)
-                self.arrived.clear()
-                await self.arrived.wait()
-
-
-@pytest.fixture
-async def inbox() -> Any:
-    box = Inbox()
-    app = web.Application()
-    app.router.add_post("/hook", box.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    box.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/hook"  # type: ignore[union-attr]
-    yield box
-    await runner.cleanup()
 
 
 async def test_an_isp_s_customer_reaches_its_webhook_and_its_event_stream(platform, inbox):

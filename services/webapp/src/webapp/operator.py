@@ -20,7 +20,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dotmac_contracts.vocabulary import DeploymentState, Region, Tier
 from servicekit.problems import NotFound
 from webapp import sessions
-from webapp.rendering import SignInFirst, isp_slug, page, problem_detail, to_sign_in, webapp_of
+from webapp.rendering import (
+    SignInFirst,
+    isp_slug,
+    money,
+    page,
+    problem_detail,
+    to_sign_in,
+    webapp_of,
+)
 from webapp.sessions import Signed, check_csrf
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
@@ -216,12 +224,6 @@ def workflow_url(request: Request, workflow_id: str | None) -> str | None:
     ui = settings.temporal_ui_url.rstrip("/")
     namespace = quote(settings.platform.temporal_namespace, safe="")
     return f"{ui}/namespaces/{namespace}/workflows/{quote(workflow_id, safe='')}"
-
-
-def money(cents: int | None, currency: str | None) -> str:
-    if cents is None:
-        return "—"
-    return f"{cents / 100:,.2f} {(currency or '').upper()}".strip()
 
 
 def when(value: str | None) -> str:

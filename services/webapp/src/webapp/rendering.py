@@ -19,11 +19,15 @@ from webapp.sessions import CSRF_COOKIE, CSRF_FIELD
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
-def _money(minor: int | None, currency: str) -> str:
-    return "—" if minor is None else f"{to_major_units(minor, currency)} {currency}"
+def money(minor: int | None, currency: str | None) -> str:
+    """An amount in minor units as people read it: "12,345.67 USD", "1,200 JPY"."""
+    if minor is None:
+        return "—"
+    code = (currency or "").upper()
+    return f"{to_major_units(minor, code)} {code}".strip()
 
 
-templates.env.filters["money"] = _money
+templates.env.filters["money"] = money
 
 
 def webapp_of(request: Request) -> WebApp:

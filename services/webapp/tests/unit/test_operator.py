@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from webapp.operator import _console_path, _usable, money, when, workflow_url
+from webapp.operator import _console_path, _usable, when, workflow_url
+from webapp.rendering import money
 
 
 @pytest.mark.parametrize(
@@ -48,6 +49,7 @@ def test_money_and_times_read_as_a_person_expects():
     assert money(1234567, "usd") == "12,345.67 USD"
     assert money(0, "eur") == "0.00 EUR"
     assert money(None, "usd") == "—"
+    assert money(1200, "JPY") == "1,200 JPY"  # no minor unit
     assert when("2026-03-01T09:30:59.123456+00:00") == "2026-03-01 09:30 UTC"
     assert when("2026-03-01T11:30:00+02:00") == "2026-03-01 09:30 UTC"
     assert when(None) == "—"

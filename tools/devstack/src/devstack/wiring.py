@@ -249,11 +249,13 @@ def service_environment(ports: Ports, database: str = DATABASE) -> dict[str, str
 def process_environment(
     service: Service, ports: Ports, shared: Mapping[str, str]
 ) -> dict[str, str]:
-    """One process's environment: the shared wiring, its own port, and the network service's
-    trap receiver's (UDP) port."""
+    """One process's environment: the shared wiring, its own port, the network service's
+    trap receiver's (UDP) port, and the web app's link to the Temporal UI."""
     own = {f"{service.env_prefix}PORT": str(ports.service(service.name))}
     if service.name == "network":
         own["NETWORK_TRAP_PORT"] = str(ports.snmp_traps)
+    if service.name == "webapp":  # the console links workflows in the Temporal UI
+        own["WEBAPP_TEMPORAL_UI_URL"] = f"http://{LOCALHOST}:{ports.temporal_ui}"
     return {**shared, **own}
 
 

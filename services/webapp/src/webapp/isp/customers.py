@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from webapp.isp import billing
 from webapp.isp.calls import (
     STATUSES,
     api,
@@ -168,7 +169,9 @@ async def commit_import(request: Request, import_id: str) -> Response:
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
-async def customer(request: Request, customer_id: str, general: str = "") -> Response:
+async def customer(
+    request: Request, customer_id: str, general: str = "", message: str = ""
+) -> Response:
     signed = await signed_in(request)
     path = f"/api/v1/customers/{quote(customer_id, safe='')}"
     found = await api(request, "GET", path, signed)
@@ -189,6 +192,8 @@ async def customer(request: Request, customer_id: str, general: str = "") -> Res
             "notes": notes.json()["notes"] if notes.status_code == 200 else [],
             "statuses": STATUSES,
             "general": general[:300] or None,
+            "message": message[:300] or None,
+            **await billing.subscriptions_of(request, signed, customer_id),
         },
     )
 
