@@ -217,3 +217,34 @@ async def test_a_tier_change_carries_the_new_tiers_api_rate(api, licensed_isp, a
     assert [(e.tier, e.api_rate_per_minute) for e in changes] == [("premium", 1_200), ("basic", 60)]
     current = (await client.get(f"/api/v1/licensing/isps/{isp_id}/licence")).json()
     assert current["api_rate_per_minute"] == 60
+
+
+async def test_every_start_announces_the_catalogue_dated_as_first_announced(api):
+    """A subscriber that missed the catalogue hears it at the next start; a repeat carries the
+    first announcement's date, so it changes nothing and never outdates a newer version."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from dotmac_contracts.events import TierCatalogPublished
+    from licensing.catalogue.publishing import publish_catalog
+    from licensing.models import messaging
+
+    _, runtime, _ = api
+    later = datetime.now(UTC) + timedelta(days=3)
+    async with runtime.db.unit_of_work() as session:
+        again = await publish_catalog(session, runtime.outbox, later)
+    outbox = messaging.outbox
+    async with runtime.db.unit_of_work() as session:
+        rows = (
+            await session.execute(
+                select(outbox.c.data)
+                .where(outbox.c.subject == TierCatalogPublished.subject)
+                .order_by(outbox.c.id)
+            )
+        ).all()
+    announced = [TierCatalogPublished.model_validate_json(data) for (data,) in rows]
+    assert len(announced) >= 2  # the start's, and this one
+    assert {e.version for e in announced} == {again.version}
+    assert {e.published_at for e in announced} == {announced[0].published_at}
+    assert again.published_at < later

@@ -1,4 +1,9 @@
-"""Announcing the catalogue: once per version, on the first start that carries it."""
+"""Announcing the catalogue at every start, dated when its version was first announced.
+
+Every start announces it, so a subscriber that missed it (a stream lost or purged, a service
+whose database was restored) hears it again; the date stays that of the version's first
+announcement, so a repeat changes nothing and an older version, still running somewhere during
+an upgrade, never displaces a newer one (subscribers keep the latest-dated)."""
 
 import hashlib
 import json
@@ -24,16 +29,18 @@ def catalog_event(now: datetime) -> TierCatalogPublished:
     return TierCatalogPublished(version=version, tiers=tiers, plugins=plugins, published_at=now)
 
 
-async def publish_catalog(session: AsyncSession, outbox: Outbox, now: datetime) -> bool:
-    """Announce the catalogue unless this version was announced already. True if announced."""
+async def publish_catalog(
+    session: AsyncSession, outbox: Outbox, now: datetime
+) -> TierCatalogPublished:
+    """Announce the catalogue, dated when this version was first announced."""
     event = catalog_event(now)
-    if not await repository.record_published(session, event.version, now):
-        return False
+    first = await repository.record_published(session, event.version, now)
+    event = event.model_copy(update={"published_at": first})
     await outbox.add(session, event)
-    return True
+    return event
 
 
 async def announce_catalog(runtime: Runtime) -> None:
-    """Announce the catalogue as the API starts, unless this version was announced already."""
+    """Announce the catalogue as the API starts."""
     async with runtime.db.unit_of_work() as session:
         await publish_catalog(session, runtime.outbox, datetime.now(UTC))
