@@ -7,7 +7,7 @@ every page passes axe-core's WCAG 2.1 A/AA rules and is photographed."""
 import re
 import uuid
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -100,8 +100,10 @@ async def test_an_isp_bills_a_customer_from_plan_to_paid_invoice(platform, http,
     facts = await page.locator(".facts").inner_text()
     assert "12 Cedar Lane" in facts and "fiber, vip" in facts, facts
 
-    first_of_month = datetime.now(UTC).date().replace(day=1)
-    await page.get_by_label("Subscribe to").select_option(label=re.compile("Fiber 300"))
+    # billing is in arrears: last month, ended, is the period to bill
+    this_month = datetime.now(UTC).date().replace(day=1)
+    first_of_month = (this_month - timedelta(days=1)).replace(day=1)
+    await page.get_by_label("Subscribe to").select_option(index=0)  # Fiber 300, the one plan
     await page.get_by_label("Starting (default today)").fill(first_of_month.isoformat())
     await page.get_by_role("button", name="Subscribe").click()
     await page.get_by_text("Subscribed.").wait_for()

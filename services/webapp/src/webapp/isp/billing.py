@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dotmac_contracts.money import to_minor_units
-from webapp.isp.calls import api, back_to_sign_in, refusal_page, signed_in
+from webapp.isp.calls import api, back_to_sign_in, names_of_people, refusal_page, signed_in
 from webapp.rendering import field_errors, page, problem_detail
 from webapp.sessions import Signed, check_csrf
 
@@ -486,6 +486,7 @@ async def _billing_page(
             "runs": runs.json()["items"] if runs.status_code == 200 else None,
             "runs_refused": None if runs.status_code == 200 else runs.json(),
             "run": run,
+            "names": await names_of_people(request, signed),
             "message": message[:300],
             "general": general,
         },

@@ -71,3 +71,12 @@ def local_path(target: str) -> str:
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
+
+
+async def names_of_people(request: Request, signed: Signed) -> dict[str, str]:
+    """The ISP's people by the reference the APIs record them with (`user:<id>`), to show
+    their names instead; empty when the role may not list people."""
+    people = await api(request, "GET", "/api/v1/users", signed)
+    if people.status_code != 200:
+        return {}
+    return {f"user:{p['id']}": p["name"] for p in people.json()["users"]}

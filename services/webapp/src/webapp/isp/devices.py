@@ -14,6 +14,7 @@ from webapp.isp.calls import (
     api,
     back_to_sign_in,
     host,
+    names_of_people,
     refusal_page,
     signed_in,
 )
@@ -186,12 +187,6 @@ async def alerts(request: Request, state: str = "open", cursor: str = "") -> Res
         return refused
     if answer.status_code != 200:  # a cursor from another listing, say: start again
         return RedirectResponse(f"/alerts?state={state}", status_code=303)
-    people = await api(request, "GET", "/api/v1/users", signed)
-    names = (
-        {f"user:{p['id']}": p["name"] for p in people.json()["users"]}
-        if people.status_code == 200
-        else {}
-    )
     return page(
         request,
         "isp/alerts.html",
@@ -200,7 +195,7 @@ async def alerts(request: Request, state: str = "open", cursor: str = "") -> Res
             "alerts": answer.json(),
             "state": state,
             "states": ALERT_STATES,
-            "names": names,
+            "names": await names_of_people(request, signed),
         },
     )
 
