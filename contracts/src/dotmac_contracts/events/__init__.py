@@ -47,9 +47,11 @@ from dotmac_contracts.events.provisioning import (
 from dotmac_contracts.events.registration import IspRegistered
 from dotmac_contracts.events.tenant import (
     CustomerCreated,
+    CustomerReactivated,
     CustomersCounted,
     CustomersImported,
     CustomerStatusChanged,
+    CustomerSuspended,
     DeviceChanged,
     DeviceRecord,
     DeviceRegistered,
@@ -69,7 +71,9 @@ __all__ = [
     "CancellationRequested",
     "CancellationRetracted",
     "CustomerCreated",
+    "CustomerReactivated",
     "CustomerStatusChanged",
+    "CustomerSuspended",
     "CustomersCounted",
     "CustomersImported",
     "DataExported",

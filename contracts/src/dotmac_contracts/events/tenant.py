@@ -53,8 +53,8 @@ CustomerStatus = Literal["lead", "active", "suspended", "cancelled"]
 TicketStatus = Literal["open", "pending", "resolved", "closed"]
 TicketPriority = Literal["low", "normal", "high", "urgent"]
 BY = (
-    "Who: user:<id>, api_key:<id> or automation:<rule id>; sample data loaded into a demo names "
-    "what it stands for (customer:<account number>, network, sample data)"
+    "Who: user:<id>, api_key:<id>, automation:<rule id> or dunning; sample data loaded into a "
+    "demo names what it stands for (customer:<account number>, network, sample data)"
 )
 
 
@@ -83,6 +83,33 @@ class CustomerStatusChanged(IspEvent):
     reason: str | None = Field(description="Why, as the ISP put it (given to suspend or cancel)")
     by: str = Field(description=BY)
     changed_at: datetime
+
+
+@event_type("dotmac.tenant.customer.suspended.v1")
+class CustomerSuspended(IspEvent):
+    """A customer was suspended: its service is to be cut off (the network enforces it) until
+    `CustomerReactivated`. By hand, or by the ISP's dunning after its invoices stayed unpaid
+    for the days the ISP allows (`dunning`). Also announced as `CustomerStatusChanged`."""
+
+    customer_id: UUID
+    account_number: str = Field(description="The ISP's reference for the customer")
+    reason: str | None = Field(description="Why, as the ISP (or its dunning) put it")
+    dunning: bool = Field(description="Suspended by dunning for overdue invoices, not by hand")
+    by: str = Field(description=BY)
+    suspended_at: datetime
+
+
+@event_type("dotmac.tenant.customer.reactivated.v1")
+class CustomerReactivated(IspEvent):
+    """A suspended customer is active again: its service is to be restored. By hand, or by
+    dunning once payments cleared what was overdue (`dunning`)."""
+
+    customer_id: UUID
+    account_number: str = Field(description="The ISP's reference for the customer")
+    reason: str | None
+    dunning: bool = Field(description="Reactivated by dunning, as its payment cleared the debt")
+    by: str = Field(description=BY)
+    reactivated_at: datetime
 
 
 @event_type("dotmac.tenant.customers.imported.v1")

@@ -3,13 +3,17 @@ state that calls for it, and a sender delivers it over SMTP once that commits â€
 change sends nothing, and a mail server that is down delays mail instead of losing it.
 
 Messages can carry one-time secrets (a first-login link): the body is erased once delivered and
-never logged.
+never logged. A service whose outbox has the `attachments` column (`mail_outbox_table(...,
+attachments=True)`) can attach files (an invoice's PDF); they are erased with the body.
 """
 
 import asyncio
+import base64
 import logging
 import smtplib
+from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -25,6 +29,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.config import PlatformSettings
@@ -35,7 +40,25 @@ from servicekit.tasks import cancel_and_wait, stop_if_asked
 log = logging.getLogger(__name__)
 
 
-def mail_outbox_table(metadata: MetaData) -> Table:
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    """e.g. application/pdf"""
+    data: bytes
+
+    def stored(self) -> dict[str, str]:
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "data": base64.b64encode(self.data).decode(),
+        }
+
+
+def mail_outbox_table(metadata: MetaData, *, attachments: bool = False) -> Table:
+    """The outbox; with `attachments`, it has a column for files attached (the service's
+    migrations must have added it)."""
+    extra = [Column("attachments", JSONB, comment="erased once delivered")] if attachments else []
     table = Table(
         "mail_outbox",
         metadata,
@@ -47,6 +70,7 @@ def mail_outbox_table(metadata: MetaData) -> Table:
         Column("sent_at", DateTime(timezone=True)),
         Column("attempts", BigInteger, nullable=False, server_default="0"),
         Column("last_error", Text),
+        *extra,
     )
     Index("ix_mail_outbox_unsent", table.c.id, postgresql_where=table.c.sent_at.is_(None))
     return table
@@ -61,7 +85,26 @@ class Mailer:
 
     async def queue(self, session: AsyncSession, *, to: str, subject: str, body: str) -> None:
         """Send this mail if, and once, the caller's transaction commits."""
-        await session.execute(insert(self._table).values(to_address=to, subject=subject, body=body))
+        await self._queue(session, {"to_address": to, "subject": subject, "body": body})
+
+    async def queue_with_attachments(
+        self,
+        session: AsyncSession,
+        *,
+        to: str,
+        subject: str,
+        body: str,
+        attachments: tuple[Attachment, ...],
+    ) -> None:
+        """As `queue`, with files attached (the outbox must have the `attachments` column)."""
+        if "attachments" not in self._table.c:
+            raise ValueError("this service's mail outbox takes no attachments")
+        values: dict[str, Any] = {"to_address": to, "subject": subject, "body": body}
+        values["attachments"] = [a.stored() for a in attachments]
+        await self._queue(session, values)
+
+    async def _queue(self, session: AsyncSession, values: dict[str, Any]) -> None:
+        await session.execute(insert(self._table).values(**values))
         sender = self.sender
         if sender is not None:
             after_commit(session, sender.wake)
@@ -124,8 +167,11 @@ class MailSender:
             ).all()
             ok = True
             for row in rows:
+                files = row._mapping.get("attachments") or []
                 try:
-                    await asyncio.to_thread(self._send, row.to_address, row.subject, row.body)
+                    await asyncio.to_thread(
+                        self._send, row.to_address, row.subject, row.body, files
+                    )
                 except (OSError, smtplib.SMTPException) as error:
                     ok = False
                     await session.execute(
@@ -134,16 +180,25 @@ class MailSender:
                         .values(attempts=t.c.attempts + 1, last_error=type(error).__name__)
                     )
                     continue
-                await session.execute(
-                    update(t).where(t.c.id == row.id).values(sent_at=func.now(), body=None)
-                )
+                erased: dict[str, Any] = {"sent_at": func.now(), "body": None}
+                if "attachments" in t.c:
+                    erased["attachments"] = None
+                await session.execute(update(t).where(t.c.id == row.id).values(**erased))
             return ok
 
-    def _send(self, to: str, subject: str, body: str) -> None:
+    def _send(self, to: str, subject: str, body: str, files: list[dict[str, str]]) -> None:
         message = EmailMessage()
         message["From"] = self._settings.mail_from
         message["To"] = to
         message["Subject"] = subject
         message.set_content(body)
+        for file in files:
+            maintype, _, subtype = file["content_type"].partition("/")
+            message.add_attachment(
+                base64.b64decode(file["data"]),
+                maintype=maintype,
+                subtype=subtype,
+                filename=file["filename"],
+            )
         with smtplib.SMTP(self._settings.smtp_host, self._settings.smtp_port, timeout=10) as smtp:
             smtp.send_message(message)

@@ -50,6 +50,11 @@ class Settings(ServiceSettings):
     bill_schedule_interval_s: float = Field(
         default=300, gt=0, description="How often each replica looks for automatic bill runs due"
     )
+    stripe_api_base: str | None = Field(
+        default=None,
+        description="Where ISPs' Stripe accounts are reached; unset: Stripe's own API. Tests "
+        "and the dev stack point it at their localstripe",
+    )
     demo_snmp_fleet: DemoSnmpFleet | None = Field(
         default=None,
         description="Development only (`make up` sets it, as JSON): the simulated devices "

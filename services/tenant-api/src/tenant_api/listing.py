@@ -22,6 +22,7 @@ from tenant_api.deps import CurrentTenant, EntitlementsDep
 
 T = TypeVar("T", bound=BaseModel)
 P = TypeVar("P", bound="Page[Any]")
+M = TypeVar("M", bound=BaseModel)
 CSV = "text/csv"
 EXPORT_PLUGIN = Plugin.BASIC_REPORTING
 EXPORT_MAX_ROWS = 200_000
@@ -85,6 +86,28 @@ PagingDep = Annotated[Paging, Depends(paging)]
 
 def wants_csv(request: Request) -> bool:
     return CSV in request.headers.get("accept", "")
+
+
+class Export:
+    """For a short list answered whole (a customer's holds, the tax rates): JSON, or the
+    same rows as CSV when the client asks for `text/csv` (with basic_reporting, as every
+    list's export)."""
+
+    def __init__(self, *, wanted: bool) -> None:
+        self.wanted = wanted
+
+    def respond(self, listed: M, items: Sequence[BaseModel], name: str) -> M | Response:
+        return csv_response(items, name) if self.wanted else listed
+
+
+async def export(request: Request, tenant: CurrentTenant, entitlements: EntitlementsDep) -> Export:
+    wanted = wants_csv(request)
+    if wanted:
+        entitlements.require(tenant.id, EXPORT_PLUGIN)
+    return Export(wanted=wanted)
+
+
+ExportDep = Annotated[Export, Depends(export)]
 
 
 def contains(column: Any, text: str, *, lowered: bool = False) -> ColumnElement[bool]:

@@ -73,6 +73,26 @@ class SubscriptionChanged(Event):
 
 
 @dataclass(frozen=True)
+class PaymentReceived(Event):
+    """A payment to a customer's account was recorded and allocated to its open invoices."""
+
+    customer_id: UUID
+    payment_id: UUID
+    by: str
+
+
+@dataclass(frozen=True)
+class ChangeCustomerStatus(Command):
+    """Move a customer to another status (dunning suspends and reactivates); answers the
+    customer's status after it."""
+
+    customer_id: UUID
+    status: CustomerStatus
+    reason: str | None
+    by: str
+
+
+@dataclass(frozen=True)
 class TagCustomer(Command):
     """Add a tag; answers what was done (or why nothing was)."""
 

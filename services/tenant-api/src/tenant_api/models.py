@@ -964,6 +964,9 @@ class DunningAction(Base):
         index=True,
         comment="a late fee's own invoice",
     )
+    amount: Mapped[int | None] = mapped_column(
+        BigInteger, comment="a late fee's, or what was overdue (minor units)"
+    )
     detail: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -16,6 +16,11 @@ class CustomerStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+DUNNING = "dunning"
+"""Who dunning's changes are recorded as (a customer suspended for overdue invoices is told
+apart from one suspended by hand by it)."""
+
+
 class CustomerKind(StrEnum):
     RESIDENTIAL = "residential"
     BUSINESS = "business"

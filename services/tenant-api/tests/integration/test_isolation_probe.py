@@ -131,6 +131,9 @@ async def seed(client, signed_in, customer_id, tenant_id) -> dict[str, str]:
         {"customer_id": customer_id, "lines": [{"description": "Install", "unit_amount": 100}]},
     )
     bill_run_id = await created("/api/v1/bill-runs", {"period": "2026-10", "dry_run": True})
+    payment_id = await created(
+        f"/api/v1/customers/{customer_id}/payments", {"amount": 100, "method": "cash"}
+    )
     hold_id = await created(
         f"/api/v1/customers/{customer_id}/holds",
         {"starts_on": "2026-10-01", "ends_on": "2026-10-05"},
@@ -154,6 +157,7 @@ async def seed(client, signed_in, customer_id, tenant_id) -> dict[str, str]:
         "rule_id": rule_id,
         "invoice_id": invoice_id,
         "bill_run_id": bill_run_id,
+        "payment_id": payment_id,
         "hold_id": hold_id,
         "export_id": export.json()["export_id"],
     }

@@ -3,6 +3,7 @@ each subscription created, replaced or cancelled (for the ISP's webhooks)."""
 
 from dotmac_contracts import events as published
 from servicekit.outbox import Outbox
+from tenant_api.billing.dunning import handlers as dunning
 from tenant_api.billing.subscriptions import service as subscriptions
 from tenant_api.messagebus import MessageBus, UnitOfWork
 from tenant_api.messages import CustomerStatusChanged, SubscriptionChanged
@@ -36,3 +37,4 @@ def register(bus: MessageBus, outbox: Outbox) -> None:
 
     bus.subscribe(CustomerStatusChanged, end_a_cancelled_customers_subscriptions)
     bus.subscribe(SubscriptionChanged, publish_changed)
+    dunning.register(bus)

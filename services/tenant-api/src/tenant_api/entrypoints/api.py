@@ -10,8 +10,12 @@ from servicekit.mail import MailSender
 from servicekit.serving import Role
 from servicekit.tasks import cancel_and_wait
 from tenant_api.automations.endpoints import router as automations
+from tenant_api.billing.dunning.endpoints import router as dunning
+from tenant_api.billing.dunning.scheduler import DunningScheduler
 from tenant_api.billing.holds.endpoints import router as billing_holds
 from tenant_api.billing.invoices.endpoints import router as invoices
+from tenant_api.billing.payments.endpoints import router as payments
+from tenant_api.billing.payments.endpoints import stripe_router as stripe_account
 from tenant_api.billing.plans.endpoints import router as plans
 from tenant_api.billing.runs.endpoints import router as bill_runs
 from tenant_api.billing.runs.scheduler import BillScheduler
@@ -38,6 +42,12 @@ def create_app(tenant_api: TenantApi) -> FastAPI:
     runtime, platform = tenant_api.runtime, tenant_api.settings.platform
     bill_scheduler = BillScheduler(
         tenant_api.entitlements, tenant_api.bus, tenant_api.settings.bill_schedule_interval_s
+    )
+    dunning_scheduler = DunningScheduler(
+        tenant_api.entitlements,
+        tenant_api.bus,
+        tenant_api.mailer,
+        tenant_api.settings.bill_schedule_interval_s,
     )
 
     @asynccontextmanager
@@ -67,6 +77,9 @@ def create_app(tenant_api: TenantApi) -> FastAPI:
             invoices,
             bill_runs,
             billing_holds,
+            payments,
+            stripe_account,
+            dunning,
             tickets,
             device_telemetry,
             devices,
@@ -86,6 +99,7 @@ def create_app(tenant_api: TenantApi) -> FastAPI:
             lambda: tenant_api.access_guard.kept_current(runtime),
             mail_sender,
             lambda: bill_scheduler.kept_running(runtime),
+            lambda: dunning_scheduler.kept_running(runtime),
         ),
     )
 

@@ -4,6 +4,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, status
+from fastapi.responses import Response
 
 from dotmac_contracts.vocabulary import Plugin
 from tenant_api.billing.holds import service
@@ -18,6 +19,7 @@ from tenant_api.deps import (
     require_plugin,
 )
 from tenant_api.identity.auth.roles import Permission
+from tenant_api.listing import CSV_RESPONSE, ExportDep
 
 router = APIRouter(
     tags=["billing holds"],
@@ -44,10 +46,18 @@ async def place_hold(
     return HoldRead.model_validate(hold, from_attributes=True)
 
 
-@router.get("/api/v1/customers/{customer_id}/holds", responses=NOT_FOUND)
-async def list_holds(customer_id: UUID, caller: Reader, session: TenantSession) -> HoldList:
+@router.get(
+    "/api/v1/customers/{customer_id}/holds",
+    responses={**NOT_FOUND, **CSV_RESPONSE},
+    response_model=HoldList,
+)
+async def list_holds(
+    customer_id: UUID, caller: Reader, session: TenantSession, export: ExportDep
+) -> HoldList | Response:
+    """The customer's holds (all of them as CSV with `Accept: text/csv`)."""
     found = await service.holds(session, customer_id)
-    return HoldList(holds=[HoldRead.model_validate(h, from_attributes=True) for h in found])
+    listed = HoldList(holds=[HoldRead.model_validate(h, from_attributes=True) for h in found])
+    return export.respond(listed, listed.holds, "holds")
 
 
 @router.delete(

@@ -21,6 +21,7 @@ from tenant_api.billing.invoices.schemas import (
     PaymentCreate,
 )
 from tenant_api.billing.money import taxed
+from tenant_api.billing.payments.ledger import apply_credit, settle
 from tenant_api.billing.repository import customer_status
 from tenant_api.billing.settings import repository as settings_repository
 from tenant_api.billing.settings import service as settings
@@ -152,6 +153,13 @@ async def _issue(
                 invoice.status = InvoiceStatus.PAID.value
         invoice.updated_at = actor.now
     await session.flush()
+    # The customer's credit (overpayments) pays what was just issued.
+    owing = [
+        i.customer_id
+        for i in invoices
+        if i.kind == InvoiceKind.INVOICE and i.status in repository.OPEN
+    ]
+    await apply_credit(session, owing, actor.now)
 
 
 async def void(session: AsyncSession, actor: Actor, invoice_id: UUID, reason: str) -> Invoice:
@@ -244,7 +252,7 @@ async def credit(
     await session.flush()
     await _issue(session, [note], actor, 0)
     invoice.amount_credited += note.total
-    _settle(invoice, actor.now)
+    settle(invoice, actor.now)
     await session.flush()
     return note
 
@@ -305,21 +313,9 @@ async def record_payment(
         )
     )
     invoice.amount_paid += spec.amount
-    _settle(invoice, actor.now)
+    settle(invoice, actor.now)
     await session.flush()
     return payment, invoice
-
-
-def _settle(invoice: Invoice, now: datetime) -> None:
-    paid = invoice.total - invoice.amount_paid - invoice.amount_credited
-    invoice.status = (
-        InvoiceStatus.PAID.value
-        if paid <= 0
-        else InvoiceStatus.PARTIALLY_PAID.value
-        if invoice.amount_paid
-        else InvoiceStatus.ISSUED.value
-    )
-    invoice.updated_at = now
 
 
 def _amount(line: InvoiceLine) -> int:

@@ -31,11 +31,43 @@ log = logging.getLogger(__name__)
 BY = "schedule"
 
 
-class BillScheduler:
+class DurableTimer:
+    """What every timer kept in Postgres shares: each replica looks every `interval_s` for
+    due rows (`tick`, claiming them FOR UPDATE SKIP LOCKED) until none is left."""
+
+    name = "timer"
+
     def __init__(
         self, entitlements: EntitlementStore, bus: MessageBus, interval_s: float = 300
     ) -> None:
         self.entitlements, self.bus, self.interval_s = entitlements, bus, interval_s
+
+    async def tick(self, runtime: Runtime, now: datetime | None = None, batch: int = 20) -> int:
+        """Do what is due for up to `batch` ISPs: how many were done."""
+        raise NotImplementedError
+
+    async def run(self, runtime: Runtime) -> None:
+        while True:
+            try:
+                while await self.tick(runtime):
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning(
+                    "%s: looking for what is due failed; trying again", self.name, exc_info=True
+                )
+            await asyncio.sleep(self.interval_s)
+
+    @asynccontextmanager
+    async def kept_running(self, runtime: Runtime) -> AsyncIterator[None]:
+        task = runtime.spawn(self.run(runtime), self.name)
+        yield
+        await cancel_and_wait(task)
+
+
+class BillScheduler(DurableTimer):
+    name = "bill-scheduler"
 
     async def tick(self, runtime: Runtime, now: datetime | None = None, batch: int = 20) -> int:
         """Bill the due periods of up to `batch` ISPs: how many were billed."""
@@ -80,20 +112,3 @@ class BillScheduler:
         async with runtime.db.unit_of_work(tenant=tenant_id) as session:
             current = await settings.ensure(session, tenant_id, now)
             return period_of(month, current.billing_day)[1]
-
-    async def run(self, runtime: Runtime) -> None:
-        while True:
-            try:
-                while await self.tick(runtime):
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("looking for due bill runs failed; trying again", exc_info=True)
-            await asyncio.sleep(self.interval_s)
-
-    @asynccontextmanager
-    async def kept_running(self, runtime: Runtime) -> AsyncIterator[None]:
-        task = runtime.spawn(self.run(runtime), "bill-scheduler")
-        yield
-        await cancel_and_wait(task)

@@ -5,6 +5,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.problems import Conflict, NotFound
+from tenant_api.billing.payments.ledger import apply_credit_to_run
 from tenant_api.billing.periods import period_of
 from tenant_api.billing.runs import repository
 from tenant_api.billing.runs.schemas import BillRunCreate, CustomerPreview, Differences
@@ -86,6 +87,7 @@ async def run(
             due=today + timedelta(days=current.payment_terms_days),
             now=work.now,
         )
+        await apply_credit_to_run(session, bill_run.id, work.now)
     bill_run.invoices_created, bill_run.amount_invoiced = made, amount
     await session.flush()
     return bill_run, None
@@ -151,6 +153,7 @@ async def issue_run(work: UnitOfWork, run_id: UUID) -> BillRun:
             due=today + timedelta(days=current.payment_terms_days),
             now=work.now,
         )
+        await apply_credit_to_run(session, run_id, work.now)
         bill_run.issue = True
         await session.flush()
     return bill_run

@@ -4,6 +4,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, status
+from fastapi.responses import Response
 
 from dotmac_contracts.vocabulary import Plugin
 from tenant_api.billing.settings import service
@@ -26,6 +27,7 @@ from tenant_api.deps import (
     require_plugin,
 )
 from tenant_api.identity.auth.roles import Permission
+from tenant_api.listing import CSV_RESPONSE, ExportDep
 
 router = APIRouter(
     tags=["billing settings"],
@@ -67,12 +69,16 @@ async def create_tax_rate(spec: TaxRateCreate, caller: Writer, work: TenantWork)
     return TaxRateRead.model_validate(rate, from_attributes=True)
 
 
-@router.get("/api/v1/billing/tax-rates")
-async def list_tax_rates(caller: Reader, session: TenantSession) -> TaxRateList:
+@router.get("/api/v1/billing/tax-rates", responses=CSV_RESPONSE, response_model=TaxRateList)
+async def list_tax_rates(
+    caller: Reader, session: TenantSession, export: ExportDep
+) -> TaxRateList | Response:
+    """The ISP's tax rates (as CSV with `Accept: text/csv`)."""
     rates = await service.tax_rates(session)
-    return TaxRateList(
+    listed = TaxRateList(
         tax_rates=[TaxRateRead.model_validate(r, from_attributes=True) for r in rates]
     )
+    return export.respond(listed, listed.tax_rates, "tax-rates")
 
 
 @router.get("/api/v1/customers/{customer_id}/billing", responses=NOT_FOUND)

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.db import table_of
+from tenant_api.billing.documents import issued
 from tenant_api.models import BillingSettings, BillSchedule, CustomerBilling, Invoice, TaxRate
 
 DEFAULTS = {
@@ -39,18 +40,24 @@ async def ensure(session: AsyncSession, tenant_id: UUID, now: datetime) -> Billi
 async def take_invoice_numbers(session: AsyncSession, n: int) -> tuple[int, str]:
     """`n` consecutive invoice numbers: the first, and the prefix. The counter row stays locked
     (FOR UPDATE) until the transaction ends, so concurrent issuers queue, and a rollback
-    returns the numbers: none is ever skipped. The settings must exist (`ensure`)."""
+    returns the numbers: none is ever skipped. The settings must exist (`ensure`). The numbers
+    are recorded for the mailer, which mails their invoices once this commits."""
     found = await session.execute(
-        select(BillingSettings.next_invoice_number, BillingSettings.invoice_prefix)
+        select(
+            BillingSettings.next_invoice_number,
+            BillingSettings.invoice_prefix,
+            BillingSettings.tenant_id,
+        )
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    first, prefix = found.one()
+    first, prefix, tenant_id = found.one()
     await session.execute(
         update(BillingSettings)
         .values(next_invoice_number=first + n)
         .execution_options(synchronize_session=False)
     )
+    await issued.numbers_taken(session, tenant_id, first, n)
     return first, prefix
 
 

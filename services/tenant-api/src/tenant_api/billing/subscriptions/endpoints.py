@@ -26,7 +26,7 @@ from tenant_api.deps import (
     require_plugin,
 )
 from tenant_api.identity.auth.roles import Permission
-from tenant_api.listing import CSV_RESPONSE, PagingDep
+from tenant_api.listing import CSV_RESPONSE, ExportDep, PagingDep
 
 router = APIRouter(
     tags=["subscriptions"], dependencies=[require_plugin(Plugin.BASIC_BILLING)], responses=ERRORS
@@ -58,13 +58,18 @@ async def subscribe(
     return read(subscription)
 
 
-@router.get("/api/v1/customers/{customer_id}/subscriptions", responses=NOT_FOUND)
+@router.get(
+    "/api/v1/customers/{customer_id}/subscriptions",
+    responses={**NOT_FOUND, **CSV_RESPONSE},
+    response_model=SubscriptionHistory,
+)
 async def customer_subscriptions(
-    customer_id: UUID, caller: Reader, session: TenantSession
-) -> SubscriptionHistory:
-    """Every plan the customer has been on, oldest first."""
+    customer_id: UUID, caller: Reader, session: TenantSession, export: ExportDep
+) -> SubscriptionHistory | Response:
+    """Every plan the customer has been on, oldest first (as CSV with `Accept: text/csv`)."""
     found = await service.history(session, customer_id)
-    return SubscriptionHistory(subscriptions=[read(s) for s in found])
+    listed = SubscriptionHistory(subscriptions=[read(s) for s in found])
+    return export.respond(listed, listed.subscriptions, "subscriptions")
 
 
 @router.get("/api/v1/subscriptions", responses=CSV_RESPONSE, response_model=SubscriptionPage)

@@ -147,6 +147,8 @@ def _upgrade(s: str) -> None:
         sa.Column('fee_invoice_id', sa.Uuid(),
                   sa.ForeignKey(f'{s}.invoices.id', ondelete='SET NULL'),
                   comment="a late fee's own invoice"),
+        sa.Column('amount', sa.BigInteger(),
+                  comment="a late fee's, or what was overdue (minor units)"),
         sa.Column('detail', sa.String(500)),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         schema=s,
