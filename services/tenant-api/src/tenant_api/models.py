@@ -36,7 +36,7 @@ tables, reached by the same code through a schema translation (see
 SCHEMAS = (SCHEMA, TENANT_DATA)
 metadata = MetaData(schema=SCHEMA)
 messaging = messaging_tables(metadata)
-mail_outbox = mail_outbox_table(metadata)
+mail_outbox = mail_outbox_table(metadata, attachments=True)
 
 
 class Base(DeclarativeBase):
@@ -661,6 +661,91 @@ class BillRun(Base):
     summary: Mapped[dict[str, object]] = mapped_column(JSONB)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BillingBranding(Base):
+    """How the ISP's invoices and statements present it: its legal name, address and tax
+    number (any tier with basic_billing), and with white_label its own name, colour, footer and
+    logo."""
+
+    __tablename__ = "billing_branding"
+    __table_args__ = {"schema": TENANT_DATA}
+
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    legal_name: Mapped[str | None] = mapped_column(String(200), comment="null: the ISP's name")
+    address: Mapped[str | None] = mapped_column(String(500), comment="lines separated by newlines")
+    tax_number: Mapped[str | None] = mapped_column(String(50))
+    display_name: Mapped[str | None] = mapped_column(
+        String(200), comment="white_label: the name shown"
+    )
+    accent_colour: Mapped[str | None] = mapped_column(String(7), comment="white_label: #rrggbb")
+    footer: Mapped[str | None] = mapped_column(String(300), comment="white_label")
+    logo: Mapped[bytes | None] = mapped_column(
+        LargeBinary, comment="white_label: PNG or JPEG, re-encoded"
+    )
+    logo_media_type: Mapped[str | None] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IssuedInvoiceNumbers(Base):
+    """Invoice numbers an ISP issued, whose invoices are still to be mailed (with
+    automated_billing): `next_number` moves up to `last_number` + 1 as they are. Kept apart
+    from the tenant data (no row-level security) so the mailer finds every ISP's in one query;
+    it holds only numbers."""
+
+    __tablename__ = "issued_invoice_numbers"
+    __table_args__ = (
+        Index(
+            "ix_issued_invoice_numbers_pending",
+            "tenant_id",
+            "id",
+            postgresql_where=text("next_number <= last_number"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    next_number: Mapped[int] = mapped_column(
+        BigInteger, comment="the first number of the block not mailed yet"
+    )
+    last_number: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InvoiceMailing(Base):
+    """An invoice mailed to its customer (or why not): once when it is issued, and again when
+    someone asks. Beside the issued numbers (no row-level security); it holds only ids, the
+    address and dates."""
+
+    __tablename__ = "invoice_mailings"
+    __table_args__ = (
+        Index(
+            "uq_invoice_mailings_issued",
+            "invoice_id",
+            unique=True,
+            postgresql_where=text("reason = 'issued'"),
+        ),
+        Index(
+            "uq_invoice_mailings_idempotency_key",
+            "tenant_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
+        Index("ix_invoice_mailings_invoice", "invoice_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[UUID] = mapped_column(ForeignKey("tenant.tenants.id", ondelete="CASCADE"))
+    invoice_id: Mapped[UUID]
+    reason: Mapped[str] = mapped_column(String(16), comment="issued or requested")
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    to_address: Mapped[str | None] = mapped_column(String(320))
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(300), comment="sent, or why not")
 
 
 class Invoice(Base):

@@ -10,6 +10,10 @@ from servicekit.mail import MailSender
 from servicekit.serving import Role
 from servicekit.tasks import cancel_and_wait
 from tenant_api.automations.endpoints import router as automations
+from tenant_api.billing.branding.endpoints import UPLOADS as BRANDING_UPLOADS
+from tenant_api.billing.branding.endpoints import router as billing_branding
+from tenant_api.billing.documents.endpoints import router as invoice_documents
+from tenant_api.billing.documents.mailing import InvoiceMailer
 from tenant_api.billing.dunning.endpoints import router as dunning
 from tenant_api.billing.dunning.scheduler import DunningScheduler
 from tenant_api.billing.holds.endpoints import router as billing_holds
@@ -49,6 +53,7 @@ def create_app(tenant_api: TenantApi) -> FastAPI:
         tenant_api.mailer,
         tenant_api.settings.bill_schedule_interval_s,
     )
+    invoice_mailer = InvoiceMailer(tenant_api.entitlements, tenant_api.mailer)
 
     @asynccontextmanager
     async def mail_sender() -> AsyncIterator[None]:
@@ -75,6 +80,8 @@ def create_app(tenant_api: TenantApi) -> FastAPI:
             subscriptions,
             billing_settings,
             invoices,
+            invoice_documents,
+            billing_branding,
             bill_runs,
             billing_holds,
             payments,
@@ -91,7 +98,7 @@ def create_app(tenant_api: TenantApi) -> FastAPI:
             offboarding.internal_router(internal_caller(platform)),
             internal_router(internal_caller(platform)),
         ),
-        uploads=UPLOADS,
+        uploads={**UPLOADS, **BRANDING_UPLOADS},
         background=(
             lambda: tenant_api.directory.kept_current(runtime),
             lambda: tenant_api.placements.kept_current(runtime),
@@ -100,6 +107,7 @@ def create_app(tenant_api: TenantApi) -> FastAPI:
             mail_sender,
             lambda: bill_scheduler.kept_running(runtime),
             lambda: dunning_scheduler.kept_running(runtime),
+            lambda: invoice_mailer.kept_running(runtime),
         ),
     )
 
