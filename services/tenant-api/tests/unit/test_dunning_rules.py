@@ -103,3 +103,11 @@ def test_a_late_pass_sends_only_the_latest_reminder_due():
         {c: account(c)},
     )
     assert sent == []
+
+
+def test_reminders_show_money_as_people_read_it():
+    from tenant_api.billing.dunning.service import readable
+
+    assert readable(4205, "USD") == "42.05 USD"
+    assert readable(500, "JPY") == "500 JPY"
+    assert readable(1234, "KWD") == "1.234 KWD"

@@ -25,6 +25,7 @@ from tenant_api.billing.dunning.schemas import (
 )
 from tenant_api.billing.invoices import service as invoices
 from tenant_api.billing.invoices.schemas import InvoiceCreate, LineCreate
+from tenant_api.billing.money import minor_units_per_major
 from tenant_api.billing.payments.repository import currency as currency_of
 from tenant_api.billing.repository import customer_status
 from tenant_api.messagebus import UnitOfWork
@@ -218,7 +219,13 @@ async def _carry_out(
             return None
     else:
         status = CustomerStatus.SUSPENDED if step.kind == "suspended" else CustomerStatus.ACTIVE
-        await work.execute(ChangeCustomerStatus(step.customer_id, status, step.detail, DUNNING))
+        if status == CustomerStatus.SUSPENDED and step.amount:
+            values["detail"] = (
+                f"Overdue since {step.due_on}: {readable(step.amount, currency)} unpaid."
+            )
+        reason = values["detail"]
+        assert reason is None or isinstance(reason, str)
+        await work.execute(ChangeCustomerStatus(step.customer_id, status, reason, DUNNING))
         await repository.record(session, values)
     return _shown(
         Planned(**{**step.__dict__, "detail": values["detail"]}),
@@ -245,9 +252,8 @@ def _reminder(name: str, step: Planned, currency: str, today: date) -> dict[str,
         "subject": subject,
         "body": (
             f"Hello {name},\n\n"
-            f"Invoice {step.number} {when}; {step.amount} {currency} (in minor units) is "
-            "left to pay.\n\nIf you have paid it already, thank you: please ignore this "
-            "reminder.\n"
+            f"Invoice {step.number} {when}; {readable(step.amount, currency)} is left to pay."
+            "\n\nIf you have paid it already, thank you: please ignore this reminder.\n"
         ),
     }
 
@@ -268,6 +274,14 @@ async def reactivate_if_paid(work: UnitOfWork, customer_id: UUID) -> bool:
     )
     await _carry_out(work, None, step, "")
     return True
+
+
+def readable(amount: int, currency: str) -> str:
+    """Minor units as a person reads them: 4200 USD -> "42.00 USD", 500 JPY -> "500 JPY"."""
+    per = minor_units_per_major(currency)
+    digits = len(str(per)) - 1
+    whole, part = divmod(amount, per)
+    return f"{whole}.{part:0{digits}d} {currency}" if digits else f"{whole} {currency}"
 
 
 def next_day(today: date) -> date:
