@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import BindParameter, Table, bindparam, insert, text
+import asyncpg
+from sqlalchemy import BindParameter, Table, bindparam, event, insert
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -55,6 +56,32 @@ def table_of(model: type[Any]) -> Table:
     return table
 
 
+class _Connection(asyncpg.Connection):
+    """asyncpg's connection, which can send statements of its own along with the BEGIN of its
+    next transaction, in the same round trip (`begin_with`)."""
+
+    __slots__ = ("_begin_with",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._begin_with = ""
+
+    def begin_with(self, statements: str) -> None:
+        """Send `statements` (SQL with no parameters) with the next BEGIN; "" sends none."""
+        self._begin_with = statements
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
+        if self._begin_with and not args and query.startswith("BEGIN"):
+            query, self._begin_with = f"{query}{self._begin_with}", ""
+        return await super().execute(query, *args, timeout=timeout)
+
+
+def _tenant_setting(tenant: UUID) -> str:
+    # Inlined, not a parameter: a simple query (BEGIN's) takes none. A UUID's text is hex
+    # digits and dashes only, so nothing can be smuggled through it.
+    return f"SELECT set_config('app.tenant_id', '{UUID(str(tenant))}', true);"
+
+
 class Database:
     def __init__(self, url: str, *, connections: int = 30) -> None:
         """At most `connections` at once, opened as needed (or all at once, `open_all`) and
@@ -63,8 +90,13 @@ class Database:
         a transaction on one already open, and a burst of 50 onboardings opened and closed ~50
         of them."""
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=connections, max_overflow=0, pool_recycle=1800
+            url,
+            pool_size=connections,
+            max_overflow=0,
+            pool_recycle=1800,
+            connect_args={"connection_class": _Connection},
         )
+        event.listen(self.engine.sync_engine.pool, "checkin", _forget_tenant)
         self.sessionmaker = async_sessionmaker(
             self.engine, expire_on_commit=False, info={DATABASE: self}
         )
@@ -73,13 +105,20 @@ class Database:
         self.mark = uuid4().hex[:12]
         """Tells this database's NOTIFYs, heard as they commit, from other processes' ones."""
 
-    async def open_all(self) -> None:
-        """Open every connection of the pool now, rather than as work first needs them."""
+    async def open_all(self, warm: Iterable[Table] = ()) -> None:
+        """Open every connection of the pool now, rather than as work first needs them, and
+        have each one's backend read the description of the `warm` tables (and of their
+        indexes and policies) once. A backend starts with none of it, so the first statement
+        touching a table on it costs more than the next; a first burst, spread over every
+        connection of every service's pool, paid for it hundreds of times over."""
         pool = self.engine.pool
         assert isinstance(pool, QueuePool)
         connections = await asyncio.gather(
             *(self.engine.connect().start() for _ in range(pool.size() - pool.checkedout()))
         )
+        warming = _warming(warm)
+        if warming:
+            await asyncio.gather(*(_warm(connection, warming) for connection in connections))
         for connection in connections:
             await connection.close()  # back to the pool, open
 
@@ -118,12 +157,16 @@ class Database:
         async with self.sessionmaker() as session, session.begin():
             if schemas:  # before anything else: it applies to the transaction's connection
                 await session.connection(execution_options={"schema_translate_map": schemas})
-            if tenant is not None:
-                await session.execute(
-                    text("SELECT set_config('app.tenant_id', :tenant, true)"),
-                    {"tenant": str(tenant)},
-                )
-            yield session
+            if tenant is None:
+                yield session
+            else:
+                # The tenant is set by the transaction's BEGIN itself, in its round trip,
+                # rather than by a statement of its own: one round trip of the three or four
+                # that most requests make. The BEGIN is sent with the first statement.
+                # Kept until the connection goes back to the pool (`_forget_tenant`): a unit
+                # of work that only adds objects sends its first statement as it commits.
+                (await _driver_connection(session)).begin_with(_tenant_setting(tenant))
+                yield session
         for call in session.info.get(_AFTER_COMMIT, ()):
             outcome = call()
             if inspect.isawaitable(outcome):
@@ -147,6 +190,47 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _warming(tables: Iterable[Table]) -> str:
+    """One round trip that plans a read of each table: each planned in a block of its own, so
+    one the connection's role may not read is skipped (the role of a service under row-level
+    security reads its own tables, not every table of its metadata)."""
+    names = sorted({(t.schema or "public", t.name) for t in tables})
+    if not names:
+        return ""
+    listed = ", ".join(f"'{_literal(schema)}.{_literal(name)}'" for schema, name in names)
+    return (
+        "DO $warm$ DECLARE t text; BEGIN FOREACH t IN ARRAY ARRAY[" + listed + "] LOOP "
+        "BEGIN EXECUTE format('SELECT * FROM %I.%I LIMIT 0', split_part(t, '.', 1), "
+        "split_part(t, '.', 2)); EXCEPTION WHEN OTHERS THEN NULL; END; END LOOP; END $warm$"
+    )
+
+
+def _literal(identifier: str) -> str:
+    # Our own tables' names: letters, digits and underscores (a dot would split wrongly).
+    assert identifier.replace("_", "").isalnum(), identifier
+    return identifier
+
+
+async def _warm(connection: AsyncConnection, warming: str) -> None:
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    await driver.execute(warming)
+
+
+def _forget_tenant(dbapi_connection: Any, _record: Any) -> None:
+    """A tenant set for a unit of work whose transaction never began (it sent no statement)
+    is not carried to the connection's next user."""
+    if dbapi_connection is not None:
+        dbapi_connection.driver_connection.begin_with("")
+
+
+async def _driver_connection(session: AsyncSession) -> _Connection:
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert isinstance(driver, _Connection)
+    return driver
 
 
 async def insert_rows(session: AsyncSession, model: Any, rows: Iterable[dict[str, Any]]) -> None:

@@ -123,7 +123,8 @@ class Runtime:
         process, which would keep them after its first burst anyway)."""
         try:
             if open_pool:
-                await self.db.open_all()
+                # Warmed with the service's own tables (those of its outbox's metadata).
+                await self.db.open_all(warm=self.tables.outbox.metadata.tables.values())
             self._nc = await connect(self.settings.nats_url, name=self.name)
             self._js = self._nc.jetstream()
             await ensure_streams(self._js)
