@@ -39,6 +39,9 @@ class DemoDataLoaded(BaseModel):
     devices: int
     tickets: int
     automations: int = Field(description="automation rules (they run with advanced_automation)")
+    bill_runs: int = Field(default=0, description="periods billed by real bill runs (medium)")
+    invoices: int = 0
+    payments: int = 0
 
 
 REFUSED = {

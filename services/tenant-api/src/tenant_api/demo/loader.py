@@ -2,11 +2,13 @@
 not at all. A tenant takes a scenario only while it has no customers, plans or devices of its
 own, and only if the scenario fits under its customer cap.
 
-Everything goes through its context's service functions, so sample data obeys the same rules
-as the API: plans, devices and automation rules one at a time; tickets opened, commented on and
-moved along as their story goes, with the clock at each step; customers with their status
-history, and subscriptions, through the bulk functions for data that already has a past (an
-enterprise scenario has thousands), which check the same rules and write in bulk.
+Everything goes through its context's service functions, so sample data obeys the same rules as
+the API: plans, devices and automation rules one at a time; the medium scenario's last year of
+invoices from the real bill runs, paid through the payment service (`demo.history`); tickets
+opened, commented on and moved along as their story goes, with the clock at each step;
+customers with their status history, and subscriptions, through the bulk functions for data
+that already has a past (an enterprise scenario has thousands), which check the same rules and
+write in bulk.
 
 Devices keep the scenario's made-up addresses (10.20.x.x), which nothing answers, unless a
 simulated fleet is configured (`Settings.demo_snmp_fleet`, which `make up` sets): then each
@@ -37,7 +39,7 @@ from tenant_api.config import DemoSnmpFleet
 from tenant_api.customers import service as customers
 from tenant_api.customers.schemas import Address, CustomerCreate
 from tenant_api.customers.service import Cap
-from tenant_api.demo import repository
+from tenant_api.demo import history, repository
 from tenant_api.demo.scenarios import (
     DemoAddress,
     DemoAutomation,
@@ -71,6 +73,9 @@ class Loaded:
     devices: int
     tickets: int
     automations: int
+    bill_runs: int = 0
+    invoices: int = 0
+    payments: int = 0
 
 
 async def load(
@@ -108,6 +113,7 @@ async def load(
             last = max(starts, default=since.date())
             retired = datetime.combine(last + timedelta(days=1), since.timetz())
             await plans.retire_plan(session, plan_ids[p.key], now=retired)
+    billed = await history.bill(work, scenario, customer_ids)
     for spec in device_specs(scenario.devices, fleet):
         await devices.add_device(session, outbox, sealer, tenant_id, spec, now=since)
     staff = await repository.staff(session)
@@ -123,6 +129,9 @@ async def load(
         devices=len(scenario.devices),
         tickets=tickets,
         automations=len(scenario.automations),
+        bill_runs=billed.bill_runs if billed else 0,
+        invoices=billed.invoices if billed else 0,
+        payments=billed.payments if billed else 0,
     )
 
 

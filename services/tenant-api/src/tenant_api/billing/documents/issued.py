@@ -6,6 +6,7 @@ with the numbers. Imports nothing of billing, so the settings can call it."""
 from datetime import UTC, datetime
 from uuid import UUID
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.notify import notify
@@ -27,3 +28,15 @@ async def numbers_taken(session: AsyncSession, tenant_id: UUID, first: int, n: i
         )
     )
     await notify(session, CHANNEL)
+
+
+async def not_to_mail(session: AsyncSession, tenant_id: UUID) -> None:
+    """Mail none of the invoices issued so far in this transaction (sample data's history)."""
+    await session.execute(
+        update(IssuedInvoiceNumbers)
+        .where(
+            IssuedInvoiceNumbers.tenant_id == tenant_id,
+            IssuedInvoiceNumbers.next_number <= IssuedInvoiceNumbers.last_number,
+        )
+        .values(next_number=IssuedInvoiceNumbers.last_number + 1)
+    )
