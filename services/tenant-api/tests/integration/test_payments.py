@@ -166,13 +166,10 @@ async def test_bad_payments_are_refused_and_change_nothing(business_isp):
     )
     await call(isp, "POST", base, {"amount": 100, "method": "cash"}, expect=403, role=Role.SUPPORT)
     # A card without the ISP's Stripe key: refused before anything is charged.
-    refused = await call(
-        isp,
-        "POST",
-        base,
-        {"amount": 100, "method": "card", "payment_method": "pm_card_visa"},
-        expect=409,
-    )
+    card = {"amount": 100, "method": "card", "payment_method": "pm_card_visa"}
+    no_key = await call(isp, "POST", base, card, expect=422)
+    assert "Idempotency-Key" in no_key["detail"]
+    refused = await call(isp, "POST", base, card, expect=409, key="card-no-stripe")
     assert "Stripe" in refused["detail"]
     assert (await read(isp, bill["id"]))["balance_due"] == 1000
     assert (await call(isp, "GET", "/api/v1/payments"))["total"] == 0
@@ -219,6 +216,7 @@ async def test_card_payments_go_through_the_isps_own_stripe_account(business_isp
         f"/api/v1/customers/{ann}/payments",
         {"amount": 1000, "method": "card", "payment_method": "pm_card_chargeCustomerFail"},
         expect=402,
+        key="card-declined",
     )
     assert "declined" in declined["detail"]
     unknown = await call(
@@ -227,6 +225,7 @@ async def test_card_payments_go_through_the_isps_own_stripe_account(business_isp
         f"/api/v1/customers/{ann}/payments",
         {"amount": 1000, "method": "card", "payment_method": "pm_nothing_like_it"},
         expect=422,
+        key="card-unknown",
     )
     assert "payment method" in unknown["detail"]
     assert (await read(isp, second["id"]))["balance_due"] == 1000
@@ -240,6 +239,7 @@ async def test_card_payments_go_through_the_isps_own_stripe_account(business_isp
         f"/api/v1/customers/{ann}/payments",
         {"amount": 1000, "method": "card", "payment_method": "pm_card_visa"},
         expect=409,
+        key="card-bad-key",
     )
     assert "secret key" in refused["detail"]
     await call(isp, "DELETE", "/api/v1/billing/settings/stripe", expect=204)
@@ -255,6 +255,7 @@ async def test_card_payments_need_automated_billing(business_isp):
         f"/api/v1/customers/{ann}/payments",
         {"amount": 100, "method": "card", "payment_method": "pm_card_visa"},
         expect=403,
+        key="card-free-tier",
     )
     await call(isp, "GET", "/api/v1/billing/settings/stripe", expect=403)
     cash = await call(
@@ -280,6 +281,7 @@ async def test_refunds_take_back_the_credit_first_then_open_the_invoices_again(
         f"/api/v1/customers/{ann}/payments",
         {"amount": 2500, "method": "card", "payment_method": "pm_card_visa"},
         expect=201,
+        key="card-for-refunds",
     )
     assert paid["unallocated"] == 500
     refunds = f"/api/v1/payments/{paid['id']}/refunds"
@@ -426,3 +428,24 @@ async def test_allocations_always_add_up_in_the_database(business_isp):
     assert state["balance_due"] - state["credit"] == (1200 + 800 + 999 + 500) - (
         1000 + 1500 + 900 - refunded
     )
+
+
+async def test_concurrent_payments_of_one_customer_never_pay_an_invoice_twice(business_isp):
+    """Two payments at once (two cashiers, say): the customer's account is taken one payment
+    at a time, so the second sees what the first paid and keeps its money as credit."""
+    import asyncio
+
+    isp = await business_isp()
+    ann = await customer(isp)
+    bill = await invoice(isp, ann, 1000)
+    body = {"amount": 1000, "method": "cash"}
+    paid = await asyncio.gather(
+        *(
+            call(isp, "POST", f"/api/v1/customers/{ann}/payments", body, expect=201)
+            for _ in range(4)
+        )
+    )
+    assert sorted(p["unallocated"] for p in paid) == [0, 1000, 1000, 1000]
+    now = await read(isp, bill["id"])
+    assert (now["amount_paid"], now["status"]) == (1000, "paid")
+    assert (await account(isp, ann))["credit"] == 3000

@@ -93,7 +93,8 @@ async def receive_payment(
 ) -> PaymentDetail:
     """A payment to the customer's account: cash, a bank transfer, or a card charged through
     the ISP's Stripe account (`payment_method`: the Stripe PaymentMethod, needs
-    automated_billing). It pays the customer's open invoices, the oldest first; what is left
+    automated_billing and an `Idempotency-Key`, which is also Stripe's: a retry never charges
+    twice). It pays the customer's open invoices, the oldest first; what is left
     over is credit that the customer's next invoices take. A dunning-suspended customer whose
     overdue balance it clears is reactivated."""
     if spec.method == Method.CARD:

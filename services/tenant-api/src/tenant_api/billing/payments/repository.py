@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, delete, func, select, text
+from sqlalchemy import Select, case, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenant_api.billing.invoices.repository import OPEN
@@ -168,10 +168,20 @@ async def holdings(session: AsyncSession, payment_id: UUID) -> list[tuple[UUID, 
 
 
 async def allocations(session: AsyncSession, payment_id: UUID) -> list[PaymentAllocation]:
+    """The payment's allocations in the order they were made (one allocation pays the oldest
+    invoice first; a refund takes back the latest paid first)."""
     found = await session.execute(
         select(PaymentAllocation)
+        .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
         .where(PaymentAllocation.payment_id == payment_id)
-        .order_by(PaymentAllocation.created_at, PaymentAllocation.id)
+        .order_by(
+            PaymentAllocation.created_at,
+            PaymentAllocation.refund_id.is_not(None),
+            case((PaymentAllocation.amount < 0, Invoice.sequence_number), else_=None).desc(),
+            Invoice.due_on.asc().nulls_last(),
+            Invoice.sequence_number.asc().nulls_last(),
+            PaymentAllocation.id,
+        )
     )
     return list(found.scalars())
 

@@ -100,6 +100,12 @@ async def receive(
     )
     if spec.method == Method.CARD:
         assert spec.payment_method is not None
+        if idempotency_key is None:
+            raise UnprocessableContent(
+                "A card payment needs an Idempotency-Key header: a retry without one could "
+                "charge the card twice.",
+                field="Idempotency-Key",
+            )
         if spec.received_on is not None and spec.received_on != actor.now.date():
             raise UnprocessableContent(
                 "A card is charged now: leave received_on out.", field="received_on"
