@@ -7,8 +7,9 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi.responses import Response
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.config import PlatformSettings
@@ -72,6 +73,18 @@ def create_service_app(
     if tracing_enabled():
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
     return app
+
+
+class ModelResponse(Response):
+    """A model as JSON, written by pydantic's own serializer. A route on a hot path returns
+    one (declaring its model as `response_model`, for the OpenAPI document) where FastAPI,
+    given the model itself, would validate it again, turn it into a dict and then into JSON
+    with the standard library: three passes over what the service just built and checked."""
+
+    media_type = "application/json"
+
+    def __init__(self, model: BaseModel, status_code: int = 200) -> None:
+        super().__init__(model.__pydantic_serializer__.to_json(model, by_alias=True), status_code)
 
 
 async def get_runtime(request: Request) -> Runtime:

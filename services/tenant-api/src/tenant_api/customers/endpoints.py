@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
 from dotmac_contracts.vocabulary import Plugin
-from servicekit.http import OutboxDep
+from servicekit.http import ModelResponse, OutboxDep
 from tenant_api.customers import service
 from tenant_api.customers.schemas import (
     CustomerCreate,
@@ -35,7 +35,7 @@ from tenant_api.deps import (
     require_plugin,
 )
 from tenant_api.identity.auth.roles import Permission
-from tenant_api.listing import CSV_RESPONSE, PagingDep, SearchText
+from tenant_api.listing import CSV_RESPONSE, PagingDep, SearchText, csv_response
 
 router = APIRouter(
     prefix="/api/v1/customers",
@@ -54,6 +54,7 @@ def read(customer: Any) -> CustomerRead:
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=CustomerRead,
     responses={
         403: {"description": "Not allowed, or the tier's customer cap reached"},
         409: {"description": "The account number is already a customer's"},
@@ -65,11 +66,11 @@ async def create_customer(
     work: TenantWork,
     outbox: OutboxDep,
     entitlements: EntitlementsDep,
-) -> CustomerRead:
+) -> Response:
     """Add a customer. Refused once the ISP has as many as its tier allows."""
     cap = service.cap_of(entitlements, caller.tenant_id)
     customer = await service.create_customer(work, outbox, spec, cap=cap, by=caller.reference)
-    return read(customer)
+    return ModelResponse(read(customer), status.HTTP_201_CREATED)
 
 
 @router.get("", responses=CSV_RESPONSE, response_model=CustomerPage)
@@ -88,7 +89,7 @@ async def list_customers(
     created_from: date | None = None,
     created_to: date | None = None,
     sort: CustomerSort = CustomerSort.ACCOUNT_NUMBER,
-) -> CustomerPage | Response:
+) -> Response:
     """Find customers: every filter given must match. A page at a time, or all as CSV."""
     query = service.search(
         q=q,
@@ -100,13 +101,15 @@ async def list_customers(
         created_to=created_to,
         sort=sort,
     )
-    rows, total = await paging.fetch(session, query)
-    return paging.respond(paging.page(CustomerPage, [read(r) for r in rows], total), "customers")
+    rows, total = await paging.fetch_mappings(session, query)
+    page = paging.page(CustomerPage, [CustomerRead.model_validate(r) for r in rows], total)
+    return csv_response(page.items, "customers") if paging.export else ModelResponse(page)
 
 
-@router.get("/{customer_id}", responses=NOT_FOUND)
-async def get_customer(customer_id: UUID, caller: Reader, session: TenantSession) -> CustomerRead:
-    return read(await service.get_customer(session, customer_id))
+@router.get("/{customer_id}", responses=NOT_FOUND, response_model=CustomerRead)
+async def get_customer(customer_id: UUID, caller: Reader, session: TenantSession) -> Response:
+    customer = await service.read_customer(session, customer_id)
+    return ModelResponse(CustomerRead.model_validate(customer))
 
 
 @router.patch("/{customer_id}", responses=NOT_FOUND)

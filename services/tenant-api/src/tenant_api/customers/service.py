@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import CustomersCounted
@@ -123,7 +124,6 @@ async def create_customer(
     session.add(_history(customer, None, spec.status, None, now, by))
     await session.flush()
     await publish_count(session, outbox, tenant_id, customers + 1, now)
-    await session.refresh(customer)  # the search text Postgres computed
     work.record(CustomerCreated(customer.id, by))
     await work.flush()
     return customer
@@ -131,6 +131,14 @@ async def create_customer(
 
 async def get_customer(session: AsyncSession, customer_id: UUID) -> Customer:
     customer = await repository.get(session, customer_id)
+    if customer is None:
+        raise NotFound(f"No customer {customer_id} at this ISP.")
+    return customer
+
+
+async def read_customer(session: AsyncSession, customer_id: UUID) -> RowMapping:
+    """The customer's row, to be shown (no ORM object: see `repository.read`)."""
+    customer = await repository.read(session, customer_id)
     if customer is None:
         raise NotFound(f"No customer {customer_id} at this ISP.")
     return customer
