@@ -27,8 +27,10 @@ from dotmac_contracts.events import (
     BillingTierChanged,
     CancellationRequested,
     CustomerCreated,
+    CustomerReactivated,
     CustomersImported,
     CustomerStatusChanged,
+    CustomerSuspended,
     DemoConverted,
     DemoRequested,
     DeploymentCompleted,
@@ -143,6 +145,20 @@ CATALOGUE: tuple[PublicEventType, ...] = (
         Audience.ISP,
         "A customer moved between lead, active, suspended and cancelled.",
         CustomerStatusChanged,
+    ),
+    PublicEventType(
+        "customer.suspended",
+        Audience.ISP,
+        "A customer was suspended, by hand or by dunning for overdue invoices: its service is "
+        "to be cut off until it is reactivated.",
+        CustomerSuspended,
+    ),
+    PublicEventType(
+        "customer.reactivated",
+        Audience.ISP,
+        "A suspended customer is active again (by hand, or by dunning once payment cleared "
+        "what was overdue): its service is to be restored.",
+        CustomerReactivated,
     ),
     PublicEventType(
         "customers.imported",
