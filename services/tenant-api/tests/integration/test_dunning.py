@@ -14,7 +14,7 @@ from tenant_api.billing.dunning import service as dunning
 from tenant_api.billing.dunning.scheduler import DunningScheduler
 from tenant_api.identity.auth.roles import Role
 from tenant_api.messagebus import UnitOfWork
-from tenant_api.models import DunningSchedule, Invoice, mail_outbox
+from tenant_api.models import DunningSchedule, Entitlement, Invoice, mail_outbox
 
 pytestmark = pytest.mark.integration
 
@@ -284,3 +284,23 @@ async def test_dunning_needs_automated_billing_and_valid_settings(business_isp):
         expect=403,
         role=Role.SUPPORT,
     )
+
+
+async def test_the_timer_says_why_it_did_not_run_without_automated_billing(business_isp):
+    isp = await business_isp()
+    await configure(isp, reminder_days=[1])
+    async with isp.app.runtime.db.unit_of_work(tenant=isp.id) as session:
+        await session.execute(
+            update(Entitlement)
+            .where(Entitlement.tenant_id == isp.id)
+            .values(plugins=["customer_management", "basic_billing"])
+        )
+    await isp.app.entitlements.load(isp.app.runtime.db, str(isp.id))
+    scheduler = DunningScheduler(isp.app.entitlements, isp.app.bus, isp.app.mailer)
+    moment = datetime.now(UTC)
+    while await scheduler.tick(isp.app.runtime, now=moment):
+        pass
+    async with isp.app.runtime.db.unit_of_work() as session:
+        timer = await session.get(DunningSchedule, isp.id)
+    assert timer is not None and "automated_billing" in (timer.last_error or "")
+    assert timer.due_on == moment.date() + timedelta(days=1), "tried again tomorrow"
