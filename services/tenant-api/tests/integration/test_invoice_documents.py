@@ -6,15 +6,18 @@ billing lists that answer whole."""
 import asyncio
 import csv
 import io
+from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes
 
 import pytest
 from aiosmtpd.controller import Controller
 from PIL import Image
 from pypdf import PdfReader
+from sqlalchemy import update
 
 from devstack.ports import free_port
 from tenant_api.identity.auth.roles import Role
+from tenant_api.models import CustomerStatusChange
 
 pytestmark = pytest.mark.integration
 
@@ -388,6 +391,46 @@ async def test_an_issued_invoice_is_mailed_once_with_its_pdf_and_again_on_reques
         f"/api/v1/invoices/{draft['id']}/send", json={}, headers=isp.owner
     )
     assert refused.status_code == 422 and "e-mail" in refused.text
+
+    # A bill run's invoices are mailed once each; a re-run of the period mails nothing more.
+    first_of_month = date.today().replace(day=1)
+    last_month = (first_of_month - timedelta(days=1)).replace(day=1)
+    plan = await post(
+        isp,
+        "/api/v1/plans",
+        {
+            "name": "Fiber 100",
+            "download_mbps": 100,
+            "upload_mbps": 100,
+            "price": "39.00",
+            "currency": "EUR",
+        },
+    )
+    runner = f"runner@{isp.slug}.example"
+    subscriber = await post(
+        isp, "/api/v1/customers", {"name": "Run Ner", "email": runner, "status": "active"}
+    )
+    async with app.runtime.db.unit_of_work(tenant=isp.id) as session:
+        await session.execute(
+            update(CustomerStatusChange)
+            .where(CustomerStatusChange.customer_id == subscriber["id"])
+            .values(changed_at=datetime.combine(last_month, time(), UTC) - timedelta(days=30))
+        )
+    await post(
+        isp,
+        f"/api/v1/customers/{subscriber['id']}/subscriptions",
+        {"plan_id": plan["id"], "starts_on": last_month.isoformat()},
+    )
+    runs = [await post(isp, "/api/v1/bill-runs", {"period": f"{last_month:%Y-%m}"}) for _ in "12"]
+    assert [r["invoices_created"] for r in runs] == [1, 0]
+    billed = await mails_to(inbox, runner, 1)
+    listed = await isp.client.get(
+        "/api/v1/invoices", params={"bill_run_id": runs[0]["id"]}, headers=isp.owner
+    )
+    mailings = await isp.client.get(
+        f"/api/v1/invoices/{listed.json()['items'][0]['id']}/mailings", headers=isp.owner
+    )
+    assert len(billed) == 1 and "Invoice" in billed[0]["Subject"], mailings.text
 
     # Without automated_billing nothing is mailed, and sending is refused naming the plugin.
     basic = await isp_on(app, client, plugins=BASIC)
