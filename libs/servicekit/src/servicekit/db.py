@@ -94,6 +94,10 @@ class Database:
             pool_size=connections,
             max_overflow=0,
             pool_recycle=1800,
+            # The connection used last is handed out first: a burst that needs a few at once
+            # keeps to a few, whose statements asyncpg has prepared already, rather than
+            # going round all of them and preparing each statement on each.
+            pool_use_lifo=True,
             connect_args={"connection_class": _Connection},
         )
         event.listen(self.engine.sync_engine.pool, "checkin", _forget_tenant)

@@ -44,6 +44,7 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        build_routes(app)
         async with AsyncExitStack() as stack:
             for context in background:
                 await stack.enter_async_context(context())
@@ -73,6 +74,20 @@ def create_service_app(
     if tracing_enabled():
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
     return app
+
+
+def build_routes(app: FastAPI) -> None:
+    """Have FastAPI work out every route now. It does so for each included router (each
+    route's dependencies, the pydantic adapters of its parameters) when a request first
+    reaches the router, and the first request of a process reaches nearly all of them: a
+    first burst paid for it in its first requests, and tenant-api has over a hundred routes.
+    (An inner API of FastAPI: without it, nothing is done here and FastAPI does it lazily.)"""
+    for route in app.router.routes:
+        for contexts in ("effective_route_contexts", "effective_low_priority_routes"):
+            build = getattr(route, contexts, None)
+            if callable(build):
+                for _ in build():
+                    pass
 
 
 class ModelResponse(Response):
