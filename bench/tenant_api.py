@@ -62,9 +62,16 @@ printed). The client runs on the same machine and takes some of its CPU (~2.5 ms
 
 Progress goes to stderr; the last line on stdout is one JSON object:
 {"p95_ms": ..., "p50_ms": ..., "p99_ms": ..., "requests": ..., "errors": 0, "rps": ...,
- "by_op": {"search": {"requests": ..., "p50_ms": ..., "p95_ms": ...}, ...}, "tenants": ...,
- "customers": ..., "clients": ..., "think_ms": ..., "via": ..., "load_s": ..., ...}
+ "cpu_ms_per_request": {"tenant_api": ..., "caddy": ..., "postgres": ..., "load_generator": ...,
+ "machine": ...}, "by_op": {"search": {"requests": ..., "p50_ms": ..., "p95_ms": ...}, ...},
+ "tenants": ..., "customers": ..., "clients": ..., "think_ms": ..., "via": ..., "load_s": ..., ...}
 The exit status is 1 if any request failed.
+
+`cpu_ms_per_request` (Linux, from /proc) is the CPU each process spent in the measuring window
+divided by the requests measured; `machine` is the whole machine's, whatever ran on it. When
+the machine is shared, latency and rps move with whatever else runs, while CPU per request
+stays much steadier: compare builds by it, and read `machine` against the sum of the others
+to see how much else was running.
 """
 
 from __future__ import annotations
@@ -724,6 +731,7 @@ class Results:
     errors: Counter[str] = field(default_factory=Counter)
     samples: list[str] = field(default_factory=list)
     all_ms: list[float] = field(default_factory=list)
+    cpu_ticks: dict[str, int] = field(default_factory=dict)
 
     def record(self, op: str, ms: float, outcome: str, ok: bool, detail: str | None) -> None:
         self.latencies[op].append(ms)
@@ -810,6 +818,61 @@ async def client(
             await asyncio.sleep(min(rng.expovariate(1 / think_s), 10 * think_s))
 
 
+TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+CPU_PROCESSES = {"caddy": "caddy", "postgres": "postgres"}
+"""The platform's processes whose CPU a request costs, by their program's name, besides
+tenant-api (`python -m tenant_api serve ...`) and this load generator."""
+
+
+def cpu_ticks() -> dict[tuple[str, str], int]:
+    """User + system clock ticks of tenant-api, the gateway, Postgres (each of its processes),
+    this load generator and the whole machine, by (what, pid), from /proc (Linux; elsewhere
+    empty)."""
+    ticks: dict[tuple[str, str], int] = {}
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(f) for f in stat.readline().split()[1:8]]
+    except OSError:
+        return {}
+    ticks[("machine", "")] = sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+    own = str(os.getpid())
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                args = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+            with open(f"/proc/{pid}/stat") as f:
+                stat_fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if not args:
+            continue
+        program = os.path.basename(args[0])
+        if pid == own:
+            what = "load_generator"
+        elif "tenant_api" in args and "serve" in args:
+            what = "tenant_api"
+        else:
+            what = next((w for p, w in CPU_PROCESSES.items() if program.startswith(p)), "")
+        if what:
+            ticks[(what, pid)] = int(stat_fields[11]) + int(stat_fields[12])
+    return ticks
+
+
+async def cpu_over(window: tuple[float, float]) -> dict[str, int]:
+    """Clock ticks each of `cpu_ticks`'s processes spent inside the measuring window (a process
+    that ended inside it is left out: a Postgres backend that closed, say)."""
+    measure_from, measure_to = window
+    await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+    before = cpu_ticks()
+    await asyncio.sleep(max(0.0, measure_to - time.perf_counter()))
+    spent: dict[str, int] = defaultdict(int)
+    for (what, pid), t in cpu_ticks().items():
+        spent[what] += t - before.get((what, pid), 0)
+    return dict(spent)
+
+
 async def report_progress(results: Results, window: tuple[float, float]) -> None:
     measure_from, measure_to = window
     while time.perf_counter() < measure_to:
@@ -859,6 +922,7 @@ async def run_load(
             f"think {args.think_ms:g} ms, mix {args.mix}: {args.warmup:g} s warm-up, "
             f"{args.duration:g} s measured"
         )
+        measuring_cpu = asyncio.create_task(cpu_over(window))
         await asyncio.gather(
             report_progress(results, window),
             *(
@@ -866,6 +930,7 @@ async def run_load(
                 for n, http in enumerate(clients)
             ),
         )
+        results.cpu_ticks = await measuring_cpu
     finally:
         await asyncio.gather(*(http.aclose() for http in clients))
     return results, window[1] - window[0]
@@ -891,6 +956,10 @@ def summary(
         "requests": len(every),
         "errors": sum(results.errors.values()),
         "rps": round(len(every) / elapsed, 1),
+        "cpu_ms_per_request": {
+            what: round(t * 1000 / TICKS_PER_S / max(len(every), 1), 2)
+            for what, t in sorted(results.cpu_ticks.items())
+        },
         "by_op": {
             op: {"requests": len(v), "p50_ms": ms(v, 50), "p95_ms": ms(v, 95), "p99_ms": ms(v, 99)}
             for op, v in sorted(results.latencies.items())
