@@ -308,9 +308,9 @@ async def test_a_free_isp_imports_and_exports_customers_works_a_ticket_and_meets
 async def test_a_premium_isp_watches_its_device_s_traffic_live(
     platform, http, page, screenshots, tmp_path
 ):
-    """A real simulated agent (snmpsim), a device recorded through tenant-api, read by the
-    network service every 10 s (its own interval, set through network's API), and the
-    readings reaching the browser as they happen."""
+    """A real simulated agent (snmpsim), a device added through its form, read by the network
+    service every 10 s (its own interval, set on its page), the readings reaching the browser as
+    they happen, its history charted, and an alert when it stops answering."""
     from devstack.ports import free_udp_port
     from devstack.snmp import Device, Interface, SnmpSim, write_fleet
 
@@ -326,35 +326,38 @@ async def test_a_premium_isp_watches_its_device_s_traffic_live(
         owner = await platform.signed_in_owner(
             http, f"Live Web {uuid.uuid4().hex[:6]}", tier="premium", password=PASSWORD
         )
-        created = await http.post(
-            f"{platform.gateway_url}/api/v1/devices",
-            json={
-                "name": "edge-live",
-                "vendor": "sim",
-                "model": "sim",
-                "role": "router",
-                "management_ip": "127.0.0.1",
-                "site": "lab",
-                "snmp": {"version": "v2c", "port": port, "community": "web-live"},
-            },
-            headers=owner.headers,
-        )
-        assert created.status_code == 201, created.text
-        device_id = created.json()["id"]
-        interval = f"/api/v1/network/isp/{owner.isp_id}/devices/{device_id}/monitoring"
-        for _ in range(100):  # once network has heard of the device
-            set_ = await http.put(  # network's API is the platform's: no ISP host
-                f"{platform.gateway_url}{interval}",
-                json={"poll_interval_s": 10},
-                headers={"Authorization": owner.headers["Authorization"]},
-            )
-            if set_.status_code == 200:
-                break
-            await asyncio.sleep(0.2)
-        assert set_.status_code == 200, set_.text
-
         site = isp_site(platform, owner)
         await sign_in_through_the_page(page, site, owner.email, PASSWORD)
+
+        # the device added through its form: a bad address first, the secret not sent back
+        await page.get_by_role("link", name="Devices", exact=True).click()
+        await page.get_by_role("link", name="Add a device").click()
+        for label, value in (("Name", "edge-live"), ("Vendor", "sim"), ("Model", "sim"),
+                             ("Management address (IPv4 or IPv6)", "127.0.0.999"),
+                             ("Site", "lab"), ("UDP port", str(port)),
+                             ("Community (v1, v2c)", "web-live")):  # fmt: skip
+            await page.get_by_label(label).fill(value)
+        await page.get_by_role("button", name="Add the device").click()
+        await page.locator("#management_ip-error").wait_for()
+        assert await page.get_by_label("Community (v1, v2c)").input_value() == ""
+        assert await page.get_by_label("Name").input_value() == "edge-live"
+        await accessible(page)
+        await screenshots(page, "00-device-form-errors")
+        await page.get_by_label("Management address (IPv4 or IPv6)").fill("127.0.0.1")
+        await page.get_by_label("Community (v1, v2c)").fill("web-live")
+        await page.get_by_role("button", name="Add the device").click()
+        await page.get_by_role("heading", name="edge-live").wait_for()
+
+        # its own interval, 10 s, once network has heard of it
+        for _ in range(50):
+            await page.get_by_label(re.compile("^Seconds between readings")).fill("10")
+            await page.get_by_role("button", name="Set the interval").click()
+            await page.locator("[role=status], [role=alert]").first.wait_for()
+            if await page.get_by_text("Polled every 10 s.").count():
+                break
+            await page.wait_for_timeout(200)
+        await page.get_by_text("Polled every 10 s.").wait_for()
+
         await page.get_by_role("link", name="Devices", exact=True).click()
         row = page.get_by_role("row").filter(has_text="edge-live")
         await row.wait_for()

@@ -97,7 +97,7 @@ async def test_an_isp_bills_a_customer_from_plan_to_paid_invoice(platform, http,
     await page.get_by_label("Tags, separated by commas").fill("fiber, vip")
     await page.get_by_role("button", name="Save the changes").click()
     await page.get_by_text("noor.haddad@example.net").wait_for()
-    facts = await page.locator(".facts").inner_text()
+    facts = await page.locator(".facts").first.inner_text()
     assert "12 Cedar Lane" in facts and "fiber, vip" in facts, facts
 
     # billing is in arrears: last month, ended, is the period to bill
@@ -128,7 +128,7 @@ async def test_an_isp_bills_a_customer_from_plan_to_paid_invoice(platform, http,
     await page.get_by_text(f"Billed {period}: 1 invoices made.").wait_for()
 
     # the invoice: paid by bank transfer (an amount that is not one first)
-    await page.get_by_role("link", name="Invoices", exact=True).click()
+    await page.get_by_role("link", name="Invoices", exact=True).first.click()
     await page.get_by_role("row").filter(has_text="54.89 USD").get_by_role("link").click()
     await page.get_by_role("heading", name=re.compile("^Invoice ")).wait_for()
     await accessible(page)
@@ -160,6 +160,69 @@ async def test_an_isp_bills_a_customer_from_plan_to_paid_invoice(platform, http,
     assert "void (Installed under warranty)" in await page.locator(".facts").inner_text()
     await accessible(page)
     await screenshots(page, "07-invoice-voided")
+
+    # a bank transfer to the account with nothing open: all of it credit; part refunded
+    await page.get_by_role("link", name="Noor Haddad").click()
+    await page.get_by_label("Amount (USD)").fill("100")
+    await page.get_by_label("Paid by").select_option("bank_transfer")
+    await page.get_by_role("button", name="Receive the payment").click()
+    await page.get_by_text("Payment received.").wait_for()
+    facts = await page.locator(".facts").inner_text()
+    assert "Kept as credit\t100.00 USD" in facts or "Kept as credit\n100.00 USD" in facts, facts
+    await page.get_by_label(re.compile("^Amount to refund")).fill("150")  # more than it was
+    await page.get_by_role("button", name="Refund").click()
+    await page.get_by_role("alert").wait_for()
+    await page.get_by_label(re.compile("^Amount to refund")).fill("30")
+    await page.get_by_label("Reason").fill("Paid twice by mistake")
+    await page.get_by_role("button", name="Refund").click()
+    await page.get_by_text("Refunded.").wait_for()
+    assert "30.00 USD" in await page.locator("main").inner_text()
+    await accessible(page)
+    await screenshots(page, "08-payment-refunded")
+    await page.get_by_role("link", name="Noor Haddad").click()
+    account = await page.locator("[data-account]").inner_text()
+    assert "70.00 USD" in account and "in credit" in account, account
+
+    # a card, charged through the ISP's own Stripe account (localstripe here)
+    await page.goto(f"{site}/billing")
+    await page.get_by_label(re.compile("^Stripe secret key")).fill("pk_test_not_a_secret")
+    await page.get_by_role("button", name="Save the key").click()
+    await page.get_by_role("alert").wait_for()  # a publishable key is refused
+    key = f"sk_test_{uuid.uuid4().hex}"
+    await page.get_by_label(re.compile("^Stripe secret key")).fill(key)
+    await page.get_by_role("button", name="Save the key").click()
+    await page.get_by_text(f"ending in {key[-4:]}").wait_for()
+    assert key not in await page.content()  # never shown again
+    await page.get_by_role("link", name="Customers").first.click()
+    await page.get_by_role("link", name="Noor Haddad").click()
+    await page.get_by_label("Amount (USD)").fill("25.50")
+    await page.get_by_label("Paid by").select_option("card")
+    await page.get_by_label(re.compile("^Card: the Stripe payment method")).fill("pm_card_visa")
+    await page.get_by_role("button", name="Receive the payment").click()
+    await page.get_by_text("Payment received.").wait_for()
+    assert "card" in await page.locator(".facts").inner_text()
+
+    # dunning: settings (a mistake first), a pass previewed
+    await page.goto(f"{site}/billing/dunning")
+    await page.get_by_label("Run a pass every day").check()
+    await page.get_by_label("Reminder days, from the due date").fill("soon")
+    await page.get_by_role("button", name="Save the settings").click()
+    await page.locator("#reminder_days-error").wait_for()
+    await accessible(page)
+    await page.get_by_label("Reminder days, from the due date").fill("-3, 1, 7")
+    await page.get_by_label("Late fee", exact=True).select_option("fixed")
+    await page.get_by_label(re.compile("^Fixed late fee")).fill("5")
+    await page.get_by_label(re.compile("^Grace days")).fill("5")
+    await page.get_by_label(re.compile("^Suspend after")).fill("30")
+    await page.get_by_role("button", name="Save the settings").click()
+    await page.get_by_text("Dunning settings saved.").wait_for()
+    assert await page.get_by_label("Reminder days, from the due date").input_value() == "-3, 1, 7"
+    assert await page.get_by_label(re.compile("^Fixed late fee")).input_value() == "5.00"
+    await page.get_by_label("Run a pass now").select_option("yes")
+    await page.get_by_role("button", name="Go").click()
+    await page.get_by_role("region", name=re.compile("Preview of a pass")).wait_for()
+    await accessible(page)
+    await screenshots(page, "09-dunning")
 
 
 async def test_the_owner_changes_a_role_exports_the_data_and_cancels_then_stays(
@@ -283,6 +346,8 @@ ISP_PAGES = (
     "/plans",
     "/invoices",
     "/billing",
+    "/billing/dunning",
+    "/payments",
     "/tickets",
     "/tickets/new",
     "/devices",

@@ -28,6 +28,8 @@ def money(minor: int | None, currency: str | None) -> str:
 
 
 templates.env.filters["money"] = money
+# A fresh id in each form that must not be acted on twice (sent as its Idempotency-Key).
+templates.env.globals["attempt_id"] = lambda: secrets.token_hex(16)
 
 
 def webapp_of(request: Request) -> WebApp:

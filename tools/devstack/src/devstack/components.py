@@ -198,8 +198,13 @@ class LocalStripe(Component):
         return f"http://{LOCALHOST}:{self.port}"
 
     def client_environment(self) -> dict[str, str]:
-        """What billing needs to use this fake instead of Stripe."""
-        return {"BILLING_STRIPE_API_BASE": self.url, "BILLING_STRIPE_API_KEY": self.SECRET_KEY}
+        """What billing (the platform's own Stripe account) and tenant-api (each ISP's, for its
+        customers' cards) need to use this fake instead of Stripe."""
+        return {
+            "BILLING_STRIPE_API_BASE": self.url,
+            "BILLING_STRIPE_API_KEY": self.SECRET_KEY,
+            "TENANT_API_STRIPE_API_BASE": self.url,
+        }
 
     def ports(self) -> list[int]:
         return [self.port]

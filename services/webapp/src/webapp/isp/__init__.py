@@ -5,11 +5,21 @@ the upgrade path."""
 
 from fastapi import APIRouter
 
-from webapp.isp import access, account, billing, customers, devices, people, tickets, webhooks
+from webapp.isp import (
+    access,
+    account,
+    billing,
+    customers,
+    devices,
+    payments,
+    people,
+    tickets,
+    webhooks,
+)
 from webapp.isp.dashboard import dashboard
 
 router = APIRouter(include_in_schema=False)
-for pages in (access, customers, billing, tickets, devices, people, webhooks, account):
+for pages in (access, customers, billing, payments, tickets, devices, people, webhooks, account):
     router.include_router(pages.router)
 
 __all__ = ["dashboard", "router"]

@@ -470,6 +470,7 @@ async def _billing_page(
         return instead
     rates = await api(request, "GET", "/api/v1/billing/tax-rates", signed)
     runs = await api(request, "GET", "/api/v1/bill-runs", signed, params={"limit": 12})
+    stripe = await api(request, "GET", "/api/v1/billing/settings/stripe", signed)
     current = settings.json()
     return page(
         request,
@@ -486,6 +487,8 @@ async def _billing_page(
             "runs": runs.json()["items"] if runs.status_code == 200 else None,
             "runs_refused": None if runs.status_code == 200 else runs.json(),
             "run": run,
+            # card payments through the ISP's own Stripe account come with automated_billing
+            "stripe": stripe.json() if stripe.status_code == 200 else None,
             "names": await names_of_people(request, signed),
             "message": message[:300],
             "general": general,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from webapp.isp import billing
+from webapp.isp import billing, payments
 from webapp.isp.calls import (
     STATUSES,
     api,
@@ -194,6 +194,7 @@ async def customer(
             "general": general[:300] or None,
             "message": message[:300] or None,
             **await billing.subscriptions_of(request, signed, customer_id),
+            **await payments.account_of(request, signed, customer_id),
         },
     )
 

@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 from fastapi import APIRouter, Request
@@ -18,7 +18,7 @@ from webapp.isp.calls import (
     refusal_page,
     signed_in,
 )
-from webapp.rendering import SignInFirst, page, problem_detail, webapp_of
+from webapp.rendering import SignInFirst, field_errors, page, problem_detail, webapp_of
 from webapp.sessions import Signed, check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -37,6 +37,101 @@ async def devices(request: Request) -> Response:
         return refused
     answer.raise_for_status()
     return page(request, "isp/devices.html", {"signed": signed, "listing": answer.json()})
+
+
+ROLES = ("router", "switch", "olt", "access_point", "firewall", "server", "other")
+AUTH = ("SHA", "SHA-256", "SHA-512", "MD5", "SHA-224", "SHA-384")
+PRIVACY = ("AES", "AES-256", "AES-192", "DES")
+DEVICE_FIELDS = ("name", "vendor", "model", "role", "management_ip", "site", "snmp.version",
+                 "snmp.port", "snmp.community", "snmp.username", "snmp.auth_protocol",
+                 "snmp.auth_key", "snmp.privacy_protocol", "snmp.privacy_key")  # fmt: skip
+SECRETS = ("snmp.community", "snmp.auth_key", "snmp.privacy_key")
+"""Not sent back to the browser, even into the form after a mistake."""
+
+
+def _device(values: dict[str, str]) -> dict[str, Any]:
+    """The form as tenant-api's device: v1/v2c with a community, v3 with a user and keys."""
+    snmp: dict[str, Any] = {"version": values["snmp.version"] or "v2c"}
+    if values["snmp.port"]:
+        snmp["port"] = values["snmp.port"]
+    if snmp["version"] == "v3":
+        snmp |= {k: values[f"snmp.{k}"] for k in ("username", "auth_protocol", "auth_key")}
+        if values["snmp.privacy_key"]:
+            snmp |= {k: values[f"snmp.{k}"] for k in ("privacy_protocol", "privacy_key")}
+    else:
+        snmp["community"] = values["snmp.community"]
+    device: dict[str, Any] = {
+        k: values[k] for k in ("name", "vendor", "model", "role", "management_ip", "site")
+    }
+    return device | {"snmp": snmp}
+
+
+def _device_form(
+    request: Request,
+    signed: Signed,
+    values: dict[str, str],
+    errors: dict[str, str],
+    general: str | None = None,
+    status: int = 200,
+) -> Response:
+    return page(
+        request,
+        "isp/device_new.html",
+        {"signed": signed, "values": values, "errors": errors, "general": general,
+         "roles": ROLES, "auth": AUTH, "privacy": PRIVACY},
+        status=status,
+    )  # fmt: skip
+
+
+@router.get("/devices/new", response_class=HTMLResponse)
+async def new_device_form(request: Request) -> Response:
+    signed = await signed_in(request)
+    defaults = {"snmp.version": "v2c", "snmp.port": "161", "role": "router"}
+    return _device_form(request, signed, defaults, {})
+
+
+@router.post("/devices/new", response_class=HTMLResponse)
+async def add_device(request: Request) -> Response:
+    """Add a device to monitor. Its SNMP secrets go to tenant-api, which seals them; they are
+    never shown again, not even on this form after a mistake."""
+    signed = await signed_in(request)
+    form = dict(await request.form())
+    check_csrf(request, form)
+    values = {k: str(form.get(k, "")).strip()[:300] for k in DEVICE_FIELDS}
+    answer = await api(request, "POST", "/api/v1/devices", signed, json=_device(values))
+    if answer.status_code == 201:
+        return RedirectResponse(f"/devices/{answer.json()['id']}", status_code=303)
+    if (refused := refusal_page(request, signed, answer)) is not None:
+        return refused
+    errors, general = field_errors(answer.json())
+    kept = {k: v for k, v in values.items() if k not in SECRETS}
+    return _device_form(
+        request,
+        signed,
+        kept,
+        {_device_field(k): v for k, v in errors.items()},
+        general,
+        status=answer.status_code if 400 <= answer.status_code < 500 else 502,
+    )
+
+
+def _device_field(api_field: str) -> str:
+    """tenant-api's name for a field (`snmp.v3.auth_key`, with the union's tag) as the form's."""
+    parts = api_field.split(".")
+    if parts[0] == "snmp":
+        rest = [p for p in parts[1:] if p not in ("v1", "v2c", "v3")]
+        return "snmp." + (rest[0] if rest else "version")
+    return parts[0]
+
+
+@router.post("/devices/{device_id}/remove", response_class=HTMLResponse)
+async def remove_device(request: Request, device_id: str) -> Response:
+    signed = await signed_in(request)
+    check_csrf(request, dict(await request.form()))
+    answer = await api(request, "DELETE", f"/api/v1/devices/{quote(device_id, safe='')}", signed)
+    if (refused := refusal_page(request, signed, answer)) is not None:
+        return refused
+    return RedirectResponse("/devices", status_code=303)
 
 
 @router.get("/devices/live")
@@ -121,7 +216,9 @@ async def _isp_id(request: Request, signed: Signed) -> str:
 
 
 @router.get("/devices/{device_id}", response_class=HTMLResponse)
-async def device(request: Request, device_id: str, hours: int = 24) -> Response:
+async def device(
+    request: Request, device_id: str, hours: int = 24, message: str = "", general: str = ""
+) -> Response:
     signed = await signed_in(request)
     found = await api(request, "GET", f"/api/v1/devices/{quote(device_id, safe='')}", signed)
     if found.status_code in (404, 422):
@@ -167,6 +264,8 @@ async def device(request: Request, device_id: str, hours: int = 24) -> Response:
             "height": CHART_H,
             "history_refused": None if history.status_code == 200 else problem_detail(history),
             "alerts": alerts.json()["items"] if alerts.status_code == 200 else [],
+            "message": message[:300],
+            "general": general[:300] or None,
         },
     )
 
@@ -175,7 +274,9 @@ ALERT_STATES = ("open", "cleared", "all")
 
 
 @router.get("/alerts", response_class=HTMLResponse)
-async def alerts(request: Request, state: str = "open", cursor: str = "") -> Response:
+async def alerts(
+    request: Request, state: str = "open", cursor: str = "", message: str = "", general: str = ""
+) -> Response:
     signed = await signed_in(request)
     state = state if state in ALERT_STATES else "open"
     params = {"state": state, "limit": 50, **({"cursor": cursor[:200]} if cursor else {})}
@@ -187,6 +288,10 @@ async def alerts(request: Request, state: str = "open", cursor: str = "") -> Res
         return refused
     if answer.status_code != 200:  # a cursor from another listing, say: start again
         return RedirectResponse(f"/alerts?state={state}", status_code=303)
+    monitoring = await api(
+        request, "GET", f"/api/v1/network/isp/{isp}/monitoring", signed, platform=True
+    )
+    current = monitoring.json() if monitoring.status_code == 200 else None
     return page(
         request,
         "isp/alerts.html",
@@ -195,6 +300,11 @@ async def alerts(request: Request, state: str = "open", cursor: str = "") -> Res
             "alerts": answer.json(),
             "state": state,
             "states": ALERT_STATES,
+            "monitoring": current,
+            "values": {k: "" if v is None else v for k, v in (current or {}).items()},
+            "errors": {},
+            "message": message[:300],
+            "general": general[:300] or None,
             "names": await names_of_people(request, signed),
         },
     )
@@ -210,3 +320,59 @@ async def acknowledge(request: Request, alert_id: str) -> Response:
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
     return RedirectResponse("/alerts", status_code=303)
+
+
+MONITORING = ("poll_interval_s", "unreachable_polls", "utilisation_pct", "utilisation_minutes",
+              "alert_email_to")  # fmt: skip
+
+
+@router.post("/alerts/settings", response_class=HTMLResponse)
+async def change_monitoring(request: Request) -> Response:
+    """How the ISP's devices are watched: the interval, when an alert is raised, who is mailed."""
+    signed = await signed_in(request)
+    form = dict(await request.form())
+    check_csrf(request, form)
+    written = {k: str(form.get(k, "")).strip()[:320] for k in MONITORING}
+    # an emptied interval is the platform's default (null); other empty fields stay as they are
+    change: dict[str, Any] = {k: v for k, v in written.items() if v}
+    change["poll_interval_s"] = written["poll_interval_s"] or None
+    change["alert_emails"] = form.get("alert_emails") == "yes"
+    isp = await _isp_id(request, signed)
+    answer = await api(
+        request, "PATCH", f"/api/v1/network/isp/{isp}/monitoring", signed, platform=True,
+        json=change,
+    )  # fmt: skip
+    if answer.status_code == 200:
+        return _back("/alerts", "Monitoring settings saved.")
+    if (refused := refusal_page(request, signed, answer)) is not None:
+        return refused
+    errors, general = field_errors(answer.json())
+    message = general or "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in errors.items())
+    return _back("/alerts", message, refused=True)
+
+
+@router.post("/devices/{device_id}/interval", response_class=HTMLResponse)
+async def change_device_interval(request: Request, device_id: str) -> Response:
+    """The device's own polling interval (10 s and up), or the ISP's when left empty."""
+    signed = await signed_in(request)
+    form = dict(await request.form())
+    check_csrf(request, form)
+    written = str(form.get("poll_interval_s", "")).strip()[:10]
+    isp = await _isp_id(request, signed)
+    path = f"/api/v1/network/isp/{isp}/devices/{quote(device_id, safe='')}/monitoring"
+    answer = await api(
+        request, "PUT", path, signed, platform=True, json={"poll_interval_s": written or None}
+    )
+    target = f"/devices/{quote(device_id, safe='')}"
+    if answer.status_code == 200:
+        seconds = answer.json()["effective_interval_s"]
+        return _back(target, f"Polled every {seconds:g} s.")
+    if (refused := refusal_page(request, signed, answer)) is not None:
+        return refused
+    errors, general = field_errors(answer.json())
+    return _back(target, general or "; ".join(errors.values()), refused=True)
+
+
+def _back(target: str, message: str, *, refused: bool = False) -> RedirectResponse:
+    query = urlencode({"general" if refused else "message": message[:300]})
+    return RedirectResponse(f"{target}?{query}", status_code=303)
