@@ -371,7 +371,11 @@ async def test_an_issued_invoice_is_mailed_once_with_its_pdf_and_again_on_reques
 
     history = (
         await isp.client.get(f"/api/v1/invoices/{invoice['id']}/mailings", headers=isp.owner)
-    ).json()
+    ).json()["mailings"]
+    as_csv = await isp.client.get(
+        f"/api/v1/invoices/{invoice['id']}/mailings", headers={**isp.owner, "Accept": "text/csv"}
+    )
+    assert as_csv.text.count(address) == 2
     assert [(m["reason"], m["outcome"]) for m in history] == [
         ("issued", "sent"),
         ("requested", "sent"),

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from dotmac_contracts.vocabulary import Plugin
 from servicekit.problems import Conflict, UnprocessableContent
 from tenant_api.billing.documents import mailing, repository, service
-from tenant_api.billing.documents.schemas import MailingRead, Statement
+from tenant_api.billing.documents.schemas import MailingList, MailingRead, Statement
 from tenant_api.deps import (
     ERRORS,
     NOT_FOUND,
@@ -24,7 +24,14 @@ from tenant_api.deps import (
     require_plugin,
 )
 from tenant_api.identity.auth.roles import Permission
-from tenant_api.listing import CSV, EXPORT_PLUGIN, csv_response, wants_csv
+from tenant_api.listing import (
+    CSV,
+    CSV_RESPONSE,
+    EXPORT_PLUGIN,
+    ExportDep,
+    csv_response,
+    wants_csv,
+)
 from tenant_api.models import InvoiceMailing
 
 PDF = "application/pdf"
@@ -137,13 +144,19 @@ async def send_invoice(
     return _mailing(found)
 
 
-@router.get("/api/v1/invoices/{invoice_id}/mailings", responses=NOT_FOUND)
+@router.get(
+    "/api/v1/invoices/{invoice_id}/mailings",
+    responses={**NOT_FOUND, **CSV_RESPONSE},
+    response_model=MailingList,
+)
 async def invoice_mailings(
-    invoice_id: UUID, caller: Reader, session: TenantSession
-) -> list[MailingRead]:
-    """When the invoice was mailed, to whom, or why not."""
+    invoice_id: UUID, caller: Reader, session: TenantSession, export: ExportDep
+) -> MailingList | Response:
+    """When the invoice was mailed, to whom, or why not (as CSV with `Accept: text/csv`)."""
     invoice = await service.invoice_service.get_invoice(session, invoice_id)
-    return [_mailing(m) for m in await repository.mailings_of(session, invoice.id)]
+    found = await repository.mailings_of(session, invoice.id)
+    listed = MailingList(mailings=[_mailing(m) for m in found])
+    return export.respond(listed, listed.mailings, "mailings")
 
 
 @router.get(

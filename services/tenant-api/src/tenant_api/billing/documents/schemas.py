@@ -54,3 +54,7 @@ class StatementRow(BaseModel):
     debit: int
     credit: int
     balance: int
+
+
+class MailingList(BaseModel):
+    mailings: list[MailingRead]
