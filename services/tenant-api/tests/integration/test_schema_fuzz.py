@@ -53,6 +53,7 @@ async def served(migrated_database, nats_server, business_token, under_test):
         await serving
 
 
+@pytest.mark.timeout(900)  # 25 requests per operation and mode: minutes, not the suite's 300 s
 async def test_no_generated_request_gets_a_server_error(
     served, isp_on, business_token, schema_fuzz
 ):

@@ -37,7 +37,9 @@ class StripeCards:
         return stripe.StripeClient(
             secret_key,
             base_addresses={"api": self._api_base} if self._api_base else None,
-            http_client=stripe.HTTPXClient(),
+            # The request's transaction waits on Stripe: a slow Stripe answers 503 within
+            # seconds, not the library's 80 s a try (retries reuse the idempotency key).
+            http_client=stripe.HTTPXClient(timeout=15),
             max_network_retries=2,
         )
 
