@@ -373,6 +373,7 @@ async def test_a_premium_isp_watches_its_device_s_traffic_live(
         await screenshots(page, "01-devices-live")
         await page.get_by_role("link", name="Dashboard", exact=True).click()
         await page.get_by_text("1 devices, 0 open alerts").wait_for()
+        assert await page.locator("[data-devices-up]").inner_text() == "1 up"
         await page.get_by_text(re.compile("monthly recurring revenue")).wait_for()
         await accessible(page)
         await screenshots(page, "02-dashboard")
@@ -399,6 +400,10 @@ async def test_a_premium_isp_watches_its_device_s_traffic_live(
             await page.reload()
         row = page.get_by_role("row").filter(has_text="edge-live")
         assert "not answered 3 polls" in await row.inner_text()
+        await page.goto(f"{site}/")
+        assert await page.locator("[data-devices-up]").inner_text() == "0 up"
+        await page.get_by_text("1 down (not answering)").wait_for()
+        await page.goto(f"{site}/alerts")
         await accessible(page)
         await row.get_by_role("button", name=re.compile("^Acknowledge")).click()
         await page.get_by_role("row").filter(has_text="Owen,").wait_for()  # who, by name

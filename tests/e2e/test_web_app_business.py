@@ -144,6 +144,26 @@ async def test_an_isp_bills_a_customer_from_plan_to_paid_invoice(platform, http,
     facts = await page.locator(".facts").inner_text()
     assert "paid" in facts, facts
 
+    # its PDF, and the invoice mailed to the customer again with the PDF attached
+    kind, head = await page.evaluate(
+        """async url => {
+            const answer = await fetch(url);  // the browser's own request, with its session
+            const bytes = new Uint8Array(await answer.arrayBuffer());
+            return [answer.headers.get("content-type"), String.fromCharCode(...bytes.slice(0, 4))];
+        }""",
+        page.url.split("?")[0] + "/pdf",
+    )
+    assert (kind, head) == ("application/pdf", "%PDF"), (kind, head)
+    await page.get_by_role("button", name="Mail it to the customer").click()
+    await page.get_by_text("Sent to the customer, with the PDF attached.").wait_for()
+    for _ in range(100):
+        mailed = [m for m in platform.mail.messages() if m["To"] == "noor.haddad@example.net"]
+        if len(mailed) >= 2:  # when it was issued (automated_billing), and now
+            break
+        await page.wait_for_timeout(100)
+    attached = [p.get_content_type() for p in mailed[-1].iter_attachments()]
+    assert attached == ["application/pdf"], attached
+
     # a one-off invoice, issued, then voided with a reason
     await page.get_by_role("link", name="Noor Haddad").click()
     await page.get_by_role("link", name="Invoice this customer").click()
@@ -201,6 +221,22 @@ async def test_an_isp_bills_a_customer_from_plan_to_paid_invoice(platform, http,
     await page.get_by_role("button", name="Receive the payment").click()
     await page.get_by_text("Payment received.").wait_for()
     assert "card" in await page.locator(".facts").inner_text()
+
+    # the statement of account: every movement, and what the customer is owed
+    await page.get_by_role("link", name="Noor Haddad").click()
+    await page.get_by_role("link", name="Statement of account").click()
+    closing = await page.locator("[data-closing]").inner_text()
+    assert closing == "-95.50 USD", closing  # 100 - 30 + 25.50 in credit
+    await accessible(page)
+    await screenshots(page, "08b-statement")
+
+    # the ISP's details on its invoices; branding needs the white label of a higher tier
+    await page.goto(f"{site}/billing")
+    await page.get_by_label("Legal name").fill("Biz Web Fiber LLC")
+    await page.get_by_label("Address (up to 6 lines)").fill("1 Fiber Way\nPortland, OR 97201")
+    await page.get_by_role("button", name="Save your details").click()
+    await page.get_by_text("Your details on invoices are saved.").wait_for()
+    assert "white label" in await page.locator("main").inner_text()
 
     # dunning: settings (a mistake first), a pass previewed
     await page.goto(f"{site}/billing/dunning")

@@ -29,6 +29,7 @@ def create_app(webapp: WebApp) -> FastAPI:
         # Pages post HTML forms, not JSON.
         uploads={
             r"/customers/import": Upload(FORMS, 20 * 1024 * 1024),  # tenant-api's own limit
+            r"/billing/branding": Upload(FORMS, 600 * 1024),  # a logo of up to 512 KiB
             r"/(?!api/).*": Upload(FORMS, 64 * 1024),  # its own /api/v1/webapp/ takes JSON
         },
     )

@@ -9,9 +9,17 @@ from urllib.parse import quote, urlencode
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from dotmac_contracts.money import to_minor_units
-from webapp.isp.calls import api, back_to_sign_in, names_of_people, refusal_page, signed_in
+from webapp.isp.calls import (
+    api,
+    back_to_sign_in,
+    lowest_tiers,
+    names_of_people,
+    refusal_page,
+    signed_in,
+)
 from webapp.rendering import field_errors, page, problem_detail
 from webapp.sessions import Signed, check_csrf
 
@@ -21,6 +29,8 @@ CYCLES = (("monthly", "Monthly"), ("quarterly", "Quarterly"), ("yearly", "Yearly
 INVOICE_STATUSES = ("draft", "issued", "partially_paid", "overdue", "paid", "void")
 PAYMENT_METHODS = (("bank_transfer", "Bank transfer"), ("cash", "Cash"), ("other", "Other"))
 LINES = 3
+LOGO_MAX_BYTES = 512 * 1024
+"""tenant-api's own limit: a bigger file is refused there too, with its problem document."""
 """Line rows on the new-invoice form (empty ones are left out)."""
 
 
@@ -402,7 +412,7 @@ async def invoice_pdf(request: Request, invoice_id: str) -> Response:
 
 @router.post("/invoices/{invoice_id}/{action}", response_class=HTMLResponse)
 async def act_on_invoice(request: Request, invoice_id: str, action: str) -> Response:
-    """Issue a draft, record a payment, credit it (in whole) or void it."""
+    """Issue a draft, record a payment, credit it (in whole), void it, or mail it again."""
     signed = await signed_in(request)
     form = dict(await request.form())
     check_csrf(request, form)
@@ -434,9 +444,19 @@ async def act_on_invoice(request: Request, invoice_id: str, action: str) -> Resp
         }
         answer = await api(request, "POST", f"{path}/payments", signed, json=document)
         done = "Payment recorded."
+    elif action == "send":  # the PDF mailed to the customer again
+        attempt = str(form.get("attempt", ""))[:200]
+        answer = await api(
+            request,
+            "POST",
+            f"{path}/send",
+            signed,
+            headers={"Idempotency-Key": attempt} if attempt else {},
+        )
+        done = "Sent to the customer, with the PDF attached."
     else:
         return page(request, "public/not_found.html", {"what": "page"}, status=404)
-    if answer.status_code in (200, 201):
+    if answer.status_code in (200, 201, 202):
         return _with_message(target, done)
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
@@ -471,6 +491,7 @@ async def _billing_page(
     rates = await api(request, "GET", "/api/v1/billing/tax-rates", signed)
     runs = await api(request, "GET", "/api/v1/bill-runs", signed, params={"limit": 12})
     stripe = await api(request, "GET", "/api/v1/billing/settings/stripe", signed)
+    branding = await api(request, "GET", "/api/v1/billing/branding", signed)
     current = settings.json()
     return page(
         request,
@@ -489,6 +510,8 @@ async def _billing_page(
             "run": run,
             # card payments through the ISP's own Stripe account come with automated_billing
             "stripe": stripe.json() if stripe.status_code == 200 else None,
+            "branding": branding.json() if branding.status_code == 200 else None,
+            "lowest_tier": await lowest_tiers(request),
             "names": await names_of_people(request, signed),
             "message": message[:300],
             "general": general,
@@ -562,3 +585,93 @@ async def run_bills(request: Request) -> Response:
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
     return await _billing_page(request, signed, general=_refusal(answer), status=_status(answer))
+
+
+# --- statements, mailing invoices, and how the ISP appears on them --------------------------------
+
+
+@router.get("/customers/{customer_id}/statement", response_class=HTMLResponse)
+async def statement(
+    request: Request, customer_id: str, date_from: str = "", date_to: str = "", format: str = ""
+) -> Response:
+    """The customer's statement of account: a page, or its PDF or CSV relayed."""
+    signed = await signed_in(request)
+    params = {k: v[:10] for k, v in (("from", date_from), ("to", date_to)) if v}
+    if format in ("pdf", "csv"):
+        params["format"] = format
+    answer = await api(
+        request, "GET", f"/api/v1/customers/{_id(customer_id)}/statement", signed, params=params
+    )
+    if answer.status_code in (404,):
+        return page(request, "public/not_found.html", {"what": "customer"}, status=404)
+    if (refused := refusal_page(request, signed, answer)) is not None:
+        return refused
+    if answer.status_code == 422:
+        return _with_message(
+            f"/customers/{_id(customer_id)}/statement", _refusal(answer), refused=True
+        )
+    answer.raise_for_status()
+    if format in ("pdf", "csv"):
+        return Response(
+            answer.content,
+            media_type=answer.headers.get("content-type", "application/octet-stream"),
+            headers={"Content-Disposition": answer.headers.get("content-disposition", "")},
+        )
+    return page(
+        request,
+        "isp/billing/statement.html",
+        {
+            "signed": signed,
+            "statement": answer.json(),
+            "date_from": params.get("from", ""),
+            "date_to": params.get("to", ""),
+            "general": request.query_params.get("general"),
+        },
+    )
+
+
+@router.post("/billing/issuer", response_class=HTMLResponse)
+async def save_issuer(request: Request) -> Response:
+    """The ISP's legal name, address and tax number on its invoices."""
+    signed = await signed_in(request)
+    form = dict(await request.form())
+    check_csrf(request, form)
+    document = {
+        k: (str(form.get(k, "")).strip()[:600] or None)
+        for k in ("legal_name", "address", "tax_number")
+    }
+    answer = await api(request, "PUT", "/api/v1/billing/issuer", signed, json=document)
+    if answer.status_code == 200:
+        return _with_message("/billing", "Your details on invoices are saved.")
+    if (refused := refusal_page(request, signed, answer)) is not None:
+        return refused
+    return _with_message("/billing", _refusal(answer), refused=True)
+
+
+@router.post("/billing/branding", response_class=HTMLResponse)
+async def save_branding(request: Request) -> Response:
+    """The name, accent colour, footer and logo on the ISP's documents (white_label)."""
+    signed = await signed_in(request)
+    form = await request.form()
+    check_csrf(request, dict(form))
+    document = {
+        k: (str(form.get(k, "")).strip()[:600] or None)
+        for k in ("display_name", "accent_colour", "footer")
+    }
+    answer = await api(request, "PUT", "/api/v1/billing/branding", signed, json=document)
+    if answer.status_code == 200 and isinstance(logo := form.get("logo"), UploadFile):
+        content = await logo.read(LOGO_MAX_BYTES + 1)
+        if content:
+            answer = await api(
+                request,
+                "PUT",
+                "/api/v1/billing/branding/logo",
+                signed,
+                content=content,
+                headers={"Content-Type": logo.content_type or "application/octet-stream"},
+            )
+    if answer.status_code == 200:
+        return _with_message("/billing", "Your branding is saved: new documents carry it.")
+    if (refused := refusal_page(request, signed, answer)) is not None:
+        return refused
+    return _with_message("/billing", _refusal(answer), refused=True)

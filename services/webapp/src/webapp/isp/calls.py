@@ -80,3 +80,16 @@ async def names_of_people(request: Request, signed: Signed) -> dict[str, str]:
     if people.status_code != 200:
         return {}
     return {f"user:{p['id']}": p["name"] for p in people.json()["users"]}
+
+
+async def lowest_tiers(request: Request) -> dict[str, str]:
+    """Each plugin with the lowest tier that has it, from licensing's public catalogue, for
+    pages that name the way up to what the ISP's tier lacks."""
+    answer = await api(request, "GET", "/api/v1/tiers", platform=True)
+    if answer.status_code != 200:
+        return {}
+    lowest: dict[str, str] = {}
+    for tier in answer.json()["tiers"]:  # cheapest first
+        for plugin in tier["plugins"]:
+            lowest.setdefault(plugin, tier["name"])
+    return lowest

@@ -7,6 +7,7 @@ from webapp.isp.calls import (
     STATUSES,
     api,
     back_to_sign_in,
+    lowest_tiers,
     signed_in,
 )
 from webapp.rendering import page
@@ -48,8 +49,24 @@ async def dashboard(request: Request) -> Response:
             platform=True,
             params={"state": "open", "limit": 20},
         )
+        unreachable = await api(
+            request,
+            "GET",
+            f"/api/v1/network/isp/{me['tenant_id']}/alerts",
+            signed,
+            platform=True,
+            params={"state": "open", "kind": "device_unreachable", "limit": 200},
+        )
+        total = devices.json()["total"] if devices.status_code == 200 else None
+        down = (
+            len({a["device_id"] for a in unreachable.json()["items"]})
+            if unreachable.status_code == 200
+            else 0
+        )
         network = {
-            "devices": devices.json()["total"] if devices.status_code == 200 else None,
+            "devices": total,
+            "down": down,
+            "up": None if total is None else max(total - down, 0),
             "alerts": alerts.json()["items"] if alerts.status_code == 200 else [],
         }
     return page(
@@ -60,6 +77,7 @@ async def dashboard(request: Request) -> Response:
             "me": me,
             "counts": counts,
             "licence": licence.json() if licence.status_code == 200 else None,
+            "lowest_tier": await lowest_tiers(request),
             "open_tickets": tickets.json()["total"] if tickets.status_code == 200 else None,
             "mrr": mrr,
             "network": network,
