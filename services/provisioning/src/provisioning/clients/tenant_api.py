@@ -8,6 +8,11 @@ import httpx
 
 from provisioning.errors import ConfigurationError
 
+DEMO_DATA_TIMEOUT = httpx.Timeout(90.0, connect=10.0)
+"""A scenario's data is written in one request: the medium one bills twelve months through the
+real bill runs (seconds, more on a busy machine), far over the client's usual timeout. A retry
+after a timeout would find it loaded (409) and count it done, so waiting is the honest answer."""
+
 
 class LicenceNotYetGranted(Exception):
     """Transient: licensing grants a new tenant its licence moments after it opens."""
@@ -66,6 +71,7 @@ class TenantApi:
             f"{self._base}/internal/v1/tenants/{tenant_id}/demo-data",
             json={"scenario": scenario},
             headers=self._headers,
+            timeout=DEMO_DATA_TIMEOUT,
         )
         if response.status_code == 409:
             return  # loaded already
