@@ -328,7 +328,10 @@ async def mailing_api(start_tenant_api, smtp, business_token):
         yield app, client, inbox
 
 
-async def mails_to(inbox, address, count, wait=10.0):
+async def mails_to(inbox, address, count, wait=60.0):
+    """The mails to `address` once `count` have come (or `wait` has passed). The mailer works
+    for every ISP in the database, and the session's database holds other modules' issued
+    invoices: on a busy machine it may mail a backlog of theirs first."""
     for _ in range(int(wait / 0.05)):
         if len([m for m in inbox.messages if m["To"] == address]) >= count:
             break
