@@ -4,7 +4,6 @@ and their dry-run preview. Amounts are typed as people write them ("49.90") and 
 tenant-api as minor units of the ISP's currency; its answers decide what is allowed."""
 
 from typing import Any
-from urllib.parse import quote, urlencode
 
 import httpx
 from fastapi import APIRouter, Request
@@ -14,10 +13,14 @@ from starlette.datastructures import UploadFile
 from dotmac_contracts.money import to_minor_units
 from webapp.isp.calls import (
     api,
+    back,
     back_to_sign_in,
     lowest_tiers,
     names_of_people,
+    once,
     refusal_page,
+    refusal_text,
+    segment,
     signed_in,
 )
 from webapp.rendering import field_errors, page, problem_detail
@@ -34,27 +37,9 @@ LOGO_MAX_BYTES = 512 * 1024
 """Line rows on the new-invoice form (empty ones are left out)."""
 
 
-def _id(value: str) -> str:
-    return quote(value, safe="")
-
-
 def _status(answer: httpx.Response) -> int:
     """The status a form page answers with when the API refused: its own 4xx, else 502."""
     return answer.status_code if 400 <= answer.status_code < 500 else 502
-
-
-def _with_message(target: str, message: str, *, refused: bool = False) -> RedirectResponse:
-    """Back to a page with what happened: `general` (an alert) when it was refused, else
-    `message` (a notice)."""
-    separator = "&" if "?" in target else "?"
-    query = urlencode({"general" if refused else "message": message[:300]})
-    return RedirectResponse(f"{target}{separator}{query}", 303)
-
-
-def _refusal(answer: httpx.Response) -> str:
-    """A refusal in one sentence: the problem's detail, or its fields' messages."""
-    errors, general = field_errors(answer.json())
-    return general or "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in errors.items())
 
 
 async def _listing(
@@ -126,7 +111,7 @@ async def create_plan(request: Request) -> Response:
     document["currency"] = await _currency(request, signed)
     answer = await api(request, "POST", "/api/v1/plans", signed, json=document)
     if answer.status_code == 201:
-        return _with_message("/plans", f"{values['name']} is in the catalogue.")
+        return back("/plans", f"{values['name']} is in the catalogue.")
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
     errors, general = field_errors(answer.json())
@@ -139,10 +124,10 @@ async def create_plan(request: Request) -> Response:
 async def retire_plan(request: Request, plan_id: str) -> Response:
     signed = await signed_in(request)
     check_csrf(request, dict(await request.form()))
-    answer = await api(request, "POST", f"/api/v1/plans/{_id(plan_id)}/retire", signed)
+    answer = await api(request, "POST", f"/api/v1/plans/{segment(plan_id)}/retire", signed)
     if answer.status_code != 200:
-        return _with_message("/plans", problem_detail(answer), refused=True)
-    return _with_message("/plans", "Retired: no one new can take it; those on it keep it.")
+        return back("/plans", problem_detail(answer), refused=True)
+    return back("/plans", "Retired: no one new can take it; those on it keep it.")
 
 
 # --- a customer's subscriptions (shown on the customer's page) -----------------------------------
@@ -151,7 +136,7 @@ async def retire_plan(request: Request, plan_id: str) -> Response:
 async def subscriptions_of(request: Request, signed: Signed, customer_id: str) -> dict[str, Any]:
     """What the customer's page shows of billing: subscriptions with their plans' names, the
     plans they can take, and the latest invoices. Empty where the tier has no billing."""
-    path = f"/api/v1/customers/{_id(customer_id)}/subscriptions"
+    path = f"/api/v1/customers/{segment(customer_id)}/subscriptions"
     history = await api(request, "GET", path, signed)
     if history.status_code != 200:
         return {"billing": False}
@@ -182,7 +167,7 @@ async def subscribe(request: Request, customer_id: str) -> Response:
     document = {"plan_id": str(form.get("plan_id", ""))}
     if starts_on := str(form.get("starts_on", "")).strip():
         document["starts_on"] = starts_on
-    path = f"/api/v1/customers/{_id(customer_id)}/subscriptions"
+    path = f"/api/v1/customers/{segment(customer_id)}/subscriptions"
     answer = await api(request, "POST", path, signed, json=document)
     return _back_to_customer(customer_id, answer, "Subscribed.")
 
@@ -195,7 +180,7 @@ async def change_subscription(request: Request, subscription_id: str) -> Respons
     document = {"plan_id": str(form.get("plan_id", ""))}
     if on := str(form.get("on", "")).strip():
         document["on"] = on
-    path = f"/api/v1/subscriptions/{_id(subscription_id)}/change"
+    path = f"/api/v1/subscriptions/{segment(subscription_id)}/change"
     answer = await api(request, "POST", path, signed, json=document)
     customer_id = str(form.get("customer_id", ""))
     return _back_to_customer(customer_id, answer, "Plan changed: the next invoice prorates it.")
@@ -207,17 +192,17 @@ async def cancel_subscription(request: Request, subscription_id: str) -> Respons
     form = dict(await request.form())
     check_csrf(request, form)
     document = {k: v for k in ("on", "reason") if (v := str(form.get(k, "")).strip()[:500])}
-    path = f"/api/v1/subscriptions/{_id(subscription_id)}/cancel"
+    path = f"/api/v1/subscriptions/{segment(subscription_id)}/cancel"
     answer = await api(request, "POST", path, signed, json=document)
     customer_id = str(form.get("customer_id", ""))
     return _back_to_customer(customer_id, answer, "Cancelled: billing stops on that day.")
 
 
 def _back_to_customer(customer_id: str, answer: httpx.Response, done: str) -> Response:
-    target = f"/customers/{_id(customer_id)}"
+    target = f"/customers/{segment(customer_id)}"
     if answer.status_code in (200, 201):
-        return _with_message(target, done)
-    return _with_message(target, _refusal(answer), refused=True)
+        return back(target, done)
+    return back(target, refusal_text(answer), refused=True)
 
 
 # --- invoices -------------------------------------------------------------------------------------
@@ -255,7 +240,7 @@ async def invoices(
             "status": status,
             "customer_id": params.get("customer_id", ""),
             "offset": params["offset"],
-            "general": None if answer.status_code == 200 else _refusal(answer),
+            "general": None if answer.status_code == 200 else refusal_text(answer),
         },
     )
 
@@ -292,7 +277,9 @@ async def _new_invoice_page(
 ) -> Response:
     customer = None
     if values.get("customer_id"):
-        found = await api(request, "GET", f"/api/v1/customers/{_id(values['customer_id'])}", signed)
+        found = await api(
+            request, "GET", f"/api/v1/customers/{segment(values['customer_id'])}", signed
+        )
         customer = found.json() if found.status_code == 200 else None
     return page(
         request,
@@ -366,7 +353,7 @@ async def invoice(
     request: Request, invoice_id: str, message: str = "", general: str = ""
 ) -> Response:
     signed = await signed_in(request)
-    answer = await api(request, "GET", f"/api/v1/invoices/{_id(invoice_id)}", signed)
+    answer = await api(request, "GET", f"/api/v1/invoices/{segment(invoice_id)}", signed)
     if answer.status_code in (404, 422):
         return page(request, "public/not_found.html", {"what": "invoice"}, status=404)
     if answer.status_code == 401:
@@ -394,7 +381,7 @@ async def invoice(
 async def invoice_pdf(request: Request, invoice_id: str) -> Response:
     """The invoice's PDF, relayed from tenant-api."""
     signed = await signed_in(request)
-    answer = await api(request, "GET", f"/api/v1/invoices/{_id(invoice_id)}/pdf", signed)
+    answer = await api(request, "GET", f"/api/v1/invoices/{segment(invoice_id)}/pdf", signed)
     if answer.status_code != 200:
         if (refused := refusal_page(request, signed, answer)) is not None:
             return refused
@@ -416,7 +403,7 @@ async def act_on_invoice(request: Request, invoice_id: str, action: str) -> Resp
     signed = await signed_in(request)
     form = dict(await request.form())
     check_csrf(request, form)
-    target = f"/invoices/{_id(invoice_id)}"
+    target = f"/invoices/{segment(invoice_id)}"
     path = f"/api/v1{target}"
     if action == "issue":
         answer = await api(request, "POST", f"{path}/issue", signed)
@@ -434,9 +421,7 @@ async def act_on_invoice(request: Request, invoice_id: str, action: str) -> Resp
         try:
             amount = to_minor_units(str(form.get("amount", "")), currency)
         except ValueError:
-            return _with_message(
-                target, f"Enter the amount in {currency}, such as 49.90.", refused=True
-            )
+            return back(target, f"Enter the amount in {currency}, such as 49.90.", refused=True)
         document = {
             "amount": amount,
             "method": str(form.get("method", "")),
@@ -445,22 +430,15 @@ async def act_on_invoice(request: Request, invoice_id: str, action: str) -> Resp
         answer = await api(request, "POST", f"{path}/payments", signed, json=document)
         done = "Payment recorded."
     elif action == "send":  # the PDF mailed to the customer again
-        attempt = str(form.get("attempt", ""))[:200]
-        answer = await api(
-            request,
-            "POST",
-            f"{path}/send",
-            signed,
-            headers={"Idempotency-Key": attempt} if attempt else {},
-        )
+        answer = await api(request, "POST", f"{path}/send", signed, headers=once(form))
         done = "Sent to the customer, with the PDF attached."
     else:
         return page(request, "public/not_found.html", {"what": "page"}, status=404)
     if answer.status_code in (200, 201, 202):
-        return _with_message(target, done)
+        return back(target, done)
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
-    return _with_message(target, _refusal(answer), refused=True)
+    return back(target, refusal_text(answer), refused=True)
 
 
 # --- settings and bill runs -----------------------------------------------------------------------
@@ -530,7 +508,7 @@ async def save_settings(request: Request) -> Response:
     document = {**values, "tax_rate_id": values["tax_rate_id"] or None}
     answer = await api(request, "PUT", "/api/v1/billing/settings", signed, json=document)
     if answer.status_code == 200:
-        return _with_message("/billing", "Billing settings saved.")
+        return back("/billing", "Billing settings saved.")
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
     errors, general = field_errors(answer.json())
@@ -547,9 +525,7 @@ async def add_tax_rate(request: Request) -> Response:
     try:  # a percentage as people write it ("20", "7.25") as basis points
         basis_points = to_minor_units(str(form.get("percent", "")), "USD")
     except ValueError:
-        return _with_message(
-            "/billing", "Enter the rate as a percentage, such as 20 or 7.25.", refused=True
-        )
+        return back("/billing", "Enter the rate as a percentage, such as 20 or 7.25.", refused=True)
     document = {
         "name": str(form.get("name", "")).strip()[:100],
         "basis_points": basis_points,
@@ -557,8 +533,8 @@ async def add_tax_rate(request: Request) -> Response:
     }
     answer = await api(request, "POST", "/api/v1/billing/tax-rates", signed, json=document)
     if answer.status_code == 201:
-        return _with_message("/billing", f"Tax rate {document['name']} added.")
-    return _with_message("/billing", _refusal(answer), refused=True)
+        return back("/billing", f"Tax rate {document['name']} added.")
+    return back("/billing", refusal_text(answer), refused=True)
 
 
 @router.post("/billing/runs", response_class=HTMLResponse)
@@ -578,13 +554,15 @@ async def run_bills(request: Request) -> Response:
         result = answer.json()
         if document["dry_run"]:
             return await _billing_page(request, signed, run=result)
-        return _with_message(
+        return back(
             "/billing",
             f"Billed {document['period']}: {result['invoices_created']} invoices made.",
         )
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
-    return await _billing_page(request, signed, general=_refusal(answer), status=_status(answer))
+    return await _billing_page(
+        request, signed, general=refusal_text(answer), status=_status(answer)
+    )
 
 
 # --- statements, mailing invoices, and how the ISP appears on them --------------------------------
@@ -600,15 +578,15 @@ async def statement(
     if format in ("pdf", "csv"):
         params["format"] = format
     answer = await api(
-        request, "GET", f"/api/v1/customers/{_id(customer_id)}/statement", signed, params=params
+        request, "GET", f"/api/v1/customers/{segment(customer_id)}/statement", signed, params=params
     )
     if answer.status_code in (404,):
         return page(request, "public/not_found.html", {"what": "customer"}, status=404)
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
     if answer.status_code == 422:
-        return _with_message(
-            f"/customers/{_id(customer_id)}/statement", _refusal(answer), refused=True
+        return back(
+            f"/customers/{segment(customer_id)}/statement", refusal_text(answer), refused=True
         )
     answer.raise_for_status()
     if format in ("pdf", "csv"):
@@ -642,10 +620,10 @@ async def save_issuer(request: Request) -> Response:
     }
     answer = await api(request, "PUT", "/api/v1/billing/issuer", signed, json=document)
     if answer.status_code == 200:
-        return _with_message("/billing", "Your details on invoices are saved.")
+        return back("/billing", "Your details on invoices are saved.")
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
-    return _with_message("/billing", _refusal(answer), refused=True)
+    return back("/billing", refusal_text(answer), refused=True)
 
 
 @router.post("/billing/branding", response_class=HTMLResponse)
@@ -671,7 +649,7 @@ async def save_branding(request: Request) -> Response:
                 headers={"Content-Type": logo.content_type or "application/octet-stream"},
             )
     if answer.status_code == 200:
-        return _with_message("/billing", "Your branding is saved: new documents carry it.")
+        return back("/billing", "Your branding is saved: new documents carry it.")
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
-    return _with_message("/billing", _refusal(answer), refused=True)
+    return back("/billing", refusal_text(answer), refused=True)

@@ -2,13 +2,14 @@
 gateway as them, and turn a refusal into the sign-in page or the upgrade path."""
 
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from webapp import sessions
-from webapp.rendering import SignInFirst, isp_slug, page, to_sign_in, webapp_of
+from webapp.rendering import SignInFirst, field_errors, isp_slug, page, to_sign_in, webapp_of
 from webapp.sessions import Signed
 
 SIGN_IN = "/signin"
@@ -93,3 +94,37 @@ async def lowest_tiers(request: Request) -> dict[str, str]:
         for plugin in tier["plugins"]:
             lowest.setdefault(plugin, tier["name"])
     return lowest
+
+
+def segment(value: str) -> str:
+    """A value (an id from the URL) as one segment of an API path."""
+    return quote(value, safe="")
+
+
+def back(target: str, message: str, *, refused: bool = False) -> RedirectResponse:
+    """Back to a page with what happened: `general` (an alert) when it was refused, else
+    `message` (a notice)."""
+    separator = "&" if "?" in target else "?"
+    query = urlencode({"general" if refused else "message": message[:300]})
+    return RedirectResponse(f"{target}{separator}{query}", status_code=303)
+
+
+def refusal_text(answer: httpx.Response) -> str:
+    """A refusal in one sentence: the problem's detail, or its fields' messages."""
+    errors, general = field_errors(answer.json())
+    return general or "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in errors.items())
+
+
+def once(form: Any) -> dict[str, str]:
+    """The form's attempt id as the request's Idempotency-Key: a form sent twice (a double
+    click, a reload) is acted on once."""
+    attempt = str(form.get("attempt", "")).strip()[:200]
+    return {"Idempotency-Key": attempt} if attempt else {}
+
+
+async def isp_id_of(request: Request, signed: Signed) -> str:
+    """The signed-in person's ISP, for the platform's APIs that name it in their paths."""
+    me = await api(request, "GET", "/api/v1/auth/me", signed)
+    if me.status_code != 200:  # the session's sign-in ended at tenant-api
+        raise SignInFirst(SIGN_IN)
+    return str(me.json()["tenant_id"])

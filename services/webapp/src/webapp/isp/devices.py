@@ -3,17 +3,18 @@
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from webapp.isp.calls import (
-    SIGN_IN,
     api,
+    back,
     back_to_sign_in,
     host,
+    isp_id_of,
     names_of_people,
     refusal_page,
     signed_in,
@@ -208,13 +209,6 @@ def chart(interface: dict[str, Any], since: datetime, until: datetime) -> dict[s
     }
 
 
-async def _isp_id(request: Request, signed: Signed) -> str:
-    me = await api(request, "GET", "/api/v1/auth/me", signed)
-    if me.status_code != 200:
-        raise SignInFirst(SIGN_IN)
-    return str(me.json()["tenant_id"])
-
-
 @router.get("/devices/{device_id}", response_class=HTMLResponse)
 async def device(
     request: Request, device_id: str, hours: int = 24, message: str = "", general: str = ""
@@ -229,7 +223,7 @@ async def device(
     hours = hours if hours in (1, 6, 24, 168) else 24
     until = datetime.now(UTC)
     since = until - timedelta(hours=hours)
-    isp = await _isp_id(request, signed)
+    isp = await isp_id_of(request, signed)
     network = f"/api/v1/network/isp/{isp}"
     history = await api(
         request,
@@ -280,7 +274,7 @@ async def alerts(
     signed = await signed_in(request)
     state = state if state in ALERT_STATES else "open"
     params = {"state": state, "limit": 50, **({"cursor": cursor[:200]} if cursor else {})}
-    isp = await _isp_id(request, signed)
+    isp = await isp_id_of(request, signed)
     answer = await api(
         request, "GET", f"/api/v1/network/isp/{isp}/alerts", signed, platform=True, params=params
     )
@@ -314,7 +308,7 @@ async def alerts(
 async def acknowledge(request: Request, alert_id: str) -> Response:
     signed = await signed_in(request)
     check_csrf(request, dict(await request.form()))
-    isp = await _isp_id(request, signed)
+    isp = await isp_id_of(request, signed)
     path = f"/api/v1/network/isp/{isp}/alerts/{quote(alert_id, safe='')}/acknowledge"
     answer = await api(request, "POST", path, signed, platform=True)
     if (refused := refusal_page(request, signed, answer)) is not None:
@@ -337,18 +331,18 @@ async def change_monitoring(request: Request) -> Response:
     change: dict[str, Any] = {k: v for k, v in written.items() if v}
     change["poll_interval_s"] = written["poll_interval_s"] or None
     change["alert_emails"] = form.get("alert_emails") == "yes"
-    isp = await _isp_id(request, signed)
+    isp = await isp_id_of(request, signed)
     answer = await api(
         request, "PATCH", f"/api/v1/network/isp/{isp}/monitoring", signed, platform=True,
         json=change,
     )  # fmt: skip
     if answer.status_code == 200:
-        return _back("/alerts", "Monitoring settings saved.")
+        return back("/alerts", "Monitoring settings saved.")
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
     errors, general = field_errors(answer.json())
     message = general or "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in errors.items())
-    return _back("/alerts", message, refused=True)
+    return back("/alerts", message, refused=True)
 
 
 @router.post("/devices/{device_id}/interval", response_class=HTMLResponse)
@@ -358,7 +352,7 @@ async def change_device_interval(request: Request, device_id: str) -> Response:
     form = dict(await request.form())
     check_csrf(request, form)
     written = str(form.get("poll_interval_s", "")).strip()[:10]
-    isp = await _isp_id(request, signed)
+    isp = await isp_id_of(request, signed)
     path = f"/api/v1/network/isp/{isp}/devices/{quote(device_id, safe='')}/monitoring"
     answer = await api(
         request, "PUT", path, signed, platform=True, json={"poll_interval_s": written or None}
@@ -366,13 +360,8 @@ async def change_device_interval(request: Request, device_id: str) -> Response:
     target = f"/devices/{quote(device_id, safe='')}"
     if answer.status_code == 200:
         seconds = answer.json()["effective_interval_s"]
-        return _back(target, f"Polled every {seconds:g} s.")
+        return back(target, f"Polled every {seconds:g} s.")
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
     errors, general = field_errors(answer.json())
-    return _back(target, general or "; ".join(errors.values()), refused=True)
-
-
-def _back(target: str, message: str, *, refused: bool = False) -> RedirectResponse:
-    query = urlencode({"general" if refused else "message": message[:300]})
-    return RedirectResponse(f"{target}?{query}", status_code=303)
+    return back(target, general or "; ".join(errors.values()), refused=True)

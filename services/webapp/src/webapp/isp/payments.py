@@ -4,14 +4,22 @@ their refunds; and dunning: its settings, a pass run now (or previewed), what it
 customer's "never suspend"."""
 
 from typing import Any
-from urllib.parse import quote, urlencode
 
-import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from dotmac_contracts.money import to_major_units, to_minor_units
-from webapp.isp.calls import api, back_to_sign_in, names_of_people, refusal_page, signed_in
+from webapp.isp.calls import (
+    api,
+    back,
+    back_to_sign_in,
+    names_of_people,
+    once,
+    refusal_page,
+    refusal_text,
+    segment,
+    signed_in,
+)
 from webapp.rendering import field_errors, page, problem_detail
 from webapp.sessions import Signed, check_csrf
 
@@ -21,32 +29,10 @@ METHODS = (("bank_transfer", "Bank transfer"), ("cash", "Cash"), ("card", "Card 
            ("other", "Other"))  # fmt: skip
 
 
-def _id(value: str) -> str:
-    return quote(value, safe="")
-
-
-def _back(target: str, message: str, *, refused: bool = False) -> RedirectResponse:
-    separator = "&" if "?" in target else "?"
-    query = urlencode({"general" if refused else "message": message[:300]})
-    return RedirectResponse(f"{target}{separator}{query}", status_code=303)
-
-
-def _once(form: dict[str, Any]) -> dict[str, str]:
-    """The form's attempt id as the request's Idempotency-Key: a form sent twice (a double
-    click, a reload) is received once."""
-    attempt = str(form.get("attempt", "")).strip()[:200]
-    return {"Idempotency-Key": attempt} if attempt else {}
-
-
-def _refusal(answer: httpx.Response) -> str:
-    errors, general = field_errors(answer.json())
-    return general or "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in errors.items())
-
-
 async def account_of(request: Request, signed: Signed, customer_id: str) -> dict[str, Any]:
     """What the customer's page shows of payments: the account's balance and credit, the
     latest payments, and whether dunning may suspend them. Empty without billing."""
-    base = f"/api/v1/customers/{_id(customer_id)}"
+    base = f"/api/v1/customers/{segment(customer_id)}"
     account = await api(request, "GET", f"{base}/account", signed)
     if account.status_code != 200:
         return {}
@@ -67,12 +53,12 @@ async def receive_payment(request: Request, customer_id: str) -> Response:
     signed = await signed_in(request)
     form = dict(await request.form())
     check_csrf(request, form)
-    target = f"/customers/{_id(customer_id)}"
+    target = f"/customers/{segment(customer_id)}"
     currency = str(form.get("currency", "USD"))[:3]
     try:
         amount = to_minor_units(str(form.get("amount", "")), currency)
     except ValueError:
-        return _back(target, f"Enter the amount in {currency}, such as 49.90.", refused=True)
+        return back(target, f"Enter the amount in {currency}, such as 49.90.", refused=True)
     document: dict[str, Any] = {"amount": amount, "method": str(form.get("method", ""))[:20]}
     for key in ("payment_method", "received_on", "reference"):
         if value := str(form.get(key, "")).strip()[:200]:
@@ -82,17 +68,17 @@ async def receive_payment(request: Request, customer_id: str) -> Response:
     answer = await api(
         request,
         "POST",
-        f"/api/v1/customers/{_id(customer_id)}/payments",
+        f"/api/v1/customers/{segment(customer_id)}/payments",
         signed,
         json=document,
-        headers=_once(form),
+        headers=once(form),
     )
     if answer.status_code == 201:
         payment = answer.json()
-        return _back(f"/payments/{payment['id']}", "Payment received.")
+        return back(f"/payments/{payment['id']}", "Payment received.")
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
-    return _back(target, _refusal(answer), refused=True)
+    return back(target, refusal_text(answer), refused=True)
 
 
 @router.post("/customers/{customer_id}/dunning", response_class=HTMLResponse)
@@ -104,15 +90,15 @@ async def never_suspend(request: Request, customer_id: str) -> Response:
     answer = await api(
         request,
         "PUT",
-        f"/api/v1/customers/{_id(customer_id)}/dunning",
+        f"/api/v1/customers/{segment(customer_id)}/dunning",
         signed,
         json={"never_suspend": choice},
     )
-    target = f"/customers/{_id(customer_id)}"
+    target = f"/customers/{segment(customer_id)}"
     if answer.status_code != 200:
-        return _back(target, _refusal(answer), refused=True)
+        return back(target, refusal_text(answer), refused=True)
     done = "Dunning will never suspend them." if choice else "Dunning may suspend them again."
-    return _back(target, done)
+    return back(target, done)
 
 
 @router.get("/payments", response_class=HTMLResponse)
@@ -158,7 +144,7 @@ async def payment(
     request: Request, payment_id: str, message: str = "", general: str = ""
 ) -> Response:
     signed = await signed_in(request)
-    answer = await api(request, "GET", f"/api/v1/payments/{_id(payment_id)}", signed)
+    answer = await api(request, "GET", f"/api/v1/payments/{segment(payment_id)}", signed)
     if answer.status_code in (404, 422):
         return page(request, "public/not_found.html", {"what": "payment"}, status=404)
     if (refused := refusal_page(request, signed, answer)) is not None:
@@ -186,29 +172,29 @@ async def refund(request: Request, payment_id: str) -> Response:
     signed = await signed_in(request)
     form = dict(await request.form())
     check_csrf(request, form)
-    target = f"/payments/{_id(payment_id)}"
+    target = f"/payments/{segment(payment_id)}"
     currency = str(form.get("currency", "USD"))[:3]
     document: dict[str, Any] = {}
     if written := str(form.get("amount", "")).strip():
         try:
             document["amount"] = to_minor_units(written, currency)
         except ValueError:
-            return _back(target, f"Enter the amount in {currency}, such as 10.00.", refused=True)
+            return back(target, f"Enter the amount in {currency}, such as 10.00.", refused=True)
     if reason := str(form.get("reason", "")).strip()[:500]:
         document["reason"] = reason
     answer = await api(
         request,
         "POST",
-        f"/api/v1/payments/{_id(payment_id)}/refunds",
+        f"/api/v1/payments/{segment(payment_id)}/refunds",
         signed,
         json=document,
-        headers=_once(form),
+        headers=once(form),
     )
     if answer.status_code == 201:
-        return _back(target, "Refunded.")
+        return back(target, "Refunded.")
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
-    return _back(target, _refusal(answer), refused=True)
+    return back(target, refusal_text(answer), refused=True)
 
 
 # --- dunning --------------------------------------------------------------------------------------
@@ -308,7 +294,7 @@ async def save_dunning(request: Request) -> Response:
     }
     answer = await api(request, "PUT", "/api/v1/billing/dunning/settings", signed, json=document)
     if answer.status_code == 200:
-        return _back("/billing/dunning", "Dunning settings saved.")
+        return back("/billing/dunning", "Dunning settings saved.")
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
     found, general = field_errors(answer.json())
@@ -361,7 +347,7 @@ async def stripe_key(request: Request) -> Response:
         )
         done = "Stripe key saved: card payments go to that account."
     if answer.status_code in (200, 204):
-        return _back("/billing", done)
+        return back("/billing", done)
     if (refused := refusal_page(request, signed, answer)) is not None:
         return refused
-    return _back("/billing", _refusal(answer), refused=True)
+    return back("/billing", refusal_text(answer), refused=True)

@@ -3,23 +3,20 @@ log, a test delivery, pausing, secret rotation and removal. The signing secret i
 when it is made; the webhooks service keeps it sealed."""
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
-from webapp.isp.calls import SIGN_IN, api, refusal_page, signed_in
-from webapp.rendering import SignInFirst, field_errors, page, problem_detail
+from webapp.isp.calls import api, back, isp_id_of, refusal_page, signed_in
+from webapp.rendering import field_errors, page, problem_detail
 from webapp.sessions import Signed, check_csrf
 
 router = APIRouter(include_in_schema=False)
 
 
 async def _base(request: Request, signed: Signed) -> str:
-    me = await api(request, "GET", "/api/v1/auth/me", signed)
-    if me.status_code != 200:  # the session's sign-in ended at tenant-api
-        raise SignInFirst(SIGN_IN)
-    return f"/api/v1/webhooks/isp/{me.json()['tenant_id']}"
+    return f"/api/v1/webhooks/isp/{await isp_id_of(request, signed)}"
 
 
 async def _event_types(request: Request) -> list[dict[str, Any]]:
@@ -141,7 +138,7 @@ async def act(request: Request, endpoint_id: str, action: str) -> Response:
     if action == "rotate":
         rotated = await api(request, "POST", f"{path}/secret/rotate", signed, platform=True)
         if rotated.status_code != 200:
-            return _back(target, problem_detail(rotated), refused=True)
+            return back(target, problem_detail(rotated), refused=True)
         found = await api(request, "GET", path, signed, platform=True)
         return page(
             request,
@@ -155,10 +152,5 @@ async def act(request: Request, endpoint_id: str, action: str) -> Response:
     options = {"json": body} if body is not None else {}
     answer = await api(request, method, f"{path}{suffix}", signed, platform=True, **options)
     if answer.status_code not in (200, 201, 202, 204):
-        return _back(target, problem_detail(answer), refused=True)
-    return _back("/webhooks" if action == "delete" else target, done)
-
-
-def _back(target: str, message: str, *, refused: bool = False) -> RedirectResponse:
-    query = urlencode({"general" if refused else "message": message[:300]})
-    return RedirectResponse(f"{target}?{query}", status_code=303)
+        return back(target, problem_detail(answer), refused=True)
+    return back("/webhooks" if action == "delete" else target, done)
