@@ -139,6 +139,19 @@ def describe_exit(code: int | None) -> str:
     return f"exited with code {code}"
 
 
+def lower_priority(pid: int, niceness: int) -> None:
+    """Rank process `pid` `niceness` below others when the cores are contended, just after it
+    was spawned (before it starts threads, which inherit it). Linux also groups a session's
+    processes (each component runs in a session of its own) and shares the cores between
+    groups first, by the group's own nice value (`/proc/<pid>/autogroup`): a process's nice
+    value alone would only rank it within its own group, that is, against nothing."""
+    with contextlib.suppress(OSError):  # lowering one's own child needs no privilege
+        os.setpriority(os.PRIO_PROCESS, pid, niceness)
+    # Without autogroups (not Linux, or switched off) there is no file to write.
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/autogroup", "w") as group:
+        group.write(str(niceness))
+
+
 class Component:
     """One server program run as a child process on 127.0.0.1.
 
@@ -153,6 +166,9 @@ class Component:
     escalation: tuple[signal.Signals, ...] = (signal.SIGKILL,)
     # How long start() waits for a port to be released (a previous run may still be exiting).
     port_release_timeout: float = 5.0
+    # How far below other programs the scheduler ranks this one (a nice value: 0 as any, up to
+    # 19): for work nobody waits for as it happens, which then takes what the cores have left.
+    niceness: int = 0
 
     def __init__(self, name: str, log_path: Path) -> None:
         self.name = name
@@ -248,6 +264,8 @@ class Component:
                 raise ComponentError(self, f"could not run {argv[0]}: {exc}") from exc
         self._pid = self._process.pid
         self._argv = argv
+        if self.niceness:
+            lower_priority(self._pid, self.niceness)
 
     def wait_ready(self, timeout: float = 30) -> None:
         """Poll ``probe()`` until it succeeds; raise with the log tail on early exit or timeout."""

@@ -51,6 +51,7 @@ from devstack.process import cmdline_matches, describe_exit, pid_alive
 from devstack.state import StackError, StatePaths
 from devstack.wiring import (
     API_SERVICES,
+    BACKGROUND_NICENESS,
     SEARCH_ATTRIBUTES,
     SERVICES,
     Ports,
@@ -130,6 +131,7 @@ class Stack:
         self.mail = MailSink(ports.smtp, state.home / "mail", log_path=logs / "mail.log")
         self.aws = MotoServer(ports.aws, logs / "moto.log")
         self.stripe = LocalStripe(ports.stripe, logs / "localstripe.log")
+        self.mail.niceness = self.stripe.niceness = BACKGROUND_NICENESS  # billing's, webhooks'
         self.stripe_webhook_secret = state.secret("stripe-webhook-secret", new_webhook_secret)
         # Demo ISPs' devices answer from it. Without loopback addresses past 127.0.0.1 (macOS),
         # none: demo devices then keep addresses nothing answers, as in production.
@@ -158,6 +160,12 @@ class Stack:
             },
             "tenant-api": self.demo_fleet.settings() if self.demo_fleet else {},
         }
+        for s in SERVICES:
+            if "DOTMAC_DATABASE_CONNECTIONS" not in os.environ:  # the developer's own wins
+                own_env[s.name] = {
+                    **own_env.get(s.name, {}),
+                    "DOTMAC_DATABASE_CONNECTIONS": str(s.connections),
+                }
         self.services = {
             s.name: ServiceProcess(
                 s.name,
@@ -169,6 +177,9 @@ class Stack:
             )
             for s in SERVICES
         }
+        for s in SERVICES:
+            if s.background:
+                self.services[s.name].niceness = BACKGROUND_NICENESS
         self.caddy = Caddy(
             ports.gateway,
             ports.caddy_admin,

@@ -61,6 +61,17 @@ class Service:
     env_prefix: str
     roles: tuple[str, ...] = ("api", "stream")
     api: bool = True
+    connections: int = 10
+    """Connections to Postgres the dev stack has the process keep (its
+    `DOTMAC_DATABASE_CONNECTIONS`, unless the developer's environment sets one). Ten serve an
+    event-driven service on two cores: more only spread a burst's statements over more
+    connections, each preparing them anew on a fresh backend (in the first burst of 50
+    onboardings after `make up`, Postgres spent about 30% more CPU with 30 per process than
+    with 10)."""
+    background: bool = False
+    """Its work follows what people wait for rather than being part of it (a third party's
+    webhook, an ISP's Stripe customer): on the dev stack's shared cores it runs behind the
+    others when they are busy (`BACKGROUND_NICENESS`)."""
 
     @property
     def command(self) -> tuple[str, ...]:
@@ -91,19 +102,34 @@ SERVICES: tuple[Service, ...] = (
         roles=("worker", "stream"),
         api=False,
     ),
-    Service("billing", "billing", "BILLING_", roles=("api", "stream", "worker")),
+    # Background: an ISP's onboarding reaches `active` without its Stripe customer and
+    # subscription, which follow within seconds.
+    Service("billing", "billing", "BILLING_", roles=("api", "stream", "worker"), background=True),
     # Its poller in the same process: one process less on two cores; in a cluster "poll" runs
     # on its own (one replica polls every device; sharding the fleet comes with scale).
     Service("network", "network", "NETWORK_", roles=("api", "stream", "poll")),
-    Service("tenant-api", "tenant_api", "TENANT_API_"),
+    # Thirty: its requests come from people and integrations, a hundred at once in
+    # bench/tenant_api.py; with ten they queue for connections, and the queueing costs more
+    # CPU per request (3.3-3.7 ms against 2.6-2.8 ms, closed loop) than the backends it saves.
+    Service("tenant-api", "tenant_api", "TENANT_API_", connections=30),
     # Fan-out and deliveries in the API's process: one process less on two cores. In a cluster
     # the dispatcher ("deliver") scales on its own; its replicas share the work through
     # Postgres (each takes its own due deliveries).
-    Service("webhooks", "webhooks", "WEBHOOKS_", roles=("api", "stream", "deliver")),
+    # Background: what it sends third parties follows the change it tells of.
+    Service(
+        "webhooks", "webhooks", "WEBHOOKS_", roles=("api", "stream", "deliver"), background=True
+    ),
     # The pages: it calls the others' APIs through the gateway, as a browser would.
     Service("webapp", "webapp", "WEBAPP_", roles=("api",)),
 )
 API_SERVICES: tuple[Service, ...] = tuple(s for s in SERVICES if s.api)
+BACKGROUND_NICENESS = 10
+"""How far below the others background services (and the stand-ins for the outside world they
+call: Stripe, the mail server) are ranked. Under a burst of 50 onboardings on 2 cores, their
+~25 ms of CPU per onboarding otherwise shares the cores with the onboardings' own path and
+delays every one of them; ranked below, it runs in what that path leaves and catches up
+after the burst (`bench/onboarding.py` reports when: `settled_s`). At nice 10 a busy
+process still gets about a tenth of a contended core, so it never stops."""
 
 DEFAULT_SERVICE_PORTS: dict[str, int] = {
     "registration": 8101,
