@@ -42,6 +42,7 @@ import uuid
 
 import httpx
 import uvloop
+from quiet import NATS_MONITOR, wait_quiet
 
 PLATFORM = {"nats-server": "nats", "caddy": "caddy", "temporal": "temporal"}
 """Processes of the platform besides the services (`python -m <service> serve ...`) and
@@ -168,33 +169,6 @@ async def onboard(
     return elapsed, status["state"]
 
 
-async def settled(
-    http: httpx.AsyncClient, monitor: str, started: float, timeout_s: float
-) -> float | None:
-    """Seconds from the burst's start until every durable consumer of JetStream has handled all
-    it was sent (nothing pending, nothing awaiting its ack, three looks in a row 0.1 s apart):
-    the work the onboardings set off and did not wait for (billing's Stripe accounts, webhooks'
-    fan-out, licences...) is done. None if NATS's monitoring cannot be read."""
-    quiet = 0
-    while quiet < 3:
-        try:
-            response = await http.get(f"{monitor}/jsz", params={"consumers": "true"})
-            accounts = response.json().get("account_details", [])
-        except (httpx.HTTPError, ValueError):
-            return None
-        busy = sum(
-            consumer.get("num_pending", 0) + consumer.get("num_ack_pending", 0)
-            for account in accounts
-            for stream in account.get("stream_detail", [])
-            for consumer in stream.get("consumer_detail", [])
-        )
-        quiet = quiet + 1 if busy == 0 else 0
-        if time.perf_counter() - started > timeout_s * 2:
-            return None
-        await asyncio.sleep(0.1)
-    return round(time.perf_counter() - started - 0.2, 3)  # since the first of the quiet looks
-
-
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
@@ -206,9 +180,7 @@ async def main() -> int:
     parser.add_argument("--provider", choices=sorted(REGION_OF), default="local")
     parser.add_argument("--gateway", default="http://127.0.0.1:8080")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each")
-    parser.add_argument(
-        "--nats-monitor", default="http://127.0.0.1:8222", help="NATS's monitoring address"
-    )
+    parser.add_argument("--nats-monitor", default=NATS_MONITOR, help="NATS's monitoring address")
     args = parser.parse_args()
     limits = httpx.Limits(max_connections=args.n * 2)
     busy_before, processes_before = machine_busy_ticks(), process_ticks()
@@ -218,14 +190,16 @@ async def main() -> int:
             *(onboard(http, args.gateway, args.provider, args.timeout) for _ in range(args.n))
         )
         busy_after, processes_after = machine_busy_ticks(), process_ticks()
-        settled_s = await settled(http, args.nats_monitor, started, args.timeout)
+        # What the onboardings set off and did not wait for: licences, Stripe accounts, fan-out.
+        ended, own = time.perf_counter(), os.times()
+        waited = await wait_quiet(http, args.timeout, args.nats_monitor)
+        settled_s = round(ended - started + waited, 3) if waited is not None else None
     busy_settled = machine_busy_ticks()
     ms_per_tick = 1000 / os.sysconf("SC_CLK_TCK")
     by_process: dict[str, float] = {}
     for (pid, what), ticks in processes_after.items():  # a process that ended is not counted
         spent = ticks - processes_before.get((pid, what), 0)
         by_process[what] = by_process.get(what, 0.0) + spent * ms_per_tick / args.n
-    own = os.times()
     own_s = own.user + own.system - own_before.user - own_before.system
     by_process["load generator"] = own_s * 1000 / args.n
     done = [seconds for seconds, state in results if state == "active"]
