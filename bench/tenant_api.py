@@ -30,6 +30,10 @@ Data (made once, reused by later runs; `--reload` drops it, through tenant-api's
   LicenceIssued event gives tenant-api the entitlements (the real path). If licensing has not
   answered within a minute, the bench publishes LicenceIssued to JetStream itself, as the
   tests do. It waits until tenant-api's entitlement store grants customer_management to all.
+  The ISPs skip registration, so billing would never hear of them and would retry each one's
+  licence for about 25 minutes (12% of a core, through every later run): each gets the
+  billing account registration's IspRegistered makes (`billing.accounts`, inserted directly),
+  and billing opens it when the licence comes, as for any ISP.
 - One owner per ISP, inserted into `tenant_data.users` (password hashed by tenant-api's own
   `hash_password`). Clients present access tokens minted with tenant-api's signing secret
   (`TENANT_API_JWT_SECRET`, dev default) for those owners; `--login` signs each owner in
@@ -424,6 +428,22 @@ async def insert_owners(db: asyncpg.Connection, tenants: list[BenchTenant]) -> N
     )
 
 
+async def register_with_billing(db: asyncpg.Connection, tenants: list[BenchTenant]) -> None:
+    """The billing account each ISP would have from registration's IspRegistered."""
+    now = datetime.now(UTC)
+    await db.executemany(
+        """
+        INSERT INTO billing.accounts (isp_id, company_name, contact_email, country, region, tier,
+                                      billing_period, status, customers, usage_alert,
+                                      open_tickets, registered_at, status_changed_at)
+        VALUES ($1, $2, $3, 'US', 'us-east-1', 'enterprise', 'monthly', 'registered', 0, 0, 0,
+                $4, $4)
+        ON CONFLICT DO NOTHING
+        """,
+        [(t.id, f"Bench {t.slug}", t.owner_email, now) for t in tenants],
+    )
+
+
 def customer_rows(
     people: People, tenant: BenchTenant, customers: int, now: datetime
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -656,6 +676,7 @@ async def prepare(
                 f"({len(tenants) - len(missing)} already there)"
             )
             started = time.perf_counter()
+            await register_with_billing(db, missing)
             await create_tenants(http, args.tenant_api, token, missing)
             took = time.perf_counter() - started
             say(f"  {len(missing)} ISPs created and activated: {took:.1f} s")
@@ -670,6 +691,7 @@ async def prepare(
         else:
             say(f"reusing {len(tenants)} bench ISPs and their customers (--reload drops them)")
         await insert_owners(db, tenants)  # cheap, and heals a load interrupted half-way
+        await register_with_billing(db, tenants)  # and a load made before the bench did this
         await wait_licensed(db, tenants, platform.nats_url)
         await wait_entitled(http, args.tenant_api, tenants)
         if missing:
