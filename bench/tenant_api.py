@@ -69,8 +69,9 @@ printed). The client runs on the same machine and takes some of its CPU (~2.5 ms
 
 Progress goes to stderr; the last line on stdout is one JSON object:
 {"p95_ms": ..., "p50_ms": ..., "p99_ms": ..., "requests": ..., "errors": 0, "rps": ...,
- "cpu_ms_per_request": {"tenant_api": ..., "caddy": ..., "postgres": ..., "load_generator": ...,
- "machine": ...}, "by_op": {"search": {"requests": ..., "p50_ms": ..., "p95_ms": ...}, ...},
+ "cpu_ms_per_request": {"tenant_api": ..., "caddy": ..., "postgres": ..., "nats": ...,
+ "other_services": ..., "load_generator": ..., "machine": ...},
+ "by_op": {"search": {"requests": ..., "p50_ms": ..., "p95_ms": ...}, ...},
  "tenants": ..., "customers": ..., "clients": ..., "think_ms": ..., "via": ..., "load_s": ..., ...}
 The exit status is 1 if any request failed.
 
@@ -854,9 +855,11 @@ async def client(
 
 
 TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-CPU_PROCESSES = {"caddy": "caddy", "postgres": "postgres"}
+CPU_PROCESSES = {"caddy": "caddy", "postgres": "postgres", "nats-server": "nats"}
 """The platform's processes whose CPU a request costs, by their program's name, besides
-tenant-api (`python -m tenant_api serve ...`) and this load generator."""
+tenant-api (`python -m tenant_api serve ...`), the other services (`other_services`: what
+they do with the events tenant-api publishes, such as billing's and licensing's handling of
+each `CustomersCounted`) and this load generator."""
 
 
 def cpu_ticks() -> dict[tuple[str, str], int]:
@@ -888,6 +891,8 @@ def cpu_ticks() -> dict[tuple[str, str], int]:
             what = "load_generator"
         elif "tenant_api" in args and "serve" in args:
             what = "tenant_api"
+        elif "serve" in args and "-m" in args:
+            what = "other_services"
         else:
             what = next((w for p, w in CPU_PROCESSES.items() if program.startswith(p)), "")
         if what:
