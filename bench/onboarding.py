@@ -84,10 +84,11 @@ def process_ticks() -> dict[tuple[str, str], int]:
         if not args:
             continue
         program = os.path.basename(args[0])
-        if "serve" in args and "-m" in args:
+        module = args[args.index("-m") + 1] if "-m" in args[:-1] else ""
+        if "serve" in args and module:
             what = " ".join(args[args.index("-m") + 1 :])
-        elif "-m" in args and args[args.index("-m") + 1] in STAND_INS:
-            what = STAND_INS[args[args.index("-m") + 1]]
+        elif module in STAND_INS:
+            what = STAND_INS[module]
         elif program.startswith("postgres"):
             what = "postgres"
         elif program in PLATFORM:

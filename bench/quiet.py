@@ -49,10 +49,8 @@ async def wait_quiet(
         pending = await pending_events(http, monitor)
         if pending is None or time.perf_counter() - started > timeout_s:
             return None
-        if pending:
-            quiet = 0
-        else:
-            quiet += 1
-            first_quiet = first_quiet if quiet > 1 else time.perf_counter()
+        quiet = 0 if pending else quiet + 1
+        if quiet == 1:
+            first_quiet = time.perf_counter()
         await asyncio.sleep(0.1)
     return round(first_quiet - started, 3)

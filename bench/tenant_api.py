@@ -670,6 +670,8 @@ async def prepare(
                 f"note: {len(more)} bench ISPs have up to {max(more)} customers (an earlier, "
                 "bigger load); --reload makes them exactly --customers"
             )
+        # Before any is created: billing must know each ISP when its licence comes.
+        await register_with_billing(db, tenants)
         load_s: float | None = None
         if missing:
             say(
@@ -677,7 +679,6 @@ async def prepare(
                 f"({len(tenants) - len(missing)} already there)"
             )
             started = time.perf_counter()
-            await register_with_billing(db, missing)
             await create_tenants(http, args.tenant_api, token, missing)
             took = time.perf_counter() - started
             say(f"  {len(missing)} ISPs created and activated: {took:.1f} s")
@@ -692,7 +693,6 @@ async def prepare(
         else:
             say(f"reusing {len(tenants)} bench ISPs and their customers (--reload drops them)")
         await insert_owners(db, tenants)  # cheap, and heals a load interrupted half-way
-        await register_with_billing(db, tenants)  # and a load made before the bench did this
         await wait_licensed(db, tenants, platform.nats_url)
         await wait_entitled(http, args.tenant_api, tenants)
         if missing:

@@ -160,26 +160,23 @@ class Stack:
             },
             "tenant-api": self.demo_fleet.settings() if self.demo_fleet else {},
         }
+        # The developer's own pool size, if set, wins over each service's.
+        pools = "DOTMAC_DATABASE_CONNECTIONS" not in os.environ
+        self.services = {}
         for s in SERVICES:
-            if "DOTMAC_DATABASE_CONNECTIONS" not in os.environ:  # the developer's own wins
-                own_env[s.name] = {
-                    **own_env.get(s.name, {}),
-                    "DOTMAC_DATABASE_CONNECTIONS": str(s.connections),
-                }
-        self.services = {
-            s.name: ServiceProcess(
+            shared = {**env, **own_env.get(s.name, {})}
+            if pools:
+                shared["DOTMAC_DATABASE_CONNECTIONS"] = str(s.connections)
+            process = ServiceProcess(
                 s.name,
                 [sys.executable, *s.command],
-                process_environment(s, ports, {**env, **own_env.get(s.name, {})}),
+                process_environment(s, ports, shared),
                 f"http://127.0.0.1:{ports.service(s.name)}/healthz",
                 logs,
                 cwd=state.repo_root,
             )
-            for s in SERVICES
-        }
-        for s in SERVICES:
-            if s.background:
-                self.services[s.name].niceness = BACKGROUND_NICENESS
+            process.niceness = BACKGROUND_NICENESS if s.background else 0
+            self.services[s.name] = process
         self.caddy = Caddy(
             ports.gateway,
             ports.caddy_admin,
