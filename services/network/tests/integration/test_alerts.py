@@ -185,12 +185,15 @@ async def test_alerts_are_raised_once_counted_when_they_flap_cleared_and_mailed(
             [back] = seen(cleared, device_id=str(silent.device_id))
             assert back["alert_id"] == down["alert_id"] and back["occurrences"] == 1
 
-            # every alert is its device's ISP's, and the other ISP's device alerted nobody else
+            # every alert is its device's ISP's, and the other ISP's device alerted nobody else.
+            # Only this test's ISPs and devices count: an alert an earlier test's poller raised
+            # (its device forgotten since) can still be in the outbox and be relayed now.
             owners = {str(d.device_id): str(o) for d, o in ((silent, isp), (hot, isp))}
             owners[str(theirs.device_id)] = str(other_isp)
-            assert all(e["isp_id"] == owners[e["device_id"]] for e in events)
+            ours = [e for e in events if e["device_id"] in owners or e["isp_id"] in owners.values()]
+            assert all(e["isp_id"] == owners.get(e["device_id"]) for e in ours)
             # and no alert was raised twice
-            ids = [e["alert_id"] for e in events if e["subject"] == raised]
+            ids = [e["alert_id"] for e in ours if e["subject"] == raised]
             assert len(ids) == len(set(ids))
     finally:
         await nc.close()
