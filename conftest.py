@@ -298,6 +298,22 @@ ALL_PLUGINS = (
 BUSINESS_TOKEN = "business-internal-token"
 
 
+COUNTED = "dotmac.tenant.customers.counted.v2"
+
+
+async def counted_events(session: Any) -> list[dict[str, Any]]:
+    """Every `CustomersCounted` in tenant-api's outbox, oldest first."""
+    from sqlalchemy import select
+
+    from tenant_api.models import messaging
+
+    outbox = messaging.outbox
+    rows = await session.execute(
+        select(outbox.c.data).where(outbox.c.subject == COUNTED).order_by(outbox.c.id)
+    )
+    return [json.loads(data) for data in rows.scalars()]
+
+
 class BusinessIsp:
     """An ISP's tenant with a licence recorded and one person of each role signed in:
     `isp.as_(Role.SUPPORT)` are that person's headers."""
@@ -386,6 +402,30 @@ class BusinessIsp:
                 .order_by(outbox.c.id)
             )
             return [json.loads(data) for data in rows.scalars()]
+
+    async def recorded_count(self) -> tuple[int, bool] | None:
+        """This ISP's customer count as last recorded, and whether it is still to be announced
+        (None: never recorded)."""
+        from sqlalchemy import select
+
+        from tenant_api.models import CustomerCountDue as Count
+
+        async with self.app.runtime.db.unit_of_work() as session:
+            row = (
+                await session.execute(
+                    select(Count.customers, Count.due).where(Count.tenant_id == self.id)
+                )
+            ).one_or_none()
+        return None if row is None else (row.customers, row.due)
+
+    async def announced_counts(self) -> list[int]:
+        """This ISP's customer counts in the `CustomersCounted` its outbox holds, oldest
+        first."""
+        counts = []
+        async with self.app.runtime.db.unit_of_work() as session:
+            for event in await counted_events(session):
+                counts += [c["customers"] for c in event["counts"] if c["isp_id"] == str(self.id)]
+        return counts
 
     @property
     def owner(self) -> dict[str, str]:

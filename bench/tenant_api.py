@@ -860,8 +860,9 @@ TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 CPU_PROCESSES = {"caddy": "caddy", "postgres": "postgres", "nats-server": "nats"}
 """The platform's processes whose CPU a request costs, by their program's name, besides
 tenant-api (`python -m tenant_api serve ...`), the other services (`other_services`: what
-they do with the events tenant-api publishes, such as billing's and licensing's handling of
-each `CustomersCounted`) and this load generator."""
+they do with the events tenant-api publishes, such as webhooks' messages of each
+`CustomerCreated` and billing's and licensing's of the customer counts) and this load
+generator."""
 
 
 def cpu_ticks() -> dict[tuple[str, str], int]:

@@ -48,6 +48,7 @@ from dotmac_contracts.events.registration import IspRegistered
 from dotmac_contracts.events.tenant import (
     CustomerCreated,
     CustomerReactivated,
+    CustomerCount,
     CustomersCounted,
     CustomersImported,
     CustomerStatusChanged,
@@ -74,6 +75,7 @@ __all__ = [
     "CustomerReactivated",
     "CustomerStatusChanged",
     "CustomerSuspended",
+    "CustomerCount",
     "CustomersCounted",
     "CustomersImported",
     "DataExported",

@@ -2,9 +2,9 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from dotmac_contracts.registry import IspEvent, event_type
+from dotmac_contracts.registry import Event, IspEvent, event_type
 from dotmac_contracts.vocabulary import Tier
 
 
@@ -27,13 +27,38 @@ class TenantUsed(IspEvent):
     used_at: datetime
 
 
-@event_type("dotmac.tenant.customers.counted.v1")
-class CustomersCounted(IspEvent):
-    """How many customers an ISP has now (billing meters it; licensing checks tier caps)."""
+class CustomerCount(BaseModel):
+    """How many customers one ISP has (those not cancelled: what its tier's cap counts)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     isp_id: UUID
     customers: int = Field(ge=0)
     counted_at: datetime
+
+
+MAX_COUNTS = 500
+
+
+@event_type("dotmac.tenant.customers.counted.v2")
+class CustomersCounted(Event):
+    """How many customers ISPs have now: each ISP whose count changed since the last of these,
+    once (billing meters them and warns near the cap; licensing checks tier changes against
+    them). tenant-api publishes one every few seconds while counts change, rather than one per
+    customer added: a count is a state, and only an ISP's latest matters. A count older than
+    the one a consumer keeps changes nothing there."""
+
+    counts: list[CustomerCount] = Field(min_length=1, max_length=MAX_COUNTS)
+
+    @field_validator("counts")
+    @classmethod
+    def _one_per_isp(cls, counts: list[CustomerCount]) -> list[CustomerCount]:
+        if len({c.isp_id for c in counts}) != len(counts):
+            raise ValueError("one count per ISP")
+        return counts
+
+    def ce_subject(self) -> str:
+        return "customer-counts"
 
 
 @event_type("dotmac.tenant.tickets.counted.v1")

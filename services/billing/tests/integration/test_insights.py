@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from billing.models import AccountMove, UsageDay
-from dotmac_contracts.events import CustomersCounted, TicketsCounted
+from dotmac_contracts.events import CustomerCount, CustomersCounted, TicketsCounted
 from dotmac_contracts.vocabulary import BillingPeriod, Tier
 
 pytestmark = pytest.mark.integration
@@ -156,7 +156,11 @@ async def test_an_isps_health_is_scored_from_payments_growth_usage_and_tickets(
             [{"isp_id": isp_id, "day": month_ago, "customers": 900, "recorded_at": harness.now()}],
         )
     await engine.dispose()
-    await publish(CustomersCounted(isp_id=isp_id, customers=950, counted_at=harness.now()))
+    await publish(
+        CustomersCounted(
+            counts=[CustomerCount(isp_id=isp_id, customers=950, counted_at=harness.now())]
+        )
+    )
     await publish(TicketsCounted(isp_id=isp_id, open_tickets=30, counted_at=harness.now()))
     await harness.account(
         billing_api, isp_id, lambda a: a["customers"] == 950 and a["open_tickets"] == 30

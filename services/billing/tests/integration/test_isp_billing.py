@@ -8,7 +8,7 @@ import uuid
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
-from dotmac_contracts.events import BillingTierChanged, CustomersCounted
+from dotmac_contracts.events import BillingTierChanged, CustomerCount, CustomersCounted
 from dotmac_contracts.vocabulary import Tier
 
 pytestmark = pytest.mark.integration
@@ -119,7 +119,11 @@ async def test_a_downgrade_the_customers_do_not_fit_is_refused_before_stripe_is_
 ):
     isp_id = (await opened(billing_api, publish, harness, Tier.PREMIUM)).isp_id
     owner = (await isp_people(isp_id))["owner"]
-    await publish(CustomersCounted(isp_id=isp_id, customers=1500, counted_at=harness.now()))
+    await publish(
+        CustomersCounted(
+            counts=[CustomerCount(isp_id=isp_id, customers=1500, counted_at=harness.now())]
+        )
+    )
     await harness.account(billing_api, isp_id, lambda a: a["customers"] == 1500)
     path = f"/api/v1/isp/{isp_id}/billing/tier"
 
@@ -133,7 +137,11 @@ async def test_a_downgrade_the_customers_do_not_fit_is_refused_before_stripe_is_
     )
     assert await announced(isp_id, BillingTierChanged) == []
 
-    await publish(CustomersCounted(isp_id=isp_id, customers=800, counted_at=harness.now()))
+    await publish(
+        CustomersCounted(
+            counts=[CustomerCount(isp_id=isp_id, customers=800, counted_at=harness.now())]
+        )
+    )
     await harness.account(billing_api, isp_id, lambda a: a["customers"] == 800)
     moved = await billing_api.put(path, json={"tier": "basic"}, headers=owner)
     assert moved.status_code == 200, moved.text

@@ -7,15 +7,23 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
-from dotmac_contracts.events import CustomersCounted, LicenceChanged, UsageThresholdCrossed
+from dotmac_contracts.events import (
+    CustomerCount,
+    CustomersCounted,
+    LicenceChanged,
+    UsageThresholdCrossed,
+)
 from dotmac_contracts.vocabulary import Tier
 
 pytestmark = pytest.mark.integration
 
 
 def counted(isp_id, customers, at):
-    return CustomersCounted(isp_id=isp_id, customers=customers, counted_at=at)
+    return CustomersCounted(
+        counts=[CustomerCount(isp_id=isp_id, customers=customers, counted_at=at)]
+    )
 
 
 @pytest.fixture
@@ -102,3 +110,61 @@ async def test_a_lower_cap_from_a_new_licence_applies_to_the_count_there_is(
     )
     await harness.account(billing_api, isp, lambda a: a["customer_cap"] == 70)
     assert await crossings(announced, isp) == [(80, 60)]  # 60 of 70 is 86%
+
+
+async def test_one_event_carries_many_isps_counts_each_applied_as_if_alone(
+    billing_api, publish, harness, announced
+):
+    """tenant-api announces the counts that changed in batches: each ISP's count in the batch
+    is recorded for its day and checked against its own cap; an ISP billing does not know
+    fails nothing for the others, and a stale count moves its account nothing."""
+    await publish(harness.catalogue())
+    isps = []
+    for cap in (100, 100):
+        signup = harness.registered(Tier.BASIC)
+        issued = harness.licence(signup.isp_id, Tier.BASIC).model_copy(update={"customer_cap": cap})
+        await publish(signup, issued)
+        await harness.account(billing_api, signup.isp_id, lambda a: a["customer_cap"] == 100)
+        isps.append(signup.isp_id)
+    near, full = isps
+    stranger, now = uuid.uuid4(), datetime.now(UTC)
+    await publish(counted(near, 70, now))
+    await harness.account(billing_api, near, lambda a: a["customers"] == 70)
+
+    batch = CustomersCounted(
+        counts=[
+            CustomerCount(isp_id=near, customers=85, counted_at=now + timedelta(seconds=1)),
+            CustomerCount(isp_id=full, customers=100, counted_at=now + timedelta(seconds=1)),
+            CustomerCount(isp_id=stranger, customers=5, counted_at=now + timedelta(seconds=1)),
+        ]
+    )
+    await publish(batch)
+    await harness.account(billing_api, near, lambda a: a["customers"] == 85)
+    await harness.account(billing_api, full, lambda a: a["customers"] == 100)
+    assert await crossings(announced, near) == [(80, 85)]
+    assert await crossings(announced, full) == [(80, 100), (100, 100)]  # 0 → 100: both
+
+    stale = CustomersCounted(
+        counts=[
+            CustomerCount(isp_id=near, customers=10, counted_at=now),  # older than the 85
+            CustomerCount(isp_id=full, customers=50, counted_at=now + timedelta(seconds=2)),
+        ]
+    )
+    await publish(stale)
+    await harness.account(billing_api, full, lambda a: a["customers"] == 50)
+    assert (await harness.account(billing_api, near, lambda a: True))["customers"] == 85
+    response = await billing_api.get(
+        f"/internal/v1/billing/isps/{stranger}/usage", headers=harness.internal
+    )
+    assert response.status_code == 404, "a count of an ISP billing does not know opens nothing"
+
+
+def test_a_batch_holds_one_count_per_isp_and_at_least_one():
+    isp, now = uuid.uuid4(), datetime.now(UTC)
+    one = CustomerCount(isp_id=isp, customers=1, counted_at=now)
+    with pytest.raises(ValidationError, match="one count per ISP"):
+        CustomersCounted(counts=[one, one.model_copy(update={"customers": 2})])
+    with pytest.raises(ValidationError):
+        CustomersCounted(counts=[])
+    with pytest.raises(ValidationError):
+        CustomerCount(isp_id=isp, customers=-1, counted_at=now)

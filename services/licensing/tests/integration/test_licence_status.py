@@ -353,7 +353,7 @@ async def test_a_tier_billing_says_is_paid_gets_its_licence_unless_the_customers
     ISP's customers grew past the new tier's cap in between, licensing's rule holds."""
     from datetime import UTC, datetime
 
-    from dotmac_contracts.events import BillingTierChanged, CustomersCounted
+    from dotmac_contracts.events import BillingTierChanged, CustomerCount, CustomersCounted
     from dotmac_contracts.vocabulary import Tier
 
     client, _, _ = api
@@ -376,7 +376,11 @@ async def test_a_tier_billing_says_is_paid_gets_its_licence_unless_the_customers
     premium = await licence_when("premium")
     assert "network_monitoring" in premium["plugins"] and premium["customer_cap"] == 10_000
 
-    await publish(CustomersCounted(isp_id=isp_id, customers=150, counted_at=datetime.now(UTC)))
+    await publish(
+        CustomersCounted(
+            counts=[CustomerCount(isp_id=isp_id, customers=150, counted_at=datetime.now(UTC))]
+        )
+    )
     await publish(paid(Tier.PREMIUM, Tier.FREE))  # 150 customers do not fit in free's 100
     await publish(paid(Tier.PREMIUM, Tier.BASIC))  # the next event: handled after the refusal
     basic = await licence_when("basic")

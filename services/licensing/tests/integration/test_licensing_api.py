@@ -9,6 +9,7 @@ import jwt
 import pytest
 from sqlalchemy import func, select
 
+from dotmac_contracts.events import CustomerCount as Count
 from dotmac_contracts.events import (
     CustomersCounted,
     LicenceChanged,
@@ -113,7 +114,11 @@ async def test_tier_changes_replace_the_licence_and_downgrades_must_fit_the_cust
     again = await client.post(url, json={"tier": "premium"}, headers=OPERATOR)
     assert again.json()["licence_id"] == body["licence_id"], "same tier: nothing changes"
 
-    await publish(CustomersCounted(isp_id=isp_id, customers=1_250, counted_at=datetime.now(UTC)))
+    await publish(
+        CustomersCounted(
+            counts=[Count(isp_id=isp_id, customers=1_250, counted_at=datetime.now(UTC))]
+        )
+    )
     for _ in range(100):  # until licensing has recorded the count
         async with runtime.db.unit_of_work() as s:
             if await s.get(CustomerCount, isp_id) is not None:

@@ -50,6 +50,12 @@ class Settings(ServiceSettings):
     bill_schedule_interval_s: float = Field(
         default=300, gt=0, description="How often each replica looks for automatic bill runs due"
     )
+    customer_count_interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often each replica announces the customer counts that changed "
+        "(CustomersCounted, one event for every ISP whose count changed meanwhile)",
+    )
     stripe_api_base: str | None = Field(
         default=None,
         description="Where ISPs' Stripe accounts are reached; unset: Stripe's own API. Tests "

@@ -1090,5 +1090,23 @@ class DunningSchedule(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class CustomerCountDue(Base):
+    """Each ISP's customer count as its last change left it, and whether it is still to be
+    announced. Written under the ISP's customers lock by whatever changes the count; the
+    announcer (`tenant_api.customers.counts`) publishes the due ones of many ISPs in one
+    `CustomersCounted` and clears `due`. Kept apart from the tenant data, like the schedules,
+    so one query finds every ISP's; it holds only ids and numbers."""
+
+    __tablename__ = "customer_counts"
+    __table_args__ = (Index("ix_customer_counts_due", "counted_at", postgresql_where=text("due")),)
+
+    tenant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("tenant.tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    customers: Mapped[int] = mapped_column(Integer, comment="not cancelled: what the cap counts")
+    counted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due: Mapped[bool] = mapped_column(Boolean, comment="changed since last announced")
+
+
 TENANT_DATA_TABLES = [t for t in metadata.sorted_tables if t.schema == TENANT_DATA]
 """In dependency order: what a silo is made of."""

@@ -1,5 +1,6 @@
 """Accounts' SQL: the ISPs billing knows, their Stripe ids and status, and the tier prices."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -20,6 +21,16 @@ async def register(session: AsyncSession, account: Account) -> None:
 async def get(session: AsyncSession, isp_id: UUID, *, lock: bool = False) -> Account | None:
     query = select(Account).where(Account.isp_id == isp_id)
     return await session.scalar(query.with_for_update() if lock else query)
+
+
+async def get_many(
+    session: AsyncSession, isp_ids: Sequence[UUID], *, lock: bool = False
+) -> dict[UUID, Account]:
+    """The accounts of those of `isp_ids` billing knows, by ISP id; locked in id order, so two
+    transactions locking some of the same accounts never wait for each other in a circle."""
+    query = select(Account).where(Account.isp_id.in_(isp_ids)).order_by(Account.isp_id)
+    found = await session.scalars(query.with_for_update() if lock else query)
+    return {account.isp_id: account for account in found}
 
 
 async def of_customer(

@@ -1,30 +1,37 @@
 """Usage's SQL: each ISP's customer count per day."""
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.models import UsageDay
-from servicekit.db import table_of
+
+RECORD_DAYS = text(
+    """
+    INSERT INTO billing.usage_days (isp_id, day, customers, recorded_at)
+    SELECT isp_id, (recorded_at AT TIME ZONE 'UTC')::date, customers, recorded_at
+    FROM unnest(CAST(:isp_ids AS uuid[]), CAST(:customers AS int[]),
+                CAST(:recorded_at AS timestamptz[])) AS c(isp_id, customers, recorded_at)
+    ON CONFLICT (isp_id, day) DO UPDATE
+    SET customers = greatest(usage_days.customers, excluded.customers),
+        recorded_at = excluded.recorded_at
+    """
+)
 
 
-async def record_day(
-    session: AsyncSession, isp_id: UUID, day: date, customers: int, at: datetime
-) -> None:
-    """Keep the day's highest count."""
-    table = table_of(UsageDay)
-    statement = insert(table).values(isp_id=isp_id, day=day, customers=customers, recorded_at=at)
+async def record_days(session: AsyncSession, counts: Sequence[tuple[UUID, int, datetime]]) -> None:
+    """Keep each day's highest count, for many ISPs (one count each) in one statement; the
+    day is the count's, in UTC."""
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.isp_id, table.c.day],
-            set_={
-                "customers": func.greatest(table.c.customers, statement.excluded.customers),
-                "recorded_at": statement.excluded.recorded_at,
-            },
-        )
+        RECORD_DAYS,
+        {
+            "isp_ids": [isp_id for isp_id, _, _ in counts],
+            "customers": [customers for _, customers, _ in counts],
+            "recorded_at": [at for _, _, at in counts],
+        },
     )
 
 

@@ -26,18 +26,20 @@ def reached(customers: int, cap: int | None) -> int:
     return max((t for t in THRESHOLDS if customers * 100 >= cap * t), default=0)
 
 
-async def record_count(
+async def record_counts(
     session: AsyncSession, outbox: Outbox, notices: Notices, event: CustomersCounted
 ) -> None:
-    """Record the count for its day; an ISP billing knows is checked against its cap. An
-    older count than the one already applied moves nothing."""
-    at = event.counted_at
-    await repository.record_day(session, event.isp_id, at.date(), event.customers, at)
-    account = await accounts.get(session, event.isp_id, lock=True)
-    if account is None or (account.counted_at is not None and at < account.counted_at):
-        return
-    account.customers, account.counted_at = event.customers, at
-    await check(session, outbox, notices, account, at=at)
+    """Record each ISP's count for its day; each ISP billing knows is checked against its cap.
+    An older count than the one already applied moves nothing."""
+    counts = event.counts
+    await repository.record_days(session, [(c.isp_id, c.customers, c.counted_at) for c in counts])
+    held = await accounts.get_many(session, [c.isp_id for c in counts], lock=True)
+    for count in counts:
+        account, at = held.get(count.isp_id), count.counted_at
+        if account is None or (account.counted_at is not None and at < account.counted_at):
+            continue
+        account.customers, account.counted_at = count.customers, at
+        await check(session, outbox, notices, account, at=at)
 
 
 async def change_cap(

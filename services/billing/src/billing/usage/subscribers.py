@@ -13,7 +13,7 @@ Told = Annotated[Notices, ContextValue("notices")]
 async def on_customers_counted(
     event: CustomersCounted, session: Session, outbox: EventOutbox, notices: Told
 ) -> None:
-    await service.record_count(session, outbox, notices, event)
+    await service.record_counts(session, outbox, notices, event)
 
 
 async def on_licence_changed(

@@ -1,9 +1,10 @@
 """Licences' SQL: the licence each ISP holds, and its customer count as last reported."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,17 +62,27 @@ async def customers_of(session: AsyncSession, isp_id: UUID) -> int | None:
     return counted.customers if counted else None
 
 
-async def record_customer_count(
-    session: AsyncSession, *, isp_id: UUID, customers: int, counted_at: datetime
+RECORD_COUNTS = text(
+    """
+    INSERT INTO licensing.customer_counts (isp_id, customers, counted_at)
+    SELECT * FROM unnest(CAST(:isp_ids AS uuid[]), CAST(:customers AS int[]),
+                         CAST(:counted_at AS timestamptz[]))
+    ON CONFLICT (isp_id) DO UPDATE
+    SET customers = excluded.customers, counted_at = excluded.counted_at
+    WHERE customer_counts.counted_at <= excluded.counted_at
+    """
+)
+
+
+async def record_customer_counts(
+    session: AsyncSession, counts: Sequence[tuple[UUID, int, datetime]]
 ) -> None:
-    """Keep the ISP's customer count, unless the one kept was counted later."""
-    statement = insert(CustomerCount).values(
-        isp_id=isp_id, customers=customers, counted_at=counted_at
-    )
+    """Keep each ISP's count (one each), unless the one kept was counted later."""
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[CustomerCount.isp_id],
-            set_={"customers": customers, "counted_at": counted_at},
-            where=CustomerCount.counted_at <= statement.excluded.counted_at,
-        )
+        RECORD_COUNTS,
+        {
+            "isp_ids": [isp_id for isp_id, _, _ in counts],
+            "customers": [customers for _, customers, _ in counts],
+            "counted_at": [at for _, _, at in counts],
+        },
     )

@@ -2,6 +2,7 @@
 revoked, and each change announced through the outbox."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -9,6 +10,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.events import (
+    CustomerCount,
     LicenceChanged,
     LicenceIssued,
     LicenceReinstated,
@@ -220,11 +222,9 @@ def _set_status(licence: Licence, status: LicenceStatus, reason: str | None, now
     licence.status, licence.status_reason, licence.status_changed_at = status.value, reason, now
 
 
-async def record_customer_count(
-    session: AsyncSession, *, isp_id: UUID, customers: int, counted_at: datetime
-) -> None:
-    """Keep the ISP's customer count for tier changes. Counts may arrive out of order: an
+async def record_customer_counts(session: AsyncSession, counts: Sequence[CustomerCount]) -> None:
+    """Keep each ISP's customer count for tier changes. Counts may arrive out of order: an
     older one than the count kept changes nothing."""
-    await repository.record_customer_count(
-        session, isp_id=isp_id, customers=customers, counted_at=counted_at
+    await repository.record_customer_counts(
+        session, [(c.isp_id, c.customers, c.counted_at) for c in counts]
     )

@@ -22,7 +22,7 @@ from licensing.licences.service import (
     TierBelowUsage,
     change_tier,
     issue_licence,
-    record_customer_count,
+    record_customer_counts,
     reinstate_licence,
     revoke_licence,
     suspend_licence,
@@ -98,9 +98,7 @@ async def _revoke(
 
 
 async def on_customers_counted(e: CustomersCounted, session: Session) -> None:
-    await record_customer_count(
-        session, isp_id=e.isp_id, customers=e.customers, counted_at=e.counted_at
-    )
+    await record_customer_counts(session, e.counts)
 
 
 async def on_billing_moved(e: BillingStatusChanged, session: Session, outbox: EventOutbox) -> None:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
 from dotmac_contracts.vocabulary import Plugin
-from servicekit.http import ModelResponse, OutboxDep
+from servicekit.http import ModelResponse
 from tenant_api.customers import service
 from tenant_api.customers.schemas import (
     CustomerCreate,
@@ -64,12 +64,11 @@ async def create_customer(
     spec: CustomerCreate,
     caller: Writer,
     work: TenantWork,
-    outbox: OutboxDep,
     entitlements: EntitlementsDep,
 ) -> Response:
     """Add a customer. Refused once the ISP has as many as its tier allows."""
     cap = service.cap_of(entitlements, caller.tenant_id)
-    customer = await service.create_customer(work, outbox, spec, cap=cap, by=caller.reference)
+    customer = await service.create_customer(work, spec, cap=cap, by=caller.reference)
     return ModelResponse(read(customer), status.HTTP_201_CREATED)
 
 
@@ -129,11 +128,10 @@ async def change_status(
     change: StatusChange,
     caller: Writer,
     work: TenantWork,
-    outbox: OutboxDep,
 ) -> CustomerRead:
     """Move a customer along lead → active ⇄ suspended → cancelled, with the reason (needed to
     suspend or cancel). Cancelling ends the customer's subscriptions that day."""
-    customer = await service.change_status(work, outbox, customer_id, change, by=caller.reference)
+    customer = await service.change_status(work, customer_id, change, by=caller.reference)
     return read(customer)
 
 

@@ -44,9 +44,7 @@ def register(bus: MessageBus, outbox: Outbox) -> None:
 
     async def change_status(work: UnitOfWork, command: messages.ChangeCustomerStatus) -> str:
         change = StatusChange(status=command.status, reason=command.reason)
-        customer = await service.change_status(
-            work, outbox, command.customer_id, change, by=command.by
-        )
+        customer = await service.change_status(work, command.customer_id, change, by=command.by)
         return customer.status
 
     async def publish_enforcement(work: UnitOfWork, event: messages.CustomerStatusChanged) -> None:

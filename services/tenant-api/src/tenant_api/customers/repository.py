@@ -1,7 +1,7 @@
 """Customers' SQL: the customers of the ISP the unit of work is for, their history and notes."""
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from servicekit.db import insert_rows, param, table_of
 from tenant_api.customers.schemas import CustomerSort
 from tenant_api.listing import contains
-from tenant_api.models import AccountNumbers, Customer, CustomerNote, CustomerStatusChange
+from tenant_api.models import (
+    AccountNumbers,
+    Customer,
+    CustomerCountDue,
+    CustomerNote,
+    CustomerStatusChange,
+)
 from tenant_api.vocabulary import CustomerKind, CustomerStatus
 
 CUSTOMERS = table_of(Customer)
@@ -38,6 +44,35 @@ async def count(session: AsyncSession) -> int:
             .where(Customer.status != CustomerStatus.CANCELLED)
         )
     ).scalar_one()
+
+
+COUNTS = table_of(CustomerCountDue)
+_RECORD_COUNT = insert(COUNTS).values(
+    tenant_id=param(COUNTS.c.tenant_id),
+    customers=param(COUNTS.c.customers),
+    counted_at=param(COUNTS.c.counted_at),
+    due=True,
+)
+_RECORD_COUNT = _RECORD_COUNT.on_conflict_do_update(
+    index_elements=[COUNTS.c.tenant_id],
+    set_={
+        "customers": _RECORD_COUNT.excluded.customers,
+        # Never back in time: under the lock the latest writer has the latest count, though
+        # its request may have started (taken its `now`) before the previous writer's.
+        "counted_at": func.greatest(COUNTS.c.counted_at, _RECORD_COUNT.excluded.counted_at),
+        "due": True,
+    },
+)
+
+
+async def record_count(
+    session: AsyncSession, tenant_id: UUID, customers: int, counted_at: datetime
+) -> None:
+    """The tenant's count now (the caller holds the customers lock), due to be announced."""
+    await session.execute(
+        _RECORD_COUNT,
+        {"tenant_id": tenant_id, "customers": customers, "counted_at": counted_at},
+    )
 
 
 async def allocate_account_numbers(session: AsyncSession, tenant_id: UUID, n: int) -> list[str]:

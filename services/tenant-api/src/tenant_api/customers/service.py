@@ -2,8 +2,9 @@
 
 The tier's customer cap counts customers that are not cancelled. Creating one takes a
 per-tenant lock, so two at once cannot both take the last place under the cap; every change of
-that count is published (`CustomersCounted`, for billing's metering and licensing's tier checks)
-in the same transaction.
+that count is recorded in the same transaction (`tenant.customer_counts`, due to be announced),
+and the announcer (`tenant_api.customers.counts`) publishes the due counts of many ISPs at once
+in `CustomersCounted`, for billing's metering and licensing's tier checks.
 """
 
 import uuid
@@ -16,8 +17,6 @@ from uuid import UUID
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dotmac_contracts.events import CustomersCounted
-from servicekit.outbox import Outbox
 from servicekit.problems import Conflict, NotFound, Problem, TransitionRefused, UnprocessableContent
 from tenant_api.customers import repository
 from tenant_api.customers.schemas import (
@@ -77,17 +76,10 @@ def check_cap(cap: Cap, customers: int, adding: int = 1) -> None:
         )
 
 
-async def publish_count(
-    session: AsyncSession, outbox: Outbox, tenant_id: UUID, customers: int, now: datetime
-) -> None:
-    await outbox.add(
-        session, CustomersCounted(isp_id=tenant_id, customers=customers, counted_at=now)
-    )
+record_count = repository.record_count
 
 
-async def create_customer(
-    work: UnitOfWork, outbox: Outbox, spec: CustomerCreate, *, cap: Cap, by: str
-) -> Customer:
+async def create_customer(work: UnitOfWork, spec: CustomerCreate, *, cap: Cap, by: str) -> Customer:
     session, tenant_id, now = work.session, work.tenant_id, work.now
     if spec.status not in (CustomerStatus.LEAD, CustomerStatus.ACTIVE):
         raise UnprocessableContent(
@@ -123,7 +115,7 @@ async def create_customer(
     session.add(customer)
     session.add(_history(customer, None, spec.status, None, now, by))
     await session.flush()
-    await publish_count(session, outbox, tenant_id, customers + 1, now)
+    await record_count(session, tenant_id, customers + 1, now)
     work.record(CustomerCreated(customer.id, by))
     await work.flush()
     return customer
@@ -173,7 +165,7 @@ async def update_customer(
 
 
 async def change_status(
-    work: UnitOfWork, outbox: Outbox, customer_id: UUID, change: StatusChange, *, by: str
+    work: UnitOfWork, customer_id: UUID, change: StatusChange, *, by: str
 ) -> Customer:
     """Move the customer to another status; a repeat of its current status changes nothing.
     Cancelling ends its subscriptions (billing reacts to `CustomerStatusChanged`)."""
@@ -203,7 +195,7 @@ async def change_status(
     work.record(CustomerStatusChanged(customer.id, current, change.status, change.reason, by))
     await work.flush()
     if change.status == CustomerStatus.CANCELLED:
-        await publish_count(session, outbox, tenant_id, await count(session), now)
+        await record_count(session, tenant_id, await count(session), now)
     return customer
 
 
@@ -307,12 +299,12 @@ class PastCustomer:
 
 
 async def add_past(
-    work: UnitOfWork, outbox: Outbox, customers: Sequence[PastCustomer], *, cap: Cap, by: str
+    work: UnitOfWork, customers: Sequence[PastCustomer], *, cap: Cap, by: str
 ) -> None:
     """Add customers with their history, in bulk, under the rules one at a time follows: the
     cap, a lead or active start, only the moves `/status` allows (with a reason where it asks
     for one), resellers that are resellers, account numbers no one has. Raises no domain
-    events (no automation runs for them); publishes the new count once."""
+    events (no automation runs for them); records the new count once."""
     session, tenant_id = work.session, work.tenant_id
     await lock_customers(session, tenant_id)
     current = await count(session)
@@ -336,7 +328,7 @@ async def add_past(
     ours = [int(n[1:]) for n in numbers if len(n) == 8 and n[0] == "C" and n[1:].isdigit()]
     if ours:
         await repository.skip_account_numbers_through(session, tenant_id, max(ours))
-    await publish_count(session, outbox, tenant_id, current + billable, work.now)
+    await record_count(session, tenant_id, current + billable, work.now)
 
 
 def _final(customer: PastCustomer) -> CustomerStatus:

@@ -100,7 +100,7 @@ async def load(
         if p.customer_key is None
     }
     past = [_customer(c, customer_ids) for c in scenario.customers]
-    await customers.add_past(work, outbox, past, cap=cap, by="sample data")
+    await customers.add_past(work, past, cap=cap, by="sample data")
     for p in scenario.plans:  # packages made for one customer, once the customer is there
         if p.customer_key is not None:
             package = _plan(p, customer_ids[p.customer_key])

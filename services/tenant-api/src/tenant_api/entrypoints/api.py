@@ -26,6 +26,7 @@ from tenant_api.billing.runs.scheduler import BillScheduler
 from tenant_api.billing.settings.endpoints import router as billing_settings
 from tenant_api.billing.subscriptions.endpoints import router as subscriptions
 from tenant_api.bootstrap import TenantApi
+from tenant_api.customers.counts import CountAnnouncer
 from tenant_api.customers.endpoints import router as customers
 from tenant_api.demo import endpoints as demo
 from tenant_api.devices.endpoints import router as devices
@@ -54,6 +55,7 @@ def create_app(tenant_api: TenantApi) -> FastAPI:
         tenant_api.settings.bill_schedule_interval_s,
     )
     invoice_mailer = InvoiceMailer(tenant_api.entitlements, tenant_api.mailer)
+    count_announcer = CountAnnouncer(runtime.outbox, tenant_api.settings.customer_count_interval_s)
 
     @asynccontextmanager
     async def mail_sender() -> AsyncIterator[None]:
@@ -108,6 +110,7 @@ def create_app(tenant_api: TenantApi) -> FastAPI:
             lambda: bill_scheduler.kept_running(runtime),
             lambda: dunning_scheduler.kept_running(runtime),
             lambda: invoice_mailer.kept_running(runtime),
+            lambda: count_announcer.kept_running(runtime),
         ),
     )
 

@@ -24,7 +24,7 @@ from tenant_api.customers.service import (
     check_cap,
     count,
     lock_customers,
-    publish_count,
+    record_count,
 )
 from tenant_api.imports import repository
 from tenant_api.imports.parsing import (
@@ -277,7 +277,7 @@ async def commit(
     await repository.insert_customers(session, customers, history, subscriptions)
     upload.status, upload.committed_at = "committed", now
     await session.flush()
-    await publish_count(session, outbox, tenant_id, current + billable, now)
+    await record_count(session, tenant_id, current + billable, now)
     imported = CustomersImported(
         isp_id=tenant_id,
         import_id=upload.id,

@@ -14,9 +14,9 @@ from servicekit.mail import Mailer
 from servicekit.problems import Problem
 from servicekit.runtime import Runtime
 from tenant_api.billing.dunning import repository, service
-from tenant_api.billing.runs.scheduler import DurableTimer
 from tenant_api.messagebus import MessageBus, UnitOfWork
 from tenant_api.tenancy.entitlements.store import EntitlementStore
+from tenant_api.timers import DurableTimer
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,8 @@ class DunningScheduler(DurableTimer):
         mailer: Mailer,
         interval_s: float = 300,
     ) -> None:
-        super().__init__(entitlements, bus, interval_s)
-        self.mailer = mailer
+        super().__init__(interval_s)
+        self.entitlements, self.bus, self.mailer = entitlements, bus, mailer
 
     async def tick(self, runtime: Runtime, now: datetime | None = None, batch: int = 20) -> int:
         now = now or datetime.now(UTC)

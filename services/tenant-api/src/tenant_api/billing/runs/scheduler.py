@@ -9,65 +9,33 @@ look runs the period again, which invoices nothing twice (bill runs are idempote
 and period). A scheduler that was down for months catches up one period per ISP per look.
 """
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from uuid import UUID
 
 from dotmac_contracts.vocabulary import Plugin
 from servicekit.problems import Problem
 from servicekit.runtime import Runtime
-from servicekit.tasks import cancel_and_wait
 from tenant_api.billing.periods import period_of
 from tenant_api.billing.runs import service
 from tenant_api.billing.runs.schemas import BillRunCreate
 from tenant_api.billing.settings import repository as settings
 from tenant_api.messagebus import MessageBus, UnitOfWork
 from tenant_api.tenancy.entitlements.store import EntitlementStore
+from tenant_api.timers import DurableTimer
 
 log = logging.getLogger(__name__)
 BY = "schedule"
 
 
-class DurableTimer:
-    """What every timer kept in Postgres shares: each replica looks every `interval_s` for
-    due rows (`tick`, claiming them FOR UPDATE SKIP LOCKED) until none is left."""
-
-    name = "timer"
+class BillScheduler(DurableTimer):
+    name = "bill-scheduler"
 
     def __init__(
         self, entitlements: EntitlementStore, bus: MessageBus, interval_s: float = 300
     ) -> None:
-        self.entitlements, self.bus, self.interval_s = entitlements, bus, interval_s
-
-    async def tick(self, runtime: Runtime, now: datetime | None = None, batch: int = 20) -> int:
-        """Do what is due for up to `batch` ISPs: how many were done."""
-        raise NotImplementedError
-
-    async def run(self, runtime: Runtime) -> None:
-        while True:
-            try:
-                while await self.tick(runtime):
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning(
-                    "%s: looking for what is due failed; trying again", self.name, exc_info=True
-                )
-            await asyncio.sleep(self.interval_s)
-
-    @asynccontextmanager
-    async def kept_running(self, runtime: Runtime) -> AsyncIterator[None]:
-        task = runtime.spawn(self.run(runtime), self.name)
-        yield
-        await cancel_and_wait(task)
-
-
-class BillScheduler(DurableTimer):
-    name = "bill-scheduler"
+        super().__init__(interval_s)
+        self.entitlements, self.bus = entitlements, bus
 
     async def tick(self, runtime: Runtime, now: datetime | None = None, batch: int = 20) -> int:
         """Bill the due periods of up to `batch` ISPs: how many were billed."""
