@@ -29,7 +29,7 @@ class Problem(Exception):
     title: str = "Internal error"
     slug: str = "internal-error"
 
-    def __init__(self, detail: str, **extensions: Any) -> None:
+    def __init__(self, detail: str, /, **extensions: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extensions = extensions
@@ -46,7 +46,7 @@ class Problem(Exception):
             slug=self.slug,
             instance=instance,
             headers=self.headers(),
-            **self.extensions,
+            extensions=self.extensions,
         )
 
 
@@ -100,16 +100,27 @@ class TooManyRequests(Problem):
         return {"Retry-After": str(self.retry_after_s)}
 
 
+STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
+"""RFC 9457's own members: an extension may not take their names."""
+
+
 def problem_response(
     status: int,
     title: str,
     detail: str,
+    /,
     *,
     slug: str | None = None,
     instance: str | None = None,
     headers: dict[str, str] | None = None,
-    **extensions: Any,
+    extensions: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
+    """The problem document. An extension named like a standard member (a `status=` meant as
+    a record's status, say) is a mistake of the code raising it: it is left out and logged,
+    and the answer stays the problem it is rather than becoming a 500."""
+    clashing = STANDARD_MEMBERS.intersection(extensions or ())
+    if clashing:
+        log.error("problem %r: extensions %s clash with standard members", title, sorted(clashing))
     body: dict[str, Any] = {
         "type": TYPE_BASE + slug if slug else "about:blank",
         "title": title,
@@ -118,7 +129,8 @@ def problem_response(
     }
     if instance:
         body["instance"] = instance
-    body.update(jsonable_encoder(extensions))
+    extra = {key: value for key, value in (extensions or {}).items() if key not in clashing}
+    body.update(jsonable_encoder(extra))
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -160,7 +172,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             "The request has invalid or missing fields.",
             slug="validation-error",
             instance=request.url.path,
-            errors=_field_errors(exc),
+            extensions={"errors": _field_errors(exc)},
         )
 
     @app.exception_handler(StarletteHTTPException)

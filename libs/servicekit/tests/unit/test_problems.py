@@ -93,3 +93,27 @@ async def test_an_unknown_route_is_a_problem_too(client):
 async def test_a_bug_is_a_500_problem_that_does_not_leak_the_exception(client):
     body = assert_problem(await client.post("/things", json={"name": "boom", "size": 1}), 500)
     assert "bug" not in body["detail"]
+
+
+async def test_an_extension_named_like_a_standard_member_is_left_out_not_a_500():
+    """`status=` meant as a record's status (say) must not turn a 409 into a 500, nor an
+    extension named `type` change what the problem is."""
+    application = FastAPI()
+    install_problem_handlers(application)
+
+    @application.get("/clash")
+    async def clash() -> None:
+        raise Conflict("Already closed.", status="closed", type="x", detail="y", field="status")
+
+    transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        response = await c.get("/clash")
+    assert response.status_code == 409
+    assert response.json() == {
+        "type": "https://docs.dotmac.example/problems/conflict",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "Already closed.",
+        "instance": "/clash",
+        "field": "status",
+    }
