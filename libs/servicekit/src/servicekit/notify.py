@@ -75,6 +75,9 @@ class _Listening:
         self._heard: dict[str, list[Callable[[str], None]]] = {}
         self._driver: Any = None
         self._task: asyncio.Task[None] | None = None
+        self._saying = asyncio.Lock()
+        """One LISTEN at a time: asyncpg refuses a second statement on a connection while one
+        is under way, and a LISTEN refused so is lost until the connection drops."""
 
     async def follow(self, channel: str, heard: Callable[[str], None]) -> None:
         """`heard(payload)` for each NOTIFY on `channel`, until cancelled."""
@@ -85,7 +88,8 @@ class _Listening:
                 self._task = asyncio.create_task(self._run(), name="listen")
             elif first and self._driver is not None:
                 with contextlib.suppress(Exception):  # lost: the reconnect LISTENs again
-                    await self._driver.add_listener(channel, self._dispatch)
+                    async with self._saying:
+                        await self._driver.add_listener(channel, self._dispatch)
             await asyncio.Future()  # until cancelled
         finally:
             self._heard[channel].remove(heard)
@@ -113,8 +117,9 @@ class _Listening:
                         driver = raw.driver_connection
                         assert driver is not None, "an open connection has a driver connection"
                         self._driver = driver  # from now on, `follow` LISTENs on a new channel
-                        for channel in list(self._heard):
-                            await driver.add_listener(channel, self._dispatch)
+                        async with self._saying:
+                            for channel in list(self._heard):
+                                await driver.add_listener(channel, self._dispatch)
                         while not driver.is_closed():
                             await asyncio.sleep(1.0)
                     finally:  # closed, not returned to the pool still listening

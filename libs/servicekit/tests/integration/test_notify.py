@@ -91,3 +91,40 @@ async def test_one_connection_listens_on_every_channel_of_a_process_and_comes_ba
         assert here.engine.pool.checkedout() == 0, "the last listener gone, so is the connection"
         await here.dispose()
         await elsewhere.dispose()
+
+
+async def test_a_channel_followed_while_the_first_ones_are_being_listened_to_is_heard(
+    migrated_database: str,
+):
+    """A listener added while the shared connection is still LISTENing on the first channels
+    (a service's workers start together) gets its own LISTEN too: asyncpg refuses a second
+    statement while one is under way, and a refused LISTEN used to be lost until the
+    connection dropped."""
+    from servicekit.notify import _listening
+
+    here, elsewhere = Database(migrated_database), Database(migrated_database)
+    first = [f"test_{uuid.uuid4().hex[:8]}" for _ in range(5)]
+    late = f"test_{uuid.uuid4().hex[:8]}"
+    heard: list[str] = []
+    listeners = [
+        asyncio.create_task(listen(here, channel, lambda p, c=channel: heard.append(f"{c}:{p}")))
+        for channel in first
+    ]
+    try:
+        shared = _listening(here)
+        while shared._driver is None:  # connected: LISTENing on the first five now
+            await asyncio.sleep(0)
+        listeners.append(
+            asyncio.create_task(listen(here, late, lambda p: heard.append(f"{late}:{p}")))
+        )
+        await asyncio.sleep(0.5)
+        async with elsewhere.unit_of_work() as session:
+            await notify(session, late, "b")
+        await heard_within(heard, 1)
+        assert heard == [f"{late}:b"]
+    finally:
+        for listener in listeners:
+            listener.cancel()
+        await asyncio.gather(*listeners, return_exceptions=True)
+        await here.dispose()
+        await elsewhere.dispose()
