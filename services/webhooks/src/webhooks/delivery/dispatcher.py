@@ -38,7 +38,7 @@ from webhooks.config import Settings
 from webhooks.delivery.guard import RefusedTarget, resolver
 from webhooks.delivery.schedule import delay_before, retry_after
 from webhooks.delivery.signing import Signer
-from webhooks.fanout.service import MESSAGES_CHANNEL
+from webhooks.fanout.service import DELIVERIES_CHANNEL
 from webhooks.metrics import (
     ATTEMPT_OUTCOMES,
     ATTEMPT_SECONDS,
@@ -51,9 +51,12 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "DotMac-Webhooks/1"
 EXCERPT_BYTES = 1024
-WAKE_CHANNEL = MESSAGES_CHANNEL
+WAKE_CHANNEL = DELIVERIES_CHANNEL
+"""NOTIFYed only when deliveries were made (not at every message): a hurry, never needed for
+correctness, since an idle dispatcher looks every `IDLE_POLL_S` anyway."""
 IDLE_POLL_S = 1.0
-"""How often an idle dispatcher looks for retries that have come due."""
+"""How often an idle dispatcher looks for retries that have come due (and for new deliveries
+whose wake it missed)."""
 
 ATTEMPTS = table_of(Attempt)
 DELIVERY_TABLE = table_of(Delivery)
@@ -174,7 +177,7 @@ class Dispatcher:
         self._lease_s += 30.0
 
     def wake(self) -> None:
-        """Look for due deliveries now (new messages committed in this process)."""
+        """Look for due deliveries now (new deliveries committed in this process)."""
         self._wake.set()
 
     async def run(self) -> None:

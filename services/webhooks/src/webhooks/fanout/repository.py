@@ -40,12 +40,14 @@ async def add_message(session: AsyncSession, message: PublicMessage) -> int | No
     return seq
 
 
-async def add_deliveries(session: AsyncSession, seq: int, message: PublicMessage) -> None:
-    """A delivery of the message to each enabled endpoint of its owner that wants its type."""
-    await session.execute(
+async def add_deliveries(session: AsyncSession, seq: int, message: PublicMessage) -> int:
+    """A delivery of the message to each enabled endpoint of its owner that wants its type;
+    how many were made (none, mostly: most owners have no endpoints)."""
+    result = await session.execute(
         NEW_DELIVERIES,
         {"seq": seq, "tenant": message.tenant_id, "type": message.type},
     )
+    return int(getattr(result, "rowcount", 0))  # an INSERT's CursorResult
 
 
 async def keep_contact(session: AsyncSession, isp_id: UUID, email: str, company: str) -> None:
@@ -58,9 +60,9 @@ async def keep_contact(session: AsyncSession, isp_id: UUID, email: str, company:
     )
 
 
-async def announce(session: AsyncSession, channel: str, owner: UUID | None) -> None:
-    """Wake the dispatchers and the event streams of the owner, once this commits."""
+async def announce(session: AsyncSession, channel: str, payload: str = "") -> None:
+    """NOTIFY `channel` with `payload` once this commits (never, if it rolls back)."""
     await session.execute(
-        text("SELECT pg_notify(:channel, :owner)"),
-        {"channel": channel, "owner": str(owner) if owner else ""},
+        text("SELECT pg_notify(:channel, :payload)"),
+        {"channel": channel, "payload": payload},
     )

@@ -15,7 +15,7 @@ from webhooks.config import Settings
 from webhooks.delivery.guard import RefusedTarget, check_url
 from webhooks.delivery.signing import new_secret
 from webhooks.fanout import repository as fanout
-from webhooks.fanout.service import MESSAGES_CHANNEL
+from webhooks.fanout.service import announce_deliveries, announce_messages
 from webhooks.models import Delivery, Endpoint
 from webhooks.owners import Owner
 from webhooks.subscriptions import repository
@@ -211,7 +211,8 @@ async def replay_message(
     if not await repository.message_exists(session, owner.tenant_id, message_id):
         raise NotFound("No such message.")
     queued = await repository.replay(session, endpoint, message_id=message_id)
-    await fanout.announce(session, MESSAGES_CHANNEL, owner.tenant_id)
+    if queued:
+        await announce_deliveries(session)
     return queued
 
 
@@ -232,7 +233,8 @@ async def replay_since(
             f"give a time after {oldest.isoformat()}.",
         )
     queued = await repository.replay(session, endpoint, since=since)
-    await fanout.announce(session, MESSAGES_CHANNEL, owner.tenant_id)
+    if queued:
+        await announce_deliveries(session)
     return queued
 
 
@@ -251,5 +253,6 @@ async def send_test(session: AsyncSession, owner: Owner, endpoint_id: UUID) -> s
     seq = await fanout.add_message(session, message)
     assert seq is not None  # a fresh id
     session.add(Delivery(endpoint_id=endpoint.id, message_seq=seq))
-    await fanout.announce(session, MESSAGES_CHANNEL, owner.tenant_id)
+    await announce_messages(session, owner.tenant_id)
+    await announce_deliveries(session)
     return message.id
