@@ -46,9 +46,9 @@ from dotmac_contracts.events.provisioning import (
 )
 from dotmac_contracts.events.registration import IspRegistered
 from dotmac_contracts.events.tenant import (
+    CustomerCount,
     CustomerCreated,
     CustomerReactivated,
-    CustomerCount,
     CustomersCounted,
     CustomersImported,
     CustomerStatusChanged,
@@ -71,11 +71,11 @@ __all__ = [
     "BillingTierChanged",
     "CancellationRequested",
     "CancellationRetracted",
+    "CustomerCount",
     "CustomerCreated",
     "CustomerReactivated",
     "CustomerStatusChanged",
     "CustomerSuspended",
-    "CustomerCount",
     "CustomersCounted",
     "CustomersImported",
     "DataExported",
