@@ -350,6 +350,8 @@ class BusinessIsp:
             headers={"Authorization": f"Bearer {BUSINESS_TOKEN}"},
         )
         assert created.status_code in (200, 201), created.text
+        from tenant_api.tenancy.entitlements.store import announce
+
         now = datetime.now(UTC)
         async with self.app.runtime.db.unit_of_work(tenant=self.id) as session:
             for role in Role:
@@ -376,6 +378,10 @@ class BusinessIsp:
                     status="active",
                 )
             )
+            # As a licence's arrival does: every tenant-api of the session loads it, not only
+            # this one. Another's invoice mailer (they claim every ISP's invoices) that never
+            # heard of the licence would record the ISP's invoices as not to be mailed.
+            await announce(session, str(self.id))
         await self.app.entitlements.load(self.app.runtime.db, str(self.id))
         tokens = self.app.access_tokens
         for role in Role:  # signed in as the login route would (its own tests cover it)
