@@ -10,6 +10,11 @@ T = TypeVar("T")
 
 
 def _printable(value: str) -> str:
+    # `isprintable` (C, one pass) is false for every category refused here and a few more
+    # (separators other than the space, unassigned code points): only then is each character
+    # looked up, which costs a microsecond or two a character in Python.
+    if value.isprintable():
+        return value
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in value):
         raise ValueError("must not contain control or invisible formatting characters")
     return value

@@ -58,3 +58,32 @@ def test_country_codes_and_phone_numbers():
     for bad in ["5550100", "+0555", "+1 555 0100", "+1555010012345678"]:
         with pytest.raises(ValidationError):
             TypeAdapter(PhoneNumber).validate_python(bad)
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "Zoë Ångström",
+        "Łódź 東京 القاهرة",
+        "O'Brien & Sons",
+        "Straße\u00a0Nord",  # a no-break space: a separator Python calls unprintable, kept
+        "Studio \u0378",  # an unassigned code point: not refused either
+    ],
+)
+def test_printable_names_are_kept_whatever_their_script(kept):
+    assert name.validate_python(kept) == kept
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "Acme\u200bFiber",  # zero-width space (format)
+        "Acme\ufeffFiber",  # byte order mark (format)
+        "Acme\x7fFiber",  # DEL (control)
+        "Acme\ue000Fiber",  # private use
+        "Acme\u2066Fiber\u2069",  # bidi isolates (format)
+    ],
+)
+def test_invisible_and_control_characters_are_refused(hostile):
+    with pytest.raises(ValidationError, match="control or invisible"):
+        name.validate_python(hostile)

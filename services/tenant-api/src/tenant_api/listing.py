@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.vocabulary import Plugin
 from servicekit.validation import SearchTerm
-from tenant_api.deps import CurrentTenant, EntitlementsDep
+from tenant_api.deps import CurrentTenant, composed
 
 T = TypeVar("T", bound=BaseModel)
 P = TypeVar("P", bound="Page[Any]")
@@ -84,13 +84,12 @@ class Paging:
 async def paging(
     request: Request,
     tenant: CurrentTenant,
-    entitlements: EntitlementsDep,
     limit: Annotated[Limit, Query(description="rows per page")] = 50,
     offset: Annotated[Offset, Query(description="rows to skip")] = 0,
 ) -> Paging:
     export = wants_csv(request)
     if export:
-        entitlements.require(tenant.id, EXPORT_PLUGIN)
+        composed(request).entitlements.require(tenant.id, EXPORT_PLUGIN)
     return Paging(export=export, limit=limit, offset=offset)
 
 
@@ -113,10 +112,10 @@ class Export:
         return csv_response(items, name) if self.wanted else listed
 
 
-async def export(request: Request, tenant: CurrentTenant, entitlements: EntitlementsDep) -> Export:
+async def export(request: Request, tenant: CurrentTenant) -> Export:
     wanted = wants_csv(request)
     if wanted:
-        entitlements.require(tenant.id, EXPORT_PLUGIN)
+        composed(request).entitlements.require(tenant.id, EXPORT_PLUGIN)
     return Export(wanted=wanted)
 
 

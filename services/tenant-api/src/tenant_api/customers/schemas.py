@@ -54,6 +54,19 @@ class Address(BaseModel):
     country: CountryCode
 
 
+class AddressRead(BaseModel):
+    """An address as a customer's read shows it. It was checked as an `Address` when it was
+    written, so reading it back does not check each line again: a page of 50 customers did,
+    character by character, for ~1 ms of CPU."""
+
+    line1: str
+    line2: str | None = None
+    city: str
+    region: str | None = Field(default=None, description="state, province or county")
+    postal_code: str
+    country: str = Field(description="ISO 3166-1 alpha-2")
+
+
 Tags = Annotated[
     list[Tag],
     Field(max_length=20, description="short labels, lower-cased; repeats are dropped"),
@@ -135,8 +148,8 @@ class CustomerRead(BaseModel):
     kind: CustomerKind
     email: str | None
     phone: str | None
-    contact_address: Address | None
-    service_address: Address | None
+    contact_address: AddressRead | None
+    service_address: AddressRead | None
     tags: list[str]
     status: CustomerStatus
     status_reason: str | None
