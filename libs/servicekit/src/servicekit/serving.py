@@ -21,6 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from servicekit.http import OWN_TELEMETRY_ONLY
 from servicekit.metrics import metrics_enabled, metrics_endpoint
 from servicekit.runtime import Runtime
 
@@ -77,7 +78,12 @@ class ContainFailures:
 
 def health_app(name: str, roles: Sequence[str]) -> FastAPI:
     """The port of a process that serves no API: `/healthz` answers once its roles run."""
-    app = FastAPI(title=f"DotMac {name} ({', '.join(roles)})", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title=f"DotMac {name} ({', '.join(roles)})",
+        docs_url=None,
+        redoc_url=None,
+        telemetry=OWN_TELEMETRY_ONLY,
+    )
     if metrics_enabled():
         app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
 
