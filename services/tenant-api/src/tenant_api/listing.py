@@ -5,15 +5,17 @@ that matches its filters as one CSV file (the ISP's export; it comes with `basic
 """
 
 import csv
+import functools
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Row, RowMapping, Select, func, literal, select
+from sqlalchemy import ColumnElement, Row, RowMapping, Select, bindparam, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dotmac_contracts.vocabulary import Plugin
@@ -39,6 +41,26 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A list's query built once for its shape (which filters it has, in which order it is
+    sorted) and kept, with this request's values for its parameters. Building a query and its
+    cache key costs SQLAlchemy more CPU than running it; a kept one has its key already."""
+
+    statement: Select[Any]
+    params: Mapping[str, Any]
+
+
+def _counted(query: Select[Any]) -> Select[Any]:
+    return query.add_columns(func.count().over().label("_total"))
+
+
+@functools.cache
+def _paged(query: Select[Any]) -> Select[Any]:
+    """A kept query, paged (`_limit`, `_offset`) and counted: kept as long as the query."""
+    return _counted(query).limit(bindparam("_limit")).offset(bindparam("_offset"))
+
+
 class Paging:
     """`limit` and `offset` of a list, or every row when the list is exported as CSV."""
 
@@ -54,7 +76,7 @@ class Paging:
         return [row[0] for row in rows], total
 
     async def fetch_mappings(
-        self, session: AsyncSession, query: Select[Any]
+        self, session: AsyncSession, query: Select[Any] | Prepared
     ) -> tuple[list[RowMapping], int]:
         """As `fetch`, for a query of columns (Core): each row as a mapping of its columns.
         A page read only to be answered needs no ORM objects, which cost more to build than
@@ -62,14 +84,23 @@ class Paging:
         rows, total = await self._fetch(session, query)
         return [row._mapping for row in rows], total
 
-    async def _fetch(self, session: AsyncSession, query: Select[Any]) -> tuple[list[Row[Any]], int]:
-        counted = query.add_columns(func.count().over().label("_total"))
-        rows = (await session.execute(counted.limit(self.limit).offset(self.offset))).all()
+    async def _fetch(
+        self, session: AsyncSession, query: Select[Any] | Prepared
+    ) -> tuple[list[Row[Any]], int]:
+        if isinstance(query, Prepared):
+            statement, params = query.statement, dict(query.params)
+            paged = _paged(statement)
+        else:
+            statement, params = query, {}
+            paged = _counted(statement).limit(bindparam("_limit")).offset(bindparam("_offset"))
+        params |= {"_limit": self.limit, "_offset": self.offset}
+        rows = (await session.execute(paged, params)).all()
         if rows:
             return list(rows), rows[0]._total
         if self.offset == 0:
             return [], 0
-        total = await session.scalar(select(func.count()).select_from(query.subquery()))
+        counting = select(func.count()).select_from(statement.subquery())
+        total = await session.scalar(counting, params)
         return [], total or 0
 
     def page(self, model: type[P], items: list[Any], total: int) -> P:
@@ -126,9 +157,14 @@ def contains(column: Any, text: str, *, lowered: bool = False) -> ColumnElement[
     """`column` contains `text`, case-insensitively, with `%` and `_` taken literally. Both
     sides are lower-cased by Postgres, so they agree on every alphabet; a column stored
     `lowered` already is compared as it is, so its trigram index serves the search."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = func.lower(literal(f"%{escaped}%"))
+    pattern = func.lower(literal(like_pattern(text)))
     return (column if lowered else func.lower(column)).like(pattern, escape="\\")
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (escape character `\\`) matching any text that contains `text`."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def csv_response(items: Sequence[BaseModel], name: str) -> Response:

@@ -1,17 +1,18 @@
 """Customers' SQL: the customers of the ISP the unit of work is for, their history and notes."""
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import RowMapping, Select, func, select, text
+from sqlalchemy import Date, RowMapping, Select, Text, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.db import insert_rows, param, table_of
 from tenant_api.customers.schemas import CustomerSort
-from tenant_api.listing import contains
+from tenant_api.listing import Prepared, like_pattern
 from tenant_api.models import (
     AccountNumbers,
     Customer,
@@ -151,27 +152,37 @@ def search(
     created_from: date | None = None,
     created_to: date | None = None,
     sort: CustomerSort = CustomerSort.ACCOUNT_NUMBER,
-) -> Select[Any]:
+) -> Prepared:
     """The customers matching every filter given, as rows of their `SHOWN` columns (Core:
     pages are read to be shown, and building ORM objects for them cost more than the rest of
     the request's reading). `q` matches any part of the name, email, phone, account number or
-    either address."""
+    either address. The query is built once for each combination of filters and order."""
+    given = {
+        "q": like_pattern(q) if q else None,
+        "statuses": [s.value for s in status] if status else None,
+        "kind": kind.value if kind else None,
+        "tags": [t.lower() for t in tags] if tags else None,
+        "reseller_id": reseller_id,
+        "created_from": created_from,
+        "created_to": created_to,
+    }
+    params = {name: value for name, value in given.items() if value is not None}
+    return Prepared(_search(frozenset(params), sort), params)
+
+
+@functools.cache
+def _search(filters: frozenset[str], sort: CustomerSort) -> Select[Any]:
     c = CUSTOMERS.c
-    query = select(*SHOWN)
-    if q:
-        query = query.where(contains(c.search_text, q, lowered=True))
-    if status:
-        query = query.where(c.status.in_([s.value for s in status]))
-    if kind:
-        query = query.where(c.kind == kind.value)
-    if tags:
-        query = query.where(c.tags.contains([t.lower() for t in tags]))
-    if reseller_id:
-        query = query.where(c.reseller_id == reseller_id)
-    if created_from:
-        query = query.where(func.date(c.created_at) >= created_from)
-    if created_to:
-        query = query.where(func.date(c.created_at) <= created_to)
+    conditions = {
+        "q": lambda: c.search_text.like(func.lower(bindparam("q", type_=Text)), escape="\\"),
+        "statuses": lambda: c.status.in_(bindparam("statuses", expanding=True)),
+        "kind": lambda: c.kind == param(c.kind),
+        "tags": lambda: c.tags.contains(param(c.tags)),
+        "reseller_id": lambda: c.reseller_id == param(c.reseller_id),
+        "created_from": lambda: func.date(c.created_at) >= bindparam("created_from", type_=Date),
+        "created_to": lambda: func.date(c.created_at) <= bindparam("created_to", type_=Date),
+    }
+    query = select(*SHOWN).where(*(conditions[name]() for name in conditions if name in filters))
     order = {
         CustomerSort.ACCOUNT_NUMBER: (c.account_number,),
         CustomerSort.NAME: (c.name, c.account_number),
