@@ -25,7 +25,6 @@ from servicekit.sealing import Sealer
 from tenant_api.composition import TenantApi
 from tenant_api.identity.apikeys.keys import looks_like_key, read_key
 from tenant_api.identity.apikeys.limiter import retry_after
-from tenant_api.identity.auth.access import AccessGuard
 from tenant_api.identity.auth.roles import PERMISSIONS, Permission
 from tenant_api.identity.auth.tokens import AccessClaims, AccessTokens, BadToken
 from tenant_api.identity.auth.welcome import Welcome
@@ -33,7 +32,6 @@ from tenant_api.messagebus import UnitOfWork
 from tenant_api.models import Tenant
 from tenant_api.tenancy.entitlements.store import EntitlementStore
 from tenant_api.tenancy.tenants import service
-from tenant_api.tenancy.tenants.directory import TenantDirectory
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -53,14 +51,6 @@ def composed(request: Request) -> TenantApi:
     return tenant_api
 
 
-def get_entitlements(request: Request) -> EntitlementStore:
-    return composed(request).entitlements
-
-
-def get_tenant_directory(request: Request) -> TenantDirectory:
-    return composed(request).directory
-
-
 def access_tokens(request: Request) -> AccessTokens:
     return composed(request).access_tokens
 
@@ -72,10 +62,6 @@ async def _composed(request: Request) -> TenantApi:
 
 async def _entitlements(request: Request) -> EntitlementStore:
     return composed(request).entitlements
-
-
-async def _access_guard(request: Request) -> AccessGuard:
-    return composed(request).access_guard
 
 
 async def _sealer(request: Request) -> Sealer:
@@ -101,7 +87,6 @@ async def _named_tenant(tenant_id: UUID, request: Request, runtime: RuntimeDep) 
 NamedTenant = Annotated[Tenant, Depends(_named_tenant)]
 """For internal routes under `/internal/v1/tenants/{tenant_id}`: the tenant must exist."""
 EntitlementsDep = Annotated[EntitlementStore, Depends(_entitlements)]
-AccessGuardDep = Annotated[AccessGuard, Depends(_access_guard)]
 SealerDep = Annotated[Sealer, Depends(_sealer)]
 WelcomeDep = Annotated[Welcome, Depends(_welcome)]
 HostHeader = Annotated[str | None, Header(alias="Host", include_in_schema=False)]

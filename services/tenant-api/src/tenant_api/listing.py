@@ -51,14 +51,14 @@ class Prepared:
     params: Mapping[str, Any]
 
 
-def _counted(query: Select[Any]) -> Select[Any]:
-    return query.add_columns(func.count().over().label("_total"))
-
-
-@functools.cache
 def _paged(query: Select[Any]) -> Select[Any]:
-    """A kept query, paged (`_limit`, `_offset`) and counted: kept as long as the query."""
-    return _counted(query).limit(bindparam("_limit")).offset(bindparam("_offset"))
+    """`query` a page at a time (`_limit`, `_offset`), each row counting them all (`_total`)."""
+    counted = query.add_columns(func.count().over().label("_total"))
+    return counted.limit(bindparam("_limit")).offset(bindparam("_offset"))
+
+
+_kept_paged = functools.cache(_paged)
+"""`_paged`, kept for a `Prepared` query, as long as the query is."""
 
 
 class Paging:
@@ -89,10 +89,10 @@ class Paging:
     ) -> tuple[list[Row[Any]], int]:
         if isinstance(query, Prepared):
             statement, params = query.statement, dict(query.params)
-            paged = _paged(statement)
+            paged = _kept_paged(statement)
         else:
             statement, params = query, {}
-            paged = _counted(statement).limit(bindparam("_limit")).offset(bindparam("_offset"))
+            paged = _paged(statement)
         params |= {"_limit": self.limit, "_offset": self.offset}
         rows = (await session.execute(paged, params)).all()
         if rows:
