@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -394,16 +395,30 @@ NOT_FOUND_PROBLEM = {
 }
 
 
+def reverse_proxy(upstreams: str | Sequence[str]) -> dict[str, Any]:
+    """Caddy's handler sending a request on to `upstreams` (``host:port``, one or several).
+    Several take turns by fewest requests in flight: the one a slow request holds up gets the
+    next ones later (Caddy's default picks at random)."""
+    dials = [upstreams] if isinstance(upstreams, str) else list(upstreams)
+    handler: dict[str, Any] = {
+        "handler": "reverse_proxy",
+        "upstreams": [{"dial": dial} for dial in dials],
+    }
+    if len(dials) > 1:
+        handler["load_balancing"] = {"selection_policy": {"policy": "least_conn"}}
+    return handler
+
+
 def proxy_route(path_prefix: str, upstream: str) -> dict[str, Any]:
     """A Caddy route sending ``path_prefix`` (a Caddy path matcher, e.g. ``/api/v1/isp/*``) to
     ``upstream`` (``host:port``)."""
     return {
         "match": [{"path": [path_prefix]}],
-        "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": upstream}]}],
+        "handle": [reverse_proxy(upstream)],
     }
 
 
-def tenant_host_route(tenant_api: str, base_domain: str) -> dict[str, Any]:
+def tenant_host_route(tenant_api: str | Sequence[str], base_domain: str) -> dict[str, Any]:
     """Every ISP instance's host, `<slug>.<base_domain>`, sends its API to tenant-api, which
     knows each ISP by its host and answers 404 for a host that is no ISP's.
 
@@ -412,11 +427,11 @@ def tenant_host_route(tenant_api: str, base_domain: str) -> dict[str, Any]:
     ISPs and dropped every idle connection of every user."""
     return {
         "match": [{"host": [f"*.{base_domain}"], "path": ["/api/*"]}],
-        "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": tenant_api}]}],
+        "handle": [reverse_proxy(tenant_api)],
     }
 
 
-def api_client_route(tenant_api: str) -> dict[str, Any]:
+def api_client_route(tenant_api: str | Sequence[str]) -> dict[str, Any]:
     """API clients that call the platform's own host, naming their ISP with `X-Tenant-ID` or
     holding an API key (which names it), reach tenant-api. It comes after the platform's
     routes, so those cannot be taken over by adding a header."""
@@ -425,7 +440,7 @@ def api_client_route(tenant_api: str) -> dict[str, Any]:
             {"path": ["/api/*"], "header": {"X-Tenant-Id": ["*"]}},
             {"path": ["/api/*"], "header": {"Authorization": ["Bearer dmk_*"]}},
         ],
-        "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": tenant_api}]}],
+        "handle": [reverse_proxy(tenant_api)],
     }
 
 
@@ -435,7 +450,7 @@ def web_app_route(web_app: str) -> dict[str, Any]:
     no page can shadow an API."""
     return {
         "match": [{"not": [{"path": ["/api/*", "/.well-known/*"]}]}],
-        "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": web_app}]}],
+        "handle": [reverse_proxy(web_app)],
     }
 
 
@@ -444,13 +459,14 @@ def gateway_config(
     listen: str,
     admin_listen: str,
     routes: list[tuple[str, str]],
-    tenant_api: str | None = None,
+    tenant_api: str | Sequence[str] | None = None,
     tenant_base_domain: str = "localhost",
     storage_root: str | None = None,
     admin_origins: list[str] | None = None,
     web_app: str | None = None,
 ) -> dict[str, Any]:
-    """The gateway's Caddy config: the ISP instances' hosts first (`tenant_api`: its upstream),
+    """The gateway's Caddy config: the ISP instances' hosts first (`tenant_api`: its upstream
+    or upstreams),
     then the platform's path routes, then API clients of tenant-api, then the web app's pages
     (`web_app`: its upstream), then a 404 problem document. Used by the dev stack, the tests,
     docker-compose and the Helm chart alike."""
@@ -510,7 +526,7 @@ class Caddy(Component):
         routes: list[tuple[str, str]],
         config_dir: Path,
         log_path: Path | None = None,
-        tenant_api: str | None = None,
+        tenant_api: str | Sequence[str] | None = None,
         tenant_base_domain: str = "localhost",
         web_app: str | None = None,
     ) -> None:

@@ -52,10 +52,11 @@ from devstack.state import StackError, StatePaths
 from devstack.wiring import (
     API_SERVICES,
     BACKGROUND_NICENESS,
+    PROCESSES,
     SEARCH_ATTRIBUTES,
-    SERVICES,
     Ports,
     Service,
+    api_upstreams,
     docs_urls,
     gateway_routes,
     process_environment,
@@ -84,7 +85,7 @@ def new_webhook_secret() -> str:
     return f"whsec_{secrets.token_urlsafe(32)}"
 
 
-NAME_WIDTH = max(len(s.name) for s in SERVICES)  # aligns the per-component lines
+NAME_WIDTH = max(len(s.name) for s in PROCESSES)  # aligns the per-component lines
 SERVICE_READY_TIMEOUT = 120.0  # six Python services importing in parallel on two cores
 MIGRATE_TIMEOUT = 300.0
 DEV_AWS = {
@@ -153,18 +154,18 @@ class Stack:
             "DOTMAC_DEVICE_SECRETS_KEYS": state.secret("device-secrets-keys", new_fernet_key),
             **(self.phoenix.otlp_environment() if self.phoenix else {}),
         }
-        own_env = {
+        own_env = {  # by module: a service's replicas have the same
             "billing": {
                 **self.stripe.client_environment(),
                 "BILLING_STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
             },
-            "tenant-api": self.demo_fleet.settings() if self.demo_fleet else {},
+            "tenant_api": self.demo_fleet.settings() if self.demo_fleet else {},
         }
         # The developer's own pool size, if set, wins over each service's.
         pools = "DOTMAC_DATABASE_CONNECTIONS" not in os.environ
         self.services = {}
-        for s in SERVICES:
-            shared = {**env, **own_env.get(s.name, {})}
+        for s in PROCESSES:
+            shared = {**env, **own_env.get(s.module, {})}
             if pools:
                 shared["DOTMAC_DATABASE_CONNECTIONS"] = str(s.connections)
             process = ServiceProcess(
@@ -183,7 +184,7 @@ class Stack:
             gateway_routes(ports),
             state.home / "caddy",
             log_path=logs / "caddy.log",
-            tenant_api=f"127.0.0.1:{ports.service('tenant-api')}",
+            tenant_api=api_upstreams(ports, "tenant-api"),
             web_app=f"127.0.0.1:{ports.service('webapp')}",
         )
         self.started: list[Component] = []  # by this invocation, in start order

@@ -32,6 +32,7 @@ PROVISIONING_WORKER_PORT        8113     provisioning's Temporal worker (health 
 BILLING_PORT                    8104     billing service
 NETWORK_PORT                    8105     network service
 TENANT_API_PORT                 8106     tenant-api service
+TENANT_API_2_PORT               8116     tenant-api's second API process (``tenant-api-2``)
 WEBHOOKS_PORT                   8107     webhooks service (API, fan-out, deliveries)
 WEBAPP_PORT                     8108     web app (every page, behind the gateway)
 ==============================  =======  ===========================================
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 from devstack.ports import LOCALHOST, free_port
 
@@ -68,10 +69,26 @@ class Service:
     connections, each preparing them anew on a fresh backend (in the first burst of 50
     onboardings after `make up`, Postgres spent about 30% more CPU with 30 per process than
     with 10)."""
+    replicas: int = 1
+    """Processes serving its API on the dev stack. The first runs all of ``roles``; each other
+    one (``<name>-2``...) runs only ``api``, on a port of its own, and the gateway spreads the
+    API's requests over all of them (`reverse_proxy`: least connections). Each keeps its own
+    pool of ``connections``. What a replica needs to agree with the others (entitlements,
+    the tenant directory) it learns from Postgres's NOTIFYs, as a cluster's replicas do."""
     background: bool = False
     """Its work follows what people wait for rather than being part of it (a third party's
     webhook, an ISP's Stripe customer): on the dev stack's shared cores it runs behind the
     others when they are busy (`BACKGROUND_NICENESS`)."""
+
+    @property
+    def processes(self) -> tuple[Service, ...]:
+        """Its processes on the dev stack: itself, then its extra API replicas, which neither
+        migrate nor run its subscribers and workers (``api=False``)."""
+        extra = (
+            replace(self, name=f"{self.name}-{n}", roles=("api",), api=False, replicas=1)
+            for n in range(2, self.replicas + 1)
+        )
+        return (self, *extra)
 
     @property
     def command(self) -> tuple[str, ...]:
@@ -80,8 +97,10 @@ class Service:
 
     @property
     def port_variable(self) -> str:
-        """The stack's variable for this process's port (``PROVISIONING_WORKER_PORT``...)."""
-        return f"{self.env_prefix}{'' if self.api else 'WORKER_'}PORT"
+        """The stack's variable for this process's port, after its name
+        (``PROVISIONING_WORKER_PORT``, ``TENANT_API_2_PORT``...). The process itself is told
+        its port in its service's own variable (``process_environment``)."""
+        return f"{self.name.upper().replace('-', '_')}_PORT"
 
 
 SERVICES: tuple[Service, ...] = (
@@ -111,7 +130,10 @@ SERVICES: tuple[Service, ...] = (
     # Thirty: its requests come from people and integrations, a hundred at once in
     # bench/tenant_api.py; with ten they queue for connections, and the queueing costs more
     # CPU per request (3.3-3.7 ms against 2.6-2.8 ms, closed loop) than the backends it saves.
-    Service("tenant-api", "tenant_api", "TENANT_API_", connections=30),
+    # Two API processes: one tops out at one core of Python while Postgres, the gateway and
+    # the rest leave the other core partly idle (closed loop: 254-315 req/s with one, 325-360
+    # with two, the same CPU per request). Sixty connections in all.
+    Service("tenant-api", "tenant_api", "TENANT_API_", connections=30, replicas=2),
     # Fan-out and deliveries in the API's process: one process less on two cores. In a cluster
     # the dispatcher ("deliver") scales on its own; its replicas share the work through
     # Postgres (each takes its own due deliveries).
@@ -123,6 +145,8 @@ SERVICES: tuple[Service, ...] = (
     Service("webapp", "webapp", "WEBAPP_", roles=("api",)),
 )
 API_SERVICES: tuple[Service, ...] = tuple(s for s in SERVICES if s.api)
+PROCESSES: tuple[Service, ...] = tuple(p for s in SERVICES for p in s.processes)
+"""Every process of our own that the dev stack runs: the services' and their replicas'."""
 BACKGROUND_NICENESS = 10
 """How far below the others background services (and the stand-ins for the outside world they
 call: Stripe, the mail server) are ranked. Under a burst of 50 onboardings on 2 cores, their
@@ -139,6 +163,7 @@ DEFAULT_SERVICE_PORTS: dict[str, int] = {
     "billing": 8104,
     "network": 8105,
     "tenant-api": 8106,
+    "tenant-api-2": 8116,
     "webhooks": 8107,
     "webapp": 8108,
 }
@@ -209,7 +234,7 @@ class Ports:
             s.name: _port(s.port_variable, env[s.port_variable])
             if env.get(s.port_variable)
             else DEFAULT_SERVICE_PORTS[s.name]
-            for s in SERVICES
+            for s in PROCESSES
         }
         return cls(**values, services=services)  # type: ignore[arg-type]
 
@@ -225,7 +250,8 @@ class Ports:
             return port
 
         values = {f.name: pick() for f in fields(cls) if f.name != "services"}
-        return cls(**values, services={s.name: pick() for s in SERVICES})  # type: ignore[arg-type]
+        services = {s.name: pick() for s in PROCESSES}
+        return cls(**values, services=services)  # type: ignore[arg-type]
 
     def service(self, name: str) -> int:
         return self.services[name]
@@ -235,7 +261,7 @@ class Ports:
         for name, variable in PORT_VARIABLES.items():
             if getattr(self, name) == port:
                 return variable
-        for s in SERVICES:
+        for s in PROCESSES:
             if self.services.get(s.name) == port:
                 return s.port_variable
         return None
@@ -307,6 +333,12 @@ ROUTE_TABLE: tuple[tuple[str, str], ...] = (
 def gateway_routes(ports: Ports) -> list[tuple[str, str]]:
     """The gateway's routing table: ``(path prefix, "127.0.0.1:<service port>")`` in order."""
     return [(prefix, f"{LOCALHOST}:{ports.service(name)}") for prefix, name in ROUTE_TABLE]
+
+
+def api_upstreams(ports: Ports, name: str) -> list[str]:
+    """Where the gateway sends the API of service `name`: each of its API processes."""
+    service = next(s for s in SERVICES if s.name == name)
+    return [f"{LOCALHOST}:{ports.service(p.name)}" for p in service.processes]
 
 
 def docs_urls(ports: Ports) -> dict[str, str]:
