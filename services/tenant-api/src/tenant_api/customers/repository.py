@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Date, RowMapping, Select, Text, bindparam, func, select, text
+from sqlalchemy import Date, Integer, RowMapping, Select, Text, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,12 +28,32 @@ SHOWN = [column for column in CUSTOMERS.c if column is not CUSTOMERS.c.search_te
 _BY_ID = select(*SHOWN).where(CUSTOMERS.c.id == param(CUSTOMERS.c.id))
 
 
-async def lock(session: AsyncSession, tenant_id: UUID) -> None:
-    """Serialize what changes how many customers the tenant has, until the transaction ends."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:t, 0))"),
-        {"t": f"customers:{tenant_id}"},
-    )
+ACCOUNT_NUMBERS = table_of(AccountNumbers)
+_N = bindparam("n", type_=Integer)
+_NUMBERS_FROM = insert(ACCOUNT_NUMBERS).values(
+    tenant_id=param(ACCOUNT_NUMBERS.c.tenant_id), next_number=_N + 1
+)
+_TAKE_NUMBERS = _NUMBERS_FROM.on_conflict_do_update(
+    index_elements=[ACCOUNT_NUMBERS.c.tenant_id],
+    set_={"next_number": ACCOUNT_NUMBERS.c.next_number + _N},
+).returning(ACCOUNT_NUMBERS.c.next_number - _N)
+
+
+async def lock(session: AsyncSession, tenant_id: UUID, *, numbers: int = 0) -> int:
+    """Serialize what changes how many customers the tenant has, and which account numbers
+    they hold, until the transaction ends: the tenant's account-number counter is locked (a
+    row lock; a second transaction waits here until the first ends). With `numbers`, also
+    take that many numbers from the counter, in the same round trip. The first number taken
+    (with none, the counter's next)."""
+    taken: int = (
+        await session.execute(_TAKE_NUMBERS, {"tenant_id": tenant_id, "n": numbers})
+    ).scalar_one()
+    return taken
+
+
+def account_number(n: int) -> str:
+    """The account number the counter's `n` stands for."""
+    return f"C{n:07d}"
 
 
 async def count(session: AsyncSession) -> int:
@@ -77,31 +97,36 @@ async def record_count(
 
 
 async def allocate_account_numbers(session: AsyncSession, tenant_id: UUID, n: int) -> list[str]:
-    """`n` account numbers never given before (the caller holds the customers lock)."""
-    counter = table_of(AccountNumbers)
-    taken = (
-        await session.execute(
-            insert(counter)
-            .values(tenant_id=tenant_id, next_number=n + 1)
-            .on_conflict_do_update(
-                index_elements=[counter.c.tenant_id],
-                set_={"next_number": counter.c.next_number + n},
-            )
-            .returning(counter.c.next_number - n)
-        )
-    ).scalar_one()
-    numbers = [f"C{taken + i:07d}" for i in range(n)]
-    clashes = set(
-        (
-            await session.execute(
-                select(Customer.account_number).where(Customer.account_number.in_(numbers))
-            )
-        ).scalars()
-    )
+    """`n` account numbers never given before (locks the tenant's customers, if the caller
+    has not)."""
+    first = await lock(session, tenant_id, numbers=n)
+    numbers = [account_number(first + i) for i in range(n)]
+    clashes = await account_numbers_taken(session, numbers)
     if clashes:  # the ISP brought its own numbers in this range: take the next ones instead
         numbers = [x for x in numbers if x not in clashes]
         numbers += await allocate_account_numbers(session, tenant_id, len(clashes))
     return numbers
+
+
+_COUNTED = (
+    select(func.count())
+    .select_from(CUSTOMERS)
+    .where(CUSTOMERS.c.status != CustomerStatus.CANCELLED.value)
+    .scalar_subquery()
+)
+_COUNT_AND_TAKEN = select(
+    _COUNTED,
+    select(CUSTOMERS.c.id)
+    .where(CUSTOMERS.c.account_number == param(CUSTOMERS.c.account_number))
+    .exists(),
+)
+
+
+async def count_and_taken(session: AsyncSession, number: str) -> tuple[int, bool]:
+    """The customers that count against the cap (as `count`), and whether `number` is
+    already a customer's account number: one round trip."""
+    counted, taken = (await session.execute(_COUNT_AND_TAKEN, {"account_number": number})).one()
+    return counted, taken
 
 
 async def get(session: AsyncSession, customer_id: UUID) -> Customer | None:
@@ -115,13 +140,6 @@ async def read(session: AsyncSession, customer_id: UUID) -> RowMapping | None:
 
 async def kind_of(session: AsyncSession, customer_id: UUID) -> str | None:
     return await session.scalar(select(Customer.kind).where(Customer.id == customer_id))
-
-
-async def account_number_taken(session: AsyncSession, number: str) -> bool:
-    found = await session.scalar(
-        select(Customer.id).where(Customer.account_number == number).limit(1)
-    )
-    return found is not None
 
 
 async def status_history(session: AsyncSession, customer_id: UUID) -> list[CustomerStatusChange]:
@@ -208,7 +226,7 @@ async def resellers_among(session: AsyncSession, ids: Sequence[UUID]) -> set[UUI
 
 async def skip_account_numbers_through(session: AsyncSession, tenant_id: UUID, n: int) -> None:
     """Numbers given from now on start after `C{n:07d}` (customers brought their own)."""
-    counter = table_of(AccountNumbers)
+    counter = ACCOUNT_NUMBERS
     await session.execute(
         insert(counter)
         .values(tenant_id=tenant_id, next_number=n + 1)

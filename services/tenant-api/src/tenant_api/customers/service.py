@@ -85,15 +85,17 @@ async def create_customer(work: UnitOfWork, spec: CustomerCreate, *, cap: Cap, b
         raise UnprocessableContent(
             "A new customer is a lead or active.", field="status", value=spec.status.value
         )
-    await lock_customers(session, tenant_id)
-    customers = await count(session)
+    # Two round trips: the lock, taking the next number unless one is given; then the count
+    # and whether the number is free.
+    first = await lock_customers(session, tenant_id, numbers=0 if spec.account_number else 1)
+    number = spec.account_number or repository.account_number(first)
+    customers, taken = await repository.count_and_taken(session, number)
     check_cap(cap, customers)
     if spec.reseller_id is not None:
         await _check_reseller(session, spec.reseller_id)
-    if spec.account_number is not None:
-        await _check_account_number_free(session, spec.account_number)
-        number = spec.account_number
-    else:
+    if taken and spec.account_number is not None:
+        raise Conflict(f"Account number {number} is already a customer's.", account_number=number)
+    if taken:  # the ISP brought its own numbers in this range: the next free one
         (number,) = await allocate_account_numbers(session, tenant_id, 1)
     customer = Customer(
         id=uuid.uuid4(),
@@ -238,11 +240,6 @@ async def _check_reseller(session: AsyncSession, reseller_id: UUID) -> None:
             f"No reseller {reseller_id} at this ISP: name a customer of kind reseller.",
             field="reseller_id",
         )
-
-
-async def _check_account_number_free(session: AsyncSession, number: str) -> None:
-    if await repository.account_number_taken(session, number):
-        raise Conflict(f"Account number {number} is already a customer's.", account_number=number)
 
 
 def _history(
