@@ -126,6 +126,7 @@ class Postgres(Component):
         database: str = "dotmac",
         log_path: Path | None = None,
         max_connections: int = 300,
+        shared_buffers: str = "128MB",
     ) -> None:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", database):
             raise ValueError(f"database name {database!r} must be a plain identifier")
@@ -133,6 +134,7 @@ class Postgres(Component):
         self.data_dir = Path(data_dir)
         self.database = database
         self.max_connections = max_connections
+        self.shared_buffers = shared_buffers
         self.pgdata = self.data_dir / "pgdata"
         self.socket_dir = self.data_dir / "socket"
         super().__init__("postgres", log_path or self.data_dir / "postgres.log")
@@ -212,6 +214,7 @@ class Postgres(Component):
             "-k", self._socket_option(),
             "-c", "fsync=off",
             "-c", f"max_connections={self.max_connections}",
+            "-c", f"shared_buffers={self.shared_buffers}",
         ]  # fmt: skip
 
     def popen_options(self) -> dict[str, Any]:
