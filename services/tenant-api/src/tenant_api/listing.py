@@ -153,12 +153,19 @@ async def export(request: Request, tenant: CurrentTenant) -> Export:
 ExportDep = Annotated[Export, Depends(export)]
 
 
-def contains(column: Any, text: str, *, lowered: bool = False) -> ColumnElement[bool]:
-    """`column` contains `text`, case-insensitively, with `%` and `_` taken literally. Both
-    sides are lower-cased by Postgres, so they agree on every alphabet; a column stored
-    `lowered` already is compared as it is, so its trigram index serves the search."""
-    pattern = func.lower(literal(like_pattern(text)))
-    return (column if lowered else func.lower(column)).like(pattern, escape="\\")
+def contains(column: Any, text: str) -> ColumnElement[bool]:
+    """`column` contains `text`, case-insensitively, with `%` and `_` taken literally."""
+    return matches(column, literal(like_pattern(text)))
+
+
+def matches(
+    column: Any, pattern: ColumnElement[str], *, lowered: bool = False
+) -> ColumnElement[bool]:
+    """`column` matches `pattern` (a `like_pattern`: a literal, or a bound parameter of a query
+    built once), case-insensitively. Both sides are lower-cased by Postgres, so they agree on
+    every alphabet; a column stored `lowered` already is compared as it is, so its trigram
+    index serves the search."""
+    return (column if lowered else func.lower(column)).like(func.lower(pattern), escape="\\")
 
 
 def like_pattern(text: str) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.db import insert_rows, param, table_of
 from tenant_api.customers.schemas import CustomerSort
-from tenant_api.listing import Prepared, like_pattern
+from tenant_api.listing import Prepared, like_pattern, matches
 from tenant_api.models import (
     AccountNumbers,
     Customer,
@@ -56,15 +56,17 @@ def account_number(n: int) -> str:
     return f"C{n:07d}"
 
 
+_COUNT = (
+    select(func.count())
+    .select_from(CUSTOMERS)
+    .where(CUSTOMERS.c.status != CustomerStatus.CANCELLED.value)
+)
+
+
 async def count(session: AsyncSession) -> int:
     """Customers that count against the cap: every one not cancelled."""
-    return (
-        await session.execute(
-            select(func.count())
-            .select_from(Customer)
-            .where(Customer.status != CustomerStatus.CANCELLED)
-        )
-    ).scalar_one()
+    counted: int = (await session.execute(_COUNT)).scalar_one()
+    return counted
 
 
 COUNTS = table_of(CustomerCountDue)
@@ -108,14 +110,8 @@ async def allocate_account_numbers(session: AsyncSession, tenant_id: UUID, n: in
     return numbers
 
 
-_COUNTED = (
-    select(func.count())
-    .select_from(CUSTOMERS)
-    .where(CUSTOMERS.c.status != CustomerStatus.CANCELLED.value)
-    .scalar_subquery()
-)
 _COUNT_AND_TAKEN = select(
-    _COUNTED,
+    _COUNT.scalar_subquery(),
     select(CUSTOMERS.c.id)
     .where(CUSTOMERS.c.account_number == param(CUSTOMERS.c.account_number))
     .exists(),
@@ -192,7 +188,7 @@ def search(
 def _search(filters: frozenset[str], sort: CustomerSort) -> Select[Any]:
     c = CUSTOMERS.c
     conditions = {
-        "q": lambda: c.search_text.like(func.lower(bindparam("q", type_=Text)), escape="\\"),
+        "q": lambda: matches(c.search_text, bindparam("q", type_=Text), lowered=True),
         "statuses": lambda: c.status.in_(bindparam("statuses", expanding=True)),
         "kind": lambda: c.kind == param(c.kind),
         "tags": lambda: c.tags.contains(param(c.tags)),
@@ -226,13 +222,12 @@ async def resellers_among(session: AsyncSession, ids: Sequence[UUID]) -> set[UUI
 
 async def skip_account_numbers_through(session: AsyncSession, tenant_id: UUID, n: int) -> None:
     """Numbers given from now on start after `C{n:07d}` (customers brought their own)."""
-    counter = ACCOUNT_NUMBERS
     await session.execute(
-        insert(counter)
+        insert(ACCOUNT_NUMBERS)
         .values(tenant_id=tenant_id, next_number=n + 1)
         .on_conflict_do_update(
-            index_elements=[counter.c.tenant_id],
-            set_={"next_number": func.greatest(counter.c.next_number, n + 1)},
+            index_elements=[ACCOUNT_NUMBERS.c.tenant_id],
+            set_={"next_number": func.greatest(ACCOUNT_NUMBERS.c.next_number, n + 1)},
         )
     )
 
