@@ -11,6 +11,7 @@ import asyncio
 import base64
 import logging
 import smtplib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -21,15 +22,17 @@ from sqlalchemy import (
     DateTime,
     Index,
     MetaData,
+    Row,
     String,
     Table,
     Text,
+    bindparam,
     func,
     insert,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.config import PlatformSettings
@@ -112,7 +115,15 @@ class Mailer:
             await wake_workers(session, self.channel)
 
 
+REFUSED = (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused)
+"""A server's refusal of one message (its sender, its recipients or its data): smtplib resets
+the session, which carries on with the next message."""
+
+
 class MailSender:
+    BATCH = 20
+    """Messages sent per pass (and per SMTP session)."""
+
     def __init__(self, db: Database, mailer: Mailer, settings: PlatformSettings) -> None:
         self._db = db
         self._mailer = mailer
@@ -120,6 +131,22 @@ class MailSender:
         self._channel = mailer.channel
         self._settings = settings
         self._wake = asyncio.Event()
+        t = self._table
+        self._due = (
+            select(t)
+            .where(t.c.sent_at.is_(None))
+            .order_by(t.c.id)
+            .limit(self.BATCH)
+            .with_for_update(skip_locked=True)
+        )
+        erased: dict[str, Any] = {"sent_at": func.now(), "body": None}
+        if "attachments" in t.c:
+            erased["attachments"] = None
+        self._mark_sent = (
+            update(t)
+            .where(t.c.id == func.any(bindparam("ids", type_=ARRAY(BigInteger))))
+            .values(erased)
+        )
 
     def wake(self) -> None:
         """Look for mail to send now."""
@@ -153,40 +180,61 @@ class MailSender:
             await cancel_and_wait(listener)
 
     async def send_pending(self) -> bool:
-        """Deliver what is queued. True when nothing failed."""
+        """Deliver what is queued, over one SMTP session. True when nothing failed."""
         t = self._table
         async with self._db.unit_of_work() as session:
-            rows = (
+            rows = (await session.execute(self._due)).all()
+            if not rows:
+                return True
+            failures = await asyncio.to_thread(self._deliver, rows)
+            sent = [row.id for row in rows if row.id not in failures]
+            if sent:
+                await session.execute(self._mark_sent, {"ids": sent})
+            for id_, error in failures.items():
                 await session.execute(
-                    select(t)
-                    .where(t.c.sent_at.is_(None))
-                    .order_by(t.c.id)
-                    .limit(20)
-                    .with_for_update(skip_locked=True)
+                    update(t)
+                    .where(t.c.id == id_)
+                    .values(attempts=t.c.attempts + 1, last_error=error)
                 )
-            ).all()
-            ok = True
-            for row in rows:
+            return not failures
+
+    def _deliver(self, rows: Sequence[Row[Any]]) -> dict[int, str]:
+        """Send `rows` in one SMTP session (a burst of welcomes is one connection, not one
+        each). Returns why each row that was not sent failed. A message the server refuses
+        leaves the session to the next; a session that breaks is opened again for the next,
+        and one that cannot be opened fails the rest of the pass, to be retried."""
+        failures: dict[int, str] = {}
+        smtp: smtplib.SMTP | None = None
+        try:
+            for position, row in enumerate(rows):
+                if smtp is None:
+                    try:
+                        smtp = smtplib.SMTP(
+                            self._settings.smtp_host, self._settings.smtp_port, timeout=10
+                        )
+                    except (OSError, smtplib.SMTPException) as error:
+                        failures |= {r.id: type(error).__name__ for r in rows[position:]}
+                        break
                 files = row._mapping.get("attachments") or []
                 try:
-                    await asyncio.to_thread(
-                        self._send, row.to_address, row.subject, row.body, files
-                    )
-                except (OSError, smtplib.SMTPException) as error:
-                    ok = False
-                    await session.execute(
-                        update(t)
-                        .where(t.c.id == row.id)
-                        .values(attempts=t.c.attempts + 1, last_error=type(error).__name__)
-                    )
-                    continue
-                erased: dict[str, Any] = {"sent_at": func.now(), "body": None}
-                if "attachments" in t.c:
-                    erased["attachments"] = None
-                await session.execute(update(t).where(t.c.id == row.id).values(**erased))
-            return ok
+                    smtp.send_message(self._message(row.to_address, row.subject, row.body, files))
+                except REFUSED as error:  # this message refused; the session goes on
+                    failures[row.id] = type(error).__name__
+                except (OSError, smtplib.SMTPException) as error:  # the session broke
+                    failures[row.id] = type(error).__name__
+                    smtp.close()
+                    smtp = None
+        finally:
+            if smtp is not None:
+                try:
+                    smtp.quit()
+                except (OSError, smtplib.SMTPException):
+                    smtp.close()
+        return failures
 
-    def _send(self, to: str, subject: str, body: str, files: list[dict[str, str]]) -> None:
+    def _message(
+        self, to: str, subject: str, body: str, files: list[dict[str, str]]
+    ) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self._settings.mail_from
         message["To"] = to
@@ -200,5 +248,4 @@ class MailSender:
                 subtype=subtype,
                 filename=file["filename"],
             )
-        with smtplib.SMTP(self._settings.smtp_host, self._settings.smtp_port, timeout=10) as smtp:
-            smtp.send_message(message)
+        return message
