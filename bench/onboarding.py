@@ -13,7 +13,8 @@ otherwise). Run:
 Each client follows its ISP's status stream (server-sent events), so the figures are exact
 and the measurement adds no polling load. The load generator shares the cores with the platform
 it measures, so it stays light: uvloop, and the provider read from the stream's last status
-rather than asked for again. Prints one line per onboarding that did not reach
+rather than asked for again, and aiohttp for its clients (the lighter of the two
+HTTP clients the benchmarks use). Prints one line per onboarding that did not reach
 `active`, then, as its last line, one JSON object:
 {"n": 20, "provider": "local", "p50_s": ..., "p95_s": ..., "max_s": ..., "failed": 0,
  "cpu_ms_per_onboarding": ..., "settled_s": ..., "cpu_ms_per_onboarding_settled": ...,
@@ -40,6 +41,7 @@ import sys
 import time
 import uuid
 
+import aiohttp
 import httpx
 import uvloop
 from quiet import NATS_MONITOR, wait_quiet
@@ -125,14 +127,16 @@ def registration(region: str) -> dict:
     }
 
 
-async def send(http: httpx.AsyncClient, method: str, url: str, **kwargs) -> httpx.Response:
+async def post_registration(http: aiohttp.ClientSession, url: str, body: dict) -> tuple[int, dict]:
     """Retry on a dropped connection, as any HTTP client should: a server may close an idle
     keep-alive connection as a request goes out on it. The POST carries an Idempotency-Key,
     so its retry cannot register a second ISP."""
+    key = str(uuid.uuid4())
     for attempt in range(5):
         try:
-            return await http.request(method, url, **kwargs)
-        except httpx.TransportError:
+            async with http.post(url, json=body, headers={"Idempotency-Key": key}) as response:
+                return response.status, await response.json(content_type=None)
+        except aiohttp.ClientConnectionError:
             if attempt == 4:
                 raise
             await asyncio.sleep(0.05)
@@ -140,29 +144,25 @@ async def send(http: httpx.AsyncClient, method: str, url: str, **kwargs) -> http
 
 
 async def onboard(
-    http: httpx.AsyncClient, gateway: str, provider: str, timeout_s: float
+    http: aiohttp.ClientSession, gateway: str, provider: str, timeout_s: float
 ) -> tuple[float, str]:
     started = time.perf_counter()
-    response = await send(
-        http,
-        "POST",
-        f"{gateway}/api/v1/isp/register",
-        json=registration(REGION_OF[provider]),
-        headers={"Idempotency-Key": str(uuid.uuid4())},
+    code, answer = await post_registration(
+        http, f"{gateway}/api/v1/isp/register", registration(REGION_OF[provider])
     )
-    if response.status_code != 202:
-        return time.perf_counter() - started, f"register answered {response.status_code}"
-    events_url = gateway + response.json()["status_url"] + "/events"
+    if code != 202:
+        return time.perf_counter() - started, f"register answered {code}"
+    events_url = gateway + answer["status_url"] + "/events"
     status = {"state": "registered"}
     # The status stream pushes every change; reconnect if the connection drops (a restarted
     # gateway, say) until the state settles.
     while status["state"] not in TERMINAL and time.perf_counter() - started < timeout_s:
         try:
-            async with http.stream("GET", events_url) as stream:
-                async for line in stream.aiter_lines():
-                    if line.startswith("data: "):
-                        status = json.loads(line.removeprefix("data: "))
-        except httpx.TransportError:
+            async with http.get(events_url) as stream:
+                async for line in stream.content:
+                    if line.startswith(b"data: "):
+                        status = json.loads(line[6:])
+        except aiohttp.ClientConnectionError:
             await asyncio.sleep(0.02)
     elapsed = time.perf_counter() - started
     if status["state"] == "active" and status.get("provider") != provider:
@@ -183,17 +183,20 @@ async def main() -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each")
     parser.add_argument("--nats-monitor", default=NATS_MONITOR, help="NATS's monitoring address")
     args = parser.parse_args()
-    limits = httpx.Limits(max_connections=args.n * 2)
     busy_before, processes_before = machine_busy_ticks(), process_ticks()
     own_before, started = os.times(), time.perf_counter()
-    async with httpx.AsyncClient(timeout=30.0, limits=limits) as http:
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=args.n * 2),
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=30),
+    ) as http:
         results = await asyncio.gather(
             *(onboard(http, args.gateway, args.provider, args.timeout) for _ in range(args.n))
         )
-        busy_after, processes_after = machine_busy_ticks(), process_ticks()
-        # What the onboardings set off and did not wait for: licences, Stripe accounts, fan-out.
-        ended, own = time.perf_counter(), os.times()
-        waited = await wait_quiet(http, args.timeout, args.nats_monitor)
+    busy_after, processes_after = machine_busy_ticks(), process_ticks()
+    # What the onboardings set off and did not wait for: licences, Stripe accounts, fan-out.
+    ended, own = time.perf_counter(), os.times()
+    async with httpx.AsyncClient(timeout=30.0) as quiet_http:
+        waited = await wait_quiet(quiet_http, args.timeout, args.nats_monitor)
         settled_s = round(ended - started + waited, 3) if waited is not None else None
     busy_settled = machine_busy_ticks()
     ms_per_tick = 1000 / os.sysconf("SC_CLK_TCK")
