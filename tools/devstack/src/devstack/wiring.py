@@ -126,7 +126,9 @@ SERVICES: tuple[Service, ...] = (
     Service("billing", "billing", "BILLING_", roles=("api", "stream", "worker"), background=True),
     # Its poller in the same process: one process less on two cores; in a cluster "poll" runs
     # on its own (one replica polls every device; sharding the fleet comes with scale).
-    Service("network", "network", "NETWORK_", roles=("api", "stream", "poll")),
+    # Background: a new ISP's monitoring settings follow its onboarding (no step waits for
+    # them), and polling is periodic work that a few seconds' lag under a burst does not harm.
+    Service("network", "network", "NETWORK_", roles=("api", "stream", "poll"), background=True),
     # Thirty: its requests come from people and integrations, a hundred at once in
     # bench/tenant_api.py; with ten they queue for connections, and the queueing costs more
     # CPU per request (3.3-3.7 ms against 2.6-2.8 ms, closed loop) than the backends it saves.
