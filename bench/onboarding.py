@@ -24,8 +24,8 @@ The CPU figures (Linux: read from /proc) are the busy time of the whole machine 
 onboarding is active, load generator included, and of each platform process in that time
 (services by their roles, Postgres, NATS, Temporal, Caddy, and the dev stack's stand-ins for
 Stripe, AWS, SMTP and the demo devices), divided by n. The dev stack runs the services no
-onboarding waits for (billing, webhooks) below the others, so part of their work comes after
-the last onboarding: `settled_s` is when every event the burst set off has been handled
+onboarding waits for (billing, webhooks, network) below the others, so part of their work
+comes after the last onboarding: `settled_s` is when every event the burst set off has been handled
 (JetStream's consumers have nothing pending; read from NATS's monitoring, `--nats-monitor`),
 and `cpu_ms_per_onboarding_settled` the machine's CPU until then, all the burst's work.
 Latency moves with the machine's load; CPU per onboarding is the steadier figure to compare
