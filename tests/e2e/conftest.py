@@ -1,5 +1,6 @@
 """The whole platform for end-to-end tests: every service as its own process, wired exactly as
-`make up` wires them (the same devstack functions), on free ports, behind a real Caddy gateway,
+`make up` wires them (the same devstack functions: tenant-api in two processes behind the
+gateway, each process's pool sized as there), on free ports, behind a real Caddy gateway,
 exporting its spans over OTLP to a receiver in this test process; and `faults`, which runs one
 onboarding on a worker of the test's own with a failure injected at a step."""
 
@@ -46,8 +47,9 @@ from devstack.components import (
 )
 from devstack.ports import free_port, free_ports
 from devstack.wiring import (
-    SERVICES,
+    PROCESSES,
     Ports,
+    api_upstreams,
     gateway_routes,
     process_environment,
     service_environment,
@@ -332,11 +334,13 @@ def platform_processes(
     aws.start()
     digitalocean.start()
     try:
-        for service in SERVICES:
+        for service in PROCESSES:  # tenant-api's replica too, as on the dev stack
+            # Each process's pool as the dev stack sizes it: 150 connections in all.
+            pool = {"DOTMAC_DATABASE_CONNECTIONS": str(service.connections)}
             process = ServiceProcess(
                 service.name,
                 [sys.executable, *service.command],
-                process_environment(service, ports, env),
+                process_environment(service, ports, {**env, **pool}),
                 f"http://127.0.0.1:{ports.service(service.name)}/healthz",
                 logs,
             )
@@ -355,7 +359,7 @@ def platform_processes(
             ports.caddy_admin,
             gateway_routes(ports),
             Path(logs) / "caddy",
-            tenant_api=f"127.0.0.1:{ports.service('tenant-api')}",
+            tenant_api=api_upstreams(ports, "tenant-api"),
             web_app=f"127.0.0.1:{ports.service('webapp')}",
         )
         gateway.start()

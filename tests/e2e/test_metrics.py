@@ -6,6 +6,7 @@ label carries an id: routes are templates, and nothing is labelled by tenant."""
 import asyncio
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -31,9 +32,17 @@ async def test_every_process_is_measured_with_bounded_labels(platform, http):
         headers={"Idempotency-Key": "metrics-" + body["company"]["registration_number"]},
     )
     assert accepted.status_code == 202
-    await platform.wait_for_state(
+    status = await platform.wait_for_state(
         http, platform.gateway_url + accepted.json()["status_url"], {"active"}, 60
     )
+    # The gateway spreads an ISP's API over tenant-api's two processes (the fewest requests
+    # in flight; a tie goes either way), so both serve some of these.
+    host = urlsplit(status["instance_url"]).netloc
+    for _ in range(20):
+        health = await http.get(
+            f"{platform.gateway_url}/api/v1/tenant/health", headers={"Host": host}
+        )
+        assert health.status_code == 200, health.text
     unsigned = await http.post(f"{platform.gateway_url}/api/v1/billing/stripe/webhook", json={})
     assert unsigned.status_code == 400
 
@@ -72,6 +81,15 @@ async def test_every_process_is_measured_with_bounded_labels(platform, http):
         if s.name.endswith("_count")
     }
     assert {"provisioning", "deploying", "validating"} <= steps, steps
+    for replica in ("tenant-api", "tenant-api-2"):
+        served = [
+            s
+            for s in found[replica]["dotmac_http_request_duration_seconds"]
+            if s.name.endswith("_count")
+            and s.labels["route"] == "/api/v1/tenant/health"
+            and s.labels["status"] == "200"
+        ]
+        assert served and served[0].value >= 1, f"{replica} served no ISP's health check"
     pools = {s.labels["state"] for s in found["tenant-api"]["dotmac_db_pool_connections"]}
     assert pools == {"in_use", "idle"}
     # the subscribers' lag, per durable consumer (measured every 15 s)
