@@ -152,10 +152,10 @@ PROCESSES: tuple[Service, ...] = tuple(p for s in SERVICES for p in s.processes)
 BACKGROUND_NICENESS = 10
 """How far below the others background services (and the stand-ins for the outside world they
 call: Stripe, the mail server) are ranked. Under a burst of 50 onboardings on 2 cores, the
-~35 ms of CPU per onboarding of billing, webhooks and network otherwise shares the cores with the onboardings' own path and
-delays every one of them; ranked below, it runs in what that path leaves and catches up
-after the burst (`bench/onboarding.py` reports when: `settled_s`). At nice 10 a busy
-process still gets about a tenth of a contended core, so it never stops."""
+~35 ms of CPU per onboarding of billing, webhooks and network otherwise shares the cores with
+the onboardings' own path and delays every one of them; ranked below, it runs in what that
+path leaves and catches up after the burst (`bench/onboarding.py` reports when: `settled_s`).
+At nice 10 a busy process still gets about a tenth of a contended core, so it never stops."""
 
 DEFAULT_SERVICE_PORTS: dict[str, int] = {
     "registration": 8101,
