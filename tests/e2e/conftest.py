@@ -336,11 +336,10 @@ def platform_processes(
     try:
         for service in PROCESSES:  # tenant-api's replica too, as on the dev stack
             # Each process's pool as the dev stack sizes it: 150 connections in all.
-            pool = {"DOTMAC_DATABASE_CONNECTIONS": str(service.connections)}
             process = ServiceProcess(
                 service.name,
                 [sys.executable, *service.command],
-                process_environment(service, ports, {**env, **pool}),
+                process_environment(service, ports, {**env, **service.pool_environment}),
                 f"http://127.0.0.1:{ports.service(service.name)}/healthz",
                 logs,
             )

@@ -466,10 +466,9 @@ def gateway_config(
     web_app: str | None = None,
 ) -> dict[str, Any]:
     """The gateway's Caddy config: the ISP instances' hosts first (`tenant_api`: its upstream
-    or upstreams),
-    then the platform's path routes, then API clients of tenant-api, then the web app's pages
-    (`web_app`: its upstream), then a 404 problem document. Used by the dev stack, the tests,
-    docker-compose and the Helm chart alike."""
+    or upstreams), then the platform's path routes, then API clients of tenant-api, then the
+    web app's pages (`web_app`: its upstream), then a 404 problem document. Used by the dev
+    stack, the tests, docker-compose and the Helm chart alike."""
     not_found = {
         "handle": [
             {

@@ -175,7 +175,7 @@ class Stack:
         for s in PROCESSES:
             shared = {**env, **own_env.get(s.module, {})}
             if pools:
-                shared["DOTMAC_DATABASE_CONNECTIONS"] = str(s.connections)
+                shared |= s.pool_environment
             process = ServiceProcess(
                 s.name,
                 [sys.executable, *s.command],

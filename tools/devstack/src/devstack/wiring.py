@@ -91,6 +91,11 @@ class Service:
         return (self, *extra)
 
     @property
+    def pool_environment(self) -> dict[str, str]:
+        """The variable that gives the process its pool of ``connections``."""
+        return {"DOTMAC_DATABASE_CONNECTIONS": str(self.connections)}
+
+    @property
     def command(self) -> tuple[str, ...]:
         """The arguments after ``python``."""
         return ("-m", self.module, "serve", *self.roles)
