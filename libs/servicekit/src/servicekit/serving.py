@@ -27,6 +27,12 @@ from servicekit.runtime import Runtime
 
 log = logging.getLogger(__name__)
 SLOW_SHUTDOWN_S = 15.0
+KEEP_ALIVE_S = 75
+"""How long a served process keeps an idle HTTP connection open: longer than anything that
+calls it keeps one to reuse (the gateway: `devstack.components.UPSTREAM_IDLE_S`; httpx: 5 s;
+aiohttp: 15 s). With uvicorn's default of 5 s the server closed connections the gateway still
+held, and a request the gateway sent on one as it closed failed: a 502, since the gateway may
+retry a GET on another connection but not a POST."""
 
 
 @dataclass(frozen=True)
@@ -129,15 +135,7 @@ async def serve(
     if runtime.settings.fault_route and isinstance(app, FastAPI):
         add_fault_route(app, name)
     server = uvicorn.Server(
-        uvicorn.Config(
-            ContainFailures(app or health_app(name, list(roles))),
-            host=host,
-            port=port,
-            access_log=False,
-            log_level="info",
-            log_config=None,  # uvicorn's lines go through the process's own (JSON) logging
-            lifespan="on",
-        )
+        server_config(ContainFailures(app or health_app(name, list(roles))), host, port)
     )
     with SlowShutdownReport(name) as watchdog:
         # The pool is opened whole before anything holds a connection of it: a served process
@@ -153,6 +151,20 @@ async def serve(
             finally:
                 freezing.cancel()
                 watchdog.arm()
+
+
+def server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
+    """How a served process's HTTP server runs `app`."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="info",
+        log_config=None,  # uvicorn's lines go through the process's own (JSON) logging
+        lifespan="on",
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
 
 
 async def _freeze_once_started(server: uvicorn.Server) -> None:

@@ -395,6 +395,12 @@ NOT_FOUND_PROBLEM = {
 }
 
 
+UPSTREAM_IDLE_S = 60
+"""How long the gateway keeps an idle connection to a service for its next request: less than
+the service keeps it open (`servicekit.serving.KEEP_ALIVE_S`), so that the gateway, not the
+service, closes it. (Caddy's default is 2 minutes.)"""
+
+
 def reverse_proxy(upstreams: str | Sequence[str]) -> dict[str, Any]:
     """Caddy's handler sending a request on to `upstreams` (``host:port``, one or several).
     Several take turns by fewest requests in flight: the one a slow request holds up gets the
@@ -402,6 +408,7 @@ def reverse_proxy(upstreams: str | Sequence[str]) -> dict[str, Any]:
     dials = [upstreams] if isinstance(upstreams, str) else list(upstreams)
     handler: dict[str, Any] = {
         "handler": "reverse_proxy",
+        "transport": {"protocol": "http", "keep_alive": {"idle_timeout": f"{UPSTREAM_IDLE_S}s"}},
         "upstreams": [{"dial": dial} for dial in dials],
     }
     if len(dials) > 1:
