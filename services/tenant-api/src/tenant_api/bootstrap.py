@@ -88,14 +88,15 @@ def bootstrap(settings: Settings | None = None) -> TenantApi:
         subscribers=SUBSCRIBERS,
         database_url=settings.service_database_url(),
     )
+    directory = TenantDirectory()
     return TenantApi(
         settings=settings,
         runtime=runtime,
         entitlements=entitlements,
         access_guard=AccessGuard(access_ttl),
         access_tokens=AccessTokens(settings.jwt_secret.get_secret_value(), access_ttl),
-        placements=Placements(),
-        directory=TenantDirectory(),
+        placements=Placements(directory),
+        directory=directory,
         mailer=mailer,
         welcome=Welcome(mailer, settings.platform.gateway_url),
         sealer=Sealer.from_settings(settings.platform.device_secrets_keys),

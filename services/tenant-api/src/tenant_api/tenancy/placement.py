@@ -9,7 +9,6 @@ A tenant's placement is chosen when it is created and never changes.
 Migrations that change `tenant_data` must change every silo too: `silo_schemas()` lists them.
 """
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from uuid import UUID
@@ -17,16 +16,13 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from servicekit.db import Database
-from servicekit.notify import listen
 from servicekit.runtime import Runtime
-from servicekit.tasks import cancel_and_wait
 from tenant_api.models import TENANT_DATA, TENANT_DATA_TABLES
 from tenant_api.tenancy import repository
 from tenant_api.tenancy.rls import isolate_tenant_table, service_role
-from tenant_api.tenancy.tenants.service import TENANT_CHANGED
+from tenant_api.tenancy.tenants.directory import TenantDirectory
 
 APP_ROLE = "dotmac_tenant_api"
-CHANNEL = TENANT_CHANGED
 SILO_PREFIX = "tenant_silo_"
 
 
@@ -35,38 +31,30 @@ def silo_schema(tenant_id: UUID) -> str:
 
 
 class Placements:
-    """Each tenant's schemas, looked up once per replica and kept (placements do not change;
-    a dropped tenant is forgotten by every replica)."""
+    """Each tenant's schemas, from its row in the tenant directory: the row a request's tenant
+    was resolved from, so placing the request's transactions costs no lookup of its own. The
+    directory keeps the rows current (a placement never changes; a dropped tenant is
+    forgotten)."""
 
-    def __init__(self) -> None:
-        self._known: dict[UUID, dict[str, str] | None] = {}
+    def __init__(self, directory: TenantDirectory) -> None:
+        self._directory = directory
         self._db: Database | None = None
 
     async def __call__(self, tenant_id: UUID) -> dict[str, str] | None:
-        if tenant_id not in self._known:
-            assert self._db is not None, "placements are used before the service started"
-            async with self._db.unit_of_work() as session:
-                row = await repository.data_schema(session, tenant_id)
-            if row is None:  # no such tenant (yet): keep no guess
-                return None
-            self._known[tenant_id] = {TENANT_DATA: row.data_schema} if row.data_schema else None
-        return self._known[tenant_id]
-
-    def forget(self, tenant_id: UUID) -> None:
-        self._known.pop(tenant_id, None)
+        assert self._db is not None, "placements are used before the service started"
+        tenant = await self._directory.get(self._db, tenant_id)
+        if tenant is None or not tenant.data_schema:  # no such tenant (yet), or shared
+            return None
+        return {TENANT_DATA: tenant.data_schema}
 
     @asynccontextmanager
     async def kept_current(self, runtime: Runtime) -> AsyncIterator[None]:
+        """Place the tenants' transactions on `runtime`'s database, for as long as the block
+        runs; the directory is kept current by its own `kept_current` (if the process runs
+        only this one, a tenant is looked up once and kept)."""
         self._db = runtime.db
         runtime.db.place_tenants_with(self)
-        listener = asyncio.create_task(
-            listen(runtime.db, CHANNEL, lambda tenant: self.forget(UUID(tenant)))
-        )
-        try:
-            yield
-        finally:
-            await cancel_and_wait(listener)
-            await asyncio.gather(listener, return_exceptions=True)
+        yield
 
 
 async def create_silo(owner_database_url: str, tenant_id: UUID) -> str:

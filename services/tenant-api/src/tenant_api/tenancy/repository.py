@@ -1,20 +1,9 @@
-"""Placement's SQL: which schema holds a tenant's data, and the silo schemas themselves (made and
-dropped on the schema owner's connection)."""
+"""Placement's SQL: the silo schemas (made and dropped on the schema owner's connection)."""
 
-from uuid import UUID
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from sqlalchemy import Connection, Row, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-
-from tenant_api.models import TENANT_DATA, TENANT_DATA_TABLES, Tenant
-
-
-async def data_schema(session: AsyncSession, tenant_id: UUID) -> Row[UUID, str | None] | None:
-    """The tenant's id and the schema of its data (None: shared); None if there is no tenant."""
-    found = await session.execute(
-        select(Tenant.id, Tenant.data_schema).where(Tenant.id == tenant_id)
-    )
-    return found.first()
+from tenant_api.models import TENANT_DATA, TENANT_DATA_TABLES
 
 
 async def create_schema(connection: AsyncConnection, schema: str) -> None:

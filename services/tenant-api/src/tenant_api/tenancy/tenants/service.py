@@ -16,7 +16,8 @@ from tenant_api.tenancy.tenants.schemas import TenantSpec, TenantStatus
 
 TENANT_CHANGED = "tenant_changed"
 """NOTIFY channel on which the database announces each tenant row updated or deleted (payload:
-its id; a trigger, migration 0009). Each replica's tenant directory and placements forget it."""
+its id; a trigger, migration 0009). Each replica's tenant directory forgets it, and with it the
+tenant's placement."""
 
 
 async def put_tenant(
